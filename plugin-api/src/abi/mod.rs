@@ -1,0 +1,23 @@
+//! The frozen FFI contract between the host and every plugin.
+//!
+//! Everything in this module crosses the `.so` boundary and is checked by
+//! `abi_stable` at load time, field by field. It is frozen for the whole major
+//! version of this crate: adding a field, a method or an enum value is an ABI
+//! break (a new major). New data travels in the `extra_json` escape hatches.
+
+mod ctx;
+mod error;
+mod module;
+mod records;
+mod traits;
+
+pub use ctx::{HostLog, HostLog_TO, LogLevel, PluginCtx};
+pub use error::{ErrorKind, PluginError};
+pub use module::{ComponentDecl, ComponentKind, Manifest, PluginMod, PluginModRef, ROOT_MODULE_NAME};
+pub use records::{
+    Outcome, OutcomeStatus, Owner, Playback, Recording, Rejected, Resolution, ResolutionKind,
+    SinkItem, SourceBatch,
+};
+pub use traits::{
+    Resolver, ResolverBox, Resolver_TO, Sink, SinkBox, Sink_TO, Source, SourceBox, Source_TO,
+};

@@ -1,0 +1,58 @@
+//! Everything a plugin author uses; none of it crosses the boundary as such.
+
+mod adapters;
+pub mod config;
+mod ctx;
+mod export;
+pub mod ids;
+mod recording;
+#[cfg(feature = "runtime")]
+pub mod runtime;
+mod secret;
+
+pub use adapters::{guard, ResolverAdapter, SinkAdapter, SourceAdapter};
+pub use config::decode;
+pub use ctx::Ctx;
+pub use export::{root_module, Component, PluginDecl};
+pub use secret::Secret;
+
+use crate::abi::{Outcome, PluginError, Recording, Resolution, SinkItem, SourceBatch};
+
+pub type Result<T, E = PluginError> = std::result::Result<T, E>;
+
+/// A source of recordings. `next_batch` returns `None` when the listing is over.
+pub trait SourcePlugin: Send + Sync + 'static {
+    fn next_batch(&self, max: usize) -> Result<Option<SourceBatch>>;
+    fn check(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+    fn close(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// An identity resolver: exactly one `Resolution` per input, in input order.
+pub trait ResolverPlugin: Send + Sync + 'static {
+    fn resolve(&self, batch: &[Recording]) -> Result<Vec<Resolution>>;
+    fn check(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+    fn close(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A sink: one `Outcome` per input item, in input order. In dry-run mode
+/// (`Ctx::dry_run`) it must write nothing and return `PLANNED` outcomes.
+pub trait SinkPlugin: Send + Sync + 'static {
+    fn prepare(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+    fn write(&self, batch: &[SinkItem]) -> Result<Vec<Outcome>>;
+    fn finish(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+    fn check(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+}

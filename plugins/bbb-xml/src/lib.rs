@@ -1,0 +1,344 @@
+//! Streaming parser of `getRecordings` answers (BBB 0.9–3.0, Scalelite).
+//!
+//! [`RecordingsReader`] reads any `BufRead` and yields one [`Item`] per
+//! `<recording>` without building a DOM, so memory stays bounded by the
+//! largest single recording whatever the size of the answer. After the last
+//! item, [`RecordingsReader::envelope`] tells the `returncode`, `messageKey`
+//! and the pagination variant the server used.
+//!
+//! Tolerant of what real servers send: CDATA and entities, missing optional
+//! elements, unknown elements and format types (kept), empty metadata,
+//! breakout recordings, Scalelite's stripped fields. Every recordID is checked
+//! ([`plugin_api::sdk::ids::validate_record_id`]) before it leaves the parser:
+//! a hostile one becomes [`Item::Rejected`], the rest of the answer goes on.
+
+use plugin_api::abi::{Playback, Recording, Rejected};
+use plugin_api::abi_stable::std_types::{RString, Tuple2};
+use plugin_api::sdk::ids::validate_record_id;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+use serde_json::{Map, Value};
+use std::io::BufRead;
+
+/// What the parser yields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Recording(Recording),
+    Rejected(Rejected),
+}
+
+/// The answer's envelope, known once the whole answer has been read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Envelope {
+    pub returncode: String,
+    pub message_key: String,
+    pub message: String,
+    /// `<totalElements>` (top level, BBB 2.7+) or inside `<pagination>` (2.6).
+    pub total_elements: Option<u64>,
+    /// The server answered with a `<pagination>` block or a top-level total.
+    pub paginated: bool,
+    /// Number of `<recording>` elements seen (accepted and rejected).
+    pub recordings_seen: u64,
+}
+
+impl Envelope {
+    pub fn is_success(&self) -> bool {
+        self.returncode.eq_ignore_ascii_case("SUCCESS")
+    }
+}
+
+/// A malformed answer: one line, with the byte position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct XmlError(pub String);
+
+impl std::fmt::Display for XmlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for XmlError {}
+
+#[derive(Default)]
+struct Building {
+    rec: Recording,
+    format: Option<Playback>,
+    format_extra: Map<String, Value>,
+    images: Vec<Value>,
+    extra: Map<String, Value>,
+    breakout_rooms: Vec<Value>,
+    error: bool,
+}
+
+/// Streams the recordings of one `getRecordings` answer.
+pub struct RecordingsReader<R: BufRead> {
+    reader: Reader<R>,
+    buf: Vec<u8>,
+    path: Vec<String>,
+    text: String,
+    current: Option<Building>,
+    envelope: Envelope,
+    done: bool,
+}
+
+impl<R: BufRead> RecordingsReader<R> {
+    pub fn new(input: R) -> Self {
+        let mut reader = Reader::from_reader(input);
+        reader.config_mut().trim_text(false);
+        Self {
+            reader,
+            buf: Vec::with_capacity(4096),
+            path: Vec::new(),
+            text: String::new(),
+            current: None,
+            envelope: Envelope::default(),
+            done: false,
+        }
+    }
+
+    /// The envelope; complete only after the iterator returned `None`.
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+
+    fn err(&self, what: impl std::fmt::Display) -> XmlError {
+        XmlError(format!("malformed getRecordings XML at byte {}: {what}", self.reader.buffer_position()))
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>) -> Result<(), XmlError> {
+        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+        self.path.push(name);
+        self.text.clear();
+        let p: Vec<&str> = self.path.iter().map(String::as_str).collect();
+        match p.as_slice() {
+            [_, "recordings", "recording"] => self.current = Some(Building::default()),
+            [_, "pagination"] => self.envelope.paginated = true,
+            [_, "recordings", "recording", "playback", "format"] => {
+                if let Some(b) = self.current.as_mut() {
+                    b.format = Some(Playback::default());
+                    b.format_extra.clear();
+                    b.images.clear();
+                }
+            }
+            [_, "recordings", "recording", "playback", "format", "preview", "images", "image"] => {
+                let mut img = Map::new();
+                for a in e.attributes().flatten() {
+                    let k = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
+                    let v = a.unescape_value().map_err(|x| self.err(x))?.into_owned();
+                    img.insert(k, Value::String(v));
+                }
+                if let Some(b) = self.current.as_mut() {
+                    b.images.push(Value::Object(img));
+                }
+            }
+            [_, "recordings", "recording", "error", ..] => {
+                if let Some(b) = self.current.as_mut() {
+                    b.error = true;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Handles an end tag; returns a finished recording when one closes.
+    fn end(&mut self) -> Option<Item> {
+        let text = std::mem::take(&mut self.text);
+        let t = text.trim();
+        let p: Vec<&str> = self.path.iter().map(String::as_str).collect();
+        let mut finished = None;
+        match p.as_slice() {
+            [_, "returncode"] => self.envelope.returncode = t.into(),
+            [_, "messageKey"] => self.envelope.message_key = t.into(),
+            [_, "message"] => self.envelope.message = t.into(),
+            [_, "totalElements"] => {
+                self.envelope.total_elements = t.parse().ok();
+                self.envelope.paginated = true;
+            }
+            [_, "pagination", "totalElements"] => self.envelope.total_elements = t.parse().ok(),
+            [_, "recordings", "recording"] => {
+                self.envelope.recordings_seen += 1;
+                finished = self.current.take().map(finish);
+            }
+            [_, "recordings", "recording", rest @ ..] => {
+                if let Some(b) = self.current.as_mut() {
+                    set_field(b, rest, t, &text);
+                }
+            }
+            _ => {}
+        }
+        self.path.pop();
+        finished
+    }
+}
+
+fn num(t: &str) -> u64 {
+    t.parse::<u64>().unwrap_or(0)
+}
+
+/// Assigns the text of a closing element below `<recording>`.
+fn set_field(b: &mut Building, rest: &[&str], t: &str, raw: &str) {
+    let r = &mut b.rec;
+    match rest {
+        ["recordID"] => r.record_id = t.into(),
+        ["meetingID"] => r.meeting_id = t.into(),
+        ["internalMeetingID"] => r.internal_meeting_id = t.into(),
+        ["name"] => r.name = t.into(),
+        ["isBreakout"] => r.is_breakout = t.eq_ignore_ascii_case("true"),
+        ["published"] => r.published = t.eq_ignore_ascii_case("true"),
+        ["state"] => r.state = t.into(),
+        ["startTime"] => r.start_ms = t.parse().unwrap_or(0),
+        ["endTime"] => r.end_ms = t.parse().unwrap_or(0),
+        ["participants"] => r.participants = t.parse().unwrap_or(0),
+        ["rawSize"] => r.raw_size = num(t),
+        ["size"] => r.size = num(t),
+        // Metadata values are kept verbatim (not trimmed): they may be JSON or text.
+        ["metadata", key] => r.metadata.push(Tuple2(RString::from(*key), RString::from(raw.trim()))),
+        ["breakout", key] => {
+            b.extra.insert(format!("breakout_{key}"), Value::String(t.into()));
+        }
+        ["breakoutRooms", "breakoutRoom"] => b.breakout_rooms.push(Value::String(t.into())),
+        ["playback", "format"] => {
+            if let Some(mut f) = b.format.take() {
+                if !b.images.is_empty() {
+                    b.format_extra.insert("preview_images".into(), Value::Array(std::mem::take(&mut b.images)));
+                }
+                if !b.format_extra.is_empty() {
+                    f.extra_json = Value::Object(std::mem::take(&mut b.format_extra)).to_string().into();
+                }
+                r.playback.push(f);
+            }
+        }
+        ["playback", "format", field] => {
+            if let Some(f) = b.format.as_mut() {
+                match *field {
+                    "type" => f.format = t.into(),
+                    "url" => f.url = t.into(),
+                    "length" => f.length_min = t.parse().unwrap_or(0),
+                    "size" => f.size_bytes = num(t),
+                    "processingTime" => f.processing_time_ms = num(t),
+                    other if !t.is_empty() => {
+                        b.format_extra.insert(other.to_string(), Value::String(t.into()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        ["playback", "format", "preview", "images", "image"] => {
+            if let Some(Value::Object(img)) = b.images.last_mut() {
+                img.insert("url".into(), Value::String(t.into()));
+            }
+        }
+        ["protected"] => {
+            b.extra.insert("protected".into(), Value::Bool(t.eq_ignore_ascii_case("true")));
+        }
+        ["error", "recordID"] => r.record_id = t.into(),
+        _ => {}
+    }
+}
+
+fn finish(mut b: Building) -> Item {
+    let id = b.rec.record_id.to_string();
+    if b.error {
+        return Item::Rejected(Rejected { record_id: id.into(), message: "the server listed this recording as an error entry".into() });
+    }
+    if let Err(e) = validate_record_id(&id) {
+        return Item::Rejected(Rejected { record_id: id.into(), message: e.into() });
+    }
+    if b.rec.internal_meeting_id.is_empty() {
+        b.rec.internal_meeting_id = b.rec.record_id.clone();
+    }
+    if b.rec.state.is_empty() {
+        b.rec.state = if b.rec.published { "published" } else { "unpublished" }.into();
+    }
+    if !b.breakout_rooms.is_empty() {
+        b.extra.insert("breakout_rooms".into(), Value::Array(b.breakout_rooms));
+    }
+    if !b.extra.is_empty() {
+        b.rec.extra_json = Value::Object(b.extra).to_string().into();
+    }
+    Item::Recording(b.rec)
+}
+
+impl<R: BufRead> Iterator for RecordingsReader<R> {
+    type Item = Result<Item, XmlError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        loop {
+            self.buf.clear();
+            let ev = match self.reader.read_event_into(&mut self.buf) {
+                Ok(ev) => ev.into_owned(),
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(self.err(e)));
+                }
+            };
+            match ev {
+                Event::Start(e) => {
+                    if let Err(e) = self.start(&e) {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                }
+                Event::Empty(e) => {
+                    if let Err(e) = self.start(&e) {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                    if let Some(item) = self.end() {
+                        return Some(Ok(item));
+                    }
+                }
+                Event::End(_) => {
+                    if self.path.is_empty() {
+                        self.done = true;
+                        return Some(Err(self.err("unexpected closing tag")));
+                    }
+                    if let Some(item) = self.end() {
+                        return Some(Ok(item));
+                    }
+                }
+                Event::Text(t) => match t.unescape() {
+                    Ok(s) => self.text.push_str(&s),
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(self.err(e)));
+                    }
+                },
+                Event::CData(c) => self.text.push_str(&String::from_utf8_lossy(&c.into_inner())),
+                Event::Eof => {
+                    self.done = true;
+                    if !self.path.is_empty() {
+                        return Some(Err(self.err(format!("the answer ends inside <{}>", self.path.join("><")))));
+                    }
+                    if self.envelope.returncode.is_empty() {
+                        return Some(Err(self.err("no <returncode> (not a BigBlueButton API answer)")));
+                    }
+                    return None;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Convenience: parse a whole answer into (recordings, rejected, envelope).
+pub fn parse_all<R: BufRead>(input: R) -> Result<(Vec<Recording>, Vec<Rejected>, Envelope), XmlError> {
+    let mut reader = RecordingsReader::new(input);
+    let (mut ok, mut bad) = (Vec::new(), Vec::new());
+    for item in reader.by_ref() {
+        match item? {
+            Item::Recording(r) => ok.push(r),
+            Item::Rejected(r) => bad.push(r),
+        }
+    }
+    Ok((ok, bad, reader.envelope().clone()))
+}
+
+/// The `breakout` parent id, if the recording is a breakout room.
+pub fn breakout_parent(r: &Recording) -> Option<String> {
+    let v: Value = serde_json::from_str(r.extra_json.as_str()).ok()?;
+    v.get("breakout_parentId")?.as_str().map(str::to_string)
+}
