@@ -1,0 +1,231 @@
+//! Command line: `run`, `check`, `plugins`, `status`.
+//!
+//! Exit codes: 0 every selected recording succeeded; 1 some failed (listed)
+//! or the run stopped; 2 usage or configuration error.
+use crate::config::Pipeline;
+use crate::engine::{self, Journal, RunOptions};
+use crate::plugins::{search_dirs, Instances, Registry};
+use crate::progress::Progress;
+use crate::redact::Redactor;
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "bbb-migrate", version, about = "Move every BigBlueButton recording off old BBB/Scalelite servers: sources list them, resolvers find their owners, sinks deliver them.")]
+struct Cli {
+    /// More log output (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the pipeline (resumes where an earlier run stopped).
+    Run {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Read everything, write nothing (journal included), print what each sink would do.
+        #[arg(long)]
+        dry_run: bool,
+        /// First recording to take (1-based, newest first), overrides select.from.
+        #[arg(long)]
+        from: Option<usize>,
+        /// Last recording to take (inclusive), overrides select.to.
+        #[arg(long)]
+        to: Option<usize>,
+        /// Only this recordID (repeatable).
+        #[arg(long = "record", value_name = "ID")]
+        records: Vec<String>,
+        /// Extra folder to search for plugins (repeatable; searched first).
+        #[arg(long = "plugin-dir", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+    },
+    /// Parse the config, load every plugin, let each check its settings and connections. Writes nothing.
+    Check {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long = "plugin-dir", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+    },
+    /// List the plugins found (name, kind, type, version, ABI version, file).
+    Plugins {
+        /// A pipeline file whose plugin_dirs to search too.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        #[arg(long = "plugin-dir", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+    },
+    /// Summary of the journal: per sink and outcome, failures, last runs.
+    Status {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+}
+
+/// An error that is the user's to fix (exit 2) rather than a failed run (exit 1).
+struct Usage(anyhow::Error);
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let redactor = Redactor::default();
+    let result = match cli.command {
+        Command::Run { config, dry_run, from, to, records, plugin_dirs } => {
+            run(&config, &plugin_dirs, RunOptions { dry_run, from, to, records }, &redactor)
+        }
+        Command::Check { config, plugin_dirs } => check(&config, &plugin_dirs, &redactor),
+        Command::Plugins { config, plugin_dirs } => plugins(config.as_deref(), &plugin_dirs, &redactor),
+        Command::Status { config } => status(&config, &redactor),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Usage(e)) => {
+            eprintln!("error: {}", redactor.redact(&one_line(&e)));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn one_line(e: &anyhow::Error) -> String {
+    let s = format!("{e:#}");
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn usage<T>(r: Result<T>) -> Result<T, Usage> {
+    r.map_err(Usage)
+}
+
+fn fail(e: anyhow::Error, redactor: &Redactor) -> ExitCode {
+    eprintln!("error: {}", redactor.redact(&one_line(&e)));
+    ExitCode::from(1)
+}
+
+fn load(config: &std::path::Path, plugin_dirs: &[PathBuf], dry_run: bool, redactor: &Redactor) -> Result<(Pipeline, Instances), Usage> {
+    let p = usage(Pipeline::load(config, redactor))?;
+    let mut reg = usage(Registry::discover(&search_dirs(plugin_dirs, &p.plugin_dirs)))?;
+    let inst = usage(Instances::build(&p, &mut reg, dry_run, redactor))?;
+    Ok((p, inst))
+}
+
+fn run(config: &std::path::Path, plugin_dirs: &[PathBuf], opts: RunOptions, redactor: &Redactor) -> Result<ExitCode, Usage> {
+    let (p, inst) = load(config, plugin_dirs, opts.dry_run, redactor)?;
+    let progress = Progress::new();
+    let report = match engine::run(&p, &inst, &opts, redactor, &progress) {
+        Ok(r) => r,
+        Err(e) => return Ok(fail(e, redactor)),
+    };
+    if opts.dry_run {
+        println!("Plan (dry run):");
+        for l in &report.planned {
+            println!("  {} [{}]: {}", l.record_id, l.component, l.detail);
+        }
+    } else {
+        let path = p.report_path();
+        let json = redactor.redact(&serde_json::to_string_pretty(&report).unwrap_or_default());
+        if let Err(e) = std::fs::write(&path, json) {
+            eprintln!("warning: {}: cannot write the report: {e}", path.display());
+        }
+    }
+    print!("{}", report.summary());
+    if !opts.dry_run {
+        println!("journal: {}  report: {}", p.journal.display(), p.report_path().display());
+    }
+    let missing = !report.selection.missing_records.is_empty();
+    Ok(if report.has_failures() || missing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn check(config: &std::path::Path, plugin_dirs: &[PathBuf], redactor: &Redactor) -> Result<ExitCode, Usage> {
+    let (p, inst) = load(config, plugin_dirs, true, redactor)?;
+    println!("{}: configuration OK", p.file.display());
+    let mut problems = 0;
+    let mut report = |kind: &str, name: &str, r: Result<Vec<String>, String>| match r {
+        Ok(lines) => {
+            println!("  {kind} {name}: OK");
+            for l in lines {
+                println!("    {}", redactor.redact(&l));
+            }
+        }
+        Err(e) => {
+            problems += 1;
+            println!("  {kind} {name}: FAILED: {}", redactor.redact(&e));
+        }
+    };
+    let conv = |r: plugin_api::abi_stable::std_types::RResult<plugin_api::abi_stable::std_types::RVec<plugin_api::abi_stable::std_types::RString>, plugin_api::abi::PluginError>| {
+        r.into_result().map(|v| v.into_iter().map(|s| s.to_string()).collect()).map_err(|e| e.message.to_string())
+    };
+    for (c, s) in &inst.sources {
+        report("source", &c.name, conv(s.check()));
+    }
+    for (c, r) in &inst.resolvers {
+        report("resolver", &c.name, conv(r.check()));
+    }
+    for (c, s) in &inst.sinks {
+        report("sink", &c.name, conv(s.check()));
+    }
+    Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn plugins(config: Option<&std::path::Path>, plugin_dirs: &[PathBuf], redactor: &Redactor) -> Result<ExitCode, Usage> {
+    let config_dirs = match config {
+        Some(c) => usage(Pipeline::load(c, redactor))?.plugin_dirs,
+        None => Vec::new(),
+    };
+    let dirs = search_dirs(plugin_dirs, &config_dirs);
+    let reg = usage(Registry::discover(&dirs))?;
+    println!("{:<14} {:<9} {:<16} {:<8} {:<6} file", "plugin", "kind", "type", "version", "abi");
+    for p in &reg.plugins {
+        for c in p.manifest.components.iter() {
+            println!(
+                "{:<14} {:<9} {:<16} {:<8} {:<6} {}",
+                p.manifest.name,
+                c.kind.label(),
+                c.type_name,
+                p.manifest.version,
+                p.abi_version,
+                p.file.display()
+            );
+        }
+    }
+    for (file, why) in &reg.broken {
+        println!("{:<14} {:<9} {:<16} {:<8} {:<6} {}  ({why})", "REFUSED", "-", "-", "-", "-", file.display());
+    }
+    if reg.plugins.is_empty() {
+        println!("no plugins found in: {}", dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usage> {
+    let p = usage(Pipeline::load(config, redactor))?;
+    let Some(j) = usage(Journal::open_read_only(&p.journal))? else {
+        println!("{}: no journal yet (nothing has run)", p.journal.display());
+        return Ok(ExitCode::SUCCESS);
+    };
+    println!("journal {}", p.journal.display());
+    for (id, started, finished, st) in usage(j.runs(5))? {
+        println!("  run {id}: {started} → {} ({st})", finished.unwrap_or_else(|| "interrupted".into()));
+    }
+    for (sink, st, n) in usage(j.summary())? {
+        println!("  sink {sink}: {st} {n}");
+    }
+    let failures = usage(j.failures())?;
+    for (id, sink, detail, attempts) in &failures {
+        println!("  FAILED {id} [{sink}] after {attempts} attempt(s): {}", redactor.redact(detail));
+    }
+    Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -1,0 +1,199 @@
+//! The pipeline file: TOML → a typed [`Pipeline`], with `${ENV}` expanded,
+//! relative paths resolved against the file's folder, and errors that point
+//! at `file:line` and the key at fault.
+
+mod env;
+mod locate;
+
+pub use locate::Locator;
+
+use crate::redact::Redactor;
+use anyhow::{anyhow, bail, Result};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Keys of a component table that belong to the host, not to the plugin.
+const HOST_KEYS: &[&str] = &["name", "type", "plugin"];
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Select {
+    /// Recording states to take (default `published`).
+    #[serde(default = "default_states")]
+    pub states: Vec<String>,
+    /// `bbb-origin-server-name` values to skip before any query.
+    #[serde(default)]
+    pub ignored_servers: Vec<String>,
+    /// 1-based, inclusive, in the stable order (newest start first, then recordID).
+    pub from: Option<usize>,
+    pub to: Option<usize>,
+}
+
+fn default_states() -> Vec<String> {
+    vec!["published".into()]
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fallback {
+    /// Username of the owner given to recordings no resolver knows.
+    pub owner: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+}
+
+/// One `[[sources]]`, `[[resolvers]]` or `[[sinks]]` table.
+#[derive(Debug, Clone)]
+pub struct Component {
+    pub name: String,
+    pub type_name: String,
+    /// Optional explicit plugin file.
+    pub plugin: Option<PathBuf>,
+    /// The plugin's own keys, as JSON text.
+    pub config_json: String,
+    /// `sources`, `resolvers` or `sinks`, and the index in that array.
+    pub section: &'static str,
+    pub index: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub file: PathBuf,
+    pub dir: PathBuf,
+    pub journal: PathBuf,
+    pub plugin_dirs: Vec<PathBuf>,
+    pub batch_size: usize,
+    pub select: Select,
+    pub fallback: Fallback,
+    pub sources: Vec<Component>,
+    pub resolvers: Vec<Component>,
+    pub sinks: Vec<Component>,
+    pub locator: Locator,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Top {
+    #[serde(default = "default_journal")]
+    journal: PathBuf,
+    #[serde(default)]
+    plugin_dirs: Vec<PathBuf>,
+    #[serde(default = "default_batch")]
+    batch_size: usize,
+    #[serde(default)]
+    select: Select,
+    fallback: Fallback,
+    #[serde(default)]
+    sources: Vec<toml::Table>,
+    #[serde(default)]
+    resolvers: Vec<toml::Table>,
+    #[serde(default)]
+    sinks: Vec<toml::Table>,
+}
+
+fn default_journal() -> PathBuf {
+    "state.db".into()
+}
+fn default_batch() -> usize {
+    200
+}
+
+impl Pipeline {
+    /// Reads and checks the pipeline file. Errors are one line:
+    /// `pipeline.toml:12: sinks[0] (csv): missing key `path``.
+    pub fn load(file: &Path, redactor: &Redactor) -> Result<Self> {
+        let text = std::fs::read_to_string(file).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+        let file = std::path::absolute(file)?;
+        let dir = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+        let locator = Locator::new(&file, &text)?;
+        let mut value: toml::Table = toml::from_str(&text).map_err(|e| locator.syntax_error(&e))?;
+        env::expand(&mut value, &locator, redactor)?;
+        redactor.learn_from_config(&value);
+        let top: Top = Top::deserialize(toml::Value::Table(value))
+            .map_err(|e| locator.serde_error(&e.to_string()))?;
+        if top.batch_size == 0 {
+            bail!("{}: batch_size must be at least 1", locator.at(&["batch_size"]));
+        }
+        if let (Some(f), Some(t)) = (top.select.from, top.select.to) {
+            if f == 0 || t < f {
+                bail!("{}: select.from/to must satisfy 1 <= from <= to (got {f}..{t})", locator.at(&["select"]));
+            }
+        }
+        if top.fallback.owner.trim().is_empty() {
+            bail!("{}: fallback.owner must name the account that receives unclaimed recordings", locator.at(&["fallback", "owner"]));
+        }
+        let resolve = |p: PathBuf| if p.is_absolute() { p } else { dir.join(p) };
+        let sources = components("sources", top.sources, &locator, &dir)?;
+        let resolvers = components("resolvers", top.resolvers, &locator, &dir)?;
+        let sinks = components("sinks", top.sinks, &locator, &dir)?;
+        if sources.is_empty() {
+            bail!("{}: at least one [[sources]] table is needed", file.display());
+        }
+        Ok(Self {
+            journal: resolve(top.journal),
+            plugin_dirs: top.plugin_dirs.into_iter().map(resolve).collect(),
+            batch_size: top.batch_size,
+            select: top.select,
+            fallback: top.fallback,
+            sources,
+            resolvers,
+            sinks,
+            file,
+            dir,
+            locator,
+        })
+    }
+
+    /// The JSON report written next to the journal.
+    pub fn report_path(&self) -> PathBuf {
+        let stem = self.journal.file_stem().and_then(|s| s.to_str()).unwrap_or("state");
+        self.journal.with_file_name(format!("{stem}.report.json"))
+    }
+
+    /// Where a component's config error points: `file:line: sinks[0] (csv): `.
+    pub fn at(&self, c: &Component, field: Option<&str>) -> String {
+        let idx = c.index.to_string();
+        let mut path = vec![c.section, idx.as_str()];
+        if let Some(f) = field {
+            path.extend(f.split('.'));
+        }
+        format!("{}: {}[{}] ({})", self.locator.at(&path), c.section, c.index, c.name)
+    }
+}
+
+fn components(section: &'static str, tables: Vec<toml::Table>, loc: &Locator, dir: &Path) -> Result<Vec<Component>> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for (index, mut t) in tables.into_iter().enumerate() {
+        let idx = index.to_string();
+        let at = |key: &str| loc.at(&[section, &idx, key]);
+        let get = |t: &toml::Table, key: &str| -> Result<Option<String>> {
+            match t.get(key) {
+                None => Ok(None),
+                Some(toml::Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
+                Some(_) => bail!("{}: {section}[{index}]: `{key}` must be a non-empty string", at(key)),
+            }
+        };
+        let type_name = get(&t, "type")?
+            .ok_or_else(|| anyhow!("{}: {section}[{index}]: missing key `type` (the plugin component to use)", loc.at(&[section, &idx])))?;
+        let name = get(&t, "name")?.unwrap_or_else(|| type_name.clone());
+        if !seen.insert(name.clone()) {
+            bail!("{}: {section}[{index}]: duplicate name `{name}` (names identify components in the journal)", at("name"));
+        }
+        let plugin = get(&t, "plugin")?.map(|p| {
+            let p = PathBuf::from(p);
+            if p.is_absolute() { p } else { dir.join(p) }
+        });
+        for k in HOST_KEYS {
+            t.remove(*k);
+        }
+        let config_json = serde_json::to_string(&t)?;
+        out.push(Component { name, type_name, plugin, config_json, section, index });
+    }
+    Ok(out)
+}

@@ -1,0 +1,76 @@
+//! What a run did: counts per sink and outcome, failures, the plan of a dry
+//! run; printed at the end and written as JSON next to the journal.
+use super::select::Selection;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Default, Serialize, Clone)]
+pub struct Counts {
+    pub done: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    pub planned: usize,
+    /// Finished by an earlier run: not sent again.
+    pub already_done: usize,
+}
+
+#[derive(Debug, Serialize, Clone)]
+pub struct Line {
+    pub record_id: String,
+    pub component: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub run_id: Option<i64>,
+    pub dry_run: bool,
+    pub config: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub selection: Selection,
+    pub sinks: BTreeMap<String, Counts>,
+    pub failures: Vec<Line>,
+    pub planned: Vec<Line>,
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    pub fn has_failures(&self) -> bool {
+        !self.failures.is_empty()
+    }
+
+    /// The human summary printed at the end of a run.
+    pub fn summary(&self) -> String {
+        let s = &self.selection;
+        let mut out = format!(
+            "{}listed {}, selected {} (wrong state {}, ignored server {}, out of range {}, not requested {})\n",
+            if self.dry_run { "DRY RUN — nothing was written. " } else { "" },
+            s.listed,
+            s.selected,
+            s.wrong_state,
+            s.ignored_server,
+            s.out_of_range,
+            s.not_requested
+        );
+        for (sink, c) in &self.sinks {
+            out.push_str(&format!(
+                "  sink {sink}: done {}, skipped {}, failed {}, planned {}, already done {}\n",
+                c.done, c.skipped, c.failed, c.planned, c.already_done
+            ));
+        }
+        for n in &self.notes {
+            out.push_str(&format!("  note: {n}\n"));
+        }
+        for id in &s.missing_records {
+            out.push_str(&format!("  --record {id}: not listed by any source\n"));
+        }
+        if !self.failures.is_empty() {
+            out.push_str(&format!("{} failure(s):\n", self.failures.len()));
+            for f in &self.failures {
+                out.push_str(&format!("  FAILED {} [{}]: {}\n", f.record_id, f.component, f.detail));
+            }
+        }
+        out
+    }
+}

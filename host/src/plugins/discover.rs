@@ -1,0 +1,42 @@
+//! Where plugins are looked for, in order (the first file offering a
+//! component type wins, like `PATH`):
+//! 1. `--plugin-dir` options, 2. `plugin_dirs` of the pipeline file,
+//! 3. `BBB_MIGRATE_PLUGIN_PATH` (`:`-separated), 4. the executable's folder.
+use std::path::{Path, PathBuf};
+
+pub fn search_dirs(cli: &[PathBuf], config: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = cli.to_vec();
+    dirs.extend(config.iter().cloned());
+    if let Some(env) = std::env::var_os("BBB_MIGRATE_PLUGIN_PATH") {
+        dirs.extend(std::env::split_paths(&env).filter(|p| !p.as_os_str().is_empty()));
+    }
+    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
+        dirs.push(exe_dir);
+    }
+    let mut seen = Vec::new();
+    dirs.retain(|d| {
+        let c = d.canonicalize().unwrap_or_else(|_| d.clone());
+        if seen.contains(&c) {
+            false
+        } else {
+            seen.push(c);
+            true
+        }
+    });
+    dirs
+}
+
+/// Plugin files in a folder: `lib*.so` (Linux), `*.dylib`, `*.dll`, sorted.
+pub fn plugin_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            (name.starts_with("lib") && name.ends_with(".so")) || name.ends_with(".dylib") || name.ends_with(".dll")
+        })
+        .collect();
+    files.sort();
+    files
+}
