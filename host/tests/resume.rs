@@ -127,3 +127,22 @@ fn dry_run_writes_nothing_anywhere_and_prints_the_plan() {
     assert_eq!(listing(t.path()), before);
     assert_eq!(text(&o).matches("[csv]: would add a row").count(), N - 10, "{}", text(&o));
 }
+
+#[test]
+fn a_second_run_on_the_same_journal_is_refused_while_one_is_running() {
+    let plugins = fixture_plugins();
+    let t = tempfile::tempdir().unwrap();
+    let cfg = pipeline(t.path(), &plugins);
+    let log = t.path().join("probe.log");
+    let mut first = bin().args(["run", "--config", &cfg]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let t0 = Instant::now();
+    while lines(&log).is_empty() {
+        assert!(t0.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let o = run(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("another bbb-migrate run is using this journal"), "{}", text(&o));
+    assert!(first.wait().unwrap().success());
+    assert_eq!(csv_ids(&t.path().join("out/recordings.csv")).len(), N);
+}
