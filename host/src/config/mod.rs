@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// Keys of a component table that belong to the host, not to the plugin.
 const HOST_KEYS: &[&str] = &["name", "type", "plugin"];
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Select {
     /// Recording states to take (default `published`).
@@ -32,6 +32,12 @@ pub struct Select {
 
 fn default_states() -> Vec<String> {
     vec!["published".into()]
+}
+
+impl Default for Select {
+    fn default() -> Self {
+        Self { states: default_states(), ignored_servers: Vec::new(), from: None, to: None }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -5,7 +5,8 @@
 //! those items are never sent to that sink again. `failed` rows are retried
 //! by the next run. A crash between a sink's write and the journal commit
 //! re-sends that batch next time; sinks are idempotent by natural keys, so
-//! the work is still done exactly once. WAL mode, `synchronous=FULL`.
+//! the work is still done exactly once. Rollback-journal mode with
+//! `synchronous=FULL` (not WAL: a read-only dry run must not create files).
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::collections::HashSet;
@@ -60,7 +61,7 @@ impl Journal {
         }
         let conn = Connection::open(path).with_context(|| format!("{}: cannot open the journal", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "journal_mode", "DELETE")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA).with_context(|| format!("{}: not a bbb-migrate journal", path.display()))?;
         Ok(Self { conn, path: path.to_path_buf() })

@@ -176,7 +176,8 @@ fn deliver_batch(
         return Ok(());
     }
     let (owners, notes) = resolve::resolve(inst, &needed, &p.fallback, redactor);
-    report.notes.extend(notes);
+    report.resolver_notes.extend(notes);
+    report.fallback_owner += owners.iter().filter(|o| matches!(o, Owners::Found(i) if i.fallback)).count();
 
     let results: Vec<Result<(Counts, Vec<Line>, Vec<Line>)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = inst

@@ -33,6 +33,10 @@ pub struct Report {
     pub failures: Vec<Line>,
     pub planned: Vec<Line>,
     pub notes: Vec<String>,
+    /// Recordings given to the fallback owner.
+    pub fallback_owner: usize,
+    /// Per recording: why a resolver passed (JSON report only).
+    pub resolver_notes: Vec<String>,
 }
 
 impl Report {
@@ -58,6 +62,9 @@ impl Report {
                 "  sink {sink}: done {}, skipped {}, failed {}, planned {}, already done {}\n",
                 c.done, c.skipped, c.failed, c.planned, c.already_done
             ));
+        }
+        if self.fallback_owner > 0 {
+            out.push_str(&format!("  {} recording(s) went to the fallback owner (why: see the report)\n", self.fallback_owner));
         }
         for n in &self.notes {
             out.push_str(&format!("  note: {n}\n"));

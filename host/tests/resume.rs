@@ -1,0 +1,129 @@
+//! Exactly once: a run killed with SIGKILL at any point, re-run, delivers
+//! every recording exactly once; a second complete run changes nothing;
+//! a dry run writes nothing anywhere.
+mod common;
+use common::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const N: usize = 60;
+
+fn pipeline(dir: &Path, plugins: &Path) -> String {
+    write(dir, "r.xml", &recordings_xml(N));
+    let cfg = write(dir, "p.toml", &format!(
+        "journal = \"state/journal.db\"\nbatch_size = 3\nplugin_dirs = [\"{}\"]\n[fallback]\nowner = \"admin\"\n\
+         [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
+         [[resolvers]]\ntype = \"slow\"\ndelay_ms = 60\n\
+         [[sinks]]\ntype = \"csv\"\npath = \"out/recordings.csv\"\n\
+         [[sinks]]\ntype = \"probe\"\nlog = \"probe.log\"\n",
+        plugins.display()
+    ));
+    cfg.to_str().unwrap().to_string()
+}
+
+fn lines(p: &Path) -> Vec<String> {
+    std::fs::read_to_string(p).unwrap_or_default().lines().map(String::from).collect()
+}
+
+/// Starts a run and SIGKILLs it once the probe has logged `after` deliveries.
+fn kill_after(cfg: &str, log: &Path, after: usize) {
+    let mut child = bin().args(["run", "--config", cfg]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let t0 = Instant::now();
+    while lines(log).len() < after {
+        assert!(t0.elapsed() < Duration::from_secs(60), "the run never reached {after} deliveries");
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+}
+
+#[test]
+fn killed_runs_resume_and_deliver_exactly_once() {
+    let plugins = fixture_plugins();
+    let t = tempfile::tempdir().unwrap();
+    let cfg = pipeline(t.path(), &plugins);
+    let log = t.path().join("probe.log");
+
+    kill_after(&cfg, &log, 7);
+    let first = lines(&log).len();
+    assert!(first < N, "killed too late ({first})");
+    kill_after(&cfg, &log, first + 10);
+
+    let o = run(&["run", "--config", &cfg]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // The CSV holds every recording exactly once.
+    let csv = csv_ids(&t.path().join("out/recordings.csv"));
+    assert_eq!(csv.len(), N, "{csv:?}");
+    assert_eq!(csv.iter().collect::<BTreeSet<_>>().len(), N);
+    assert!(!t.path().join("out/recordings.csv.partial").exists());
+
+    // The probe got each at least once; re-deliveries only for the batch in
+    // flight at each kill (≤ batch_size per kill).
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for l in lines(&log) {
+        *counts.entry(l).or_default() += 1;
+    }
+    assert_eq!(counts.len(), N);
+    let extra: usize = counts.values().map(|c| c - 1).sum();
+    assert!(extra <= 2 * 3, "{extra} re-deliveries");
+
+    // A second complete run changes nothing.
+    let before_log = std::fs::read(&log).unwrap();
+    let before_csv = std::fs::read(t.path().join("out/recordings.csv")).unwrap();
+    let o = run(&["run", "--config", &cfg]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains(&format!("already done {N}")), "{}", text(&o));
+    assert_eq!(std::fs::read(&log).unwrap(), before_log);
+    assert_eq!(std::fs::read(t.path().join("out/recordings.csv")).unwrap(), before_csv);
+
+    let o = run(&["status", "--config", &cfg]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains(&format!("sink csv: done {N}")) || text(&o).contains("sink csv: done"), "{}", text(&o));
+}
+
+fn listing(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in walk(dir) {
+        out.insert(e.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&e).unwrap());
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() { v.extend(walk(&p)) } else { v.push(p) }
+    }
+    v
+}
+
+#[test]
+fn dry_run_writes_nothing_anywhere_and_prints_the_plan() {
+    let plugins = fixture_plugins();
+    let t = tempfile::tempdir().unwrap();
+    let cfg = pipeline(t.path(), &plugins);
+    std::fs::write(t.path().join("p.toml"), std::fs::read_to_string(t.path().join("p.toml")).unwrap().replace("delay_ms = 60", "delay_ms = 0")).unwrap();
+
+    // On a fresh folder: nothing is created.
+    let before = listing(t.path());
+    let o = run(&["run", "--config", &cfg, "--dry-run"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(listing(t.path()), before);
+    let out = text(&o);
+    assert_eq!(out.matches("[csv]: would add a row").count(), N, "{out}");
+    assert!(out.contains("DRY RUN"));
+
+    // After a partial real run (the first 10): a dry run changes no byte of
+    // the journal, the CSV or anything else, and plans only the rest.
+    let o = run(&["run", "--config", &cfg, "--to", "10"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let before = listing(t.path());
+    let o = run(&["run", "--config", &cfg, "--dry-run"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(listing(t.path()), before);
+    assert_eq!(text(&o).matches("[csv]: would add a row").count(), N - 10, "{}", text(&o));
+}
