@@ -1080,6 +1080,17 @@ pub mod testing {
         }
     }
 
+    /// A recording as a source would list it (tests of resolvers and sinks).
+    pub fn recording(record_id: &str, meeting_id: &str, meta: &[(&str, &str)]) -> plugin_api::Recording {
+        plugin_api::Recording {
+            record_id: record_id.into(),
+            meeting_id: meeting_id.into(),
+            name: format!("recording {record_id}").into(),
+            metadata: meta.iter().map(|(k, v)| plugin_api::abi_stable::std_types::Tuple2((*k).into(), (*v).into())).collect(),
+            ..Default::default()
+        }
+    }
+
     /// Splits SQL text: drops `--` comment lines, splits on `;` at end of line.
     pub fn split_sql(text: &str) -> Vec<String> {
         let mut out = Vec::new();
