@@ -1017,6 +1017,28 @@ mod tests {
 }
 
 // ---------------------------------------------------------------------------
+// Routing helpers shared by the resolvers and sinks
+
+/// Reading a recording's metadata the way BBB stores it.
+pub mod routing {
+    use plugin_api::Recording;
+
+    /// A metadata value by key, case-insensitively (BBB lower-cases keys);
+    /// empty values count as absent.
+    pub fn meta_ci<'a>(r: &'a Recording, key: &str) -> Option<&'a str> {
+        r.metadata.iter().find(|kv| kv.0.as_str().eq_ignore_ascii_case(key)).map(|kv| kv.1.as_str()).filter(|v| !v.trim().is_empty())
+    }
+
+    /// The front-end that created the recording, lower-cased: `bbb-origin`
+    /// (Moodle 2.1+, Greenlight 2.3+), `bn-origin` (Moodle plugin 2.0) or
+    /// `origin` (Moodle 1.x, WordPress). `None` when the recording says nothing
+    /// (Pod, old Greenlight, …).
+    pub fn origin(r: &Recording) -> Option<String> {
+        ["bbb-origin", "bn-origin", "origin"].iter().find_map(|k| meta_ci(r, k)).map(|v| v.trim().to_ascii_lowercase())
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Test support
 
 /// Throwaway databases for tests (used by every SQL plugin's tests).

@@ -66,10 +66,7 @@ pub fn parse_meeting_id(s: &str) -> Option<MeetingId> {
     Some(MeetingId { seed: seed.to_string(), course_id: course.parse().ok()?, instance_id: inst.parse().ok()?, group_id })
 }
 
-/// A metadata value by key, case-insensitively (BBB lower-cases keys).
-pub fn meta_ci<'a>(r: &'a Recording, key: &str) -> Option<&'a str> {
-    r.metadata.iter().find(|kv| kv.0.as_str().eq_ignore_ascii_case(key)).map(|kv| kv.1.as_str()).filter(|v| !v.trim().is_empty())
-}
+pub use bbb_migrate_db::routing::meta_ci;
 
 /// What a recording says about the front-end that created it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,13 +86,11 @@ pub fn origin(r: &Recording) -> Origin {
             return Origin::Moodle;
         }
     }
-    for key in ["bbb-origin", "bn-origin", "origin"] {
-        if let Some(v) = meta_ci(r, key) {
-            let v = v.trim().to_ascii_lowercase();
-            return if v == "moodle" { Origin::Moodle } else { Origin::Other(v) };
-        }
+    match bbb_migrate_db::routing::origin(r) {
+        Some(v) if v == "moodle" => Origin::Moodle,
+        Some(v) => Origin::Other(v),
+        None => Origin::Unknown,
     }
-    Origin::Unknown
 }
 
 /// The Moodle host that created the recording: `bbb-origin-server-name`, or
