@@ -352,6 +352,25 @@ pub fn to_dollar_placeholders(sql: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------
+// Statistics
+
+/// Process-wide counters (benchmarks, logs). Each plugin `.so` has its own copy.
+pub mod stats {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    pub(crate) static ROUND_TRIPS: AtomicU64 = AtomicU64::new(0);
+
+    /// Statements sent to any database so far (each query, execute, BEGIN and COMMIT counts one).
+    pub fn round_trips() -> u64 {
+        ROUND_TRIPS.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count() {
+        ROUND_TRIPS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Db
 
 /// Transaction mode: resolvers read, sinks write.
@@ -627,6 +646,7 @@ impl Tx {
 
     /// Runs a query with `?` placeholders and returns all rows.
     pub async fn query(&mut self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>, PluginError> {
+        stats::count();
         match self {
             Tx::MySql(conn, url) => {
                 use mysql_async::prelude::Queryable;
@@ -664,6 +684,7 @@ impl Tx {
 
     /// Runs a statement with `?` placeholders; returns the number of affected rows.
     pub async fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64, PluginError> {
+        stats::count();
         match self {
             Tx::MySql(conn, url) => {
                 use mysql_async::prelude::Queryable;
@@ -687,6 +708,7 @@ impl Tx {
     pub async fn insert_id(&mut self, sql: &str, params: Vec<Param>) -> Result<i64, PluginError> {
         match self {
             Tx::MySql(conn, url) => {
+                stats::count();
                 use mysql_async::prelude::Queryable;
                 let p: Vec<mysql_async::Value> = params.into_iter().map(my_param).collect();
                 let params = if p.is_empty() { mysql_async::Params::Empty } else { mysql_async::Params::Positional(p) };
@@ -706,6 +728,7 @@ impl Tx {
 
     /// Several `;`-separated statements, no parameters.
     pub async fn execute_batch(&mut self, sql: &str) -> Result<(), PluginError> {
+        stats::count();
         match self {
             Tx::MySql(conn, url) => {
                 use mysql_async::prelude::Queryable;
