@@ -1062,6 +1062,45 @@ pub mod routing {
 }
 
 // ---------------------------------------------------------------------------
+// Batched resolver answers
+
+/// The answers of a batched resolver: set per recording, scatter a database
+/// group's answers, or fail the whole group (retried next run).
+pub struct Answers {
+    out: Vec<Option<plugin_api::Resolution>>,
+}
+
+impl Answers {
+    pub fn new(n: usize) -> Self {
+        Answers { out: vec![None; n] }
+    }
+    pub fn set(&mut self, i: usize, r: plugin_api::Resolution) {
+        self.out[i] = Some(r);
+    }
+    /// `res` answers the recordings `idx` in order; on error every one of them
+    /// FAILS with `<label>: <one-line error>` and the host log says so once.
+    pub fn apply(&mut self, idx: &[usize], res: Result<Vec<plugin_api::Resolution>, PluginError>, label: &str, ctx: &plugin_api::sdk::Ctx) {
+        match res {
+            Ok(answers) => {
+                for (&i, a) in idx.iter().zip(answers) {
+                    self.out[i] = Some(a);
+                }
+            }
+            Err(e) => {
+                ctx.warn(&format!("{label}: {} recordings not resolved this run: {}", idx.len(), e.message));
+                for &i in idx {
+                    self.out[i] = Some(plugin_api::Resolution::failed(format!("{label}: {}", e.message)));
+                }
+            }
+        }
+    }
+    /// One answer per recording; those never set are UNKNOWN without a note.
+    pub fn finish(self) -> Vec<plugin_api::Resolution> {
+        self.out.into_iter().map(|o| o.unwrap_or_else(|| plugin_api::Resolution::unknown(""))).collect()
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Test support
 
 /// Throwaway databases for tests (used by every SQL plugin's tests).
@@ -1122,6 +1161,31 @@ pub mod testing {
             for stmt in split_sql(text) {
                 self.db.execute_batch(&stmt).unwrap_or_else(|e| panic!("loading into {}: {e}\n{stmt}", self.url));
             }
+        }
+    }
+
+    /// The text of `shared/schemas/<name>` (the team's reference schemas): looked
+    /// up in `$BBB_SHARED_DIR/schemas`, then in a `shared/` folder beside any
+    /// ancestor of the crate being tested (CI clones beside `shared/`).
+    pub fn shared_schema(name: &str) -> String {
+        let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+        if let Ok(d) = std::env::var("BBB_SHARED_DIR") {
+            dirs.push(d.into());
+        }
+        let start = std::env::var("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from).unwrap_or_else(|_| std::env::current_dir().unwrap_or_default());
+        dirs.extend(start.ancestors().map(|a| a.join("shared")));
+        for d in &dirs {
+            if let Ok(t) = std::fs::read_to_string(d.join("schemas").join(name)) {
+                return t;
+            }
+        }
+        panic!("shared/schemas/{name} not found (looked in {dirs:?}); set BBB_SHARED_DIR");
+    }
+
+    impl TempDb {
+        /// The database's URL as a config would hold it (the test servers have no password).
+        pub fn url_string(&self) -> String {
+            self.url.redacted()
         }
     }
 

@@ -23,7 +23,7 @@
 //! is v2 `users.username` (LDAP) when set, else the e-mail address.
 
 use bbb_migrate_db::routing::{meta_ci, origin};
-use bbb_migrate_db::{placeholders, Db, DbUrl, Engine, Param, Row, Tx, TxMode};
+use bbb_migrate_db::{placeholders, Answers, Db, DbUrl, Engine, Param, Row, Tx, TxMode};
 use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, ResolverPlugin};
 use plugin_api::{export_plugin, Owner, PluginError, Recording, Resolution};
 use serde::Deserialize;
@@ -329,15 +329,8 @@ fn compose(found: Option<(Room, &'static str)>, shared: &HashMap<String, Vec<Use
 
 impl ResolverPlugin for GreenlightResolver {
     fn resolve(&self, batch: &[Recording]) -> Result<Vec<Resolution>, PluginError> {
-        let mut out: Vec<Option<Resolution>> = vec![None; batch.len()];
-        let mut idx = Vec::new();
-        for (i, r) in batch.iter().enumerate() {
-            if is_greenlight_recording(r) {
-                idx.push(i);
-            } else {
-                out[i] = Some(Resolution::unknown(""));
-            }
-        }
+        let mut out = Answers::new(batch.len());
+        let idx: Vec<usize> = (0..batch.len()).filter(|&i| is_greenlight_recording(&batch[i])).collect();
         if !idx.is_empty() {
             let items: Vec<Item> = idx
                 .iter()
@@ -360,22 +353,13 @@ impl ResolverPlugin for GreenlightResolver {
                     Ok((version, found.into_iter().map(|f| compose(f, &shared, &name, version)).collect::<Vec<_>>()))
                 })
             });
-            match res {
-                Ok((version, answers)) => {
-                    *self.detected.lock().unwrap_or_else(|p| p.into_inner()) = Some(version);
-                    for (&i, a) in idx.iter().zip(answers) {
-                        out[i] = Some(a);
-                    }
-                }
-                Err(e) => {
-                    self.ctx.warn(&format!("{} recordings not resolved this run: {}", idx.len(), e.message));
-                    for &i in &idx {
-                        out[i] = Some(Resolution::failed(format!("greenlight: {}", e.message)));
-                    }
-                }
-            }
+            let res = res.map(|(version, answers)| {
+                *self.detected.lock().unwrap_or_else(|p| p.into_inner()) = Some(version);
+                answers
+            });
+            out.apply(&idx, res, "greenlight", &self.ctx);
         }
-        Ok(out.into_iter().map(|o| o.expect("every recording answered")).collect())
+        Ok(out.finish())
     }
 
     fn check(&self) -> Result<Vec<String>, PluginError> {

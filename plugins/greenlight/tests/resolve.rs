@@ -1,29 +1,19 @@
 //! The `greenlight` resolver against real PostgreSQL databases loaded with the
 //! shared Greenlight v2 and v3 schemas. Fails — never skips — when the server is down.
-use bbb_migrate_db::testing::{recording, TempDb};
+use bbb_migrate_db::testing::{recording, shared_schema, TempDb};
 use bbb_migrate_db::Engine;
 use bbb_migrate_greenlight::GreenlightResolver;
 use plugin_api::sdk::{testing::ctx, ResolverPlugin};
 use plugin_api::{Resolution, ResolutionKind};
 
-fn shared(name: &str) -> String {
-    let here = format!("{}/../../../shared/schemas/{name}", env!("CARGO_MANIFEST_DIR"));
-    for p in [here.clone(), format!("/work/shared/schemas/{name}")] {
-        if let Ok(t) = std::fs::read_to_string(&p) {
-            return t;
-        }
-    }
-    panic!("shared schema {name} not found at {here}");
-}
-
 fn gl_db(schema: &str, tag: &str) -> TempDb {
     let t = TempDb::new(Engine::Postgres, tag);
-    t.load_sql(&shared(schema));
+    t.load_sql(&shared_schema(schema));
     t
 }
 
 fn url_of(t: &TempDb) -> String {
-    format!("postgres://{}@{}:{}/{}", t.url.user, t.url.host, t.url.port_or_default(), t.url.database)
+    t.url_string()
 }
 
 fn resolver(url: &str, version: Option<u8>) -> Result<GreenlightResolver, plugin_api::PluginError> {

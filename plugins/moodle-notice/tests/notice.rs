@@ -1,6 +1,6 @@
 //! The `moodle-notice` sink against real MariaDB and PostgreSQL Moodle
 //! databases. Fails — never skips — when a server is down.
-use bbb_migrate_db::testing::{recording, TempDb};
+use bbb_migrate_db::testing::{recording, shared_schema, TempDb};
 use bbb_migrate_db::{Engine, Row};
 use bbb_migrate_moodle_notice::{notice_html, MoodleNotice};
 use plugin_api::sdk::{testing::ctx, SinkPlugin};
@@ -13,21 +13,14 @@ const MESSAGE: &str = "Ces enregistrements sont sur <a href='https://pod.univ.ex
 fn moodle_db(engine: Engine, tag: &str) -> TempDb {
     let t = TempDb::new(engine, tag);
     match engine {
-        Engine::MySql => {
-            let here = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/schemas/moodle-mariadb.sql");
-            let text = std::fs::read_to_string(here)
-                .or_else(|_| std::fs::read_to_string("/work/shared/schemas/moodle-mariadb.sql"))
-                .unwrap_or_else(|e| panic!("{here}: {e}"));
-            t.load_sql(&text);
-        }
+        Engine::MySql => t.load_sql(&shared_schema("moodle-mariadb.sql")),
         Engine::Postgres => t.load_file(PG_PORT),
     }
     t
 }
 
 fn url_of(t: &TempDb) -> String {
-    let scheme = if t.url.engine == Engine::MySql { "mysql" } else { "postgres" };
-    format!("{scheme}://{}@{}:{}/{}", t.url.user, t.url.host, t.url.port_or_default(), t.url.database)
+    t.url_string()
 }
 
 fn sink(url: &str, dry_run: bool) -> MoodleNotice {

@@ -19,7 +19,7 @@
 //! the module context and its parents, editingteacher before teacher);
 //! deleted and suspended users are skipped with a note. See README.md.
 
-use bbb_migrate_db::{placeholders, Db, DbMap, Param, Row, Tx, TxMode};
+use bbb_migrate_db::{placeholders, Answers, Db, DbMap, Param, Row, Tx, TxMode};
 use moodle_core::{find_activities, is_moodle_recording, origin_server, Found, Prefix, Query, Schema, Via};
 use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, ResolverPlugin};
 use plugin_api::{export_plugin, Owner, PluginError, Recording, Resolution};
@@ -69,23 +69,20 @@ struct Item {
 
 impl ResolverPlugin for MoodleResolver {
     fn resolve(&self, batch: &[Recording]) -> Result<Vec<Resolution>, PluginError> {
-        let mut out: Vec<Option<Resolution>> = vec![None; batch.len()];
+        let mut out = Answers::new(batch.len());
         // database key -> (db, indexes)
         let mut groups: BTreeMap<String, (Db, Vec<usize>)> = BTreeMap::new();
         for (i, r) in batch.iter().enumerate() {
             if !is_moodle_recording(r) {
-                out[i] = Some(Resolution::unknown(""));
                 continue;
             }
             let server = origin_server(r);
             match self.dbs.for_server(server) {
                 Some((key, db)) => groups.entry(key.to_string()).or_insert_with(|| (db.clone(), Vec::new())).1.push(i),
-                None => {
-                    out[i] = Some(Resolution::unknown(format!(
-                        "moodle: no database configured for origin server `{}` and no \"default\"",
-                        server.unwrap_or("(none)")
-                    )))
-                }
+                None => out.set(
+                    i,
+                    Resolution::unknown(format!("moodle: no database configured for origin server `{}` and no \"default\"", server.unwrap_or("(none)"))),
+                ),
             }
         }
         for (key, (db, idx)) in groups {
@@ -98,22 +95,13 @@ impl ResolverPlugin for MoodleResolver {
             let res = db.transaction(TxMode::ReadOnly, move |tx| {
                 Box::pin(async move { resolve_on(tx, &prefix, cached, &items, &name, &site).await })
             });
-            match res {
-                Ok((schema, answers)) => {
-                    self.schemas.lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone(), schema);
-                    for (&i, a) in idx.iter().zip(answers) {
-                        out[i] = Some(a);
-                    }
-                }
-                Err(e) => {
-                    self.ctx.warn(&format!("{} recordings of `{key}` not resolved this run: {}", idx.len(), e.message));
-                    for &i in &idx {
-                        out[i] = Some(Resolution::failed(format!("moodle `{key}`: {}", e.message)));
-                    }
-                }
-            }
+            let res = res.map(|(schema, answers)| {
+                self.schemas.lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone(), schema);
+                answers
+            });
+            out.apply(&idx, res, &format!("moodle `{key}`"), &self.ctx);
         }
-        Ok(out.into_iter().map(|o| o.expect("every recording answered")).collect())
+        Ok(out.finish())
     }
 
     fn check(&self) -> Result<Vec<String>, PluginError> {

@@ -1,30 +1,19 @@
 //! The `moodle` resolver against real MariaDB and PostgreSQL Moodle databases
 //! (the shared schema, its PostgreSQL port, and extra rows). Each test has its
 //! own throwaway database(s). Fails — never skips — when a server is down.
-use bbb_migrate_db::testing::{recording, TempDb};
+use bbb_migrate_db::testing::{recording, shared_schema, TempDb};
 use bbb_migrate_db::Engine;
 use bbb_migrate_moodle::MoodleResolver;
 use plugin_api::sdk::{testing::ctx, ResolverPlugin};
 use plugin_api::{Recording, Resolution, ResolutionKind};
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/schemas/moodle-mariadb.sql");
 const PG_PORT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../moodle-core/fixtures/moodle-postgres.sql");
 const SERVER: &str = "moodle.univ.example.fr";
-
-fn shared_schema() -> String {
-    // In CI the shared folder sits beside the clone; locally beside the worktree.
-    for p in [SHARED.to_string(), "/work/shared/schemas/moodle-mariadb.sql".to_string()] {
-        if let Ok(t) = std::fs::read_to_string(&p) {
-            return t;
-        }
-    }
-    panic!("shared schema moodle-mariadb.sql not found at {SHARED}");
-}
 
 fn moodle_db(engine: Engine, tag: &str) -> TempDb {
     let t = TempDb::new(engine, tag);
     match engine {
-        Engine::MySql => t.load_sql(&shared_schema()),
+        Engine::MySql => t.load_sql(&shared_schema("moodle-mariadb.sql")),
         Engine::Postgres => t.load_file(PG_PORT),
     }
     t
@@ -37,10 +26,7 @@ fn resolver(dbs: &[(&str, String)]) -> MoodleResolver {
 }
 
 fn url_of(t: &TempDb) -> String {
-    // The test servers have no password: the URL is the plain one.
-    let u = &t.url;
-    let scheme = if u.engine == Engine::MySql { "mysql" } else { "postgres" };
-    format!("{scheme}://{}@{}:{}/{}", u.user, u.host, u.port_or_default(), u.database)
+    t.url_string()
 }
 
 fn moodle(record_id: &str, meeting_id: &str) -> Recording {
@@ -220,7 +206,7 @@ fn multi_site_by_origin_server() {
 #[test]
 fn custom_prefix() {
     let t = TempDb::new(Engine::Postgres, "moodle_prefix");
-    t.load_sql(&std::fs::read_to_string(PG_PORT).unwrap().replace("mdl_", "m2_").replace("'bigbluebuttonbn_participant", "'bigbluebuttonbn_participant"));
+    t.load_sql(&std::fs::read_to_string(PG_PORT).unwrap().replace("mdl_", "m2_"));
     let cfg = serde_json::json!({ "prefix": "m2_", "databases": { "default": url_of(&t) } }).to_string();
     let r = MoodleResolver::new(&cfg, ctx("moodle", std::path::Path::new("."), false)).unwrap();
     let res = r.resolve(&[moodle("a3af0ac668deec2baeefad04e38d8df093094350-1710237483000", "x")]).unwrap();

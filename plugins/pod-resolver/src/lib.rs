@@ -22,7 +22,7 @@
 //! the recordID lookup for all of them.
 
 use bbb_migrate_db::routing::{meta_ci, origin};
-use bbb_migrate_db::{placeholders, Db, DbUrl, Param, Row, Tx, TxMode};
+use bbb_migrate_db::{placeholders, Answers, Db, DbUrl, Param, Row, Tx, TxMode};
 use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, ResolverPlugin};
 use plugin_api::{export_plugin, Owner, PluginError, Recording, Resolution};
 use serde::Deserialize;
@@ -262,15 +262,8 @@ fn compose(item: &Item, d: &Data, resolver: &str) -> Resolution {
 
 impl ResolverPlugin for PodResolver {
     fn resolve(&self, batch: &[Recording]) -> Result<Vec<Resolution>, PluginError> {
-        let mut out: Vec<Option<Resolution>> = vec![None; batch.len()];
-        let mut idx = Vec::new();
-        for (i, r) in batch.iter().enumerate() {
-            if may_be_pod(r) {
-                idx.push(i);
-            } else {
-                out[i] = Some(Resolution::unknown(""));
-            }
-        }
+        let mut out = Answers::new(batch.len());
+        let idx: Vec<usize> = (0..batch.len()).filter(|&i| may_be_pod(&batch[i])).collect();
         if !idx.is_empty() {
             let items: Vec<Item> = idx
                 .iter()
@@ -287,21 +280,9 @@ impl ResolverPlugin for PodResolver {
                     Ok(items.iter().map(|it| compose(it, &d, &name)).collect::<Vec<_>>())
                 })
             });
-            match res {
-                Ok(answers) => {
-                    for (&i, a) in idx.iter().zip(answers) {
-                        out[i] = Some(a);
-                    }
-                }
-                Err(e) => {
-                    self.ctx.warn(&format!("{} recordings not resolved this run: {}", idx.len(), e.message));
-                    for &i in &idx {
-                        out[i] = Some(Resolution::failed(format!("pod: {}", e.message)));
-                    }
-                }
-            }
+            out.apply(&idx, res, "pod", &self.ctx);
         }
-        Ok(out.into_iter().map(|o| o.expect("every recording answered")).collect())
+        Ok(out.finish())
     }
 
     fn check(&self) -> Result<Vec<String>, PluginError> {

@@ -1,6 +1,6 @@
 //! The `pod` resolver against real PostgreSQL (the shared Pod schema) and
 //! MariaDB (its port) databases. Fails — never skips — when a server is down.
-use bbb_migrate_db::testing::{recording, TempDb};
+use bbb_migrate_db::testing::{recording, shared_schema, TempDb};
 use bbb_migrate_db::Engine;
 use bbb_migrate_pod_resolver::PodResolver;
 use plugin_api::sdk::{testing::ctx, ResolverPlugin};
@@ -9,13 +9,7 @@ use plugin_api::{Resolution, ResolutionKind};
 fn pod_db(engine: Engine, tag: &str) -> TempDb {
     let t = TempDb::new(engine, tag);
     match engine {
-        Engine::Postgres => {
-            let here = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/schemas/pod-postgres.sql");
-            let text = std::fs::read_to_string(here)
-                .or_else(|_| std::fs::read_to_string("/work/shared/schemas/pod-postgres.sql"))
-                .unwrap_or_else(|e| panic!("{here}: {e}"));
-            t.load_sql(&text);
-        }
+        Engine::Postgres => t.load_sql(&shared_schema("pod-postgres.sql")),
         Engine::MySql => t.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pod-mariadb.sql")),
     }
     t

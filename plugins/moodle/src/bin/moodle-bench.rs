@@ -16,7 +16,7 @@
 //!    recording, one SELECT on the recordings table, then one SELECT per
 //!    `user` moderator rule.
 
-use bbb_migrate_db::testing::{recording, TempDb};
+use bbb_migrate_db::testing::{recording, shared_schema, TempDb};
 use bbb_migrate_db::{stats, Db, Engine, Param};
 use bbb_migrate_moodle::MoodleResolver;
 use plugin_api::sdk::{testing::ctx, ResolverPlugin};
@@ -45,10 +45,7 @@ fn main() {
     let users = (n / 10).max(10);
 
     let t = TempDb::new(Engine::MySql, "moodle_bench");
-    let schema = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/schemas/moodle-mariadb.sql"))
-        .or_else(|_| std::fs::read_to_string("/work/shared/schemas/moodle-mariadb.sql"))
-        .expect("shared/schemas/moodle-mariadb.sql");
-    t.load_sql(&schema);
+    t.load_sql(&shared_schema("moodle-mariadb.sql"));
     let setup = Instant::now();
     let uid = |i: usize| 1000 + i % users;
     insert_rows(
@@ -114,7 +111,7 @@ fn main() {
         .collect();
     eprintln!("setup: {n} recordings, {acts} activities, {courses} courses, {users} users in {:.1?}", setup.elapsed());
 
-    let url = format!("mysql://{}@{}:{}/{}", t.url.user, t.url.host, t.url.port_or_default(), t.url.database);
+    let url = t.url_string();
     let cfg = serde_json::json!({ "databases": { SERVER: url } }).to_string();
 
     let mut table = Vec::new();
