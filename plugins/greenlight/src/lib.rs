@@ -23,9 +23,10 @@
 //! is v2 `users.username` (LDAP) when set, else the e-mail address.
 
 use bbb_migrate_db::routing::{meta_ci, origin};
+use bbb_migrate_db::owners::{Person, Picker};
 use bbb_migrate_db::{placeholders, Answers, Db, DbUrl, Engine, Param, Row, Tx, TxMode};
 use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, ResolverPlugin};
-use plugin_api::{export_plugin, Owner, PluginError, Recording, Resolution};
+use plugin_api::{export_plugin, PluginError, Recording, Resolution};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -111,23 +112,12 @@ struct Item {
 }
 
 #[derive(Clone, Debug)]
-struct User {
-    id: String,
-    name: String,
-    email: String,
-    username: String,
-    provider: String,
-    external: String,
-    unusable: Option<&'static str>,
-}
-
-#[derive(Clone, Debug)]
 struct Room {
     id: String,
     meeting_id: String,
     friendly: String,
     deleted: bool,
-    owner: Option<User>,
+    owner: Option<Person>,
 }
 
 fn split_name(name: &str) -> (String, String) {
@@ -137,31 +127,31 @@ fn split_name(name: &str) -> (String, String) {
     }
 }
 
-fn user_v2(r: &Row) -> Option<User> {
-    Some(User {
+/// A Greenlight user: `name` split into first/last names; `username` is the
+/// v2 LDAP username when set, else the e-mail address.
+fn person(r: &Row, username: Option<String>, unusable: Option<&str>, external: String) -> Option<Person> {
+    let (first, last) = split_name(&r.text("name"));
+    let email = r.text("email");
+    Some(Person {
         id: r.str("user_id")?,
-        name: r.text("name"),
-        email: r.text("email"),
-        username: r.str("username").filter(|u| !u.trim().is_empty()).unwrap_or_else(|| r.text("email")),
-        provider: r.text("provider"),
-        external: r.text("social_uid"),
-        unusable: r.bool("user_deleted").unwrap_or(false).then_some("deleted"),
+        username: username.filter(|u| !u.trim().is_empty()).unwrap_or_else(|| email.clone()),
+        email,
+        first_name: first,
+        last_name: last,
+        unusable: unusable.map(str::to_string),
+        extra: serde_json::json!({ "greenlight_user_id": r.text("user_id"), "provider": r.text("provider"), "external_id": external }),
     })
 }
 
-fn user_v3(r: &Row) -> Option<User> {
-    Some(User {
-        id: r.str("user_id")?,
-        name: r.text("name"),
-        email: r.text("email"),
-        username: r.text("email"),
-        provider: r.text("provider"),
-        external: r.text("external_id"),
-        unusable: (r.int("status") == Some(2)).then_some("banned"),
-    })
+fn user_v2(r: &Row) -> Option<Person> {
+    person(r, r.str("username"), r.bool("user_deleted").unwrap_or(false).then_some("deleted"), r.text("social_uid"))
 }
 
-async fn resolve_v2(tx: &mut Tx, items: &[Item]) -> Result<(Vec<Option<(Room, &'static str)>>, HashMap<String, Vec<User>>), PluginError> {
+fn user_v3(r: &Row) -> Option<Person> {
+    person(r, None, (r.int("status") == Some(2)).then_some("banned"), r.text("external_id"))
+}
+
+async fn resolve_v2(tx: &mut Tx, items: &[Item]) -> Result<(Vec<Option<(Room, &'static str)>>, HashMap<String, Vec<Person>>), PluginError> {
     let mids: Vec<String> = items.iter().map(|i| i.meeting_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let mut rooms: HashMap<String, Room> = HashMap::new();
     for chunk in mids.chunks(CHUNK) {
@@ -181,7 +171,7 @@ async fn resolve_v2(tx: &mut Tx, items: &[Item]) -> Result<(Vec<Option<(Room, &'
         }
     }
     let room_ids: Vec<i64> = rooms.values().filter_map(|r| r.id.parse().ok()).collect::<BTreeSet<_>>().into_iter().collect();
-    let mut shared: HashMap<String, Vec<User>> = HashMap::new();
+    let mut shared: HashMap<String, Vec<Person>> = HashMap::new();
     for chunk in room_ids.chunks(CHUNK) {
         let sql = format!(
             "SELECT sa.room_id::text AS room_id, u.id::text AS user_id, u.name, u.email, u.username, u.provider, u.social_uid, u.deleted AS user_deleted \
@@ -198,7 +188,7 @@ async fn resolve_v2(tx: &mut Tx, items: &[Item]) -> Result<(Vec<Option<(Room, &'
     Ok((found, shared))
 }
 
-async fn resolve_v3(tx: &mut Tx, items: &[Item]) -> Result<(Vec<Option<(Room, &'static str)>>, HashMap<String, Vec<User>>), PluginError> {
+async fn resolve_v3(tx: &mut Tx, items: &[Item]) -> Result<(Vec<Option<(Room, &'static str)>>, HashMap<String, Vec<Person>>), PluginError> {
     let rids: Vec<String> = items.iter().map(|i| i.record_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let mut by_rec: HashMap<String, String> = HashMap::new();
     for chunk in rids.chunks(CHUNK) {
@@ -239,7 +229,7 @@ async fn resolve_v3(tx: &mut Tx, items: &[Item]) -> Result<(Vec<Option<(Room, &'
         }
     }
     let room_ids: Vec<String> = rooms.iter().map(|r| r.id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-    let mut shared: HashMap<String, Vec<User>> = HashMap::new();
+    let mut shared: HashMap<String, Vec<Person>> = HashMap::new();
     for chunk in room_ids.chunks(CHUNK) {
         let sql = format!(
             "SELECT sa.room_id::text AS room_id, u.id::text AS user_id, u.name, u.email, u.external_id, u.provider, u.status \
@@ -268,61 +258,27 @@ async fn resolve_v3(tx: &mut Tx, items: &[Item]) -> Result<(Vec<Option<(Room, &'
     Ok((found, shared))
 }
 
-fn owner_of(u: &User, resolver: &str, reason: String, version: u8, room: &Room) -> Owner {
-    let (first, last) = split_name(&u.name);
-    let mut o = Owner::new(&u.username, &u.email, &first, &last).found_by(resolver, reason);
-    o.extra_json = serde_json::json!({
-        "greenlight_version": version,
-        "greenlight_user_id": u.id,
-        "provider": u.provider,
-        "external_id": u.external,
-        "room": room.friendly,
-    })
-    .to_string()
-    .into();
-    o
-}
-
-fn compose(found: Option<(Room, &'static str)>, shared: &HashMap<String, Vec<User>>, resolver: &str, version: u8) -> Resolution {
+fn compose(found: Option<(Room, &'static str)>, shared: &HashMap<String, Vec<Person>>, resolver: &str, version: u8) -> Resolution {
     let Some((room, via)) = found else {
         return Resolution::unknown(format!("greenlight v{version}: no room with this meetingID or recordID"));
     };
     let deleted = if room.deleted { " (room deleted)" } else { "" };
-    let mut owners: Vec<Owner> = Vec::new();
-    let mut notes = Vec::new();
-    let mut seen = BTreeSet::new();
-    let room_label = format!("greenlight:room {}", room.friendly);
+    let mut pk = Picker::new();
     if let Some(u) = &room.owner {
-        match u.unusable {
-            Some(why) => notes.push(format!("owner {} <{}> {why}", u.name, u.email)),
-            None => {
-                seen.insert(u.id.clone());
-                owners.push(owner_of(u, resolver, format!("{room_label} owner{via}{deleted}"), version, &room));
-            }
-        }
+        pk.add(u, format!("owner{via}"));
     }
     for u in shared.get(&room.id).into_iter().flatten() {
-        if !seen.insert(u.id.clone()) {
-            continue;
-        }
-        match u.unusable {
-            Some(why) => notes.push(format!("shared user {} <{}> {why}", u.name, u.email)),
-            None => {
-                let mut o = owner_of(u, resolver, format!("{room_label} shared access{via}{deleted}"), version, &room);
-                if !owners.is_empty() {
-                    o = o.secondary();
-                }
-                owners.push(o);
-            }
-        }
+        pk.add(u, format!("shared access{via}"));
     }
-    if owners.is_empty() {
-        let why = if notes.is_empty() { "the room has no owner".to_string() } else { format!("no usable owner: skipped {}", notes.join("; ")) };
-        return Resolution::unknown(format!("greenlight v{version} room {}: {why}", room.friendly));
+    let notes = pk.notes();
+    if pk.is_empty() {
+        let why = if notes.is_empty() { "the room has no owner".to_string() } else { format!("no usable owner: {notes}") };
+        return Resolution::unknown(format!("greenlight v{version} room {}{deleted}: {why}", room.friendly));
     }
-    let mut r = Resolution::resolved(owners);
+    let common = serde_json::json!({ "greenlight_version": version, "room": room.friendly });
+    let mut r = Resolution::resolved(pk.into_owners(resolver, |why| format!("greenlight:room {} {}{deleted}", room.friendly, why.join(", ")), &common));
     if !notes.is_empty() {
-        r.note = format!("greenlight room {}: skipped {}", room.friendly, notes.join("; ")).into();
+        r.note = format!("greenlight room {}: skipped {notes}", room.friendly).into();
     }
     r
 }

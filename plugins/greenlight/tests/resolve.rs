@@ -73,7 +73,7 @@ fn greenlight_v2() {
     assert_eq!(extra["provider"], "ldap");
     assert_eq!(extra["external_id"], "uid=pmartin,ou=people,dc=univ,dc=example,dc=fr");
     assert_eq!(res[2].kind, ResolutionKind::UNKNOWN);
-    assert_eq!(res[2].note.as_str(), "greenlight v2 room mar-6hj-t9c-2xe: no usable owner: skipped owner Marc Moreau <marc.moreau@univ.example.fr> deleted");
+    assert_eq!(res[2].note.as_str(), "greenlight v2 room mar-6hj-t9c-2xe (room deleted): no usable owner: owner marc.moreau@univ.example.fr deleted");
     assert_eq!((res[3].kind, res[3].note.as_str()), (ResolutionKind::UNKNOWN, "greenlight v2: no room with this meetingID or recordID"));
     assert_eq!((res[4].kind, res[4].note.as_str()), (ResolutionKind::UNKNOWN, ""));
     assert_eq!(
@@ -122,7 +122,7 @@ fn greenlight_v3_and_a_room_migrated_from_v2() {
     assert_eq!(extra["greenlight_user_id"], "90c192cf-d3ac-44af-8f21-ddb66cad4a26");
     assert_eq!(extra["external_id"], "f81c2b64-3e5d-4b1a-9c7e-2d8a6f4b1c93");
     assert_eq!(res[3].kind, ResolutionKind::UNKNOWN);
-    assert_eq!(res[3].note.as_str(), "greenlight v3 room evu-ht6-t0u-zs9: no usable owner: skipped owner Sofia Garcia <sofia.garcia@univ.example.fr> banned");
+    assert_eq!(res[3].note.as_str(), "greenlight v3 room evu-ht6-t0u-zs9: no usable owner: owner sofia.garcia@univ.example.fr banned");
     assert_eq!(
         owners(&res[4]),
         vec![(s("paul.martin@univ.example.fr"), s("paul.martin@univ.example.fr"), s("Paul"), s("Martin"), true, s("greenlight:room hym-qc1-a78-mx1 owner (by bbb-context-id)"))]

@@ -19,10 +19,11 @@
 //! the module context and its parents, editingteacher before teacher);
 //! deleted and suspended users are skipped with a note. See README.md.
 
+use bbb_migrate_db::owners::{Columns, Person, Picker};
 use bbb_migrate_db::{placeholders, Answers, Db, DbMap, Param, Row, Tx, TxMode};
 use moodle_core::{find_activities, is_moodle_recording, origin_server, Found, Prefix, Query, Schema, Via};
 use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, ResolverPlugin};
-use plugin_api::{export_plugin, Owner, PluginError, Recording, Resolution};
+use plugin_api::{export_plugin, PluginError, Recording, Resolution};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -193,33 +194,21 @@ fn default_rules(setting: &str) -> Vec<Rule> {
         .collect()
 }
 
-#[derive(Clone, Debug)]
-struct User {
-    id: i64,
-    username: String,
-    email: String,
-    first: String,
-    last: String,
-    idnumber: String,
-    auth: String,
-    deleted: bool,
-    suspended: bool,
-}
-
 const USER_COLS: &str = "u.id AS uid, u.username, u.email, u.firstname, u.lastname, u.idnumber, u.auth, u.deleted, u.suspended";
 
-fn user_of(r: &Row) -> Option<User> {
-    Some(User {
-        id: r.int("uid")?,
-        username: r.text("username"),
-        email: r.text("email"),
-        first: r.text("firstname"),
-        last: r.text("lastname"),
-        idnumber: r.text("idnumber"),
-        auth: r.text("auth"),
-        deleted: r.bool("deleted").unwrap_or(false),
-        suspended: r.bool("suspended").unwrap_or(false),
-    })
+/// A Moodle user; deleted and suspended accounts are unusable.
+fn user_of(r: &Row) -> Option<Person> {
+    let cols = Columns { id: "uid", username: "username", email: "email", first_name: "firstname", last_name: "lastname" };
+    let mut p = Person::from_row(r, &cols)?;
+    p.unusable = if r.bool("deleted").unwrap_or(false) {
+        Some("deleted".into())
+    } else if r.bool("suspended").unwrap_or(false) {
+        Some("suspended".into())
+    } else {
+        None
+    };
+    p.extra = serde_json::json!({ "moodle_user_id": r.int("uid"), "idnumber": r.text("idnumber"), "auth": r.text("auth") });
+    Some(p)
 }
 
 fn context_ids(path: &str) -> Vec<i64> {
@@ -247,7 +236,7 @@ async fn resolve_on(
     let act_ids: Vec<i64> = acts.iter().map(|a| a.0).collect::<BTreeSet<_>>().into_iter().collect();
 
     // Creators: first `Add` log of each activity.
-    let mut creators: HashMap<(i64, i64), Option<User>> = HashMap::new();
+    let mut creators: HashMap<(i64, i64), Option<Person>> = HashMap::new();
     for chunk in act_ids.chunks(moodle_core::CHUNK) {
         let sql = format!(
             "SELECT l.bigbluebuttonbnid, l.courseid, l.userid, {USER_COLS} FROM {l} l LEFT JOIN {u} u ON u.id = l.userid \
@@ -287,12 +276,12 @@ async fn resolve_on(
     // Users named by `user` rules.
     let rule_users: Vec<i64> =
         rules.values().flatten().filter_map(|r| if let Rule::User(u) = r { Some(*u) } else { None }).collect::<BTreeSet<_>>().into_iter().collect();
-    let mut users: HashMap<i64, User> = HashMap::new();
+    let mut users: HashMap<i64, Person> = HashMap::new();
     for chunk in rule_users.chunks(moodle_core::CHUNK) {
         let sql = format!("SELECT {USER_COLS} FROM {} u WHERE u.id IN ({})", prefix.t("user"), placeholders(chunk.len()));
         for row in tx.query(&sql, chunk.iter().map(|&i| Param::Int(i)).collect()).await? {
-            if let Some(u) = user_of(&row) {
-                users.insert(u.id, u);
+            if let (Some(id), Some(u)) = (row.int("uid"), user_of(&row)) {
+                users.insert(id, u);
             }
         }
     }
@@ -349,8 +338,8 @@ async fn resolve_on(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    // (context id, role id, role shortname, sortorder, user)
-    let mut assignments: Vec<(i64, i64, String, i64, User)> = Vec::new();
+    // (context id, role id, role shortname, (role sortorder, user id), user)
+    let mut assignments: Vec<(i64, i64, String, (i64, i64), Person)> = Vec::new();
     if !all_ctx.is_empty() && !(role_ids.is_empty() && role_names.is_empty()) {
         for chunk in all_ctx.chunks(moodle_core::CHUNK) {
             let sql = format!(
@@ -373,13 +362,13 @@ async fn resolve_on(
                         row.int("contextid").unwrap_or(0),
                         row.int("roleid").unwrap_or(0),
                         row.text("roleshortname"),
-                        row.int("rolesort").unwrap_or(0),
+                        (row.int("rolesort").unwrap_or(0), row.int("uid").unwrap_or(0)),
                         u,
                     ));
                 }
             }
         }
-        assignments.sort_by(|a, b| (a.3, a.4.id).cmp(&(b.3, b.4.id)));
+        assignments.sort_by_key(|a| a.3);
     }
 
     let answers = found
@@ -396,110 +385,68 @@ async fn resolve_on(
 #[allow(clippy::too_many_arguments)]
 fn compose(
     f: &Found,
-    creators: &HashMap<(i64, i64), Option<User>>,
+    creators: &HashMap<(i64, i64), Option<Person>>,
     rules: &HashMap<i64, Vec<Rule>>,
-    users: &HashMap<i64, User>,
+    users: &HashMap<i64, Person>,
     paths: &HashMap<i64, Vec<i64>>,
-    assignments: &[(i64, i64, String, i64, User)],
+    assignments: &[(i64, i64, String, (i64, i64), Person)],
     resolver: &str,
     site: &str,
 ) -> Resolution {
     let label = f.label();
-    let deleted_activity = f.activity.is_none();
-    // (user, reasons) in rank order
-    let mut picked: Vec<(User, Vec<String>)> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
-    let mut add = |u: &User, why: String, notes: &mut Vec<String>| {
-        if u.deleted || u.suspended {
-            let n = format!("{why} user {} ({}) {}", u.id, u.username, if u.deleted { "deleted" } else { "suspended" });
-            if !notes.contains(&n) {
-                notes.push(n);
-            }
-            return;
-        }
-        match picked.iter_mut().find(|(p, _)| p.id == u.id) {
-            Some((_, reasons)) => {
-                if !reasons.contains(&why) {
-                    reasons.push(why)
-                }
-            }
-            None => picked.push((u.clone(), vec![why])),
-        }
-    };
+    let mut pk = Picker::new();
     let creator = creators.get(&(f.activity_id, f.course_id));
     match creator {
-        Some(Some(u)) => add(u, "creator".into(), &mut notes),
-        Some(None) => notes.push("creator: the Add log names no existing user".into()),
-        None => notes.push("no Add log (creator unknown)".into()),
+        Some(Some(u)) => pk.add(u, "creator"),
+        Some(None) => pk.note("creator: the Add log names no existing user"),
+        None => pk.note("no Add log (creator unknown)"),
     }
     if let Some(rs) = f.activity.as_ref().and_then(|a| rules.get(&a.id)) {
-        let path = f.activity.as_ref().and_then(|a| paths.get(&a.id));
         for r in rs {
             match r {
                 Rule::User(id) => match users.get(id) {
-                    Some(u) => add(u, "user rule".into(), &mut notes),
-                    None => notes.push(format!("user rule names missing user {id}")),
+                    Some(u) => pk.add(u, "user rule"),
+                    None => pk.note(format!("user rule names missing user {id}")),
                 },
                 Rule::Owner => {
                     if let Some(Some(u)) = creator {
-                        add(u, "owner rule".into(), &mut notes)
+                        pk.add(u, "owner rule")
                     }
                 }
-                Rule::All => notes.push("rule all→moderator: everyone moderates (not listed)".into()),
+                Rule::All => pk.note("rule all→moderator: everyone moderates (not listed)"),
                 Rule::RoleId(_) | Rule::RoleName(_) => {}
             }
         }
         // Role rules: every assignment in the module context or a parent, in role order.
-        if let Some(path) = path {
+        if let Some(path) = f.activity.as_ref().and_then(|a| paths.get(&a.id)) {
             for (ctx, role_id, short, _, u) in assignments {
-                if !path.contains(ctx) {
-                    continue;
-                }
                 let matches = rs.iter().any(|r| match r {
                     Rule::RoleId(x) => x == role_id,
                     Rule::RoleName(n) => n.eq_ignore_ascii_case(short),
                     _ => false,
                 });
-                if matches {
-                    add(u, format!("role {short}"), &mut notes);
+                if matches && path.contains(ctx) {
+                    pk.add(u, format!("role {short}"));
                 }
             }
         }
     }
-    let suffix = match (&f.via, deleted_activity) {
+    let suffix = match (&f.via, f.activity.is_none()) {
         (_, true) => " (activity deleted)",
         (Via::RecordingsTable { imported: true, .. }, false) => " (imported copy)",
         _ => "",
     };
-    let note = if notes.is_empty() { String::new() } else { format!("moodle `{site}` {label}: skipped {}", notes.join("; ")) };
-    if picked.is_empty() {
-        let why = if notes.is_empty() { "no owner found".to_string() } else { format!("no usable owner: {}", notes.join("; ")) };
+    let notes = pk.notes();
+    if pk.is_empty() {
+        let why = if notes.is_empty() { "no owner found".to_string() } else { format!("no usable owner: {notes}") };
         return Resolution::unknown(format!("moodle `{site}` {label}{suffix}: {why}"));
     }
-    let owners: Vec<Owner> = picked
-        .into_iter()
-        .enumerate()
-        .map(|(i, (u, reasons))| {
-            let mut o = Owner::new(&u.username, &u.email, &u.first, &u.last)
-                .found_by(resolver, format!("moodle:{label} {}{suffix}", reasons.join(", ")));
-            if i > 0 {
-                o = o.secondary();
-            }
-            o.extra_json = serde_json::json!({
-                "moodle_user_id": u.id,
-                "idnumber": u.idnumber,
-                "auth": u.auth,
-                "site": site,
-                "activity": f.activity_id,
-                "course": f.course_id,
-            })
-            .to_string()
-            .into();
-            o
-        })
-        .collect();
+    let common = serde_json::json!({ "site": site, "activity": f.activity_id, "course": f.course_id });
+    let owners = pk.into_owners(resolver, |reasons| format!("moodle:{label} {}{suffix}", reasons.join(", ")), &common);
     let mut res = Resolution::resolved(owners);
-    res.note = note.into();
+    if !notes.is_empty() {
+        res.note = format!("moodle `{site}` {label}: skipped {notes}").into();
+    }
     res
 }
 

@@ -114,8 +114,8 @@ fn shared_scenario(engine: Engine) {
     assert_eq!(res[4].kind, ResolutionKind::UNKNOWN);
     assert_eq!(
         res[4].note.as_str(),
-        "moodle `moodle.univ.example.fr` activity 119 course 4: no usable owner: creator user 7 (marc.moreau@univ.example.fr.1650000000) deleted; \
-         user rule user 8 (sgarcia) suspended; role editingteacher user 8 (sgarcia) suspended"
+        "moodle `moodle.univ.example.fr` activity 119 course 4: no usable owner: creator marc.moreau@univ.example.fr.1650000000 deleted; \
+         user rule sgarcia suspended; role editingteacher sgarcia suspended"
     );
 
     assert_eq!(brief(&res[5]), vec![(s("jdupont"), true, s("moodle:activity 1 course 2 creator, user rule"))]);

@@ -22,9 +22,10 @@
 //! the recordID lookup for all of them.
 
 use bbb_migrate_db::routing::{meta_ci, origin};
+use bbb_migrate_db::owners::{Columns, Person, Picker};
 use bbb_migrate_db::{placeholders, Answers, Db, DbUrl, Param, Row, Tx, TxMode};
 use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, ResolverPlugin};
-use plugin_api::{export_plugin, Owner, PluginError, Recording, Resolution};
+use plugin_api::{export_plugin, PluginError, Recording, Resolution};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
 
@@ -81,16 +82,6 @@ struct Item {
 }
 
 #[derive(Clone, Debug)]
-struct User {
-    id: i64,
-    username: String,
-    email: String,
-    first: String,
-    last: String,
-    active: bool,
-}
-
-#[derive(Clone, Debug)]
 struct Meeting {
     id: i64,
     meeting_id: String,
@@ -100,22 +91,20 @@ struct Meeting {
 
 const USER_COLS: &str = "u.id AS uid, u.username, u.email, u.first_name, u.last_name, u.is_active";
 
-fn user_of(r: &Row) -> Option<User> {
-    Some(User {
-        id: r.int("uid")?,
-        username: r.text("username"),
-        email: r.text("email"),
-        first: r.text("first_name"),
-        last: r.text("last_name"),
-        active: r.bool("is_active").unwrap_or(true),
-    })
+/// A Pod user; inactive accounts are unusable.
+fn user_of(r: &Row) -> Option<Person> {
+    let cols = Columns { id: "uid", username: "username", email: "email", first_name: "first_name", last_name: "last_name" };
+    let mut p = Person::from_row(r, &cols)?;
+    p.unusable = (!r.bool("is_active").unwrap_or(true)).then(|| "inactive".to_string());
+    p.extra = serde_json::json!({ "pod_user_id": r.int("uid") });
+    Some(p)
 }
 
 struct Data {
     internal: HashMap<String, (Option<i64>, Option<i64>)>,
     meetings: Vec<Meeting>,
-    users: HashMap<i64, User>,
-    additional: HashMap<i64, Vec<User>>,
+    users: HashMap<i64, Person>,
+    additional: HashMap<i64, Vec<Person>>,
 }
 
 async fn read(tx: &mut Tx, items: &[Item]) -> Result<Data, PluginError> {
@@ -166,14 +155,14 @@ async fn read(tx: &mut Tx, items: &[Item]) -> Result<Data, PluginError> {
     for chunk in uids.chunks(CHUNK) {
         let sql = format!("SELECT {USER_COLS} FROM auth_user u WHERE u.id IN ({})", placeholders(chunk.len()));
         for row in tx.query(&sql, chunk.iter().map(|&i| Param::Int(i)).collect()).await? {
-            if let Some(u) = user_of(&row) {
-                users.insert(u.id, u);
+            if let (Some(id), Some(u)) = (row.int("uid"), user_of(&row)) {
+                users.insert(id, u);
             }
         }
     }
     // 4. Additional owners.
     let mids: Vec<i64> = meetings.iter().map(|m| m.id).collect();
-    let mut additional: HashMap<i64, Vec<User>> = HashMap::new();
+    let mut additional: HashMap<i64, Vec<Person>> = HashMap::new();
     for chunk in mids.chunks(CHUNK) {
         let sql = format!(
             "SELECT mao.meeting_id AS mid, {USER_COLS} FROM meeting_additional_owners mao JOIN auth_user u ON u.id = mao.user_id \
@@ -190,26 +179,12 @@ async fn read(tx: &mut Tx, items: &[Item]) -> Result<Data, PluginError> {
 }
 
 fn compose(item: &Item, d: &Data, resolver: &str) -> Resolution {
-    let mut picked: Vec<(User, Vec<String>, i64, Option<i64>)> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
-    let mut add = |u: &User, why: String, site: i64, meeting: Option<i64>, notes: &mut Vec<String>| {
-        if !u.active {
-            let n = format!("{why} {} inactive", u.username);
-            if !notes.contains(&n) {
-                notes.push(n);
-            }
-            return;
-        }
-        match picked.iter_mut().find(|p| p.0.id == u.id) {
-            Some(p) => p.1.push(why),
-            None => picked.push((u.clone(), vec![why], site, meeting)),
-        }
-    };
+    let mut pk = Picker::new();
     let internal = d.internal.get(&item.record_id);
     let mut meeting: Option<(&Meeting, String)> = None;
     if let Some((owner, mid)) = internal {
         if let Some(u) = owner.and_then(|o| d.users.get(&o)) {
-            add(u, "internal recording owner".into(), 0, *mid, &mut notes);
+            pk.add(u, "internal recording owner");
         }
         if let Some(m) = mid.and_then(|id| d.meetings.iter().find(|m| m.id == id)) {
             meeting = Some((m, String::new()));
@@ -224,14 +199,15 @@ fn compose(item: &Item, d: &Data, resolver: &str) -> Resolution {
     }
     if let Some((m, renamed)) = &meeting {
         match d.users.get(&m.owner_id) {
-            Some(u) => add(u, format!("meeting {} owner{renamed}", m.id), m.site_id, Some(m.id), &mut notes),
-            None => notes.push(format!("meeting {} owner {} missing", m.id, m.owner_id)),
+            Some(u) => pk.add(u, format!("meeting {} owner{renamed}", m.id)),
+            None => pk.note(format!("meeting {} owner {} missing", m.id, m.owner_id)),
         }
         for u in d.additional.get(&m.id).into_iter().flatten() {
-            add(u, format!("meeting {} additional owner{renamed}", m.id), m.site_id, Some(m.id), &mut notes);
+            pk.add(u, format!("meeting {} additional owner{renamed}", m.id));
         }
     }
-    if picked.is_empty() {
+    let notes = pk.notes();
+    if pk.is_empty() {
         if internal.is_none() && meeting.is_none() {
             if !item.meeting_lookup {
                 return Resolution::unknown("");
@@ -239,23 +215,15 @@ fn compose(item: &Item, d: &Data, resolver: &str) -> Resolution {
             let n = pod_meeting_number(&item.meeting_id).map(|n| format!(" (nor meeting id {n})")).unwrap_or_default();
             return Resolution::unknown(format!("pod: no meeting `{}`{n}", item.meeting_id));
         }
-        return Resolution::unknown(format!("pod: no usable owner: skipped {}", notes.join("; ")));
+        return Resolution::unknown(format!("pod: no usable owner: skipped {notes}"));
     }
-    let owners = picked
-        .into_iter()
-        .enumerate()
-        .map(|(i, (u, why, site, mid))| {
-            let mut o = Owner::new(&u.username, &u.email, &u.first, &u.last).found_by(resolver, format!("pod:{}", why.join(", ")));
-            if i > 0 {
-                o = o.secondary();
-            }
-            o.extra_json = serde_json::json!({ "pod_user_id": u.id, "site_id": site, "meeting": mid }).to_string().into();
-            o
-        })
-        .collect();
-    let mut r = Resolution::resolved(owners);
+    let common = match &meeting {
+        Some((m, _)) => serde_json::json!({ "site_id": m.site_id, "meeting": m.id }),
+        None => serde_json::json!({ "site_id": null, "meeting": null }),
+    };
+    let mut r = Resolution::resolved(pk.into_owners(resolver, |why| format!("pod:{}", why.join(", ")), &common));
     if !notes.is_empty() {
-        r.note = format!("pod: skipped {}", notes.join("; ")).into();
+        r.note = format!("pod: skipped {notes}").into();
     }
     r
 }
