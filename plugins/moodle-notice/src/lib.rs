@@ -1,0 +1,226 @@
+//! Sink `moodle-notice`: leaves a message in the Moodle activity
+//! (`mdl_bigbluebuttonbn.intro`) of each migrated recording — the reference
+//! script's `SCRIPT_INFORM`, made idempotent and transactional.
+//!
+//! ```toml
+//! [[sinks]]
+//! name = "notice"
+//! type = "moodle-notice"
+//! message = "These recordings moved to Pod: <a href='https://pod.univ.fr/'>pod.univ.fr</a>"
+//! prefix = "mdl_"                    # optional, default mdl_
+//! [sinks.databases]                  # same shape as the moodle resolver's
+//! "moodle.univ.fr" = "mysql://moodle:${MOODLE_PW}@db1/moodle"
+//! ```
+//!
+//! The activity is found exactly as the `moodle` resolver finds it (shared
+//! code in `moodle-core`). The message is appended to the intro wrapped in
+//! `<div class="bbb-migrate-notice">…</div>`; an intro that already holds that
+//! marker is left alone, so the notice appears once however many runs and
+//! however many recordings the activity has; the original intro is kept.
+//! One read-write transaction per recording (`SELECT … FOR UPDATE`, then
+//! `UPDATE`). Dry run: reads, writes nothing, says which intro would change.
+
+use bbb_migrate_db::{DbMap, Param, TxMode};
+use moodle_core::{find_activities, is_moodle_recording, origin_server, Found, Prefix, Query};
+use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, SinkPlugin};
+use plugin_api::{export_plugin, Outcome, PluginError, SinkItem};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// The class that marks our notice inside an intro.
+pub const MARKER: &str = "bbb-migrate-notice";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    message: String,
+    databases: BTreeMap<String, String>,
+    #[serde(default = "default_prefix")]
+    prefix: String,
+}
+
+fn default_prefix() -> String {
+    "mdl_".into()
+}
+
+pub struct MoodleNotice {
+    notice: String,
+    prefix: Prefix,
+    dbs: DbMap,
+    ctx: Ctx,
+}
+
+/// The HTML appended to the intro.
+pub fn notice_html(message: &str) -> String {
+    format!("<div class=\"{MARKER}\">{message}</div>")
+}
+
+/// Does this intro already carry a notice?
+pub fn has_notice(intro: &str) -> bool {
+    intro.contains(&format!("class=\"{MARKER}\""))
+}
+
+impl MoodleNotice {
+    pub fn new(config: &str, ctx: Ctx) -> Result<Self, PluginError> {
+        let cfg: Config = decode(config)?;
+        if cfg.message.trim().is_empty() {
+            return Err(PluginError::config("message", "message is empty"));
+        }
+        let prefix = Prefix::new(&cfg.prefix).map_err(|e| PluginError::config("prefix", e))?;
+        let dbs = DbMap::from_config("databases", &cfg.databases)?;
+        Ok(Self { notice: notice_html(cfg.message.trim()), prefix, dbs, ctx })
+    }
+}
+
+/// What the read phase learnt about one recording.
+enum Plan {
+    Done(Outcome),
+    Write { found: Found, name: String },
+}
+
+impl SinkPlugin for MoodleNotice {
+    fn prepare(&self) -> Result<Vec<String>, PluginError> {
+        Ok(vec![format!("{} Moodle database(s); dry run: {}", self.dbs.all().len(), self.ctx.dry_run())])
+    }
+
+    fn write(&self, batch: &[SinkItem]) -> Result<Vec<Outcome>, PluginError> {
+        let mut out: Vec<Option<Outcome>> = vec![None; batch.len()];
+        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, item) in batch.iter().enumerate() {
+            let r = &item.recording;
+            let id = r.record_id.as_str();
+            if !is_moodle_recording(r) {
+                out[i] = Some(Outcome::skipped(id, "not a Moodle recording"));
+                continue;
+            }
+            match self.dbs.for_server(origin_server(r)) {
+                Some((key, _)) => groups.entry(key.to_string()).or_default().push(i),
+                None => {
+                    out[i] = Some(Outcome::skipped(
+                        id,
+                        format!("no Moodle database configured for origin server `{}` and no \"default\"", origin_server(r).unwrap_or("(none)")),
+                    ))
+                }
+            }
+        }
+        for (key, idx) in groups {
+            let (_, db) = self.dbs.all().into_iter().find(|(k, _)| *k == key).expect("key from the map");
+            // Read phase: the activity of every recording, and its current intro (read-only).
+            let items: Vec<(String, String)> =
+                idx.iter().map(|&i| (batch[i].recording.record_id.to_string(), batch[i].recording.meeting_id.to_string())).collect();
+            let prefix = self.prefix.clone();
+            let read = db.transaction(TxMode::ReadOnly, move |tx| {
+                Box::pin(async move {
+                    let schema = moodle_core::detect_schema(tx, &prefix).await?;
+                    let queries: Vec<Query> = items.iter().map(|(r, m)| Query { record_id: r, meeting: moodle_core::parse_meeting_id(m) }).collect();
+                    let found = find_activities(tx, &prefix, schema, &queries).await?;
+                    Ok(found)
+                })
+            });
+            let found = match read {
+                Ok(f) => f,
+                Err(e) => {
+                    for &i in &idx {
+                        out[i] = Some(Outcome::failed(batch[i].recording.record_id.as_str(), format!("moodle `{key}`: {}", e.message)));
+                    }
+                    continue;
+                }
+            };
+            let mut seen_in_dry_run: HashMap<i64, String> = HashMap::new();
+            for (&i, f) in idx.iter().zip(found) {
+                let rid = batch[i].recording.record_id.to_string();
+                let plan = match f {
+                    Err(why) => Plan::Done(Outcome::skipped(&rid, format!("no Moodle activity: {why}"))),
+                    Ok(found) => match &found.activity {
+                        None => Plan::Done(Outcome::skipped(&rid, format!("{} was deleted: no intro to change", found.label()))),
+                        Some(a) => Plan::Write { name: a.name.clone(), found: found.clone() },
+                    },
+                };
+                let (found, name) = match plan {
+                    Plan::Done(o) => {
+                        out[i] = Some(o);
+                        continue;
+                    }
+                    Plan::Write { found, name } => (found, name),
+                };
+                let table = self.prefix.t("bigbluebuttonbn");
+                let data = serde_json::json!({
+                    "site": key,
+                    "table": table,
+                    "activity": found.activity_id,
+                    "course": found.course_id,
+                });
+                let what = format!("{table}.intro of {} `{name}`", found.label());
+                let act = found.activity_id;
+                let notice = self.notice.clone();
+                let dry = self.ctx.dry_run();
+                let sql_lock = format!(
+                    "SELECT intro FROM {table} WHERE id = ?{}",
+                    if dry { "" } else { " FOR UPDATE" }
+                );
+                let sql_update = format!("UPDATE {table} SET intro = ? WHERE id = ?");
+                let mode = if dry { TxMode::ReadOnly } else { TxMode::ReadWrite };
+                // One transaction per recording.
+                let res = db.transaction(mode, move |tx| {
+                    Box::pin(async move {
+                        let rows = tx.query(&sql_lock, vec![Param::Int(act)]).await?;
+                        let Some(row) = rows.first() else { return Ok(None) };
+                        let intro = row.str("intro").unwrap_or_default();
+                        if has_notice(&intro) {
+                            return Ok(Some((false, intro.len())));
+                        }
+                        if !dry {
+                            tx.execute(&sql_update, vec![Param::Str(format!("{intro}{notice}")), Param::Int(act)]).await?;
+                        }
+                        Ok(Some((true, intro.len())))
+                    })
+                });
+                let o = match res {
+                    Err(e) => Outcome::failed(&rid, format!("moodle `{key}`: {}", e.message)),
+                    Ok(None) => Outcome::skipped(&rid, format!("{} no longer exists", found.label())),
+                    Ok(Some((false, _))) => Outcome::skipped(&rid, format!("notice already in {what}")),
+                    Ok(Some((true, len))) if dry => match seen_in_dry_run.get(&act) {
+                        Some(first) => Outcome::planned(&rid, format!("notice for {what} already planned for recording {first}")),
+                        None => {
+                            seen_in_dry_run.insert(act, rid.clone());
+                            Outcome::planned(
+                                &rid,
+                                format!("would append the notice ({} bytes) to {what} (intro kept, {len} bytes)", self.notice.len()),
+                            )
+                            .with_data(&data)
+                        }
+                    },
+                    Ok(Some((true, _))) => Outcome::done(&rid, format!("notice appended to {what}")).with_data(&data),
+                };
+                out[i] = Some(o);
+            }
+        }
+        Ok(out.into_iter().map(|o| o.expect("every item answered")).collect())
+    }
+
+    fn check(&self) -> Result<Vec<String>, PluginError> {
+        let mut lines = Vec::new();
+        for (key, db) in self.dbs.all() {
+            let prefix = self.prefix.clone();
+            db.transaction(TxMode::ReadOnly, move |tx| Box::pin(async move { moodle_core::detect_schema(tx, &prefix).await }))?;
+            lines.push(format!("{key}: {} reachable", db.url().redacted()));
+        }
+        Ok(lines)
+    }
+}
+
+pub struct Plugin;
+
+impl PluginDecl for Plugin {
+    const NAME: &'static str = "moodle-notice";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str = "Leaves a notice in the Moodle activity of each migrated recording";
+    const COMPONENTS: &'static [Component] =
+        &[Component::sink("moodle-notice", "Appends a message to mdl_bigbluebuttonbn.intro, once per activity")];
+
+    fn new_sink(_type: &str, config: &str, ctx: Ctx) -> Result<Box<dyn SinkPlugin>, PluginError> {
+        Ok(Box::new(MoodleNotice::new(config, ctx)?))
+    }
+}
+
+export_plugin!(Plugin);

@@ -1,0 +1,300 @@
+//! Resolver `pod`: the owners of recordings made by Esup-Pod's meeting app
+//! (PostgreSQL or MariaDB/MySQL Pod databases).
+//!
+//! ```toml
+//! [[resolvers]]
+//! name = "pod"
+//! type = "pod"
+//! database = "postgres://pod@db4/pod"
+//! ```
+//!
+//! Pod's meetingID is `"%04d-%s" % (meeting.id, slugify(name))`, recomputed on
+//! every save: a recording is matched by its exact meetingID first, then by
+//! the numeric prefix (= `meeting.id`), so renamed meetings keep their
+//! recordings. A recording uploaded into Pod (`meeting_internalrecording`) is
+//! matched by its recordID. Owners: the recording's uploader (internal
+//! recordings), the meeting owner, then `meeting_additional_owners`
+//! (secondary). Inactive Pod users are skipped with a note. Four queries per batch.
+//!
+//! Routing: Pod sends no `bbb-origin`; a recording with another origin is never
+//! looked at. Without origin, the meeting lookup runs for Pod-shaped meetingIDs
+//! (`^\d{4,9}-[a-z0-9-]*$`) or an `endCallbackUrl` of `/meeting/end_callback/`,
+//! the recordID lookup for all of them.
+
+use bbb_migrate_db::routing::{meta_ci, origin};
+use bbb_migrate_db::owners::{Columns, Person, Picker};
+use bbb_migrate_db::{placeholders, Answers, Db, DbUrl, Param, Row, Tx, TxMode};
+use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, ResolverPlugin};
+use plugin_api::{export_plugin, PluginError, Recording, Resolution};
+use serde::Deserialize;
+use std::collections::{BTreeSet, HashMap};
+
+const CHUNK: usize = 500;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    database: String,
+}
+
+pub struct PodResolver {
+    name: String,
+    db: Db,
+    ctx: Ctx,
+}
+
+/// The numeric id of a Pod meetingID (`0003-soutenances` → 3), if it has Pod's shape.
+pub fn pod_meeting_number(meeting_id: &str) -> Option<i64> {
+    let (num, slug) = meeting_id.split_once('-').unwrap_or((meeting_id, ""));
+    if meeting_id.len() == num.len() || !(4..=9).contains(&num.len()) || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if !slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        return None;
+    }
+    num.parse().ok()
+}
+
+/// May Pod own this recording? (No origin, or origin `pod`.)
+pub fn may_be_pod(r: &Recording) -> bool {
+    origin(r).map_or(true, |o| o == "pod")
+}
+
+/// Is the meetingID (or the callback URL) Pod's?
+pub fn looks_like_pod_meeting(r: &Recording) -> bool {
+    pod_meeting_number(r.meeting_id.as_str()).is_some()
+        || meta_ci(r, "endcallbackurl").is_some_and(|u| u.contains("/meeting/end_callback/"))
+}
+
+impl PodResolver {
+    pub fn new(config: &str, ctx: Ctx) -> Result<Self, PluginError> {
+        let cfg: Config = decode(config)?;
+        let url: DbUrl = cfg.database.parse().map_err(|e: String| PluginError::config("database", format!("database: {e}")))?;
+        Ok(Self { name: ctx.component().to_string(), db: Db::new(&url)?, ctx })
+    }
+}
+
+#[derive(Clone)]
+struct Item {
+    record_id: String,
+    meeting_id: String,
+    meeting_lookup: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Meeting {
+    id: i64,
+    meeting_id: String,
+    owner_id: i64,
+    site_id: i64,
+}
+
+const USER_COLS: &str = "u.id AS uid, u.username, u.email, u.first_name, u.last_name, u.is_active";
+
+/// A Pod user; inactive accounts are unusable.
+fn user_of(r: &Row) -> Option<Person> {
+    let cols = Columns { id: "uid", username: "username", email: "email", first_name: "first_name", last_name: "last_name" };
+    let mut p = Person::from_row(r, &cols)?;
+    p.unusable = (!r.bool("is_active").unwrap_or(true)).then(|| "inactive".to_string());
+    p.extra = serde_json::json!({ "pod_user_id": r.int("uid") });
+    Some(p)
+}
+
+struct Data {
+    internal: HashMap<String, (Option<i64>, Option<i64>)>,
+    meetings: Vec<Meeting>,
+    users: HashMap<i64, Person>,
+    additional: HashMap<i64, Vec<Person>>,
+}
+
+async fn read(tx: &mut Tx, items: &[Item]) -> Result<Data, PluginError> {
+    // 1. Internal recordings by recordID.
+    let rids: Vec<String> = items.iter().map(|i| i.record_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut internal: HashMap<String, (Option<i64>, Option<i64>)> = HashMap::new();
+    for chunk in rids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT recording_id, owner_id, meeting_id FROM meeting_internalrecording WHERE recording_id IN ({}) ORDER BY id",
+            placeholders(chunk.len())
+        );
+        for row in tx.query(&sql, chunk.iter().cloned().map(Param::Str).collect()).await? {
+            internal.entry(row.text("recording_id")).or_insert((row.int("owner_id"), row.int("meeting_id")));
+        }
+    }
+    // 2. Meetings: exact meetingIDs, numeric prefixes, internal recordings' meetings.
+    let exact: BTreeSet<String> = items.iter().filter(|i| i.meeting_lookup).map(|i| i.meeting_id.clone()).collect();
+    let mut ids: BTreeSet<i64> = items.iter().filter(|i| i.meeting_lookup).filter_map(|i| pod_meeting_number(&i.meeting_id)).collect();
+    ids.extend(internal.values().filter_map(|v| v.1));
+    let (exact, ids): (Vec<String>, Vec<i64>) = (exact.into_iter().collect(), ids.into_iter().collect());
+    let mut meetings: Vec<Meeting> = Vec::new();
+    for start in (0..exact.len().max(ids.len())).step_by(CHUNK) {
+        let e: Vec<String> = exact.iter().skip(start).take(CHUNK).cloned().collect();
+        let n: Vec<i64> = ids.iter().skip(start).take(CHUNK).copied().collect();
+        let sql = format!(
+            "SELECT id, meeting_id, owner_id, site_id FROM meeting WHERE meeting_id IN ({}) OR id IN ({})",
+            placeholders(e.len()),
+            placeholders(n.len())
+        );
+        let params: Vec<Param> = e.into_iter().map(Param::Str).chain(n.into_iter().map(Param::Int)).collect();
+        for row in tx.query(&sql, params).await? {
+            let id = row.int("id").unwrap_or(0);
+            if !meetings.iter().any(|m| m.id == id) {
+                meetings.push(Meeting {
+                    id,
+                    meeting_id: row.text("meeting_id"),
+                    owner_id: row.int("owner_id").unwrap_or(0),
+                    site_id: row.int("site_id").unwrap_or(0),
+                });
+            }
+        }
+    }
+    // 3. Owners (meeting owners + internal recording owners).
+    let mut uids: BTreeSet<i64> = meetings.iter().map(|m| m.owner_id).collect();
+    uids.extend(internal.values().filter_map(|v| v.0));
+    let uids: Vec<i64> = uids.into_iter().collect();
+    let mut users = HashMap::new();
+    for chunk in uids.chunks(CHUNK) {
+        let sql = format!("SELECT {USER_COLS} FROM auth_user u WHERE u.id IN ({})", placeholders(chunk.len()));
+        for row in tx.query(&sql, chunk.iter().map(|&i| Param::Int(i)).collect()).await? {
+            if let (Some(id), Some(u)) = (row.int("uid"), user_of(&row)) {
+                users.insert(id, u);
+            }
+        }
+    }
+    // 4. Additional owners.
+    let mids: Vec<i64> = meetings.iter().map(|m| m.id).collect();
+    let mut additional: HashMap<i64, Vec<Person>> = HashMap::new();
+    for chunk in mids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT mao.meeting_id AS mid, {USER_COLS} FROM meeting_additional_owners mao JOIN auth_user u ON u.id = mao.user_id \
+             WHERE mao.meeting_id IN ({}) ORDER BY mao.id",
+            placeholders(chunk.len())
+        );
+        for row in tx.query(&sql, chunk.iter().map(|&i| Param::Int(i)).collect()).await? {
+            if let Some(u) = user_of(&row) {
+                additional.entry(row.int("mid").unwrap_or(0)).or_default().push(u);
+            }
+        }
+    }
+    Ok(Data { internal, meetings, users, additional })
+}
+
+fn compose(item: &Item, d: &Data, resolver: &str) -> Resolution {
+    let mut pk = Picker::new();
+    let internal = d.internal.get(&item.record_id);
+    let mut meeting: Option<(&Meeting, String)> = None;
+    if let Some((owner, mid)) = internal {
+        if let Some(u) = owner.and_then(|o| d.users.get(&o)) {
+            pk.add(u, "internal recording owner");
+        }
+        if let Some(m) = mid.and_then(|id| d.meetings.iter().find(|m| m.id == id)) {
+            meeting = Some((m, String::new()));
+        }
+    }
+    if meeting.is_none() && item.meeting_lookup {
+        if let Some(m) = d.meetings.iter().find(|m| m.meeting_id == item.meeting_id) {
+            meeting = Some((m, String::new()));
+        } else if let Some(m) = pod_meeting_number(&item.meeting_id).and_then(|n| d.meetings.iter().find(|m| m.id == n)) {
+            meeting = Some((m, format!(" (renamed, now {})", m.meeting_id)));
+        }
+    }
+    if let Some((m, renamed)) = &meeting {
+        match d.users.get(&m.owner_id) {
+            Some(u) => pk.add(u, format!("meeting {} owner{renamed}", m.id)),
+            None => pk.note(format!("meeting {} owner {} missing", m.id, m.owner_id)),
+        }
+        for u in d.additional.get(&m.id).into_iter().flatten() {
+            pk.add(u, format!("meeting {} additional owner{renamed}", m.id));
+        }
+    }
+    let notes = pk.notes();
+    if pk.is_empty() {
+        if internal.is_none() && meeting.is_none() {
+            if !item.meeting_lookup {
+                return Resolution::unknown("");
+            }
+            let n = pod_meeting_number(&item.meeting_id).map(|n| format!(" (nor meeting id {n})")).unwrap_or_default();
+            return Resolution::unknown(format!("pod: no meeting `{}`{n}", item.meeting_id));
+        }
+        return Resolution::unknown(format!("pod: no usable owner: skipped {notes}"));
+    }
+    let common = match &meeting {
+        Some((m, _)) => serde_json::json!({ "site_id": m.site_id, "meeting": m.id }),
+        None => serde_json::json!({ "site_id": null, "meeting": null }),
+    };
+    let mut r = Resolution::resolved(pk.into_owners(resolver, |why| format!("pod:{}", why.join(", ")), &common));
+    if !notes.is_empty() {
+        r.note = format!("pod: skipped {notes}").into();
+    }
+    r
+}
+
+impl ResolverPlugin for PodResolver {
+    fn resolve(&self, batch: &[Recording]) -> Result<Vec<Resolution>, PluginError> {
+        let mut out = Answers::new(batch.len());
+        let idx: Vec<usize> = (0..batch.len()).filter(|&i| may_be_pod(&batch[i])).collect();
+        if !idx.is_empty() {
+            let items: Vec<Item> = idx
+                .iter()
+                .map(|&i| Item {
+                    record_id: batch[i].record_id.to_string(),
+                    meeting_id: batch[i].meeting_id.to_string(),
+                    meeting_lookup: looks_like_pod_meeting(&batch[i]),
+                })
+                .collect();
+            let name = self.name.clone();
+            let res = self.db.transaction(TxMode::ReadOnly, move |tx| {
+                Box::pin(async move {
+                    let d = read(tx, &items).await?;
+                    Ok(items.iter().map(|it| compose(it, &d, &name)).collect::<Vec<_>>())
+                })
+            });
+            out.apply(&idx, res, "pod", &self.ctx);
+        }
+        Ok(out.finish())
+    }
+
+    fn check(&self) -> Result<Vec<String>, PluginError> {
+        let rows = self.db.transaction(TxMode::ReadOnly, |tx| {
+            Box::pin(async move { tx.query("SELECT COUNT(*) AS n FROM meeting", vec![]).await })
+        })?;
+        let n = rows.first().and_then(|r| r.int("n")).unwrap_or(0);
+        Ok(vec![format!("{} reachable, {n} Pod meetings", self.db.url().redacted())])
+    }
+
+    fn close(&self) -> Result<(), PluginError> {
+        self.db.close();
+        Ok(())
+    }
+}
+
+pub struct Plugin;
+
+impl PluginDecl for Plugin {
+    const NAME: &'static str = "pod-resolver";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str = "Owners of Esup-Pod meeting recordings, from the Pod database";
+    const COMPONENTS: &'static [Component] = &[Component::resolver("pod", "Meeting owner and additional owners of Pod recordings (PostgreSQL, MariaDB)")];
+
+    fn new_resolver(_type: &str, config: &str, ctx: Ctx) -> Result<Box<dyn ResolverPlugin>, PluginError> {
+        Ok(Box::new(PodResolver::new(config, ctx)?))
+    }
+}
+
+export_plugin!(Plugin);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meeting_numbers() {
+        assert_eq!(pod_meeting_number("0003-soutenances"), Some(3));
+        assert_eq!(pod_meeting_number("0003-soutenances-2024"), Some(3));
+        assert_eq!(pod_meeting_number("123456789-x"), Some(123456789));
+        assert_eq!(pod_meeting_number("0003"), None);
+        assert_eq!(pod_meeting_number("003-x"), None);
+        assert_eq!(pod_meeting_number("0003-Soutenances"), None);
+        assert_eq!(pod_meeting_number("1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1[0]"), None);
+        assert_eq!(pod_meeting_number("0v1xkcrre2la0vafauyepzfei16x2fkuhcfydvps"), None);
+    }
+}
