@@ -86,7 +86,7 @@ pub fn dataset(n: usize) -> Vec<TestRec> {
             _ => format!("meeting-{i}"),
         };
         let start_ms = 1_600_000_000_000 + (i as i64) * 61_000;
-        let record_id = format!("{}-{}", sha1_hex(&format!("{meeting_id}#{i}")), start_ms);
+        let record_id = format!("{}-{}", sha1_hex(&meeting_id), start_ms);
         let (state, published) = if i >= n {
             (if i % 2 == 0 { "deleted" } else { "processing" }, false)
         } else if i % 10 == 3 {

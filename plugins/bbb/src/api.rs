@@ -13,14 +13,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Checksum algorithm; servers pick it by the hex length.
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Checksum {
     Sha1,
     #[default]
     Sha256,
     Sha384,
     Sha512,
+}
+
+impl<'de> Deserialize<'de> for Checksum {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.to_ascii_lowercase().replace('-', "").as_str() {
+            "sha1" => Ok(Checksum::Sha1),
+            "sha256" => Ok(Checksum::Sha256),
+            "sha384" => Ok(Checksum::Sha384),
+            "sha512" => Ok(Checksum::Sha512),
+            _ => Err(serde::de::Error::invalid_value(serde::de::Unexpected::Str(&s), &"sha1, sha256, sha384 or sha512")),
+        }
+    }
 }
 
 impl Checksum {
