@@ -25,18 +25,22 @@ pub fn validate_record_id(id: &str) -> Result<(), String> {
 /// digits, `-`, `_` and `.`; every other run of characters becomes one `_`;
 /// at most `max_bytes` bytes; never empty, never `.`/`..`, never hidden.
 pub fn safe_file_name(text: &str, max_bytes: usize) -> String {
+    // Separators (`_`, `.`) never repeat: a run of them becomes one `_`, or
+    // one `.` if it held only dots — so no `..` can survive.
     let mut out = String::new();
     for c in text.chars() {
         let c = if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' };
-        if c == '_' && out.ends_with('_') {
-            continue;
+        match (out.chars().last(), c) {
+            (Some('.' | '_'), '.') => continue,
+            (Some('.'), '_') => {
+                out.pop();
+                out.push('_');
+            }
+            (Some('_'), '_') => continue,
+            _ => out.push(c),
         }
-        out.push(c);
     }
     let mut out: String = out.trim_matches(|c| c == '_' || c == '.').to_string();
-    while out.contains("..") {
-        out = out.replace("..", ".");
-    }
     out.truncate(max_bytes.max(1));
     let out = out.trim_end_matches(['_', '.']).to_string();
     if out.is_empty() { "recording".into() } else { out }

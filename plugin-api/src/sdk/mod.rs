@@ -9,6 +9,7 @@ mod recording;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 mod secret;
+pub mod testing;
 
 pub use adapters::{guard, ResolverAdapter, SinkAdapter, SourceAdapter};
 pub use config::decode;

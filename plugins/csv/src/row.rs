@@ -28,7 +28,7 @@ impl<'a> Row<'a> {
         let join = |f: &dyn Fn(&plugin_api::abi::Owner) -> String| item.owners.iter().map(f).collect::<Vec<_>>().join(";");
         let context = r.meta("bbb-context").or_else(|| r.meta("bbb-context-name")).unwrap_or_default();
         let mut resolved: Vec<String> = Vec::new();
-        for o in item.owners.iter() {
+        for o in item.owners.iter().filter(|o| !o.resolver.is_empty()) {
             let s = format!("{}: {}", o.resolver, o.reason);
             if !resolved.contains(&s) {
                 resolved.push(s);
