@@ -148,6 +148,9 @@ pub struct Api {
     /// Recordings per answer above which a shard is split.
     pub shard_max: usize,
     pub stats: Arc<Stats>,
+    /// One permit per HTTP request in flight (`concurrency`), shared by
+    /// listing calls and video pages.
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 enum Attempt<T> {
@@ -160,13 +163,24 @@ enum Attempt<T> {
 }
 
 impl Api {
-    pub fn new(base: String, secret: Secret, algo: Checksum, timeout: Duration, retries: u32, backoff: Duration, shard_max: usize) -> Result<Self, PluginError> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        base: String,
+        secret: Secret,
+        algo: Checksum,
+        timeout: Duration,
+        retries: u32,
+        backoff: Duration,
+        shard_max: usize,
+        concurrency: usize,
+    ) -> Result<Self, PluginError> {
         let http = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("bbb-migrate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| PluginError::other(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self { base, secret, algo, http, timeout, retries, backoff, shard_max, stats: Arc::default() })
+        let permits = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+        Ok(Self { base, secret, algo, http, timeout, retries, backoff, shard_max, stats: Arc::default(), permits })
     }
 
     fn url(&self, call: &str, params: &[(&str, &str)]) -> String {
@@ -217,6 +231,7 @@ impl Api {
     }
 
     async fn attempt(&self, url: &str) -> Attempt<Page> {
+        let Ok(_permit) = self.permits.acquire().await else { return Attempt::Retry("closed".into()) };
         let resp = match self.http.get(url).timeout(self.timeout).send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return Attempt::Timeout,
@@ -294,6 +309,7 @@ impl Api {
             if attempt > 0 {
                 tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
             }
+            let Ok(_permit) = self.permits.acquire().await else { break };
             match self.http.get(url).timeout(self.timeout).send().await {
                 Ok(r) if r.status().is_success() => {
                     let final_url = r.url().clone();

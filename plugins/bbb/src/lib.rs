@@ -21,12 +21,14 @@ pub mod video;
 
 use api::{Api, CallError, Checksum};
 use bbb_xml::{AnswerWriter, Item, RecordingsReader};
-use list::{list_all, Listing, Plan};
+use list::{list_all, Plan, ShardOutput};
 use plugin_api::abi::{PluginError, Recording, Rejected, SourceBatch};
 use plugin_api::export_plugin;
 use plugin_api::sdk::runtime::block_on;
 use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, Secret, SourcePlugin};
 use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -52,7 +54,7 @@ fn d_backoff() -> u64 {
     500
 }
 fn d_shard_max() -> usize {
-    20_000
+    5_000
 }
 fn d_true() -> bool {
     true
@@ -96,6 +98,9 @@ pub struct Config {
     pub resolve_video: bool,
 }
 
+/// Spool files made by this process (unique temporary names).
+static SPOOLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// A `bbb` or `scalelite` source.
 pub struct BbbSource {
     flavour: Flavour,
@@ -106,9 +111,40 @@ pub struct BbbSource {
     pending: Mutex<Option<Pending>>,
 }
 
+/// A complete listing being handed out: read back from the spool (or cache)
+/// file, one batch at a time, so memory does not grow with the server.
 struct Pending {
-    recordings: std::vec::IntoIter<Recording>,
     rejected: Vec<Rejected>,
+    reader: Option<RecordingsReader<BufReader<File>>>,
+    file: PathBuf,
+    /// Read from an existing cache: video files may still need resolving.
+    from_cache: bool,
+}
+
+/// Where the listing is written while it is made: each completed shard is
+/// appended (deduplicated), so memory holds one shard, not the server.
+struct Spool {
+    writer: AnswerWriter<BufWriter<File>>,
+    seen: HashSet<String>,
+    rejected: BTreeMap<String, Rejected>,
+    warnings: Vec<String>,
+    warnings_total: usize,
+}
+
+impl Spool {
+    fn add(&mut self, out: ShardOutput) -> Result<(), PluginError> {
+        for r in out.recordings {
+            if self.seen.insert(r.record_id.to_string()) {
+                self.writer.write(&r).map_err(|e| PluginError::io(format!("spool file: {e}")))?;
+            }
+        }
+        for r in out.rejected {
+            self.rejected.insert(r.record_id.to_string(), r);
+        }
+        self.warnings_total += out.warnings.len();
+        self.warnings.extend(out.warnings.into_iter().take(20usize.saturating_sub(self.warnings.len())));
+        Ok(())
+    }
 }
 
 /// Normalises `url` to the `…/bigbluebutton/` base (trailing slash).
@@ -159,6 +195,7 @@ impl BbbSource {
             cfg.retries,
             Duration::from_millis(cfg.backoff_ms),
             cfg.shard_max,
+            cfg.concurrency,
         )?;
         Ok(Self { flavour, cfg, api: Arc::new(api), cache, ctx, pending: Mutex::new(None) })
     }
@@ -176,57 +213,70 @@ impl BbbSource {
             (_, Some(p)) => Some(p),
             (_, None) => Some(100),
         };
-        Plan { page_size, concurrency: self.cfg.concurrency }
+        Plan { page_size, concurrency: self.cfg.concurrency, resolve_video: self.cfg.resolve_video }
     }
 
-    /// Lists the server (or reads the cache), resolves video files, writes the cache.
-    pub fn load(&self) -> Result<(Vec<Recording>, Vec<Rejected>), PluginError> {
+    /// Opens the cache, or lists the server into a spool file (renamed to
+    /// the cache once complete, unless dry run).
+    fn load(&self) -> Result<Pending, PluginError> {
+        if let Some(path) = self.cache.as_deref().filter(|p| p.is_file()) {
+            self.ctx.info(&format!("reading the cache {} instead of {} (delete it to list the server again)", path.display(), self.api.base));
+            return Ok(Pending { rejected: Vec::new(), reader: Some(open_answer(path)?), file: path.to_path_buf(), from_cache: true });
+        }
         let started = Instant::now();
-        let (mut listing, from_server) = match self.cache.as_deref().filter(|p| p.is_file()) {
-            Some(path) => {
-                let l = read_cache(path)?;
-                self.ctx.info(&format!(
-                    "{} recordings read from the cache {} (delete it to list {} again)",
-                    l.recordings.len(),
-                    path.display(),
-                    self.api.base
-                ));
-                (l, false)
+        let keep = self.cache.clone().filter(|_| !self.ctx.dry_run());
+        if let (Some(c), true) = (&self.cache, self.ctx.dry_run()) {
+            self.ctx.info(&format!("dry run: the cache {} is not written", c.display()));
+        }
+        let spool_path = match &keep {
+            Some(c) => {
+                let dir = c.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                let name = c.file_name().and_then(|n| n.to_str()).unwrap_or("cache");
+                dir.join(format!(".{name}.partial-{}", std::process::id()))
             }
-            None => (self.list_server()?, true),
+            None => std::env::temp_dir().join(format!(
+                "bbb-migrate-{}-{}-{}.xml",
+                plugin_api::sdk::ids::safe_file_name(self.ctx.component(), 40),
+                std::process::id(),
+                SPOOLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            )),
         };
-        if self.cfg.resolve_video {
-            let (api, conc) = (self.api.clone(), self.cfg.concurrency);
-            let recs: Vec<Recording> = std::mem::take(&mut listing.recordings).into_values().collect();
-            let (recs, failures) = block_on(video::resolve_all(api, recs, conc));
-            for f in failures.iter().take(20) {
-                self.ctx.warn(f);
+        let io = |e: std::io::Error| PluginError::io(format!("{}: {e}", spool_path.display()));
+        let file = File::create(&spool_path).map_err(io)?;
+        let spool = Spool {
+            writer: AnswerWriter::new(BufWriter::with_capacity(1 << 16, file)).map_err(io)?,
+            seen: HashSet::new(),
+            rejected: BTreeMap::new(),
+            warnings: Vec::new(),
+            warnings_total: 0,
+        };
+        let spool = match self.list_server(spool) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = std::fs::remove_file(&spool_path);
+                return Err(e);
             }
-            if failures.len() > 20 {
-                self.ctx.warn(&format!("… and {} more video formats without a download URL", failures.len() - 20));
-            }
-            listing.recordings = recs.into_iter().map(|r| (r.record_id.to_string(), r)).collect();
+        };
+        let count = spool.seen.len();
+        let finish = |w: AnswerWriter<BufWriter<File>>| -> std::io::Result<()> {
+            let mut out = w.finish()?;
+            out.flush()?;
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()
+        };
+        if let Err(e) = finish(spool.writer) {
+            let _ = std::fs::remove_file(&spool_path);
+            return Err(io(e));
         }
-        if from_server {
-            if let Some(path) = &self.cache {
-                if self.ctx.dry_run() {
-                    self.ctx.info(&format!("dry run: the cache {} is not written", path.display()));
-                } else {
-                    write_cache(path, listing.recordings.values())?;
-                    self.ctx.info(&format!("listing saved to {}", path.display()));
-                }
-            }
+        for w in &spool.warnings {
+            self.ctx.warn(w);
         }
-        let mut recs: Vec<Recording> = listing.recordings.into_values().collect();
-        if self.cfg.playback_url_23 {
-            recs.iter_mut().for_each(rewrite_23);
+        if spool.warnings_total > spool.warnings.len() {
+            self.ctx.warn(&format!("… and {} more video formats without a download URL", spool.warnings_total - spool.warnings.len()));
         }
-        let rejected: Vec<Rejected> = listing.rejected.into_values().collect();
         let s = &self.api.stats;
         self.ctx.info(&format!(
-            "{} recordings, {} rejected in {:.1}s ({} requests, {} retries, {} timeouts, {} shard splits, {} extra pages)",
-            recs.len(),
-            rejected.len(),
+            "{count} recordings, {} rejected, listed in {:.1}s ({} requests, {} retries, {} timeouts, {} shard splits, {} extra pages)",
+            spool.rejected.len(),
             started.elapsed().as_secs_f64(),
             api::Stats::get(&s.requests),
             api::Stats::get(&s.retries),
@@ -234,10 +284,25 @@ impl BbbSource {
             api::Stats::get(&s.splits),
             api::Stats::get(&s.pages),
         ));
-        Ok((recs, rejected))
+        let rejected = spool.rejected.into_values().collect();
+        let file = match keep {
+            // Atomic: the cache appears complete or not at all.
+            Some(cache) => {
+                std::fs::rename(&spool_path, &cache).map_err(|e| PluginError::io(format!("cache {}: {e}", cache.display())))?;
+                self.ctx.info(&format!("listing saved to {}", cache.display()));
+                cache
+            }
+            None => spool_path,
+        };
+        let reader = open_answer(&file);
+        if self.cache.as_deref() != Some(file.as_path()) {
+            // A temporary spool: unlinked now, read through the open handle.
+            let _ = std::fs::remove_file(&file);
+        }
+        Ok(Pending { rejected, reader: Some(reader?), file, from_cache: false })
     }
 
-    fn list_server(&self) -> Result<Listing, PluginError> {
+    fn list_server(&self, spool: Spool) -> Result<Spool, PluginError> {
         let api = self.api.clone();
         let info = block_on({
             let api = api.clone();
@@ -256,8 +321,18 @@ impl BbbSource {
         };
         let plan = self.plan(scalelite);
         self.ctx.debug(&format!("listing {} by recordID prefix, {:?}", api.base, plan));
-        block_on(list_all(api, plan))
+        let (spool, result) = block_on(async move {
+            let mut spool = spool;
+            let result = list_all(api, plan, |out| spool.add(out)).await;
+            (spool, result)
+        });
+        result.map(|_| spool)
     }
+}
+
+fn open_answer(path: &Path) -> Result<RecordingsReader<BufReader<File>>, PluginError> {
+    let f = File::open(path).map_err(|e| PluginError::io(format!("{}: {e}", path.display())))?;
+    Ok(RecordingsReader::new(BufReader::with_capacity(1 << 16, f)))
 }
 
 /// `…/presentation/2.0/playback.html?meetingId=X` → `…/presentation/2.3/X`.
@@ -272,65 +347,42 @@ pub fn rewrite_23(r: &mut Recording) {
     }
 }
 
-fn read_cache(path: &Path) -> Result<Listing, PluginError> {
-    let f = std::fs::File::open(path).map_err(|e| PluginError::io(format!("cache {}: {e}", path.display())))?;
-    let mut reader = RecordingsReader::new(BufReader::with_capacity(1 << 16, f));
-    let mut listing = Listing::default();
-    for item in reader.by_ref() {
-        match item.map_err(|e| PluginError::data(format!("cache {}: {e} (delete it to list the server again)", path.display())))? {
-            Item::Recording(r) => {
-                listing.recordings.insert(r.record_id.to_string(), r);
-            }
-            Item::Rejected(r) => {
-                listing.rejected.insert(r.record_id.to_string(), r);
-            }
-        }
-    }
-    if !reader.envelope().is_success() {
-        return Err(PluginError::data(format!("cache {}: not a SUCCESS answer", path.display())));
-    }
-    Ok(listing)
-}
-
-/// Writes the listing as a getRecordings answer: to a temporary file in the
-/// same folder, synced, then renamed (a crash never leaves a half cache).
-fn write_cache<'a>(path: &Path, recs: impl Iterator<Item = &'a Recording>) -> Result<(), PluginError> {
-    let io = |e: std::io::Error| PluginError::io(format!("cache {}: {e}", path.display()));
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("cache"), std::process::id()));
-    let result = (|| {
-        let f = std::fs::File::create(&tmp)?;
-        let mut w = AnswerWriter::new(BufWriter::new(f))?;
-        for r in recs {
-            w.write(r)?;
-        }
-        let mut out = w.finish()?;
-        out.flush()?;
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
-}
-
 impl SourcePlugin for BbbSource {
     fn next_batch(&self, max: usize) -> Result<Option<SourceBatch>, PluginError> {
         let mut guard = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
-            let (recs, rejected) = self.load()?;
-            *guard = Some(Pending { recordings: recs.into_iter(), rejected });
+            *guard = Some(self.load()?);
         }
         let p = guard.as_mut().expect("loaded above");
         let mut batch = SourceBatch::default();
         let take = max.min(p.rejected.len());
         batch.rejected.extend(p.rejected.drain(..take));
-        while batch.recordings.len() + batch.rejected.len() < max {
-            match p.recordings.next() {
-                Some(r) => batch.recordings.push(r),
-                None => break,
+        while let Some(reader) = p.reader.as_mut() {
+            if batch.recordings.len() + batch.rejected.len() >= max {
+                break;
             }
+            match reader.next() {
+                Some(Ok(Item::Recording(r))) => batch.recordings.push(r),
+                Some(Ok(Item::Rejected(r))) => batch.rejected.push(r),
+                Some(Err(e)) => {
+                    return Err(PluginError::data(format!("{}: {e} (delete it to list the server again)", p.file.display())))
+                }
+                None => {
+                    if !reader.envelope().is_success() {
+                        return Err(PluginError::data(format!("{}: not a SUCCESS getRecordings answer", p.file.display())));
+                    }
+                    p.reader = None;
+                }
+            }
+        }
+        if p.from_cache && self.cfg.resolve_video && batch.recordings.iter().any(|r| video::needs_resolution(r).is_some()) {
+            let recs = std::mem::take(&mut batch.recordings).into_vec();
+            let (recs, warnings) = block_on(video::resolve_all(self.api.clone(), recs, self.cfg.concurrency));
+            warnings.iter().for_each(|w| self.ctx.warn(w));
+            batch.recordings = recs.into();
+        }
+        if self.cfg.playback_url_23 {
+            batch.recordings.iter_mut().for_each(rewrite_23);
         }
         if batch.recordings.is_empty() && batch.rejected.is_empty() {
             return Ok(None);

@@ -18,10 +18,22 @@ pub const MAX_PREFIX: usize = 4;
 pub struct Plan {
     /// Send `limit`/`offset` (page size, 1–100); `None` never pages (Scalelite).
     pub page_size: Option<u32>,
+    /// Shards in flight (HTTP requests are bounded by the API's permits too).
     pub concurrency: usize,
+    /// Resolve the video formats' files as soon as a shard is complete.
+    pub resolve_video: bool,
 }
 
-/// Everything listed: recordings by recordID (merged), rejected entries.
+/// A completed shard, deduplicated, videos resolved.
+pub struct ShardOutput {
+    pub prefix: String,
+    pub recordings: Vec<Recording>,
+    pub rejected: Vec<Rejected>,
+    /// One line per video format whose file could not be found.
+    pub warnings: Vec<String>,
+}
+
+/// Recordings by recordID (formats merged), rejected entries.
 #[derive(Default)]
 pub struct Listing {
     pub recordings: BTreeMap<String, Recording>,
@@ -29,7 +41,7 @@ pub struct Listing {
 }
 
 impl Listing {
-    fn add(&mut self, item: Item) {
+    pub fn add(&mut self, item: Item) {
         match item {
             Item::Recording(r) => match self.recordings.get_mut(r.record_id.as_str()) {
                 // Formats of one recording seen in two answers: union by type.
@@ -52,13 +64,14 @@ impl Listing {
 }
 
 enum ShardResult {
-    Done(Vec<Item>),
+    Done(ShardOutput),
     Split,
 }
 
 /// One shard: one call, or pages while the server proves it pages.
-async fn shard(api: Arc<Api>, prefix: String, page_size: Option<u32>) -> Result<ShardResult, PluginError> {
-    let mut items: Vec<Item> = Vec::new();
+async fn shard(api: Arc<Api>, prefix: String, plan: Plan) -> Result<ShardResult, PluginError> {
+    let page_size = plan.page_size;
+    let mut items = Listing::default();
     let mut seen: HashSet<String> = HashSet::new();
     let mut offset: u64 = 0;
     loop {
@@ -100,7 +113,7 @@ async fn shard(api: Arc<Api>, prefix: String, page_size: Option<u32>) -> Result<
             if seen.insert(id) {
                 new += 1;
             }
-            items.push(item);
+            items.add(item);
         }
         // Page on only when this answer proved paging (a `<pagination>` block
         // or a top-level `<totalElements>`), it was full, and it brought new
@@ -112,32 +125,38 @@ async fn shard(api: Arc<Api>, prefix: String, page_size: Option<u32>) -> Result<
         api.stats.pages.fetch_add(1, Ordering::Relaxed);
         offset += limit as u64;
     }
-    Ok(ShardResult::Done(items))
+    let recordings: Vec<Recording> = items.recordings.into_values().collect();
+    let (recordings, warnings) = if plan.resolve_video {
+        crate::video::resolve_all(api.clone(), recordings, plan.concurrency).await
+    } else {
+        (recordings, Vec::new())
+    };
+    Ok(ShardResult::Done(ShardOutput { prefix, recordings, rejected: items.rejected.into_values().collect(), warnings }))
 }
 
-/// Lists every recording: shards `0`…`f`, children on demand.
-pub async fn list_all(api: Arc<Api>, plan: Plan) -> Result<Listing, PluginError> {
+/// Lists every recording: shards `0`…`f`, children on demand; each completed
+/// shard goes to `on_shard` (prefixes are disjoint, so shards never overlap).
+pub async fn list_all(api: Arc<Api>, plan: Plan, mut on_shard: impl FnMut(ShardOutput) -> Result<(), PluginError>) -> Result<(), PluginError> {
     let mut queue: Vec<String> = HEX.chars().rev().map(|c| c.to_string()).collect();
     let mut running: JoinSet<(String, Result<ShardResult, PluginError>)> = JoinSet::new();
-    let mut listing = Listing::default();
     loop {
         while running.len() < plan.concurrency.max(1) {
             let Some(prefix) = queue.pop() else { break };
-            let (api, page) = (api.clone(), plan.page_size);
+            let (api, plan) = (api.clone(), plan.clone());
             running.spawn(async move {
-                let r = shard(api, prefix.clone(), page).await;
+                let r = shard(api, prefix.clone(), plan).await;
                 (prefix, r)
             });
         }
         let Some(done) = running.join_next().await else { break };
         let (prefix, result) = done.map_err(|e| PluginError::other(format!("listing task failed: {e}")))?;
         match result? {
-            ShardResult::Done(items) => items.into_iter().for_each(|i| listing.add(i)),
+            ShardResult::Done(out) => on_shard(out)?,
             ShardResult::Split => {
                 api.stats.splits.fetch_add(1, Ordering::Relaxed);
                 queue.extend(HEX.chars().rev().map(|c| format!("{prefix}{c}")));
             }
         }
     }
-    Ok(listing)
+    Ok(())
 }

@@ -35,7 +35,8 @@ pub fn first_source(html: &str) -> Option<String> {
     None
 }
 
-fn needs_resolution(r: &Recording) -> Option<String> {
+/// The video page to fetch, when this recording's file is not known yet.
+pub fn needs_resolution(r: &Recording) -> Option<String> {
     if !r.published {
         return None; // unpublished recordings are not served over HTTP
     }

@@ -303,7 +303,7 @@ fn cache_is_written_once_complete_and_reused_without_the_server() {
     assert_eq!(s.api_calls(), 0);
     assert_eq!(s.playback_calls(), 0, "download URLs come from the cache too");
     assert_eq!(again, first);
-    assert!(log.lines().iter().any(|l| l.contains("read from the cache")));
+    assert!(log.lines().iter().any(|l| l.contains("reading the cache")));
     // The parser of the `bbb-cache` source reads the same file (the two
     // plugins cannot be linked into one test binary: both export a root module).
     let f = std::io::BufReader::new(std::fs::File::open(dir.path().join("cache.xml")).unwrap());
@@ -349,7 +349,7 @@ fn config_errors_name_the_key() {
 fn encoded_parameters_pass_the_servers_checksum_check() {
     // Spaces, accents and Moodle's `[ ]` in a meetingID, signed and verified on the raw query.
     let s = server(Server::Bbb26, 8, false);
-    let api = bbb_migrate_bbb::api::Api::new(s.url(), plugin_api::sdk::Secret::new(SECRET), Default::default(), Duration::from_secs(5), 0, Duration::from_millis(1), 100).unwrap();
+    let api = bbb_migrate_bbb::api::Api::new(s.url(), plugin_api::sdk::Secret::new(SECRET), Default::default(), Duration::from_secs(5), 0, Duration::from_millis(1), 100, 2).unwrap();
     let page = plugin_api::sdk::runtime::block_on(async move {
         api.get_recordings(&[("meetingID", "room é 1"), ("state", "published,unpublished,available")]).await
     });
