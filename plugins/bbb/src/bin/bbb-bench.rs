@@ -57,6 +57,21 @@ fn main() {
     if args.get(1).map(String::as_str) == Some("--child") {
         return child(&args[2], &args[3], args.get(4).map(String::as_str).unwrap_or(""));
     }
+    if args.get(1).map(String::as_str) == Some("--serve") {
+        // A test server to try a pipeline by hand: `bbb-bench --serve bbb22|bbb26|bbb27|scalelite N`.
+        let flavour = match args.get(2).map(String::as_str) {
+            Some("bbb26") => Server::Bbb26,
+            Some("bbb27") => Server::Bbb27,
+            Some("scalelite") => Server::Scalelite,
+            _ => Server::Bbb22,
+        };
+        let n = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(1000);
+        let server = TestServer::start(Options::new(flavour, SECRET), dataset(n));
+        println!("url = \"{}\"\nsecret = \"{SECRET}\"", server.url());
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
     let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
     let cost_ns: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(50);
     let render_ns: u64 = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(20_000);
