@@ -12,7 +12,7 @@
 //! ([`plugin_api::sdk::ids::validate_record_id`]) before it leaves the parser:
 //! a hostile one becomes [`Item::Rejected`], the rest of the answer goes on.
 
-use plugin_api::abi::{Playback, Recording, Rejected};
+use plugin_api::abi::{Playback, PluginError, Recording, Rejected, SourceBatch};
 use plugin_api::abi_stable::std_types::{RString, Tuple2};
 use plugin_api::sdk::ids::validate_record_id;
 use quick_xml::events::{BytesStart, Event};
@@ -321,6 +321,32 @@ impl<R: BufRead> Iterator for RecordingsReader<R> {
                 _ => {}
             }
         }
+    }
+}
+
+impl<R: BufRead> RecordingsReader<R> {
+    /// Moves items into `batch` until it holds `max` entries or the answer
+    /// ends; `Ok(true)` when the answer is over (and was a SUCCESS). Errors
+    /// are one line starting with `origin` (the file or server read).
+    pub fn fill(&mut self, batch: &mut SourceBatch, max: usize, origin: &str) -> Result<bool, PluginError> {
+        while batch.recordings.len() + batch.rejected.len() < max {
+            match self.next() {
+                Some(Ok(Item::Recording(r))) => batch.recordings.push(r),
+                Some(Ok(Item::Rejected(r))) => batch.rejected.push(r),
+                Some(Err(e)) => return Err(PluginError::data(format!("{origin}: {e}"))),
+                None => {
+                    let env = &self.envelope;
+                    if !env.is_success() {
+                        return Err(PluginError::data(format!(
+                            "{origin}: the answer is FAILED ({}: {})",
+                            env.message_key, env.message
+                        )));
+                    }
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 }
 

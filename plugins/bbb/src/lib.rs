@@ -20,7 +20,7 @@ pub mod list;
 pub mod video;
 
 use api::{Api, CallError, Checksum};
-use bbb_xml::{AnswerWriter, Item, RecordingsReader};
+use bbb_xml::{AnswerWriter, RecordingsReader};
 use list::{list_all, Plan, ShardOutput};
 use plugin_api::abi::{PluginError, Recording, Rejected, SourceBatch};
 use plugin_api::export_plugin;
@@ -357,22 +357,10 @@ impl SourcePlugin for BbbSource {
         let mut batch = SourceBatch::default();
         let take = max.min(p.rejected.len());
         batch.rejected.extend(p.rejected.drain(..take));
-        while let Some(reader) = p.reader.as_mut() {
-            if batch.recordings.len() + batch.rejected.len() >= max {
-                break;
-            }
-            match reader.next() {
-                Some(Ok(Item::Recording(r))) => batch.recordings.push(r),
-                Some(Ok(Item::Rejected(r))) => batch.rejected.push(r),
-                Some(Err(e)) => {
-                    return Err(PluginError::data(format!("{}: {e} (delete it to list the server again)", p.file.display())))
-                }
-                None => {
-                    if !reader.envelope().is_success() {
-                        return Err(PluginError::data(format!("{}: not a SUCCESS getRecordings answer", p.file.display())));
-                    }
-                    p.reader = None;
-                }
+        if let Some(reader) = p.reader.as_mut() {
+            let origin = format!("{} (delete it to list the server again)", p.file.display());
+            if reader.fill(&mut batch, max, &origin)? {
+                p.reader = None;
             }
         }
         if p.from_cache && self.cfg.resolve_video && batch.recordings.iter().any(|r| video::needs_resolution(r).is_some()) {
