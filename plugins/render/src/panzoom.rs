@@ -1,0 +1,70 @@
+//! `panzooms.xml`: the visible part of the slide (crop/zoom) over time.
+
+use crate::error::RenderError;
+use crate::xml::{self, Ms};
+
+const FILE: &str = "panzooms.xml";
+
+/// A rectangle in slide-image pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ViewBox {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+impl ViewBox {
+    pub(crate) fn full(w: f64, h: f64) -> Self {
+        ViewBox { x: 0.0, y: 0.0, w, h }
+    }
+
+    /// Bit pattern, for use as a hash key.
+    pub(crate) fn key(&self) -> [u64; 4] {
+        [self.x.to_bits(), self.y.to_bits(), self.w.to_bits(), self.h.to_bits()]
+    }
+}
+
+/// The parsed file: events sorted by time.
+#[derive(Debug, Default)]
+pub(crate) struct PanZooms {
+    pub events: Vec<(Ms, ViewBox)>,
+    /// BBB ≥ 2.6 writes `tldraw="true"`; see [`crate::tldraw`].
+    pub tldraw: bool,
+}
+
+impl PanZooms {
+    /// The view box in force at `t` (the last event with `timestamp <= t`).
+    pub(crate) fn at(&self, t: Ms) -> Option<ViewBox> {
+        let i = self.events.partition_point(|(ts, _)| *ts <= t);
+        (i > 0).then(|| self.events[i - 1].1)
+    }
+}
+
+pub(crate) fn parse(text: &str) -> Result<PanZooms, RenderError> {
+    let doc = xml::parse(FILE, text)?;
+    let mut events = Vec::new();
+    for (t, node, vb) in xml::timed_events(FILE, &doc, "viewBox")? {
+        let v = xml::numbers(FILE, node, vb)?;
+        if v.len() != 4 {
+            return Err(RenderError::invalid(FILE, format!("line {}: viewBox needs 4 numbers, got {vb:?}", xml::line(node))));
+        }
+        // Old recordings write "-0.0"; normalise so equal boxes compare equal.
+        let n = |f: f64| if f == 0.0 { 0.0 } else { f };
+        events.push((t, ViewBox { x: n(v[0]), y: n(v[1]), w: v[2], h: v[3] }));
+    }
+    Ok(PanZooms { events, tldraw: xml::is_tldraw(&doc) })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixture_events() {
+        let text = include_str!("../../../../shared/fixtures/presentation/bbb22-featuredemo/panzooms.xml");
+        let pz = super::parse(text).unwrap();
+        assert_eq!(pz.events.len(), 9);
+        assert_eq!(pz.at(151_500).unwrap().w, 533.33333);
+        assert_eq!(pz.at(0).unwrap(), super::ViewBox::full(1600.0, 900.0));
+        assert!(!pz.tldraw);
+    }
+}
