@@ -30,7 +30,6 @@ pub(crate) struct Plan {
     pub deskshare: Option<(PathBuf, Vec<(Ms, Ms)>)>,
     /// Cursor sprite, its size, and the `sendcmd` lines moving it.
     pub cursor: Option<(PathBuf, u32, Vec<(Ms, Option<(i64, i64)>)>)>,
-    pub preset: String,
     pub threads: Option<u32>,
 }
 
@@ -88,9 +87,9 @@ impl Plan {
             let _ = write!(graph, "[{last}]{filter}[{label}];");
             *last = label.to_string();
         };
-        if self.is_animated() {
-            chain(&mut graph, &mut last, format!("fps={fps}"), "base");
-        }
+        // Convert each state to yuv420p once, before the frame-rate filter duplicates it.
+        let base = if self.is_animated() { format!("format=yuv420p,fps={fps}") } else { "format=yuv420p".into() };
+        chain(&mut graph, &mut last, base, "base");
         if let Some((sprite, size, moves)) = &self.cursor {
             write("cursor.cmd", cursor_commands(*size, moves))?;
             let i = input(&mut args, &["-loop", "1", "-framerate", &fps.to_string()], sprite);
@@ -99,16 +98,20 @@ impl Plan {
             last = "cur".into();
         }
         if let Some((video, intervals)) = &self.deskshare {
-            let i = input(&mut args, &[], video);
-            let enable: Vec<String> =
-                intervals.iter().map(|(a, b)| format!("between(t,{},{})", secs(*a), secs(*b))).collect();
-            let _ = write!(
-                graph,
-                "[{i}:v]scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black[ds];\
-                 [{last}][ds]overlay=eof_action=pass:enable='{}'[desk];",
-                enable.join("+")
-            );
-            last = "desk".into();
+            // One seeking input per interval: only the shown parts are decoded.
+            for (n, (a, b)) in intervals.iter().enumerate() {
+                let i = input(&mut args, &["-ss", &secs(*a), "-t", &secs(b - a)], video);
+                let _ = write!(
+                    graph,
+                    "[{i}:v]setpts=PTS-STARTPTS+{}/TB,scale={w}:{h}:force_original_aspect_ratio=decrease,\
+                     pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black,format=yuv420p[ds{n}];\
+                     [{last}][ds{n}]overlay=eof_action=pass:enable='between(t,{},{})'[desk{n}];",
+                    secs(*a),
+                    secs(*a),
+                    secs(*b)
+                );
+                last = format!("desk{n}");
+            }
         }
         let mut audio_input = None;
         if let Some(cam) = &self.webcam {
@@ -127,7 +130,7 @@ impl Plan {
         if let (Some(audio), None) = (&self.audio, audio_input) {
             audio_input = Some(input(&mut args, &[], audio));
         }
-        let _ = write!(graph, "[{last}]format=yuv420p[vout]");
+        let _ = write!(graph, "[{last}]null[vout]");
         write("graph.txt", graph)?;
 
         args.extend(["-filter_complex_script", "graph.txt", "-map", "[vout]"].map(String::from));
@@ -137,7 +140,9 @@ impl Plan {
         if !self.is_animated() {
             args.extend(["-fps_mode", "vfr"].map(String::from));
         }
-        args.extend(["-c:v", "libx264", "-preset", &self.preset, "-crf", "23"].map(String::from));
+        // Composited video is encoded at a constant rate, so the preset decides the speed.
+        let preset = if self.is_animated() { "superfast" } else { "veryfast" };
+        args.extend(["-c:v", "libx264", "-preset", preset, "-crf", "23"].map(String::from));
         if !self.is_animated() {
             // One frame per state: exact ms timestamps, still-image tuning.
             args.extend(["-tune", "stillimage", "-video_track_timescale", "1000"].map(String::from));

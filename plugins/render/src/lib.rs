@@ -202,7 +202,9 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         .map(|t| t.max(1) as usize)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let rasteriser = rasterise::Rasteriser::new(&dir, opts.width, opts.height);
+    let started = std::time::Instant::now();
     let frames = rasterise::rasterise_states(&rasteriser, wb, &timeline, work.path(), threads)?;
+    let rasterised = started.elapsed().as_secs_f64();
 
     let mut plan = compose::Plan {
         width: opts.width,
@@ -211,7 +213,6 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         duration,
         frames: timeline.segments.iter().map(|s| (frames[s.state].clone(), s.start, s.end)).collect(),
         audio: sound.map(|m| m.path.clone()),
-        preset: "veryfast".into(),
         threads: opts.threads,
         ..Default::default()
     };
@@ -246,7 +247,14 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         .tempfile_in(parent)
         .map_err(|e| RenderError::io(parent.display().to_string(), e))?;
     let args = plan.write(work.path(), partial.path())?;
+    let started = std::time::Instant::now();
     ffmpeg::run(&opts.ffmpeg, &args, work.path())?;
+    report.notes.push(format!(
+        "rasterised {} states in {rasterised:.2} s; ffmpeg pass ({}) took {:.2} s",
+        timeline.states.len(),
+        if plan.is_animated() { "constant frame rate" } else { "variable frame rate" },
+        started.elapsed().as_secs_f64()
+    ));
     partial
         .persist(&output)
         .map_err(|e| RenderError::io(output.display().to_string(), e.error))?;

@@ -1,0 +1,57 @@
+//! Benchmark: renders the 253 s `bbb22-featuredemo` fixture (slides and media generated
+//! with ffmpeg, as in the tests) with everything on, then slides + audio only, and prints
+//! render time, recording length and speed relative to real time (bbb-recorder = 1×).
+//!
+//! Usage: `cargo run --release -p bbb-migrate-render --bin render-bench [-- --frame OUT.png --at SECONDS]`
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use bbb_migrate_render::{render_dir, RenderOptions};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let frame_out = arg("--frame").map(PathBuf::from);
+    let at: f64 = arg("--at").map_or(57.0, |v| v.parse().expect("--at SECONDS"));
+    let length: f64 = arg("--length").map_or(common::FULL_LENGTH, |v| v.parse().expect("--length SECONDS"));
+
+    common::require_ffmpeg();
+    let work = tempfile::tempdir().expect("temp dir");
+    let rec = work.path().join("recording");
+    std::fs::create_dir_all(&rec).unwrap();
+    let t = Instant::now();
+    common::make_recording(&rec, common::Media::full(length));
+    eprintln!("generated test media ({length} s) in {:.1} s", t.elapsed().as_secs_f64());
+
+    let full = RenderOptions::default();
+    let slides_audio = RenderOptions { webcams: false, deskshare: false, cursor: false, ..RenderOptions::default() };
+    println!("| variant | render time | recording length | × real time | states | output |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    println!("| bbb-recorder (reference: screen capture in real time) | ≥ {length:.1} s | {length:.1} s | 1× | – | – |");
+    for (name, opts, file) in [
+        ("everything: slides, annotations, zoom, cursor, screen share, webcam PIP, audio (1280x720, 15 fps CFR)", &full, "full.mp4"),
+        ("slides + annotations + audio only (1280x720, VFR)", &slides_audio, "slides.mp4"),
+    ] {
+        let out = work.path().join(file);
+        let t = Instant::now();
+        let report = render_dir(&rec, &out, opts).unwrap_or_else(|e| panic!("{e}"));
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "| {name} | {secs:.2} s | {:.1} s | **{:.0}×** | {} | {:.1} MB |",
+            report.duration_s,
+            report.duration_s / secs,
+            report.states,
+            report.output_size as f64 / 1e6
+        );
+        eprintln!("{file}: {}", report.notes.join(" | "));
+        if let (Some(png), "full.mp4") = (&frame_out, file) {
+            let rgb = common::frame_at(&out, at, opts.width, opts.height);
+            common::save_png(&rgb, opts.width, opts.height, png);
+            eprintln!("saved frame at {at} s to {}", png.display());
+        }
+    }
+}
