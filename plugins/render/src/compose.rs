@@ -38,14 +38,20 @@ fn secs(ms: Ms) -> String {
 }
 
 /// Writes the concat demuxer list; the last file is repeated so its duration is honoured.
+/// `framerate 1000` gives each image a 1 ms time base (the default 1/25 s would round
+/// every state change to 40 ms).
 fn concat_list(frames: &[(PathBuf, Ms, Ms)]) -> String {
     let mut s = String::from("ffconcat version 1.0\n");
     let quote = |p: &Path| p.display().to_string().replace('\'', r"'\''");
+    let entry = |s: &mut String, path: &Path| {
+        let _ = writeln!(s, "file '{}'\noption framerate 1000", quote(path));
+    };
     for (path, start, end) in frames {
-        let _ = writeln!(s, "file '{}'\nduration {}", quote(path), secs(end - start));
+        entry(&mut s, path);
+        let _ = writeln!(s, "duration {}", secs(end - start));
     }
     if let Some((path, _, _)) = frames.last() {
-        let _ = writeln!(s, "file '{}'", quote(path));
+        entry(&mut s, path);
     }
     s
 }
@@ -168,7 +174,7 @@ mod tests {
         assert!(list.contains("duration 6.200\n"));
         assert!(list.contains("duration 4.601\n"));
         assert!(list.contains("duration 242.399\n"));
-        assert!(list.trim_end().ends_with("file 'c.png'"));
+        assert!(list.trim_end().ends_with("file 'c.png'\noption framerate 1000"));
     }
 
     #[test]

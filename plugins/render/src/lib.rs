@@ -259,6 +259,9 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         .persist(&output)
         .map_err(|e| RenderError::io(output.display().to_string(), e.error))?;
     report.output_size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
+    if std::env::var_os("BBB_RENDER_KEEP_WORK").is_some() {
+        report.notes.push(format!("work folder kept: {}", work.keep().display()));
+    }
     Ok(report)
 }
 

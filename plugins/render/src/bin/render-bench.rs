@@ -2,7 +2,8 @@
 //! with ffmpeg, as in the tests) with everything on, then slides + audio only, and prints
 //! render time, recording length and speed relative to real time (bbb-recorder = 1×).
 //!
-//! Usage: `cargo run --release -p bbb-migrate-render --bin render-bench [-- --frame OUT.png --at SECONDS]`
+//! Usage: `cargo run --release -p bbb-migrate-render --bin render-bench [-- --frame OUT.png --at SECONDS --length SECONDS]`
+//! or `… -- --input DIR --output FILE.mp4 [--slides-only]` to render one folder.
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
@@ -20,6 +21,16 @@ fn main() {
     let length: f64 = arg("--length").map_or(common::FULL_LENGTH, |v| v.parse().expect("--length SECONDS"));
 
     common::require_ffmpeg();
+    if let (Some(input), Some(output)) = (arg("--input"), arg("--output")) {
+        // Render one folder (manual checks).
+        let opts = match args.iter().any(|a| a == "--slides-only") {
+            true => RenderOptions { webcams: false, deskshare: false, cursor: false, ..RenderOptions::default() },
+            false => RenderOptions::default(),
+        };
+        let report = render_dir(input.as_ref(), output.as_ref(), &opts).unwrap_or_else(|e| panic!("{e}"));
+        println!("{report:#?}");
+        return;
+    }
     let work = tempfile::tempdir().expect("temp dir");
     let rec = work.path().join("recording");
     std::fs::create_dir_all(&rec).unwrap();

@@ -118,12 +118,15 @@ pub fn has_stream(file: &Path, kind: &str) -> bool {
     probe(file)["streams"].as_array().unwrap().iter().any(|s| s["codec_type"] == kind)
 }
 
-/// One decoded frame of `video` at `t` seconds, scaled to `w`x`h`, as RGB bytes.
+/// The frame of `video` on screen at `t` seconds, scaled to `w`x`h`, as RGB bytes.
+/// Decodes from the start through a constant-rate filter: an input seek would skip the
+/// frame shown at `t` in a variable-frame-rate file (it starts before `t`).
 pub fn frame_at(video: &Path, t: f64, w: u32, h: u32) -> Vec<u8> {
     let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-ss", &format!("{t}"), "-i"])
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-i"])
         .arg(video)
-        .args(["-frames:v", "1", "-vf", &format!("scale={w}:{h}"), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .args(["-an", "-frames:v", "1", "-vf", &format!("fps=100,trim=start={t},scale={w}:{h}")])
+        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
         .output()
         .expect("run ffmpeg");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -140,19 +143,30 @@ pub struct Area {
     pub h: u32,
 }
 
-/// Share of the pixels in `area` (minus `skip`) whose colour differs by more than 60 in
-/// some channel: near 0 for the same picture through H.264, large for another picture.
+/// Share of the 4x4-pixel blocks in `area` (minus those touching `skip`) whose mean colour
+/// differs by more than 40 in some channel. Averaging blocks absorbs H.264's loss (chroma
+/// subsampling, ringing) while a slide change, a screen share or a 2 px annotation stroke
+/// still changes its blocks.
 pub fn differing(a: &[u8], b: &[u8], width: u32, area: Area, skip: Option<Area>) -> f64 {
-    let inside = |r: Area, x: u32, y: u32| x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h;
+    const B: u32 = 4;
+    let touches = |r: Area, x: u32, y: u32| x + B > r.x && x < r.x + r.w && y + B > r.y && y < r.y + r.h;
     let (mut n, mut bad) = (0u64, 0u64);
-    for y in area.y..area.y + area.h {
-        for x in area.x..area.x + area.w {
-            if skip.is_some_and(|s| inside(s, x, y)) {
+    for by in (area.y..area.y + area.h - B + 1).step_by(B as usize) {
+        for bx in (area.x..area.x + area.w - B + 1).step_by(B as usize) {
+            if skip.is_some_and(|s| touches(s, bx, by)) {
                 continue;
             }
-            let i = ((y * width + x) * 3) as usize;
+            let mut sum = [0i64; 3];
+            for y in by..by + B {
+                for x in bx..bx + B {
+                    let i = ((y * width + x) * 3) as usize;
+                    for c in 0..3 {
+                        sum[c] += a[i + c] as i64 - b[i + c] as i64;
+                    }
+                }
+            }
             n += 1;
-            if (0..3).any(|c| a[i + c].abs_diff(b[i + c]) > 60) {
+            if sum.iter().any(|s| s.abs() > 40 * (B * B) as i64) {
                 bad += 1;
             }
         }
