@@ -13,6 +13,15 @@ use std::time::Instant;
 
 use bbb_migrate_render::{render_dir, RenderOptions};
 
+/// CPU seconds used so far by this process and its waited-for children (ffmpeg),
+/// from /proc/self/stat (utime, stime, cutime, cstime in clock ticks of 1/100 s).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    // After the ")": field 3 is at index 0, so utime (14) is index 11.
+    fields.get(11..15).map_or(0.0, |f| f.iter().map(|v| v.parse::<f64>().unwrap_or(0.0)).sum::<f64>() / 100.0)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
@@ -40,19 +49,20 @@ fn main() {
 
     let full = RenderOptions::default();
     let slides_audio = RenderOptions { webcams: false, deskshare: false, cursor: false, ..RenderOptions::default() };
-    println!("| variant | render time | recording length | × real time | states | output |");
-    println!("| --- | --- | --- | --- | --- | --- |");
-    println!("| bbb-recorder (reference: screen capture in real time) | ≥ {length:.1} s | {length:.1} s | 1× | – | – |");
+    println!("| variant | render time (wall) | CPU time | recording length | × real time | states | output |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!("| bbb-recorder (reference: screen capture in real time) | ≥ {length:.1} s | – | {length:.1} s | 1× | – | – |");
     for (name, opts, file) in [
         ("everything: slides, annotations, zoom, cursor, screen share, webcam PIP, audio (1280x720, 15 fps CFR)", &full, "full.mp4"),
         ("slides + annotations + audio only (1280x720, VFR)", &slides_audio, "slides.mp4"),
     ] {
         let out = work.path().join(file);
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), cpu_seconds());
         let report = render_dir(&rec, &out, opts).unwrap_or_else(|e| panic!("{e}"));
         let secs = t.elapsed().as_secs_f64();
         println!(
-            "| {name} | {secs:.2} s | {:.1} s | **{:.0}×** | {} | {:.1} MB |",
+            "| {name} | {secs:.2} s | {:.1} s | {:.1} s | **{:.0}×** | {} | {:.1} MB |",
+            cpu_seconds() - cpu,
             report.duration_s,
             report.duration_s / secs,
             report.states,
