@@ -51,12 +51,19 @@ impl Timeline {
         times.sort_unstable();
         times.dedup();
 
+        // Shapes grouped by the slide image their canvas belongs to.
+        let mut by_slide: HashMap<&str, Vec<usize>> = HashMap::new();
+        if annotations {
+            for (i, sh) in wb.shapes.iter().enumerate() {
+                by_slide.entry(sh.slide.as_str()).or_default().push(i);
+            }
+        }
         let mut states: Vec<State> = Vec::new();
         let mut index: HashMap<(Option<usize>, [u64; 4], Vec<usize>), usize> = HashMap::new();
         let mut segments: Vec<Segment> = Vec::new();
         for (i, &t) in times.iter().enumerate() {
             let end = times.get(i + 1).copied().unwrap_or(duration);
-            let state = state_at(wb, pz, t, annotations);
+            let state = state_at(wb, pz, t, &by_slide);
             let key = (state.slide, state.view.key(), state.shapes.clone());
             let id = *index.entry(key).or_insert_with(|| {
                 states.push(state);
@@ -77,7 +84,7 @@ impl Timeline {
     }
 }
 
-fn state_at(wb: &Whiteboard, pz: &PanZooms, t: Ms, annotations: bool) -> State {
+fn state_at(wb: &Whiteboard, pz: &PanZooms, t: Ms, by_slide: &HashMap<&str, Vec<usize>>) -> State {
     let slide = wb
         .slides
         .iter()
@@ -90,20 +97,19 @@ fn state_at(wb: &Whiteboard, pz: &PanZooms, t: Ms, annotations: bool) -> State {
         .at(t)
         .filter(|v| v.w > 0.0 && v.h > 0.0)
         .unwrap_or(ViewBox::full(s.width, s.height));
+    // Among the versions of one drawing on screen at t, draw only the latest.
     let mut latest: HashMap<&str, usize> = HashMap::new();
-    if annotations {
-        for (i, sh) in wb.shapes.iter().enumerate() {
-            let on = sh.slide == s.id && sh.start <= t && sh.undo.is_none_or(|u| t < u);
-            if on {
-                latest
-                    .entry(sh.key.as_str())
-                    .and_modify(|j| {
-                        if wb.shapes[*j].start <= sh.start {
-                            *j = i
-                        }
-                    })
-                    .or_insert(i);
-            }
+    for &i in by_slide.get(s.id.as_str()).into_iter().flatten() {
+        let sh = &wb.shapes[i];
+        if sh.start <= t && sh.undo.is_none_or(|u| t < u) {
+            latest
+                .entry(sh.key.as_str())
+                .and_modify(|j| {
+                    if wb.shapes[*j].start <= sh.start {
+                        *j = i
+                    }
+                })
+                .or_insert(i);
         }
     }
     let mut shapes: Vec<usize> = latest.into_values().filter(|&i| !wb.shapes[i].svg.is_empty()).collect();
