@@ -13,6 +13,18 @@ use crate::error::RenderError;
 use crate::layout;
 use crate::xml::Ms;
 
+/// Cursor position in output pixels from a time on; `None` = hidden.
+pub(crate) type CursorMoves = Vec<(Ms, Option<(i64, i64)>)>;
+
+/// The pointer layer: a sprite moved by `sendcmd`.
+#[derive(Debug)]
+pub(crate) struct CursorLayer {
+    pub sprite: PathBuf,
+    /// Sprite width and height in pixels.
+    pub size: u32,
+    pub moves: CursorMoves,
+}
+
 /// Everything the ffmpeg run needs; file names are relative to the work dir or absolute.
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
@@ -28,8 +40,7 @@ pub(crate) struct Plan {
     pub audio: Option<PathBuf>,
     /// Screen-share video and the intervals where it is shown.
     pub deskshare: Option<(PathBuf, Vec<(Ms, Ms)>)>,
-    /// Cursor sprite, its size, and the `sendcmd` lines moving it.
-    pub cursor: Option<(PathBuf, u32, Vec<(Ms, Option<(i64, i64)>)>)>,
+    pub cursor: Option<CursorLayer>,
     pub threads: Option<u32>,
 }
 
@@ -56,12 +67,16 @@ fn concat_list(frames: &[(PathBuf, Ms, Ms)]) -> String {
     s
 }
 
-fn cursor_commands(size: u32, moves: &[(Ms, Option<(i64, i64)>)]) -> String {
+fn cursor_commands(size: u32, moves: &CursorMoves) -> String {
     let half = size as i64 / 2;
     let mut s = String::new();
     for (t, pos) in moves {
         let (x, y) = pos.map_or((-10_000, -10_000), |(x, y)| (x - half, y - half));
-        let _ = writeln!(s, "{} overlay@cursor x {x}, overlay@cursor y {y};", secs(*t));
+        let _ = writeln!(
+            s,
+            "{} overlay@cursor x {x}, overlay@cursor y {y};",
+            secs(*t)
+        );
     }
     s
 }
@@ -75,17 +90,24 @@ impl Plan {
     /// Writes the side files into `work` and returns ffmpeg's arguments (run in `work`).
     pub(crate) fn write(&self, work: &Path, output: &Path) -> Result<Vec<String>, RenderError> {
         let write = |name: &str, text: String| {
-            std::fs::write(work.join(name), text).map_err(|e| RenderError::io(work.join(name).display().to_string(), e))
+            std::fs::write(work.join(name), text)
+                .map_err(|e| RenderError::io(work.join(name).display().to_string(), e))
         };
         write("frames.ffconcat", concat_list(&self.frames))?;
         let (w, h, fps) = (self.width, self.height, self.fps);
-        let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"].map(String::from).to_vec();
+        let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+            .map(String::from)
+            .to_vec();
         let input = |args: &mut Vec<String>, pre: &[&str], path: &Path| -> usize {
             args.extend(pre.iter().map(|s| s.to_string()));
             args.extend(["-i".to_string(), path.display().to_string()]);
             args.iter().filter(|a| *a == "-i").count() - 1
         };
-        input(&mut args, &["-f", "concat", "-safe", "0"], Path::new("frames.ffconcat"));
+        input(
+            &mut args,
+            &["-f", "concat", "-safe", "0"],
+            Path::new("frames.ffconcat"),
+        );
 
         let mut graph = String::new();
         let mut last = "0:v".to_string();
@@ -94,11 +116,16 @@ impl Plan {
             *last = label.to_string();
         };
         // Convert each state to yuv420p once, before the frame-rate filter duplicates it.
-        let base = if self.is_animated() { format!("format=yuv420p,fps={fps}") } else { "format=yuv420p".into() };
+        let base = if self.is_animated() {
+            format!("format=yuv420p,fps={fps}")
+        } else {
+            "format=yuv420p".into()
+        };
         chain(&mut graph, &mut last, base, "base");
-        if let Some((sprite, size, moves)) = &self.cursor {
-            write("cursor.cmd", cursor_commands(*size, moves))?;
-            let i = input(&mut args, &["-loop", "1", "-framerate", &fps.to_string()], sprite);
+        if let Some(cursor) = &self.cursor {
+            write("cursor.cmd", cursor_commands(cursor.size, &cursor.moves))?;
+            let looped = ["-loop", "1", "-framerate", &fps.to_string()];
+            let i = input(&mut args, &looped, &cursor.sprite);
             chain(&mut graph, &mut last, "sendcmd=f=cursor.cmd".into(), "cmd");
             let _ = write!(graph, "[{last}][{i}:v]overlay@cursor=x=-10000:y=-10000:eof_action=repeat:shortest=0[cur];");
             last = "cur".into();
@@ -141,22 +168,45 @@ impl Plan {
 
         args.extend(["-filter_complex_script", "graph.txt", "-map", "[vout]"].map(String::from));
         if let Some(i) = audio_input {
-            args.extend(["-map".into(), format!("{i}:a:0"), "-c:a".into(), "aac".into(), "-b:a".into(), "96k".into()]);
+            args.extend([
+                "-map".into(),
+                format!("{i}:a:0"),
+                "-c:a".into(),
+                "aac".into(),
+                "-b:a".into(),
+                "96k".into(),
+            ]);
         }
         if !self.is_animated() {
             args.extend(["-fps_mode", "vfr"].map(String::from));
         }
         // Composited video is encoded at a constant rate, so the preset decides the speed.
-        let preset = if self.is_animated() { "superfast" } else { "veryfast" };
+        let preset = if self.is_animated() {
+            "superfast"
+        } else {
+            "veryfast"
+        };
         args.extend(["-c:v", "libx264", "-preset", preset, "-crf", "23"].map(String::from));
         if !self.is_animated() {
             // One frame per state: exact ms timestamps, still-image tuning.
-            args.extend(["-tune", "stillimage", "-video_track_timescale", "1000"].map(String::from));
+            args.extend(
+                ["-tune", "stillimage", "-video_track_timescale", "1000"].map(String::from),
+            );
         }
         if let Some(t) = self.threads {
-            args.extend(["-threads".into(), t.to_string(), "-filter_complex_threads".into(), t.to_string()]);
+            args.extend([
+                "-threads".into(),
+                t.to_string(),
+                "-filter_complex_threads".into(),
+                t.to_string(),
+            ]);
         }
-        args.extend(["-t".into(), secs(self.duration), "-movflags".into(), "+faststart".into()]);
+        args.extend([
+            "-t".into(),
+            secs(self.duration),
+            "-movflags".into(),
+            "+faststart".into(),
+        ]);
         args.extend(["-f".into(), "mp4".into()]);
         args.push(output.display().to_string());
         Ok(args)
@@ -170,16 +220,22 @@ mod tests {
     #[test]
     fn concat_durations_are_exact_and_last_file_repeated() {
         let f = |n: &str| PathBuf::from(n);
-        let list = concat_list(&[(f("a.png"), 0, 6200), (f("b.png"), 6200, 10_801), (f("c.png"), 10_801, 253_200)]);
+        let list = concat_list(&[
+            (f("a.png"), 0, 6200),
+            (f("b.png"), 6200, 10_801),
+            (f("c.png"), 10_801, 253_200),
+        ]);
         assert!(list.contains("duration 6.200\n"));
         assert!(list.contains("duration 4.601\n"));
         assert!(list.contains("duration 242.399\n"));
-        assert!(list.trim_end().ends_with("file 'c.png'\noption framerate 1000"));
+        assert!(list
+            .trim_end()
+            .ends_with("file 'c.png'\noption framerate 1000"));
     }
 
     #[test]
     fn cursor_hidden_is_off_screen() {
-        let cmds = cursor_commands(10, &[(0, None), (1000, Some((100, 50)))]);
+        let cmds = cursor_commands(10, &vec![(0, None), (1000, Some((100, 50)))]);
         assert!(cmds.contains("0.000 overlay@cursor x -10000, overlay@cursor y -10000;"));
         assert!(cmds.contains("1.000 overlay@cursor x 95, overlay@cursor y 45;"));
     }

@@ -15,16 +15,11 @@ pub(crate) struct Cursor {
 pub(crate) fn parse(text: &str) -> Result<Cursor, RenderError> {
     let doc = xml::parse(FILE, text)?;
     let tldraw = xml::is_tldraw(&doc);
-    let mut events = Vec::new();
-    for (t, node, pos) in xml::timed_events(FILE, &doc, "cursor")? {
-        let v = xml::numbers(FILE, node, pos)?;
-        if v.len() != 2 {
-            return Err(RenderError::invalid(FILE, format!("line {}: cursor needs 2 numbers, got {pos:?}", xml::line(node))));
-        }
-        // Legacy: fractions in 0..1, -1 = hidden. tldraw: whiteboard units, -1 = hidden too.
-        let hidden = v[0] < 0.0 || v[1] < 0.0;
-        events.push((t, (!hidden).then_some((v[0], v[1]))));
-    }
+    // Legacy: fractions in 0..1, -1 = hidden. tldraw: whiteboard units, -1 = hidden too.
+    let events = xml::timed_numbers(FILE, &doc, "cursor", 2)?
+        .into_iter()
+        .map(|(t, v)| (t, (v[0] >= 0.0 && v[1] >= 0.0).then_some((v[0], v[1]))))
+        .collect();
     Ok(Cursor { events, tldraw })
 }
 
@@ -32,7 +27,8 @@ pub(crate) fn parse(text: &str) -> Result<Cursor, RenderError> {
 mod tests {
     #[test]
     fn fixture_events() {
-        let text = include_str!("../../../../shared/fixtures/presentation/bbb22-featuredemo/cursor.xml");
+        let text =
+            include_str!("../../../../shared/fixtures/presentation/bbb22-featuredemo/cursor.xml");
         let c = super::parse(text).unwrap();
         assert_eq!(c.events.len(), 15);
         assert_eq!(c.events[0], (0, None));

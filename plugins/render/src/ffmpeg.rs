@@ -14,7 +14,11 @@ pub(crate) struct Probe {
 }
 
 fn spawn_error(tool: &'static str, path: &Path, e: std::io::Error) -> RenderError {
-    RenderError::Tool { tool, path: path.to_path_buf(), msg: one_line(&e.to_string()) }
+    RenderError::Tool {
+        tool,
+        path: path.to_path_buf(),
+        msg: one_line(&e.to_string()),
+    }
 }
 
 /// Fails with a clear message when `ffmpeg`/`ffprobe` cannot be started.
@@ -27,28 +31,44 @@ pub(crate) fn check_tool(tool: &'static str, path: &Path) -> Result<(), RenderEr
     if out.status.success() {
         Ok(())
     } else {
-        Err(RenderError::Tool { tool, path: path.to_path_buf(), msg: format!("`-version` exited with {}", out.status) })
+        Err(RenderError::Tool {
+            tool,
+            path: path.to_path_buf(),
+            msg: format!("`-version` exited with {}", out.status),
+        })
     }
 }
 
 /// Probes `path` (named `name` in errors). A file ffprobe cannot read is an error.
 pub(crate) fn probe(ffprobe: &Path, path: &Path, name: &str) -> Result<Probe, RenderError> {
     let out = Command::new(ffprobe)
-        .args(["-v", "error", "-show_entries", "format=duration:stream=codec_type", "-of", "json"])
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration:stream=codec_type",
+            "-of",
+            "json",
+        ])
         .arg(path)
         .stdin(Stdio::null())
         .output()
         .map_err(|e| spawn_error("ffprobe", ffprobe, e))?;
-    let unreadable = |msg: String| RenderError::Media { culprit: name.to_string(), msg: format!("unreadable media: {msg}") };
+    let unreadable = |msg: String| RenderError::Media {
+        culprit: name.to_string(),
+        msg: format!("unreadable media: {msg}"),
+    };
     if !out.status.success() {
         return Err(unreadable(last_lines(&out.stderr, 2)));
     }
-    let json: serde_json::Value =
-        serde_json::from_slice(&out.stdout).map_err(|e| unreadable(format!("ffprobe output: {e}")))?;
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| unreadable(format!("ffprobe output: {e}")))?;
     let streams = json["streams"].as_array().cloned().unwrap_or_default();
     let has = |kind: &str| streams.iter().any(|s| s["codec_type"] == kind);
     let p = Probe {
-        duration: json["format"]["duration"].as_str().and_then(|d| d.parse().ok()),
+        duration: json["format"]["duration"]
+            .as_str()
+            .and_then(|d| d.parse().ok()),
         video: has("video"),
         audio: has("audio"),
     };
@@ -60,9 +80,17 @@ pub(crate) fn probe(ffprobe: &Path, path: &Path, name: &str) -> Result<Probe, Re
 
 fn last_lines(stderr: &[u8], n: usize) -> String {
     let text = String::from_utf8_lossy(stderr);
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let text = lines[lines.len().saturating_sub(n)..].join("; ");
-    if text.is_empty() { "no message".into() } else { one_line(&text) }
+    if text.is_empty() {
+        "no message".into()
+    } else {
+        one_line(&text)
+    }
 }
 
 /// Runs ffmpeg with `args` in `cwd`; on failure the error quotes ffmpeg's last words.
@@ -80,7 +108,11 @@ pub(crate) fn run(ffmpeg: &Path, args: &[String], cwd: &Path) -> Result<(), Rend
     } else {
         Err(RenderError::Media {
             culprit: "ffmpeg".into(),
-            msg: format!("encoding failed ({}): {}", out.status, last_lines(&out.stderr, 3)),
+            msg: format!(
+                "encoding failed ({}): {}",
+                out.status,
+                last_lines(&out.stderr, 3)
+            ),
         })
     }
 }

@@ -106,8 +106,14 @@ struct MediaFile {
     probe: ffmpeg::Probe,
 }
 
-fn find_media(dir: &Path, names: &[&str], ffprobe: &Path) -> Result<Option<MediaFile>, RenderError> {
-    let Some((path, name)) = first_existing(dir, names) else { return Ok(None) };
+fn find_media(
+    dir: &Path,
+    names: &[&str],
+    ffprobe: &Path,
+) -> Result<Option<MediaFile>, RenderError> {
+    let Some((path, name)) = first_existing(dir, names) else {
+        return Ok(None);
+    };
     let probe = ffmpeg::probe(ffprobe, &path, &name)?;
     Ok(Some(MediaFile { path, name, probe }))
 }
@@ -117,11 +123,23 @@ fn absolute(path: &Path) -> Result<PathBuf, RenderError> {
 }
 
 /// Renders the published presentation in folder `input` to the MP4 file `output`.
-pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<RenderReport, RenderError> {
+pub fn render_dir(
+    input: &Path,
+    output: &Path,
+    opts: &RenderOptions,
+) -> Result<RenderReport, RenderError> {
     ffmpeg::check_tool("ffmpeg", &opts.ffmpeg)?;
     ffmpeg::check_tool("ffprobe", &opts.ffprobe)?;
-    if opts.width < 16 || opts.height < 16 || opts.width % 2 == 1 || opts.height % 2 == 1 || opts.fps == 0 {
-        return Err(RenderError::invalid("options", "width and height must be even and ≥ 16, fps ≥ 1"));
+    if opts.width < 16
+        || opts.height < 16
+        || opts.width % 2 == 1
+        || opts.height % 2 == 1
+        || opts.fps == 0
+    {
+        return Err(RenderError::invalid(
+            "options",
+            "width and height must be even and ≥ 16, fps ≥ 1",
+        ));
     }
     let rec = Recording::load(input)?;
     let dir = rec.dir.clone();
@@ -129,46 +147,82 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     let mut report = RenderReport::default();
     if let Some(types) = &rec.tldraw_types {
         report.notes.push("tldraw.json (BBB ≥ 2.6): slides, zoom, cursor, screen share, webcams and audio rendered; its annotations are not".into());
-        report.not_drawn.extend(types.iter().map(|(t, n)| format!("tldraw annotation type {t:?} ({n} shapes)")));
+        report.not_drawn.extend(
+            types
+                .iter()
+                .map(|(t, n)| format!("tldraw annotation type {t:?} ({n} shapes)")),
+        );
     }
-    let (wb, desk_intervals, meta_duration) = (&rec.whiteboard, &rec.deskshare, rec.metadata_duration);
+    let (wb, desk_intervals, meta_duration) =
+        (&rec.whiteboard, &rec.deskshare, rec.metadata_duration);
 
-    let webcams = find_media(&dir, &["video/webcams.webm", "video/webcams.mp4"], &opts.ffprobe)?;
+    let webcams = find_media(
+        &dir,
+        &["video/webcams.webm", "video/webcams.mp4"],
+        &opts.ffprobe,
+    )?;
     let audio_only = find_media(
         &dir,
-        &["audio/audio.ogg", "audio/audio.webm", "audio/audio.opus", "audio/audio.m4a", "audio/audio.mp3"],
+        &[
+            "audio/audio.ogg",
+            "audio/audio.webm",
+            "audio/audio.opus",
+            "audio/audio.m4a",
+            "audio/audio.mp3",
+        ],
         &opts.ffprobe,
     )?;
     let desk_video = match opts.deskshare && !desk_intervals.is_empty() {
-        true => find_media(&dir, &["deskshare/deskshare.webm", "deskshare/deskshare.mp4"], &opts.ffprobe)?,
+        true => find_media(
+            &dir,
+            &["deskshare/deskshare.webm", "deskshare/deskshare.mp4"],
+            &opts.ffprobe,
+        )?,
         false => None,
     };
 
     // Sound: the webcams file carries it; audio/audio.* when there was no webcam.
-    let sound = [&webcams, &audio_only].into_iter().flatten().find(|m| m.probe.audio);
+    let sound = [&webcams, &audio_only]
+        .into_iter()
+        .flatten()
+        .find(|m| m.probe.audio);
     match sound {
         Some(m) => report.notes.push(format!("audio from {}", m.name)),
-        None => report.notes.push("no audio found (video/webcams.*, audio/audio.*): the video is silent".into()),
+        None => report
+            .notes
+            .push("no audio found (video/webcams.*, audio/audio.*): the video is silent".into()),
     }
 
     // Length: the media's, else metadata.xml's, else the end of the last slide.
     let slides_end = rec.slides_end();
-    let media_duration = [&webcams, &audio_only]
-        .into_iter()
-        .flatten()
-        .find_map(|m| m.probe.duration.map(|d| ((d * 1000.0).round() as Ms, m.name.clone())));
-    let (duration, source) = match (media_duration, meta_duration, slides_end) {
-        (Some((d, name)), _, _) => (d, name),
-        (None, Some(d), _) => (d, "metadata.xml".to_string()),
-        (None, None, Some(d)) => (d, "shapes.svg (last slide end)".to_string()),
-        _ => return Err(RenderError::invalid(shapes::FILE, "cannot tell the recording length: no media, no metadata.xml duration, no slides")),
-    };
+    let media_duration = [&webcams, &audio_only].into_iter().flatten().find_map(|m| {
+        m.probe
+            .duration
+            .map(|d| ((d * 1000.0).round() as Ms, m.name.clone()))
+    });
+    let (duration, source) =
+        match (media_duration, meta_duration, slides_end) {
+            (Some((d, name)), _, _) => (d, name),
+            (None, Some(d), _) => (d, "metadata.xml".to_string()),
+            (None, None, Some(d)) => (d, "shapes.svg (last slide end)".to_string()),
+            _ => return Err(RenderError::invalid(
+                shapes::FILE,
+                "cannot tell the recording length: no media, no metadata.xml duration, no slides",
+            )),
+        };
     if duration <= 0 {
         return Err(RenderError::invalid(source, "recording length is zero"));
     }
-    report.notes.push(format!("length {} s from {source}", duration as f64 / 1000.0));
+    report.notes.push(format!(
+        "length {} s from {source}",
+        duration as f64 / 1000.0
+    ));
     if let Some(m) = meta_duration.filter(|m| (m - duration).abs() > 1000) {
-        report.notes.push(format!("metadata.xml says {} s; using {} s", m as f64 / 1000.0, duration as f64 / 1000.0));
+        report.notes.push(format!(
+            "metadata.xml says {} s; using {} s",
+            m as f64 / 1000.0,
+            duration as f64 / 1000.0
+        ));
     }
 
     for slide in &wb.slides {
@@ -179,11 +233,19 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         }
     }
 
-    let mut kinds: Vec<&str> = wb.shapes.iter().filter(|s| !s.svg.is_empty()).map(|s| s.kind.as_str()).collect();
+    let mut kinds: Vec<&str> = wb
+        .shapes
+        .iter()
+        .filter(|s| !s.svg.is_empty())
+        .map(|s| s.kind.as_str())
+        .collect();
     kinds.sort_unstable();
     kinds.dedup();
     if opts.annotations && !kinds.is_empty() {
-        report.notes.push(format!("shapes.svg annotation types drawn: {}", kinds.join(", ")));
+        report.notes.push(format!(
+            "shapes.svg annotation types drawn: {}",
+            kinds.join(", ")
+        ));
     }
     if rec.panzooms.tldraw || rec.cursor.tldraw {
         report.notes.push("panzooms.xml/cursor.xml use tldraw coordinates: read as slide units (not checked against a real BBB ≥ 2.6 recording)".into());
@@ -211,7 +273,11 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         height: opts.height,
         fps: opts.fps,
         duration,
-        frames: timeline.segments.iter().map(|s| (frames[s.state].clone(), s.start, s.end)).collect(),
+        frames: timeline
+            .segments
+            .iter()
+            .map(|s| (frames[s.state].clone(), s.start, s.end))
+            .collect(),
         audio: sound.map(|m| m.path.clone()),
         threads: opts.threads,
         ..Default::default()
@@ -220,8 +286,11 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         plan.webcam = Some(cam.path.clone());
     }
     if opts.deskshare && !desk_intervals.is_empty() {
-        let clipped: Vec<(Ms, Ms)> =
-            desk_intervals.iter().filter(|(a, _)| *a < duration).map(|&(a, b)| (a, b.min(duration))).collect();
+        let clipped: Vec<(Ms, Ms)> = desk_intervals
+            .iter()
+            .filter(|(a, _)| *a < duration)
+            .map(|&(a, b)| (a, b.min(duration)))
+            .collect();
         match desk_video.as_ref().filter(|m| m.probe.video) {
             Some(m) => plan.deskshare = Some((m.path.clone(), clipped)),
             None => report.not_drawn.push(format!(
@@ -235,12 +304,22 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         if moves.iter().any(|m| m.1.is_some()) {
             let sprite = work.path().join("cursor.png");
             let size = rasterise::cursor_sprite(opts.height, &sprite)?;
-            plan.cursor = Some((sprite, size, moves));
+            plan.cursor = Some(compose::CursorLayer {
+                sprite,
+                size,
+                moves,
+            });
         }
     }
 
-    let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "render".into());
+    let parent = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "render".into());
     let partial = tempfile::Builder::new()
         .prefix(&format!(".{file_name}."))
         .suffix(".partial")
@@ -252,7 +331,11 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     report.notes.push(format!(
         "rasterised {} states in {rasterised:.2} s; ffmpeg pass ({}) took {:.2} s",
         timeline.states.len(),
-        if plan.is_animated() { "constant frame rate" } else { "variable frame rate" },
+        if plan.is_animated() {
+            "constant frame rate"
+        } else {
+            "variable frame rate"
+        },
         started.elapsed().as_secs_f64()
     ));
     partial
@@ -260,7 +343,9 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         .map_err(|e| RenderError::io(output.display().to_string(), e.error))?;
     report.output_size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
     if std::env::var_os("BBB_RENDER_KEEP_WORK").is_some() {
-        report.notes.push(format!("work folder kept: {}", work.keep().display()));
+        report
+            .notes
+            .push(format!("work folder kept: {}", work.keep().display()));
     }
     Ok(report)
 }
@@ -272,13 +357,13 @@ fn cursor_moves(
     timeline: &timeline::Timeline,
     opts: &RenderOptions,
     duration: Ms,
-) -> Vec<(Ms, Option<(i64, i64)>)> {
+) -> compose::CursorMoves {
     let mut times: Vec<Ms> = cursor.events.iter().map(|e| e.0).collect();
     times.extend(timeline.segments.iter().map(|s| s.start));
     times.retain(|t| (0..duration).contains(t));
     times.sort_unstable();
     times.dedup();
-    let mut out: Vec<(Ms, Option<(i64, i64)>)> = Vec::new();
+    let mut out = compose::CursorMoves::new();
     for t in times {
         let i = cursor.events.partition_point(|e| e.0 <= t);
         let pos = if i == 0 { None } else { cursor.events[i - 1].1 };
@@ -318,12 +403,20 @@ pub fn snapshot(input: &Path, time_s: f64, opts: &RenderOptions) -> Result<Snaps
     let timeline = timeline::Timeline::build(&rec.whiteboard, &rec.panzooms, end, opts.annotations);
     let rasteriser = rasterise::Rasteriser::new(&rec.dir, opts.width, opts.height);
     let pixmap = rasteriser.state(&rec.whiteboard, timeline.at(t))?;
-    Ok(Snapshot { width: opts.width, height: opts.height, rgb: rasterise::rgb(&pixmap) })
+    Ok(Snapshot {
+        width: opts.width,
+        height: opts.height,
+        rgb: rasterise::rgb(&pixmap),
+    })
 }
 
 /// Fetches the published presentation at `base_url` (`https://host/presentation/<recordID>/`)
 /// into a temporary folder, then renders it like [`render_dir`].
-pub fn render_url(base_url: &str, output: &Path, opts: &RenderOptions) -> Result<RenderReport, RenderError> {
+pub fn render_url(
+    base_url: &str,
+    output: &Path,
+    opts: &RenderOptions,
+) -> Result<RenderReport, RenderError> {
     let work = tempfile::Builder::new()
         .prefix("bbb-fetch-")
         .tempdir()

@@ -16,12 +16,22 @@ pub(crate) struct ViewBox {
 
 impl ViewBox {
     pub(crate) fn full(w: f64, h: f64) -> Self {
-        ViewBox { x: 0.0, y: 0.0, w, h }
+        ViewBox {
+            x: 0.0,
+            y: 0.0,
+            w,
+            h,
+        }
     }
 
     /// Bit pattern, for use as a hash key.
     pub(crate) fn key(&self) -> [u64; 4] {
-        [self.x.to_bits(), self.y.to_bits(), self.w.to_bits(), self.h.to_bits()]
+        [
+            self.x.to_bits(),
+            self.y.to_bits(),
+            self.w.to_bits(),
+            self.h.to_bits(),
+        ]
     }
 }
 
@@ -43,28 +53,51 @@ impl PanZooms {
 
 pub(crate) fn parse(text: &str) -> Result<PanZooms, RenderError> {
     let doc = xml::parse(FILE, text)?;
-    let mut events = Vec::new();
-    for (t, node, vb) in xml::timed_events(FILE, &doc, "viewBox")? {
-        let v = xml::numbers(FILE, node, vb)?;
-        if v.len() != 4 {
-            return Err(RenderError::invalid(FILE, format!("line {}: viewBox needs 4 numbers, got {vb:?}", xml::line(node))));
-        }
-        // Old recordings write "-0.0"; normalise so equal boxes compare equal.
-        let n = |f: f64| if f == 0.0 { 0.0 } else { f };
-        events.push((t, ViewBox { x: n(v[0]), y: n(v[1]), w: v[2], h: v[3] }));
-    }
-    Ok(PanZooms { events, tldraw: xml::is_tldraw(&doc) })
+    // Old recordings write "-0.0"; normalise so equal boxes compare equal.
+    let n = |f: f64| if f == 0.0 { 0.0 } else { f };
+    let events = xml::timed_numbers(FILE, &doc, "viewBox", 4)?
+        .into_iter()
+        .map(|(t, v)| {
+            (
+                t,
+                ViewBox {
+                    x: n(v[0]),
+                    y: n(v[1]),
+                    w: v[2],
+                    h: v[3],
+                },
+            )
+        })
+        .collect();
+    Ok(PanZooms {
+        events,
+        tldraw: xml::is_tldraw(&doc),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn fixture_events() {
-        let text = include_str!("../../../../shared/fixtures/presentation/bbb22-featuredemo/panzooms.xml");
+        let text =
+            include_str!("../../../../shared/fixtures/presentation/bbb22-featuredemo/panzooms.xml");
         let pz = super::parse(text).unwrap();
         assert_eq!(pz.events.len(), 9);
         assert_eq!(pz.at(151_500).unwrap().w, 533.33333);
         assert_eq!(pz.at(0).unwrap(), super::ViewBox::full(1600.0, 900.0));
         assert!(!pz.tldraw);
+    }
+
+    #[test]
+    fn wrong_count_names_file_and_line() {
+        let err = super::parse(
+            "<recording>\n<event timestamp=\"1.0\"><viewBox>1 2 3</viewBox></event></recording>",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "panzooms.xml: line 2: <viewBox> needs 4 numbers, got \"1 2 3\""
+        );
     }
 }

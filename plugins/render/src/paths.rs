@@ -7,7 +7,10 @@ use crate::error::RenderError;
 /// Joins `href` (a relative path taken from a recording file) to `dir`.
 /// Absolute paths, `..` components, URLs and drive prefixes are refused.
 pub(crate) fn safe_join(dir: &Path, href: &str, file: &str) -> Result<PathBuf, RenderError> {
-    let refuse = || RenderError::UnsafePath { file: file.to_string(), href: href.to_string() };
+    let refuse = || RenderError::UnsafePath {
+        file: file.to_string(),
+        href: href.to_string(),
+    };
     if href.is_empty() || href.contains("://") || href.contains('\\') || href.contains('\0') {
         return Err(refuse());
     }
@@ -17,7 +20,9 @@ pub(crate) fn safe_join(dir: &Path, href: &str, file: &str) -> Result<PathBuf, R
         match c {
             Component::Normal(part) => out.push(part),
             Component::CurDir => {}
-            Component::ParentDir | Component::RootDir | Component::Prefix(_) => return Err(refuse()),
+            Component::ParentDir | Component::RootDir | Component::Prefix(_) => {
+                return Err(refuse())
+            }
         }
     }
     Ok(out)
@@ -25,7 +30,10 @@ pub(crate) fn safe_join(dir: &Path, href: &str, file: &str) -> Result<PathBuf, R
 
 /// The first of `names` (relative to `dir`) that exists as a file.
 pub(crate) fn first_existing(dir: &Path, names: &[&str]) -> Option<(PathBuf, String)> {
-    names.iter().map(|n| (dir.join(n), n.to_string())).find(|(p, _)| p.is_file())
+    names
+        .iter()
+        .map(|n| (dir.join(n), n.to_string()))
+        .find(|(p, _)| p.is_file())
 }
 
 #[cfg(test)]
@@ -37,7 +45,14 @@ mod tests {
         let d = Path::new("/rec");
         assert!(safe_join(d, "presentation/a/slide-1.png", "f").is_ok());
         assert!(safe_join(d, "./presentation/x.png", "f").is_ok());
-        for bad in ["../x.png", "presentation/../../x", "/etc/passwd", "http://h/x.png", "a\\..\\b", ""] {
+        for bad in [
+            "../x.png",
+            "presentation/../../x",
+            "/etc/passwd",
+            "http://h/x.png",
+            "a\\..\\b",
+            "",
+        ] {
             assert!(safe_join(d, bad, "f").is_err(), "{bad} accepted");
         }
     }

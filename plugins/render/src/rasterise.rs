@@ -33,11 +33,12 @@ impl Rasteriser {
         fontdb.set_sans_serif_family("DejaVu Sans");
         let root = dir.to_path_buf();
         let default_string = usvg::ImageHrefResolver::default_string_resolver();
-        let resolve_string: usvg::ImageHrefStringResolverFn<'static> = Box::new(move |href, opts| {
-            // Paths were validated when shapes.svg was parsed; check again, never follow escapes.
-            let path = safe_join(&root, href, SHAPES).ok()?;
-            default_string(path.to_str()?, opts)
-        });
+        let resolve_string: usvg::ImageHrefStringResolverFn<'static> =
+            Box::new(move |href, opts| {
+                // Paths were validated when shapes.svg was parsed; check again, never follow escapes.
+                let path = safe_join(&root, href, SHAPES).ok()?;
+                default_string(path.to_str()?, opts)
+            });
         let options = usvg::Options {
             resources_dir: None,
             font_family: "DejaVu Sans".into(),
@@ -48,7 +49,11 @@ impl Rasteriser {
             },
             ..Default::default()
         };
-        Rasteriser { options, width, height }
+        Rasteriser {
+            options,
+            width,
+            height,
+        }
     }
 
     /// An SVG document of the output size whose inner viewport shows `state`'s view box.
@@ -87,10 +92,19 @@ impl Rasteriser {
     }
 
     /// Background plus the annotations of `state`.
-    fn frame(&self, wb: &Whiteboard, state: &State, background: &Pixmap) -> Result<Pixmap, RenderError> {
+    fn frame(
+        &self,
+        wb: &Whiteboard,
+        state: &State,
+        background: &Pixmap,
+    ) -> Result<Pixmap, RenderError> {
         let mut pixmap = background.clone();
         if !state.shapes.is_empty() {
-            let shapes: String = state.shapes.iter().map(|&i| wb.shapes[i].svg.as_str()).collect();
+            let shapes: String = state
+                .shapes
+                .iter()
+                .map(|&i| wb.shapes[i].svg.as_str())
+                .collect();
             self.draw(&self.document(state, &shapes), &mut pixmap)?;
         }
         Ok(pixmap)
@@ -106,14 +120,22 @@ impl Rasteriser {
 
 /// RGB bytes of an opaque pixmap.
 pub(crate) fn rgb(pixmap: &Pixmap) -> Vec<u8> {
-    pixmap.data().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect()
+    pixmap
+        .data()
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect()
 }
 
 /// Writes an opaque pixmap as an RGB PNG with fast compression.
 pub(crate) fn write_png(pixmap: &Pixmap, path: &Path) -> Result<(), RenderError> {
     let name = path.display().to_string();
     let file = std::fs::File::create(path).map_err(|e| RenderError::io(&name, e))?;
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), pixmap.width(), pixmap.height());
+    let mut enc = png::Encoder::new(
+        std::io::BufWriter::new(file),
+        pixmap.width(),
+        pixmap.height(),
+    );
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
     enc.set_compression(png::Compression::Fastest);
@@ -144,12 +166,18 @@ fn parallel_map<T: Sync, R: Send>(
                 })
             })
             .collect();
-        workers.into_iter().map(|w| w.join().expect("rasteriser thread panicked")).collect()
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("rasteriser thread panicked"))
+            .collect()
     });
     for (i, r) in chunks.into_iter().flatten() {
         results[i] = Some(r);
     }
-    results.into_iter().map(|r| r.expect("every item processed")).collect()
+    results
+        .into_iter()
+        .map(|r| r.expect("every item processed"))
+        .collect()
 }
 
 /// Rasterises every state of `timeline` into `out_dir/state-N.png`; returns the paths
@@ -168,10 +196,12 @@ pub(crate) fn rasterise_states(
         .states
         .iter()
         .map(|st| {
-            *bg_index.entry((st.slide, st.view.key())).or_insert_with(|| {
-                bg_states.push(st);
-                bg_states.len() - 1
-            })
+            *bg_index
+                .entry((st.slide, st.view.key()))
+                .or_insert_with(|| {
+                    bg_states.push(st);
+                    bg_states.len() - 1
+                })
         })
         .collect();
     let backgrounds = parallel_map(&bg_states, threads, |st| rasteriser.background(wb, st))?;
@@ -192,15 +222,31 @@ pub(crate) fn cursor_sprite(height: u32, path: &Path) -> Result<u32, RenderError
     let mut pb = resvg::tiny_skia::PathBuilder::new();
     pb.push_circle(r, r, r - 0.5);
     let circle = pb.finish().expect("circle path");
-    let mut paint = resvg::tiny_skia::Paint::default();
-    paint.anti_alias = true;
+    let mut paint = resvg::tiny_skia::Paint {
+        anti_alias: true,
+        ..Default::default()
+    };
     paint.set_color(Color::from_rgba8(255, 255, 255, 230));
-    pixmap.fill_path(&circle, &paint, resvg::tiny_skia::FillRule::Winding, Transform::identity(), None);
+    pixmap.fill_path(
+        &circle,
+        &paint,
+        resvg::tiny_skia::FillRule::Winding,
+        Transform::identity(),
+        None,
+    );
     let mut pb = resvg::tiny_skia::PathBuilder::new();
     pb.push_circle(r, r, r - 1.5);
     let inner = pb.finish().expect("circle path");
     paint.set_color(Color::from_rgba8(230, 0, 0, 255));
-    pixmap.fill_path(&inner, &paint, resvg::tiny_skia::FillRule::Winding, Transform::identity(), None);
-    pixmap.save_png(path).map_err(|e| RenderError::io(path.display().to_string(), e))?;
+    pixmap.fill_path(
+        &inner,
+        &paint,
+        resvg::tiny_skia::FillRule::Winding,
+        Transform::identity(),
+        None,
+    );
+    pixmap
+        .save_png(path)
+        .map_err(|e| RenderError::io(path.display().to_string(), e))?;
     Ok(d)
 }

@@ -55,7 +55,11 @@ fn wrap(line: &str, max_em: f64) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for word in line.split(' ') {
-        let candidate = if cur.is_empty() { word.to_string() } else { format!("{cur} {word}") };
+        let candidate = if cur.is_empty() {
+            word.to_string()
+        } else {
+            format!("{cur} {word}")
+        };
         if width_em(&candidate) <= max_em || cur.is_empty() && width_em(word) <= max_em {
             cur = candidate;
             continue;
@@ -82,16 +86,22 @@ fn lines(node: roxmltree::Node) -> Vec<String> {
     for d in node.descendants().skip(1) {
         if d.is_text() {
             let cur = out.last_mut().expect("never empty");
-            for (i, word) in d.text().unwrap_or("").split(char::is_whitespace).enumerate() {
+            for (i, word) in d
+                .text()
+                .unwrap_or("")
+                .split(char::is_whitespace)
+                .enumerate()
+            {
                 if i > 0 && !cur.ends_with(' ') {
                     cur.push(' ');
                 }
                 cur.push_str(word);
             }
-        } else if d.has_tag_name("br") || d.has_tag_name("p") || d.has_tag_name("div") {
-            if !out.last().expect("never empty").trim().is_empty() || d.has_tag_name("br") {
-                out.push(String::new());
-            }
+        } else if d.has_tag_name("br")
+            || (d.has_tag_name("p") || d.has_tag_name("div"))
+                && !out.last().expect("never empty").trim().is_empty()
+        {
+            out.push(String::new());
         }
     }
     let mut out: Vec<String> = out.iter().map(|l| l.trim().to_string()).collect();
@@ -105,7 +115,11 @@ fn lines(node: roxmltree::Node) -> Vec<String> {
 /// Converts one `<foreignObject>` (with the shape's `style`) to an SVG `<text>`;
 /// `None` when it holds no text (BBB records empty boxes while the user starts typing).
 pub(crate) fn foreign_object_to_svg(fo: roxmltree::Node, style: &str) -> Option<String> {
-    let num = |name: &str| fo.attribute(name).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let num = |name: &str| {
+        fo.attribute(name)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     let (x, y, width) = (num("x"), num("y"), num("width"));
     let size = style_value(style, "font-size")
         .and_then(|v| v.trim_end_matches("px").parse::<f64>().ok())
@@ -138,7 +152,10 @@ mod tests {
 
     fn convert(xml: &str) -> Option<String> {
         let doc = roxmltree::Document::parse(xml).unwrap();
-        foreign_object_to_svg(doc.root_element(), "color:#ff0000;font-family:Arial;font-size:20px")
+        foreign_object_to_svg(
+            doc.root_element(),
+            "color:#ff0000;font-family:Arial;font-size:20px",
+        )
     }
 
     #[test]

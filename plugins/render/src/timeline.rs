@@ -30,12 +30,25 @@ pub(crate) struct Timeline {
     pub segments: Vec<Segment>,
 }
 
+/// Identity of a state: slide, view box bits, shape versions.
+type StateKey = (Option<usize>, [u64; 4], Vec<usize>);
+
 /// View box used when no slide is shown (a blank 16:9 area).
-const BLANK: ViewBox = ViewBox { x: 0.0, y: 0.0, w: 1600.0, h: 900.0 };
+const BLANK: ViewBox = ViewBox {
+    x: 0.0,
+    y: 0.0,
+    w: 1600.0,
+    h: 900.0,
+};
 
 impl Timeline {
     /// Builds the timeline over `[0, duration)`.
-    pub(crate) fn build(wb: &Whiteboard, pz: &PanZooms, duration: Ms, annotations: bool) -> Timeline {
+    pub(crate) fn build(
+        wb: &Whiteboard,
+        pz: &PanZooms,
+        duration: Ms,
+        annotations: bool,
+    ) -> Timeline {
         let mut times = vec![0];
         for s in &wb.slides {
             times.extend(s.intervals.iter().flat_map(|(a, b)| [*a, *b]));
@@ -59,7 +72,7 @@ impl Timeline {
             }
         }
         let mut states: Vec<State> = Vec::new();
-        let mut index: HashMap<(Option<usize>, [u64; 4], Vec<usize>), usize> = HashMap::new();
+        let mut index: HashMap<StateKey, usize> = HashMap::new();
         let mut segments: Vec<Segment> = Vec::new();
         for (i, &t) in times.iter().enumerate() {
             let end = times.get(i + 1).copied().unwrap_or(duration);
@@ -71,7 +84,11 @@ impl Timeline {
             });
             match segments.last_mut() {
                 Some(last) if last.state == id => last.end = end,
-                _ => segments.push(Segment { start: t, end, state: id }),
+                _ => segments.push(Segment {
+                    start: t,
+                    end,
+                    state: id,
+                }),
             }
         }
         Timeline { states, segments }
@@ -90,7 +107,11 @@ fn state_at(wb: &Whiteboard, pz: &PanZooms, t: Ms, by_slide: &HashMap<&str, Vec<
         .iter()
         .rposition(|s| s.intervals.iter().any(|(a, b)| *a <= t && t < *b));
     let Some(si) = slide else {
-        return State { slide: None, view: BLANK, shapes: Vec::new() };
+        return State {
+            slide: None,
+            view: BLANK,
+            shapes: Vec::new(),
+        };
     };
     let s = &wb.slides[si];
     let view = pz
@@ -112,9 +133,16 @@ fn state_at(wb: &Whiteboard, pz: &PanZooms, t: Ms, by_slide: &HashMap<&str, Vec<
                 .or_insert(i);
         }
     }
-    let mut shapes: Vec<usize> = latest.into_values().filter(|&i| !wb.shapes[i].svg.is_empty()).collect();
+    let mut shapes: Vec<usize> = latest
+        .into_values()
+        .filter(|&i| !wb.shapes[i].svg.is_empty())
+        .collect();
     shapes.sort_unstable();
-    State { slide: Some(si), view, shapes }
+    State {
+        slide: Some(si),
+        view,
+        shapes,
+    }
 }
 
 #[cfg(test)]
@@ -145,7 +173,11 @@ mod tests {
             assert_eq!(w[0].end, w[1].start);
             assert_ne!(w[0].state, w[1].state);
         }
-        assert!(tl.states.len() > 40 && tl.states.len() < 100, "{}", tl.states.len());
+        assert!(
+            tl.states.len() > 40 && tl.states.len() < 100,
+            "{}",
+            tl.states.len()
+        );
     }
 
     #[test]
@@ -156,13 +188,21 @@ mod tests {
         // they are on screen from 116 s on, one version per shape key.
         let st = tl.at(120_000);
         assert_eq!(wb.slides[st.slide.unwrap()].id, "image4");
-        let keys: Vec<&str> = st.shapes.iter().map(|&i| wb.shapes[i].key.as_str()).collect();
+        let keys: Vec<&str> = st
+            .shapes
+            .iter()
+            .map(|&i| wb.shapes[i].key.as_str())
+            .collect();
         assert_eq!(keys.len(), 6, "{keys:?}");
         // slide 3 (108.4–116 s) has no annotations.
         assert!(tl.at(110_000).shapes.is_empty());
         // growing pencil: only the latest version is drawn.
         let st = tl.at(55_750);
-        let pencils: Vec<_> = st.shapes.iter().filter(|&&i| wb.shapes[i].kind == "pencil").collect();
+        let pencils: Vec<_> = st
+            .shapes
+            .iter()
+            .filter(|&&i| wb.shapes[i].kind == "pencil")
+            .collect();
         assert_eq!(pencils.len(), 1);
         assert_eq!(wb.shapes[*pencils[0]].start, 55_700);
         // zoom at 151.5 s.

@@ -21,7 +21,10 @@ pub(crate) fn read_optional(dir: &Path, name: &str) -> Result<Option<String>, Re
 
 /// Parses XML text (DTDs allowed: shapes.svg has one).
 pub(crate) fn parse<'a>(file: &str, text: &'a str) -> Result<roxmltree::Document<'a>, RenderError> {
-    let opts = roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
     roxmltree::Document::parse_with_options(text, opts).map_err(|e| RenderError::Malformed {
         file: file.to_string(),
         format: "XML",
@@ -32,7 +35,10 @@ pub(crate) fn parse<'a>(file: &str, text: &'a str) -> Result<roxmltree::Document
 
 /// Parses a time in seconds ("10.8") into ms.
 pub(crate) fn seconds(file: &str, node: roxmltree::Node, value: &str) -> Result<Ms, RenderError> {
-    let v: f64 = value.trim().parse().map_err(|_| bad_number(file, node, value))?;
+    let v: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| bad_number(file, node, value))?;
     if !v.is_finite() {
         return Err(bad_number(file, node, value));
     }
@@ -48,14 +54,28 @@ pub(crate) fn number(file: &str, node: roxmltree::Node, value: &str) -> Result<f
 }
 
 /// A required attribute of `node`.
-pub(crate) fn attr<'a>(file: &str, node: roxmltree::Node<'a, '_>, name: &str) -> Result<&'a str, RenderError> {
+pub(crate) fn attr<'a>(
+    file: &str,
+    node: roxmltree::Node<'a, '_>,
+    name: &str,
+) -> Result<&'a str, RenderError> {
     node.attribute(name).ok_or_else(|| {
-        RenderError::invalid(file, format!("line {}: <{}> lacks attribute {name:?}", line(node), node.tag_name().name()))
+        RenderError::invalid(
+            file,
+            format!(
+                "line {}: <{}> lacks attribute {name:?}",
+                line(node),
+                node.tag_name().name()
+            ),
+        )
     })
 }
 
 fn bad_number(file: &str, node: roxmltree::Node, value: &str) -> RenderError {
-    RenderError::invalid(file, format!("line {}: not a number: {value:?}", line(node)))
+    RenderError::invalid(
+        file,
+        format!("line {}: not a number: {value:?}", line(node)),
+    )
 }
 
 pub(crate) fn line(node: roxmltree::Node) -> u32 {
@@ -88,7 +108,29 @@ pub(crate) fn is_tldraw(doc: &roxmltree::Document) -> bool {
     doc.root_element().attribute("tldraw") == Some("true")
 }
 
-/// Splits a whitespace-separated list of numbers.
-pub(crate) fn numbers(file: &str, node: roxmltree::Node, text: &str) -> Result<Vec<f64>, RenderError> {
-    text.split_whitespace().map(|v| number(file, node, v)).collect()
+/// The events of a cursor/panzoom file whose `child` text holds exactly `count` numbers
+/// (`<cursor>x y</cursor>`, `<viewBox>x y w h</viewBox>`), sorted by time.
+pub(crate) fn timed_numbers(
+    file: &str,
+    doc: &roxmltree::Document,
+    child: &str,
+    count: usize,
+) -> Result<Vec<(Ms, Vec<f64>)>, RenderError> {
+    timed_events(file, doc, child)?
+        .into_iter()
+        .map(|(t, node, text)| {
+            let v: Vec<f64> = text
+                .split_whitespace()
+                .map(|v| number(file, node, v))
+                .collect::<Result<_, _>>()?;
+            if v.len() != count {
+                let msg = format!(
+                    "line {}: <{child}> needs {count} numbers, got {text:?}",
+                    line(node)
+                );
+                return Err(RenderError::invalid(file, msg));
+            }
+            Ok((t, v))
+        })
+        .collect()
 }

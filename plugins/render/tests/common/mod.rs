@@ -7,23 +7,40 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub const PRES: &str = "presentation/f317f2ac335e836cba0b100d1cca01c8497dd885-1598187947041";
-pub const FIXTURE_FILES: &[&str] = &["shapes.svg", "panzooms.xml", "cursor.xml", "deskshare.xml", "metadata.xml"];
+pub const FIXTURE_FILES: &[&str] = &[
+    "shapes.svg",
+    "panzooms.xml",
+    "cursor.xml",
+    "deskshare.xml",
+    "metadata.xml",
+];
 /// Length of the fixture's timeline (shapes.svg), seconds.
 pub const FULL_LENGTH: f64 = 253.2;
 
 /// The fixture folder: `$BBB_FIXTURES_DIR` or `shared/` beside the repository.
 pub fn fixture_dir() -> PathBuf {
-    let dir = std::env::var_os("BBB_FIXTURES_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/presentation/bbb22-featuredemo")
-    });
-    assert!(dir.join("shapes.svg").is_file(), "fixture folder {} not found (set BBB_FIXTURES_DIR)", dir.display());
+    let dir = std::env::var_os("BBB_FIXTURES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../../shared/fixtures/presentation/bbb22-featuredemo")
+        });
+    assert!(
+        dir.join("shapes.svg").is_file(),
+        "fixture folder {} not found (set BBB_FIXTURES_DIR)",
+        dir.display()
+    );
     dir
 }
 
 /// Fails the test with a clear message when ffmpeg/ffprobe are not installed.
 pub fn require_ffmpeg() {
     for tool in ["ffmpeg", "ffprobe"] {
-        let ok = Command::new(tool).arg("-version").output().map(|o| o.status.success()).unwrap_or(false);
+        let ok = Command::new(tool)
+            .arg("-version")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
         assert!(ok, "{tool} is not installed: these tests need Debian's ffmpeg (apt-get install -y --no-install-recommends ffmpeg)");
     }
 }
@@ -34,7 +51,11 @@ pub fn ffmpeg(args: &[&str]) {
         .args(args)
         .output()
         .expect("run ffmpeg");
-    assert!(out.status.success(), "ffmpeg {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Which media to generate.
@@ -53,7 +74,13 @@ pub struct Media {
 
 impl Media {
     pub fn full(length: f64) -> Self {
-        Media { length, webcams: true, audio_only: false, deskshare: true, slides: true }
+        Media {
+            length,
+            webcams: true,
+            audio_only: false,
+            deskshare: true,
+            slides: true,
+        }
     }
 }
 
@@ -72,29 +99,86 @@ pub fn make_recording(dir: &Path, media: Media) {
                 "testsrc2=size=1600x900:rate=1,hue=h={}:s=1.5,drawtext=text='Slide {i}':fontsize=120:box=1:boxcolor=white:x=(w-tw)/2:y=(h-th)/2",
                 (i - 1) * 120
             );
-            ffmpeg(&["-f", "lavfi", "-i", &src, "-frames:v", "1", out.to_str().unwrap()]);
+            ffmpeg(&[
+                "-f",
+                "lavfi",
+                "-i",
+                &src,
+                "-frames:v",
+                "1",
+                out.to_str().unwrap(),
+            ]);
         }
     }
     if media.webcams {
         std::fs::create_dir_all(dir.join("video")).unwrap();
         let out = dir.join("video/webcams.webm");
         ffmpeg(&[
-            "-f", "lavfi", "-i", "testsrc=size=640x480:rate=15", "-f", "lavfi", "-i",
-            "sine=frequency=300:sample_rate=48000", "-t", &len, "-c:v", "libvpx-vp9", "-deadline", "realtime",
-            "-cpu-used", "8", "-row-mt", "1", "-b:v", "200k", "-c:a", "libopus", "-b:a", "32k", out.to_str().unwrap(),
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=640x480:rate=15",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=300:sample_rate=48000",
+            "-t",
+            &len,
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-row-mt",
+            "1",
+            "-b:v",
+            "200k",
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "32k",
+            out.to_str().unwrap(),
         ]);
     }
     if media.audio_only {
         std::fs::create_dir_all(dir.join("audio")).unwrap();
         let out = dir.join("audio/audio.ogg");
-        ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", &len, "-c:a", "libopus", "-b:a", "32k", out.to_str().unwrap()]);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            &len,
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "32k",
+            out.to_str().unwrap(),
+        ]);
     }
     if media.deskshare {
         std::fs::create_dir_all(dir.join("deskshare")).unwrap();
         let out = dir.join("deskshare/deskshare.webm");
         ffmpeg(&[
-            "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=5", "-t", &len, "-c:v", "libvpx-vp9", "-deadline",
-            "realtime", "-cpu-used", "8", "-row-mt", "1", "-b:v", "300k", out.to_str().unwrap(),
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1280x720:rate=5",
+            "-t",
+            &len,
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-row-mt",
+            "1",
+            "-b:v",
+            "300k",
+            out.to_str().unwrap(),
         ]);
     }
 }
@@ -102,20 +186,40 @@ pub fn make_recording(dir: &Path, media: Media) {
 /// ffprobe's JSON for a file (format and streams).
 pub fn probe(file: &Path) -> serde_json::Value {
     let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_format", "-show_streams", "-of", "json"])
+        .args([
+            "-v",
+            "error",
+            "-show_format",
+            "-show_streams",
+            "-of",
+            "json",
+        ])
         .arg(file)
         .output()
         .expect("run ffprobe");
-    assert!(out.status.success(), "ffprobe {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffprobe {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 pub fn duration(file: &Path) -> f64 {
-    probe(file)["format"]["duration"].as_str().unwrap().parse().unwrap()
+    probe(file)["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 pub fn has_stream(file: &Path, kind: &str) -> bool {
-    probe(file)["streams"].as_array().unwrap().iter().any(|s| s["codec_type"] == kind)
+    probe(file)["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["codec_type"] == kind)
 }
 
 /// The frame of `video` on screen at `t` seconds, scaled to `w`x`h`, as RGB bytes.
@@ -125,12 +229,27 @@ pub fn frame_at(video: &Path, t: f64, w: u32, h: u32) -> Vec<u8> {
     let out = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-i"])
         .arg(video)
-        .args(["-an", "-frames:v", "1", "-vf", &format!("fps=100,trim=start={t},scale={w}:{h}")])
+        .args([
+            "-an",
+            "-frames:v",
+            "1",
+            "-vf",
+            &format!("fps=100,trim=start={t},scale={w}:{h}"),
+        ])
         .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
         .output()
         .expect("run ffmpeg");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(out.stdout.len(), (w * h * 3) as usize, "frame at {t} s of {}", video.display());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        out.stdout.len(),
+        (w * h * 3) as usize,
+        "frame at {t} s of {}",
+        video.display()
+    );
     out.stdout
 }
 
@@ -149,7 +268,8 @@ pub struct Area {
 /// still changes its blocks.
 pub fn differing(a: &[u8], b: &[u8], width: u32, area: Area, skip: Option<Area>) -> f64 {
     const B: u32 = 4;
-    let touches = |r: Area, x: u32, y: u32| x + B > r.x && x < r.x + r.w && y + B > r.y && y < r.y + r.h;
+    let touches =
+        |r: Area, x: u32, y: u32| x + B > r.x && x < r.x + r.w && y + B > r.y && y < r.y + r.h;
     let (mut n, mut bad) = (0u64, 0u64);
     for by in (area.y..area.y + area.h - B + 1).step_by(B as usize) {
         for bx in (area.x..area.x + area.w - B + 1).step_by(B as usize) {
@@ -178,6 +298,18 @@ pub fn differing(a: &[u8], b: &[u8], width: u32, area: Area, skip: Option<Area>)
 pub fn save_png(rgb: &[u8], w: u32, h: u32, path: &Path) {
     let raw = path.with_extension("rgb");
     std::fs::write(&raw, rgb).unwrap();
-    ffmpeg(&["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", &format!("{w}x{h}"), "-i", raw.to_str().unwrap(), "-frames:v", "1", path.to_str().unwrap()]);
+    ffmpeg(&[
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        &format!("{w}x{h}"),
+        "-i",
+        raw.to_str().unwrap(),
+        "-frames:v",
+        "1",
+        path.to_str().unwrap(),
+    ]);
     std::fs::remove_file(raw).unwrap();
 }
