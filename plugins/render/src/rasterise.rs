@@ -216,35 +216,28 @@ pub(crate) fn rasterise_states(
 
 /// The cursor sprite: a red dot with a thin white ring, sized to the frame.
 pub(crate) fn cursor_sprite(height: u32, path: &Path) -> Result<u32, RenderError> {
+    use resvg::tiny_skia::{FillRule, Paint, PathBuilder};
     let d = ((height as f32 / 60.0).round() as u32).max(6) | 1;
     let mut pixmap = Pixmap::new(d, d).expect("non-zero sprite");
     let r = d as f32 / 2.0;
-    let mut pb = resvg::tiny_skia::PathBuilder::new();
-    pb.push_circle(r, r, r - 0.5);
-    let circle = pb.finish().expect("circle path");
-    let mut paint = resvg::tiny_skia::Paint {
-        anti_alias: true,
-        ..Default::default()
-    };
-    paint.set_color(Color::from_rgba8(255, 255, 255, 230));
-    pixmap.fill_path(
-        &circle,
-        &paint,
-        resvg::tiny_skia::FillRule::Winding,
-        Transform::identity(),
-        None,
-    );
-    let mut pb = resvg::tiny_skia::PathBuilder::new();
-    pb.push_circle(r, r, r - 1.5);
-    let inner = pb.finish().expect("circle path");
-    paint.set_color(Color::from_rgba8(230, 0, 0, 255));
-    pixmap.fill_path(
-        &inner,
-        &paint,
-        resvg::tiny_skia::FillRule::Winding,
-        Transform::identity(),
-        None,
-    );
+    for (radius, color) in [
+        (r - 0.5, Color::from_rgba8(255, 255, 255, 230)),
+        (r - 1.5, Color::from_rgba8(230, 0, 0, 255)),
+    ] {
+        let circle = PathBuilder::from_circle(r, r, radius).expect("circle path");
+        let mut paint = Paint {
+            anti_alias: true,
+            ..Default::default()
+        };
+        paint.set_color(color);
+        pixmap.fill_path(
+            &circle,
+            &paint,
+            FillRule::Winding,
+            Transform::identity(),
+            None,
+        );
+    }
     pixmap
         .save_png(path)
         .map_err(|e| RenderError::io(path.display().to_string(), e))?;

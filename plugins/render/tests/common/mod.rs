@@ -111,76 +111,38 @@ pub fn make_recording(dir: &Path, media: Media) {
         }
     }
     if media.webcams {
-        std::fs::create_dir_all(dir.join("video")).unwrap();
-        let out = dir.join("video/webcams.webm");
-        ffmpeg(&[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=640x480:rate=15",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=300:sample_rate=48000",
-            "-t",
-            &len,
-            "-c:v",
-            "libvpx-vp9",
-            "-deadline",
-            "realtime",
-            "-cpu-used",
-            "8",
-            "-row-mt",
-            "1",
-            "-b:v",
-            "200k",
-            "-c:a",
-            "libopus",
-            "-b:a",
-            "32k",
-            out.to_str().unwrap(),
-        ]);
+        let cam = "-f lavfi -i testsrc=size=640x480:rate=15 -f lavfi -i sine=frequency=300:sample_rate=48000";
+        let enc = format!("{VP9} -b:v 200k -c:a libopus -b:a 32k");
+        generate(
+            &dir.join("video/webcams.webm"),
+            &format!("{cam} -t {len} {enc}"),
+        );
     }
     if media.audio_only {
-        std::fs::create_dir_all(dir.join("audio")).unwrap();
-        let out = dir.join("audio/audio.ogg");
-        ffmpeg(&[
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-            &len,
-            "-c:a",
-            "libopus",
-            "-b:a",
-            "32k",
-            out.to_str().unwrap(),
-        ]);
+        let enc = "-c:a libopus -b:a 32k";
+        generate(
+            &dir.join("audio/audio.ogg"),
+            &format!("-f lavfi -i sine=frequency=440:sample_rate=48000 -t {len} {enc}"),
+        );
     }
     if media.deskshare {
-        std::fs::create_dir_all(dir.join("deskshare")).unwrap();
-        let out = dir.join("deskshare/deskshare.webm");
-        ffmpeg(&[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=1280x720:rate=5",
-            "-t",
-            &len,
-            "-c:v",
-            "libvpx-vp9",
-            "-deadline",
-            "realtime",
-            "-cpu-used",
-            "8",
-            "-row-mt",
-            "1",
-            "-b:v",
-            "300k",
-            out.to_str().unwrap(),
-        ]);
+        let src = "-f lavfi -i testsrc2=size=1280x720:rate=5";
+        generate(
+            &dir.join("deskshare/deskshare.webm"),
+            &format!("{src} -t {len} {VP9} -b:v 300k"),
+        );
     }
+}
+
+/// VP9 as BBB writes it, fast (SOURCES.md recipe).
+const VP9: &str = "-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -row-mt 1";
+
+/// Runs ffmpeg with whitespace-separated `args` writing `out` (parent folders created).
+fn generate(out: &Path, args: &str) {
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let mut all: Vec<&str> = args.split_whitespace().collect();
+    all.push(out.to_str().unwrap());
+    ffmpeg(&all);
 }
 
 /// ffprobe's JSON for a file (format and streams).
