@@ -145,7 +145,7 @@ pub fn render_dir(
     let dir = rec.dir.clone();
     let output = absolute(output)?;
     let mut report = RenderReport::default();
-    if let Some(types) = &rec.tldraw_types {
+    if let Some(types) = rec.tldraw.as_ref().map(|t| &t.types) {
         report.notes.push("tldraw.json (BBB ≥ 2.6): slides, zoom, cursor, screen share, webcams and audio rendered; its annotations are not".into());
         report.not_drawn.extend(
             types
@@ -248,7 +248,7 @@ pub fn render_dir(
         ));
     }
     if rec.panzooms.tldraw || rec.cursor.tldraw {
-        report.notes.push("panzooms.xml/cursor.xml use tldraw coordinates: read as slide units (not checked against a real BBB ≥ 2.6 recording)".into());
+        report.notes.push("panzooms.xml/cursor.xml use tldraw camera coordinates: converted as bbb-playback does (not yet checked against a real BBB ≥ 2.6 recording)".into());
     }
     let timeline = timeline::Timeline::build(wb, &rec.panzooms, duration, opts.annotations);
     report.slides = wb.slides.len();
@@ -300,7 +300,9 @@ pub fn render_dir(
         }
     }
     if opts.cursor {
-        let moves = cursor_moves(&rec.cursor, &timeline, opts, duration);
+        let moves = rec
+            .cursor
+            .moves(&timeline, wb, (opts.width, opts.height), duration);
         if moves.iter().any(|m| m.1.is_some()) {
             let sprite = work.path().join("cursor.png");
             let size = rasterise::cursor_sprite(opts.height, &sprite)?;
@@ -348,41 +350,6 @@ pub fn render_dir(
             .push(format!("work folder kept: {}", work.keep().display()));
     }
     Ok(report)
-}
-
-/// Cursor positions in output pixels over time: at every cursor event and at every
-/// change of the slide area (zoom moves a visible pointer). Hidden while no slide shows.
-fn cursor_moves(
-    cursor: &cursor::Cursor,
-    timeline: &timeline::Timeline,
-    opts: &RenderOptions,
-    duration: Ms,
-) -> compose::CursorMoves {
-    let mut times: Vec<Ms> = cursor.events.iter().map(|e| e.0).collect();
-    times.extend(timeline.segments.iter().map(|s| s.start));
-    times.retain(|t| (0..duration).contains(t));
-    times.sort_unstable();
-    times.dedup();
-    let mut out = compose::CursorMoves::new();
-    for t in times {
-        let i = cursor.events.partition_point(|e| e.0 <= t);
-        let pos = if i == 0 { None } else { cursor.events[i - 1].1 };
-        let state = timeline.at(t);
-        let px = pos.filter(|_| state.slide.is_some()).map(|(x, y)| {
-            let view = &state.view;
-            let (fx, fy) = if cursor.tldraw {
-                // tldraw: whiteboard (slide) units, not fractions of the view box.
-                ((x - view.x) / view.w, (y - view.y) / view.h)
-            } else {
-                (x, y)
-            };
-            layout::cursor_px(view, fx, fy, opts.width, opts.height)
-        });
-        if out.last().map(|l| l.1) != Some(px) {
-            out.push((t, px));
-        }
-    }
-    out
 }
 
 /// One rasterised frame of the slide area (RGB, row-major, `width * height * 3` bytes).

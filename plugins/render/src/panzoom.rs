@@ -1,6 +1,7 @@
 //! `panzooms.xml`: the visible part of the slide (crop/zoom) over time.
 
 use crate::error::RenderError;
+use crate::tldraw::Space;
 use crate::xml::{self, Ms};
 
 const FILE: &str = "panzooms.xml";
@@ -41,13 +42,20 @@ pub(crate) struct PanZooms {
     pub events: Vec<(Ms, ViewBox)>,
     /// BBB ≥ 2.6 writes `tldraw="true"`; see [`crate::tldraw`].
     pub tldraw: bool,
+    /// Set for tldraw files: converts their camera values to slide pixels.
+    pub space: Option<Space>,
 }
 
 impl PanZooms {
-    /// The view box in force at `t` (the last event with `timestamp <= t`).
-    pub(crate) fn at(&self, t: Ms) -> Option<ViewBox> {
+    /// The view box in force at `t` (the last event with `timestamp <= t`), in pixels of
+    /// a `slide_w`×`slide_h` slide.
+    pub(crate) fn at(&self, t: Ms, slide_w: f64, slide_h: f64) -> Option<ViewBox> {
         let i = self.events.partition_point(|(ts, _)| *ts <= t);
-        (i > 0).then(|| self.events[i - 1].1)
+        let raw = (i > 0).then(|| self.events[i - 1].1)?;
+        Some(match self.space {
+            Some(space) => space.view(raw, slide_w, slide_h),
+            None => raw,
+        })
     }
 }
 
@@ -72,6 +80,7 @@ pub(crate) fn parse(text: &str) -> Result<PanZooms, RenderError> {
     Ok(PanZooms {
         events,
         tldraw: xml::is_tldraw(&doc),
+        space: None,
     })
 }
 
@@ -83,8 +92,11 @@ mod tests {
             include_str!("../../../../shared/fixtures/presentation/bbb22-featuredemo/panzooms.xml");
         let pz = super::parse(text).unwrap();
         assert_eq!(pz.events.len(), 9);
-        assert_eq!(pz.at(151_500).unwrap().w, 533.33333);
-        assert_eq!(pz.at(0).unwrap(), super::ViewBox::full(1600.0, 900.0));
+        assert_eq!(pz.at(151_500, 1600.0, 900.0).unwrap().w, 533.33333);
+        assert_eq!(
+            pz.at(0, 1600.0, 900.0).unwrap(),
+            super::ViewBox::full(1600.0, 900.0)
+        );
         assert!(!pz.tldraw);
     }
 

@@ -1,6 +1,5 @@
 //! A published presentation folder, parsed: everything but the media.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::cursor::{self, Cursor};
@@ -18,8 +17,8 @@ pub(crate) struct Recording {
     pub cursor: Cursor,
     pub deskshare: Vec<(Ms, Ms)>,
     pub metadata_duration: Option<Ms>,
-    /// Annotation types of `tldraw.json` (BBB ≥ 2.6), when the file exists.
-    pub tldraw_types: Option<BTreeMap<String, usize>>,
+    /// `tldraw.json` (BBB ≥ 2.6), when the file exists.
+    pub tldraw: Option<tldraw::TldrawFile>,
 }
 
 /// Reads and parses an optional file of the recording.
@@ -48,13 +47,20 @@ impl Recording {
             xml::read_optional(&dir, shapes::FILE)?.ok_or_else(|| RenderError::Missing {
                 file: shapes::FILE.into(),
             })?;
+        let tldraw = optional(&dir, tldraw::FILE, tldraw::parse)?;
+        let space =
+            tldraw::Space::for_version(tldraw.as_ref().and_then(|t| t.bbb_version.as_deref()));
+        let mut panzooms = optional(&dir, "panzooms.xml", panzoom::parse)?.unwrap_or_default();
+        panzooms.space = panzooms.tldraw.then_some(space);
+        let mut cursor = optional(&dir, "cursor.xml", cursor::parse)?.unwrap_or_default();
+        cursor.space = cursor.tldraw.then_some(space);
         Ok(Recording {
             whiteboard: shapes::parse(&shapes_text, &dir)?,
-            panzooms: optional(&dir, "panzooms.xml", panzoom::parse)?.unwrap_or_default(),
-            cursor: optional(&dir, "cursor.xml", cursor::parse)?.unwrap_or_default(),
+            panzooms,
+            cursor,
             deskshare: optional(&dir, "deskshare.xml", deskshare::parse)?.unwrap_or_default(),
             metadata_duration: optional(&dir, "metadata.xml", metadata::duration)?.flatten(),
-            tldraw_types: optional(&dir, tldraw::FILE, tldraw::shape_types)?,
+            tldraw,
             dir,
         })
     }

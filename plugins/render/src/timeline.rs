@@ -115,7 +115,7 @@ fn state_at(wb: &Whiteboard, pz: &PanZooms, t: Ms, by_slide: &HashMap<&str, Vec<
     };
     let s = &wb.slides[si];
     let view = pz
-        .at(t)
+        .at(t, s.width, s.height)
         .filter(|v| v.w > 0.0 && v.h > 0.0)
         .unwrap_or(ViewBox::full(s.width, s.height));
     // Among the versions of one drawing on screen at t, draw only the latest.

@@ -378,7 +378,7 @@ fn escaping_slide_hrefs_are_refused() {
 }
 
 #[test]
-fn tldraw_recording_lists_what_is_not_drawn() {
+fn tldraw_recording_lists_what_is_not_drawn_and_zooms() {
     let rec = new_recording(Media {
         length: 6.0,
         webcams: false,
@@ -391,6 +391,18 @@ fn tldraw_recording_lists_what_is_not_drawn() {
         r#"{"bbb_version":"2.6.12","image1":{"timestamp":0.0,"shapes":[
             {"id":"s1","timestamp":1.0,"undo":-1,"shape_data":{"type":"draw","props":{}}},
             {"id":"s2","timestamp":2.0,"undo":-1,"shape_data":{"type":"geo","props":{"geo":"rectangle"}}}]}}"#,
+    )
+    .unwrap();
+    // tldraw camera: point (-720, -405) page units at scale 0.9 = slide pixels (800, 450).
+    let panzoom = |tldraw: &str, at2: &str| {
+        format!(
+            r#"<recording id="panzoom_events"{tldraw}><event timestamp="0.0"><viewBox>0 0 1600 900</viewBox></event><event timestamp="2.0"><viewBox>{at2}</viewBox></event></recording>"#
+        )
+    };
+    let pz = rec.path().join("panzooms.xml");
+    std::fs::write(
+        &pz,
+        panzoom(r#" tldraw="true""#, "-720.0 -405.0 800.0 450.0"),
     )
     .unwrap();
     let out = rec.path().join("t.mp4");
@@ -412,6 +424,22 @@ fn tldraw_recording_lists_what_is_not_drawn() {
             .any(|n| n.contains("\"geo/rectangle\"")),
         "{:?}",
         report.not_drawn
+    );
+    let zoomed = expected(rec.path(), 3.0);
+    assert!(
+        differing(&zoomed, &expected(rec.path(), 1.0), W, FULL, None) > 0.3,
+        "tldraw zoom not applied"
+    );
+    let frame = frame_at(&out, 3.0, W, H);
+    assert!(
+        differing(&frame, &zoomed, W, FULL, None) < 0.01,
+        "video does not show the zoomed slide"
+    );
+    // The same view written the legacy way (slide pixels) rasterises identically.
+    std::fs::write(&pz, panzoom("", "800 450 800 450")).unwrap();
+    assert!(
+        expected(rec.path(), 3.0) == zoomed,
+        "tldraw camera and legacy view box disagree"
     );
 }
 
