@@ -209,17 +209,7 @@ async fn truncate(p: &Path) -> Result<(), FetchError> {
 
 /// An error and its causes, on one line.
 pub fn one_line(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        let t = inner.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = inner.source();
-    }
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    bbb_migrate_db::error_chain(e).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -22,7 +22,11 @@ pub fn pod_db(engine: Engine, tag: &str) -> TempDb {
                 t.db.execute_batch(&format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")).unwrap();
             }
         }
-        Engine::MySql => t.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pod-mariadb.sql")),
+        Engine::MySql => {
+            // auth_user and the sample users: the pod resolver's MariaDB port; then the delivery tables.
+            t.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../pod-resolver/tests/fixtures/pod-mariadb.sql"));
+            t.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pod-mariadb.sql"));
+        }
     }
     t
 }
