@@ -372,3 +372,46 @@ fn config_and_recorder_errors() {
     assert_eq!(e.field(), Some("recorder_path"));
     assert!(e.message.contains("bbb-migration: directory of recorder 1 does not exist"), "{}", e.message);
 }
+
+/// The render crate's test recordings (fixture XML + media made by ffmpeg), reused as is.
+#[path = "../../render/tests/common/mod.rs"]
+mod render_fixture;
+
+fn serve_tree(media: &Media, dir: &Path, prefix: &str) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        let name = format!("{prefix}/{}", p.file_name().unwrap().to_string_lossy());
+        if p.is_dir() {
+            serve_tree(media, &p, &name);
+        } else {
+            media.put(&name, &std::fs::read(&p).unwrap());
+        }
+    }
+}
+
+#[test]
+fn presentations_render_natively() {
+    render_fixture::require_ffmpeg();
+    let st = Setup::new(Engine::MySql, "claim_native");
+    let rec_dir = tempfile::tempdir().unwrap();
+    let media = render_fixture::Media { length: 4.0, webcams: false, audio_only: true, deskshare: false, slides: true };
+    render_fixture::make_recording(rec_dir.path(), media);
+    serve_tree(&st.media, rec_dir.path(), &format!("/presentation/{P1}"));
+    let rec = recording(P1, "Soutenance", 1_712_656_800_456, vec![playback("presentation", &format!("{}/playback/presentation/2.3/{P1}", st.media.base), "")]);
+    let items = vec![item(rec, vec![owner("admin", "", "", "")], true)];
+
+    let dry = st.sink(true, serde_json::json!({ "converter": "native" })).write(&items).unwrap();
+    assert_eq!(dry[0].status, OutcomeStatus::PLANNED);
+    let name = format!("Soutenance_2024-04-09_{}.mp4", hash8(P1));
+    let path = st.dir().join(&name);
+    assert_eq!(dry[0].detail.as_str(), format!("would render {}/presentation/{P1}/ to {}; would register it in recorder_recordingfiletreatment (recorder 1, type video, require_manual_claim = true)", st.media.base, path.display()));
+    assert_eq!(st.media.seen(), vec![]);
+
+    let out = st.sink(false, serde_json::json!({ "converter": "native" })).write(&items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
+    assert_eq!(files_in(&st.dir()), vec![name]);
+    assert!((render_fixture::duration(&path) - 4.0).abs() <= 0.2, "{}", render_fixture::duration(&path));
+    assert!(render_fixture::has_stream(&path, "video") && render_fixture::has_stream(&path, "audio"));
+    let size = std::fs::metadata(&path).unwrap().len().to_string();
+    assert_eq!(st.rft(), vec![vec![path.to_string_lossy().into_owned(), size, s("1"), s("1"), s("0"), s("NULL"), s("video")]]);
+}
