@@ -3,7 +3,7 @@
 //! claim.
 use crate::convert::Converter;
 use crate::fetch::{one_line, FetchError, Fetcher};
-use crate::pod::{self, lock_clause, now_sql};
+use crate::pod::{self, now_sql};
 use bbb_migrate_db::{Db, Param, TxMode};
 use plugin_api::sdk::ids::{safe_file_name, validate_record_id};
 use plugin_api::sdk::{decode, runtime::block_on, Ctx, SinkPlugin};
@@ -389,15 +389,35 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
     }
     let size = action_size.unwrap_or(0);
 
-    // Register (or fix the size of) the row, in one transaction.
-    let (file, rtype, rid) = (path_text.clone(), rec.recording_type.clone(), rec.id);
-    let reg = inner
+    // Register (or fix the size of) the row, in one transaction (run again after a deadlock).
+    let mut attempt = 0;
+    let reg = loop {
+        let r = register(inner, rec, &path_text, size).await;
+        match r {
+            Err(e) if pod::is_transient(&e) && attempt < pod::TRANSIENT_RETRIES => attempt += 1,
+            other => break other,
+        }
+    };
+    let rft = match reg {
+        Ok(v) => Some(v),
+        Err(e) => return pod::failure(id, &format!("{path_text} is in place ({size} bytes) but not registered: "), &e),
+    };
+    let d = Done { path: path_text, size: Some(size), how, source, rft, resumed_from };
+    finished(rec, id, d)
+}
+
+/// The `recorder_recordingfiletreatment` row of `file`: inserted, its size
+/// corrected, or left as it is. The file name is unique per recording, so no
+/// two tasks of a run register the same file; `file` is UNIQUE should Pod's
+/// cron insert it at the same moment (the loser fails and is retried).
+async fn register(inner: &Inner, rec: &Recorder, file: &str, size: u64) -> Result<(i64, &'static str), PluginError> {
+    let (file, rtype, rid) = (file.to_string(), rec.recording_type.clone(), rec.id);
+    inner
         .db
         .transaction_async(TxMode::ReadWrite, move |tx| {
             Box::pin(async move {
                 let engine = tx.engine();
-                let sql = format!("SELECT id, file_size FROM recorder_recordingfiletreatment WHERE file = ?{}", lock_clause(false));
-                let rows = tx.query(&sql, vec![Param::from(file.as_str())]).await?;
+                let rows = tx.query("SELECT id, file_size FROM recorder_recordingfiletreatment WHERE file = ?", vec![Param::from(file.as_str())]).await?;
                 if let Some(row) = rows.first() {
                     let fid = row.int("id").unwrap_or(0);
                     if row.int("file_size") == Some(size as i64) {
@@ -415,13 +435,7 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
                 Ok((tx.insert_id(&sql, params).await?, "inserted"))
             })
         })
-        .await;
-    let rft = match reg {
-        Ok(v) => Some(v),
-        Err(e) => return pod::failure(id, &format!("{path_text} is in place ({size} bytes) but not registered: "), &e),
-    };
-    let d = Done { path: path_text, size: Some(size), how, source, rft, resumed_from };
-    finished(rec, id, d)
+        .await
 }
 
 fn fetch_failure(id: &str, e: &FetchError) -> Outcome {

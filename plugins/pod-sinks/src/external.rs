@@ -150,9 +150,15 @@ impl PodExternalSink {
         let mode = if dry { TxMode::ReadOnly } else { TxMode::ReadWrite };
         let url = plan.source_url.clone();
         let site = plan.site_id;
-        match self.db.transaction(mode, move |tx| Box::pin(async move { apply(tx, &plan).await })) {
-            Ok(results) => describe(id, &url, site, dry, &results),
-            Err(e) => pod::failure(id, "", &e),
+        let plan = std::sync::Arc::new(plan);
+        let mut attempt = 0;
+        loop {
+            let p = plan.clone();
+            match self.db.transaction(mode, move |tx| Box::pin(async move { apply(tx, &p).await })) {
+                Ok(results) => return describe(id, &url, site, dry, &results),
+                Err(e) if pod::is_transient(&e) && attempt < pod::TRANSIENT_RETRIES => attempt += 1,
+                Err(e) => return pod::failure(id, "", &e),
+            }
         }
     }
 }

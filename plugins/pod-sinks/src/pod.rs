@@ -80,6 +80,15 @@ pub fn failure(record_id: &str, prefix: &str, e: &PluginError) -> Outcome {
     }
 }
 
+/// A deadlock or serialization failure: the transaction can simply be run again.
+pub fn is_transient(e: &PluginError) -> bool {
+    let m = e.message.to_ascii_lowercase();
+    e.kind == ErrorKind::DATA && (m.contains("deadlock") || m.contains("40001") || m.contains("40p01") || m.contains("could not serialize"))
+}
+
+/// How many times a transaction that hit a deadlock is run again.
+pub const TRANSIENT_RETRIES: usize = 3;
+
 /// At most `n` characters (varchar lengths count characters on both engines).
 pub fn clip(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
@@ -88,6 +97,14 @@ pub fn clip(s: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deadlocks_are_transient() {
+        assert!(is_transient(&PluginError::data("mysql://r@h/d: query `INSERT …` failed: Server error: `ERROR 40001 (1213): Deadlock found`")));
+        assert!(is_transient(&PluginError::data("postgres://p@h/d: query `INSERT …` failed: db error: ERROR: deadlock detected")));
+        assert!(!is_transient(&PluginError::data("duplicate key value violates unique constraint")));
+        assert!(!is_transient(&PluginError::connect("deadlock")));
+    }
 
     #[test]
     fn timestamps_are_utc_with_milliseconds() {

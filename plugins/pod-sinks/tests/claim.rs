@@ -77,7 +77,7 @@ impl Setup {
     fn rft(&self) -> Vec<Vec<String>> {
         rows(
             &self.t,
-            "SELECT file, file_size, recorder_id, require_manual_claim, email_sent, CAST(date_email_sent AS CHAR) AS d, type FROM recorder_recordingfiletreatment ORDER BY id",
+            "SELECT file, file_size, recorder_id, require_manual_claim, email_sent, CAST(date_email_sent AS CHAR) AS d, type FROM recorder_recordingfiletreatment ORDER BY file",
             vec![],
         )
     }
@@ -414,4 +414,26 @@ fn presentations_render_natively() {
     assert!(render_fixture::has_stream(&path, "video") && render_fixture::has_stream(&path, "audio"));
     let size = std::fs::metadata(&path).unwrap().len().to_string();
     assert_eq!(st.rft(), vec![vec![path.to_string_lossy().into_owned(), size, s("1"), s("1"), s("0"), s("NULL"), s("video")]]);
+}
+
+#[test]
+fn downloads_run_at_most_concurrency_at_a_time() {
+    let st = Setup::new(Engine::MySql, "claim_parallel");
+    let mut items = Vec::new();
+    for i in 0..6u8 {
+        let id = format!("{:040x}-1710237483000", i + 16);
+        st.media.put(&file_path(&id), &media_bytes(1000, i));
+        let url = format!("{}{}", st.media.base, file_path(&id));
+        let pb = playback("video", &format!("{}/playback/video/{id}/", st.media.base), &serde_json::json!({ "download_url": url }).to_string());
+        items.push(item(recording(&id, &format!("Rec {i}"), 1_710_237_483_000, vec![pb]), vec![owner("admin", "", "", "")], true));
+    }
+    st.media.set_delay(300);
+    let t0 = std::time::Instant::now();
+    let out = st.sink(false, serde_json::json!({ "concurrency": 2 })).write(&items).unwrap();
+    assert!(out.iter().all(|o| o.status == OutcomeStatus::DONE), "{out:?}");
+    // In input order, whatever order they finished in.
+    assert_eq!(out.iter().map(|o| o.record_id.to_string()).collect::<Vec<_>>(), items.iter().map(|i| i.recording.record_id.to_string()).collect::<Vec<_>>());
+    assert_eq!(st.media.max_inflight(), 2);
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(900), "{:?}", t0.elapsed());
+    assert_eq!(count(&st.t, "recorder_recordingfiletreatment"), 6);
 }

@@ -125,6 +125,10 @@ struct State {
     /// Paths whose next GET body stops half way (the connection is closed).
     cut: HashSet<String>,
     seen: Vec<Seen>,
+    /// Pause before each GET body, milliseconds.
+    delay_ms: u64,
+    inflight: usize,
+    max_inflight: usize,
 }
 
 /// A real HTTP/1.1 server on 127.0.0.1 serving files from memory, with
@@ -162,6 +166,16 @@ impl Media {
 
     pub fn seen(&self) -> Vec<Seen> {
         self.state.lock().unwrap().seen.clone()
+    }
+
+    /// Every GET body waits `ms` before it is sent (to observe parallelism).
+    pub fn set_delay(&self, ms: u64) {
+        self.state.lock().unwrap().delay_ms = ms;
+    }
+
+    /// The most GET bodies being sent at the same time so far.
+    pub fn max_inflight(&self) -> usize {
+        self.state.lock().unwrap().max_inflight
     }
 
     pub fn clear(&self) {
@@ -221,6 +235,14 @@ fn serve(conn: TcpStream, st: &Mutex<State>) -> std::io::Result<()> {
     if method == "HEAD" {
         return Ok(());
     }
+    let delay = {
+        let mut s = st.lock().unwrap();
+        s.inflight += 1;
+        s.max_inflight = s.max_inflight.max(s.inflight);
+        s.delay_ms
+    };
+    std::thread::sleep(std::time::Duration::from_millis(delay));
+    st.lock().unwrap().inflight -= 1;
     if cut {
         out.write_all(&slice[..slice.len() / 2])?;
         out.flush()?;
