@@ -205,6 +205,7 @@ impl ClaimDirSink {
         let timeout = Duration::from_secs(cfg.http_timeout_s.max(1));
         let client = reqwest::Client::builder()
             .connect_timeout(timeout)
+            .read_timeout(timeout)
             .user_agent(concat!("bbb-migrate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| PluginError::other(format!("HTTP client: {}", one_line(&e))))?;
@@ -455,7 +456,12 @@ fn planned(inner: &Inner, rec: &Recorder, id: &str, path: &str, source: &str, ho
     let mut parts = Vec::new();
     match how {
         "present" => parts.push(format!("{path} already present ({})", size_text(size))),
-        "download" => parts.push(format!("would download {source} ({}) to {path}", size_text(size))),
+        "download" => {
+            let part = crate::fetch::part_path(Path::new(path));
+            let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+            let resume = if have > 0 { format!(", resuming after the {have} bytes already in {}", part.display()) } else { String::new() };
+            parts.push(format!("would download {source} ({}{resume}) to {path}", size_text(size)))
+        }
         verb => parts.push(format!("would {verb} {source} to {path}")),
     }
     if how != "present" {

@@ -173,6 +173,11 @@ fn a_cut_download_resumes_with_range_on_the_next_run() {
     assert_eq!(std::fs::metadata(st.dir().join(format!("{name}.part"))).unwrap().len(), (SIZE / 2) as u64);
     assert_eq!(count(&st.t, "recorder_recordingfiletreatment"), 0);
 
+    // A dry run says it would resume, and touches nothing.
+    let dry = st.sink(true, serde_json::json!({})).write(items).unwrap();
+    assert!(dry[0].detail.contains(&format!("(300000 bytes, resuming after the 150000 bytes already in {}", st.dir().join(format!("{name}.part")).display())), "{}", dry[0].detail);
+    assert_eq!(std::fs::metadata(st.dir().join(format!("{name}.part"))).unwrap().len(), (SIZE / 2) as u64);
+
     let out = st.sink(false, serde_json::json!({})).write(items).unwrap();
     assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
     assert!(out[0].detail.contains("resumed at byte 150000"), "{}", out[0].detail);
