@@ -295,6 +295,8 @@ fn cache_is_written_once_complete_and_reused_without_the_server() {
     let (src, _) = source(Flavour::Bbb, &s, json!({ "cache": "cache.xml" }), dir.path(), true);
     drain(&src).unwrap();
     assert!(!dir.path().join("cache.xml").exists());
+    // The partial file of a killed run is cleaned up.
+    std::fs::write(dir.path().join(".cache.xml.partial-1"), "<response><recordings>").unwrap();
     let (src, _) = source(Flavour::Bbb, &s, json!({ "cache": "cache.xml" }), dir.path(), false);
     let (first, _) = drain(&src).unwrap();
     assert!(dir.path().join("cache.xml").is_file());
