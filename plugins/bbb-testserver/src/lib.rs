@@ -176,7 +176,7 @@ impl TestServer {
     pub fn start(opts: Options, mut recs: Vec<TestRec>) -> TestServer {
         // BBB answers in hash (directory) order; Scalelite by startTime desc.
         match opts.flavour {
-            Flavour::Scalelite => recs.sort_by(|a, b| b.start_ms.cmp(&a.start_ms)),
+            Flavour::Scalelite => recs.sort_by_key(|r| std::cmp::Reverse(r.start_ms)),
             _ => recs.sort_by_cached_key(|r| sha1_hex(&r.record_id)),
         }
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind test server");

@@ -232,7 +232,14 @@ impl BbbSource {
             Some(c) => {
                 let dir = c.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
                 let name = c.file_name().and_then(|n| n.to_str()).unwrap_or("cache");
-                dir.join(format!(".{name}.partial-{}", std::process::id()))
+                // Partial files of killed runs (one run at a time per journal).
+                let stale = format!(".{name}.partial-");
+                for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                    if e.file_name().to_str().is_some_and(|f| f.starts_with(&stale)) {
+                        let _ = std::fs::remove_file(e.path());
+                    }
+                }
+                dir.join(format!("{stale}{}", std::process::id()))
             }
             None => std::env::temp_dir().join(format!(
                 "bbb-migrate-{}-{}-{}.xml",
