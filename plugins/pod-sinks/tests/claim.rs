@@ -7,7 +7,7 @@ use bbb_migrate_db::{Engine, Param};
 use common::*;
 use plugin_api::sdk::{testing::ctx, SinkPlugin};
 use plugin_api::{Outcome, OutcomeStatus, SinkItem};
-use pod_sinks::ClaimDirSink;
+use bbb_migrate_pod_sinks::ClaimDirSink;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 

@@ -7,8 +7,8 @@ use bbb_migrate_db::{Engine, Param};
 use common::*;
 use plugin_api::sdk::{testing::ctx, SinkPlugin};
 use plugin_api::{OutcomeStatus, SinkItem};
-use pod_sinks::external::hashkey;
-use pod_sinks::PodExternalSink;
+use bbb_migrate_pod_sinks::external::hashkey;
+use bbb_migrate_pod_sinks::PodExternalSink;
 use std::path::Path;
 
 const SECRET: &str = "test-secret-key";

@@ -80,7 +80,7 @@ fn a_killed_run_resumes_without_duplicating_rows() {
             .args(["run", "--config", cfg])
             .env_remove("BBB_MIGRATE_PLUGIN_PATH")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("stderr.txt")).unwrap())
             .spawn()
             .unwrap();
         let t0 = Instant::now();
@@ -89,7 +89,10 @@ fn a_killed_run_resumes_without_duplicating_rows() {
             if n >= target {
                 break;
             }
-            assert!(child.try_wait().unwrap().is_none(), "the run ended before {target} rows ({n})");
+            if child.try_wait().unwrap().is_some() {
+                let err = std::fs::read_to_string(dir.path().join("stderr.txt")).unwrap_or_default();
+                panic!("the run ended before {target} rows ({n}): {err}");
+            }
             assert!(t0.elapsed() < Duration::from_secs(120), "no progress");
             std::thread::sleep(Duration::from_millis(2));
         }
