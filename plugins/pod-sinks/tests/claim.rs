@@ -442,3 +442,27 @@ fn downloads_run_at_most_concurrency_at_a_time() {
     assert!(t0.elapsed() >= std::time::Duration::from_millis(900), "{:?}", t0.elapsed());
     assert_eq!(count(&st.t, "recorder_recordingfiletreatment"), 6);
 }
+
+#[test]
+fn a_server_without_range_support_restarts_from_zero_and_404_is_final() {
+    let st = Setup::new(Engine::Postgres, "claim_norange");
+    st.media.ignore_range();
+    st.media.cut_next(&file_path(V1));
+    let out = st.sink(false, serde_json::json!({ "retries": 1 })).write(&st.items()[..1]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
+    let gets = st.media.seen_for("GET", &file_path(V1));
+    assert_eq!(gets.iter().map(|g| g.range.clone()).collect::<Vec<_>>(), vec![None, Some(s("bytes=150000-"))]);
+    let data: serde_json::Value = serde_json::from_str(&out[0].data_json).unwrap();
+    assert_eq!(data["resumed_from"], 0);
+    let name = format!("Cours_de_physique_2024-03-12_{}.m4v", hash8(V1));
+    assert_eq!(std::fs::read(st.dir().join(name)).unwrap(), media_bytes(SIZE, 1));
+
+    // A file the server does not have: a permanent failure, nothing written.
+    let mut gone = st.items()[1].clone();
+    gone.recording.playback[0].url = format!("{}/playback/video/gone/", st.media.base).into();
+    let out = st.sink(false, serde_json::json!({})).write(&[gone]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::FAILED);
+    assert!(!out[0].retryable);
+    assert!(out[0].detail.ends_with("/playback/video/gone/: HTTP 404 Not Found"), "{}", out[0].detail);
+    assert_eq!(count(&st.t, "recorder_recordingfiletreatment"), 1);
+}

@@ -127,6 +127,8 @@ struct State {
     seen: Vec<Seen>,
     /// Pause before each GET body, milliseconds.
     delay_ms: u64,
+    /// Answer every GET in full (200), as servers without Range support do.
+    ignore_range: bool,
     inflight: usize,
     max_inflight: usize,
 }
@@ -171,6 +173,10 @@ impl Media {
     /// Every GET body waits `ms` before it is sent (to observe parallelism).
     pub fn set_delay(&self, ms: u64) {
         self.state.lock().unwrap().delay_ms = ms;
+    }
+
+    pub fn ignore_range(&self) {
+        self.state.lock().unwrap().ignore_range = true;
     }
 
     /// The most GET bodies being sent at the same time so far.
@@ -219,6 +225,7 @@ fn serve(conn: TcpStream, st: &Mutex<State>) -> std::io::Result<()> {
         out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found")?;
         return Ok(());
     };
+    let range = if st.lock().unwrap().ignore_range { None } else { range };
     let total = body.len();
     let start = range.as_deref().and_then(|r| r.strip_prefix("bytes=")).and_then(|r| r.strip_suffix('-')).and_then(|n| n.parse::<usize>().ok());
     let (status, slice, extra) = match start {
