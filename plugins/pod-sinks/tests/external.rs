@@ -259,3 +259,29 @@ fn unreachable_database_fails_retryably_in_one_line() {
     assert!(out[0].retryable);
     assert!(!out[0].detail.contains("hunter2"));
 }
+
+fn hostile_name_is_stored_as_text(engine: Engine) {
+    let t = pod_db(engine, "pod_external_hostile");
+    let mut items = batch();
+    items.truncate(1);
+    let name = format!("Cours \"d'été\" 🎓 ../../etc/passwd'); DROP TABLE auth_user;-- {}", "x".repeat(300));
+    items[0].recording.name = name.clone().into();
+    let out = new_sink(&t, 1, false).write(&items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
+    let expected: String = name.chars().take(250).collect();
+    assert_eq!(
+        rows(&t, "SELECT DISTINCT name FROM import_video_externalrecording", vec![]),
+        vec![vec![expected]]
+    );
+    assert_eq!(count(&t, "import_video_externalrecording"), 2);
+}
+
+#[test]
+fn hostile_name_is_stored_as_text_postgres() {
+    hostile_name_is_stored_as_text(Engine::Postgres);
+}
+
+#[test]
+fn hostile_name_is_stored_as_text_mariadb() {
+    hostile_name_is_stored_as_text(Engine::MySql);
+}
