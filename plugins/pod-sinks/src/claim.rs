@@ -212,7 +212,10 @@ impl ClaimDirSink {
         let inner = Inner {
             db: pod::open(&cfg.database)?,
             recorder_id: cfg.recorder_id,
-            recorder_path: ctx.resolve_path(&cfg.recorder_path),
+            // Lexically normalised (no `.` components, no doubled `/`): the `file`
+            // column must hold the very path Pod's cron computes, or it would
+            // register the file a second time. Symlinks are kept, as Pod keeps them.
+            recorder_path: ctx.resolve_path(&cfg.recorder_path).components().collect(),
             fetcher: Fetcher { client, retries: cfg.retries, idle_timeout: timeout },
             converter,
             min_free: cfg.min_free_bytes,

@@ -126,3 +126,67 @@ fn a_killed_run_resumes_without_duplicating_rows() {
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(dump(&t), before);
 }
+
+/// `claim-dir` through the host (FFI, the plugin's runtime on host threads):
+/// recordings listed by bbb-cache (no download_url: the video pages are read),
+/// a dry run that writes nothing, a run, and a re-run that has nothing to do.
+#[test]
+fn claim_dir_through_the_host() {
+    let bin = host();
+    let t = pod_db(Engine::MySql, "claim_host");
+    let media = Media::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("bbb-migration")).unwrap();
+    let mut xml = String::from("<response><returncode>SUCCESS</returncode><recordings>");
+    for i in 0..5u8 {
+        let id = format!("{:040x}-{}", i, 1_700_000_000_000u64 + i as u64);
+        media.put(&format!("/playback/video/{id}/"), b"<video><source src=\"video-0.webm\"></video>");
+        media.put(&format!("/playback/video/{id}/video-0.webm"), &media_bytes(5000 + i as usize, i));
+        xml.push_str(&format!(
+            "<recording><recordID>{id}</recordID><meetingID>m-{i}</meetingID><internalMeetingID>{id}</internalMeetingID>\
+             <name>Réunion {i}</name><published>true</published><state>published</state>\
+             <startTime>{}</startTime><endTime>{}</endTime><metadata></metadata>\
+             <playback><format><type>video</type><url>{}/playback/video/{id}/</url><length>1</length></format></playback></recording>",
+            1_700_000_000_000u64 + i as u64,
+            1_700_000_060_000u64 + i as u64,
+            media.base
+        ));
+    }
+    xml.push_str("</recordings></response>");
+    std::fs::write(dir.path().join("r.xml"), xml).unwrap();
+    let cfg = dir.path().join("p.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "journal = \"journal.db\"\nbatch_size = 2\n[fallback]\nowner = \"admin\"\n\
+             [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
+             [[sinks]]\nname = \"claim\"\ntype = \"claim-dir\"\ndatabase = \"{}\"\nrecorder_id = 1\nrecorder_path = \".\"\nconcurrency = 2\nmin_free_bytes = 0\n",
+            db_url(&t)
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| -> Output {
+        Command::new(&bin).args(["run", "--config", cfg.to_str().unwrap()]).args(extra).env_remove("BBB_MIGRATE_PLUGIN_PATH").output().unwrap()
+    };
+    let before = dump(&t);
+    let o = run(&["--dry-run"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(text(&o).matches("[claim]: would download").count(), 5, "{}", text(&o));
+    assert_eq!(dump(&t), before);
+    assert_eq!(std::fs::read_dir(dir.path().join("bbb-migration")).unwrap().count(), 0);
+
+    let o = run(&[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(count(&t, "recorder_recordingfiletreatment"), 5);
+    let files = rows(&t, "SELECT file, file_size FROM recorder_recordingfiletreatment ORDER BY file", vec![]);
+    for (i, f) in files.iter().enumerate() {
+        // recorder_path = "." is resolved against the pipeline's folder, without a `/./` in the path.
+        assert!(f[0].starts_with(&format!("{}/bbb-migration/R_union_{i}_2023-11-14_", dir.path().display())), "{f:?}");
+        assert!(f[0].ends_with(".webm"), "{f:?}");
+        assert_eq!(std::fs::read(&f[0]).unwrap(), media_bytes(5000 + i, i as u8));
+        assert_eq!(f[1], (5000 + i).to_string());
+    }
+    let o = run(&[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("already done 5"), "{}", text(&o));
+}
