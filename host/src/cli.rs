@@ -1,4 +1,4 @@
-//! Command line: `run`, `check`, `plugins`, `status`.
+//! Command line: `run`, `check`, `plugins`, `status`, `render`.
 //!
 //! Exit codes: 0 every selected recording succeeded; 1 some failed (listed)
 //! or the run stopped; 2 usage or configuration error.
@@ -64,6 +64,22 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Render a BBB "presentation" recording to an MP4 video, without a browser.
+    Render {
+        /// A published presentation folder, or its `https://host/presentation/<recordID>/` URL.
+        #[arg(long, short)]
+        input: String,
+        /// The MP4 file to write (appears only when complete).
+        #[arg(long, short)]
+        output: PathBuf,
+        #[arg(long, default_value_t = 1280)]
+        width: u32,
+        #[arg(long, default_value_t = 720)]
+        height: u32,
+        /// Slides, annotations and audio only (no webcam, screen share or cursor).
+        #[arg(long)]
+        slides_only: bool,
+    },
 }
 
 /// An error that is the user's to fix (exit 2) rather than a failed run (exit 1).
@@ -91,6 +107,7 @@ pub fn main() -> ExitCode {
         Command::Check { config, plugin_dirs } => check(&config, &plugin_dirs, &redactor),
         Command::Plugins { config, plugin_dirs } => plugins(config.as_deref(), &plugin_dirs, &redactor),
         Command::Status { config } => status(&config, &redactor),
+        Command::Render { input, output, width, height, slides_only } => render(&input, &output, width, height, slides_only),
     };
     match result {
         Ok(code) => code,
@@ -229,4 +246,50 @@ fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
         println!("  FAILED {id} [{sink}] after {attempts} attempt(s): {}", redactor.redact(detail));
     }
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn render(input: &str, output: &std::path::Path, width: u32, height: u32, slides_only: bool) -> Result<ExitCode, Usage> {
+    use bbb_migrate_render::{render_dir, render_url, RenderOptions};
+    let mut opts = RenderOptions { width, height, ..RenderOptions::default() };
+    if slides_only {
+        opts.webcams = false;
+        opts.deskshare = false;
+        opts.cursor = false;
+    }
+    let started = std::time::Instant::now();
+    let result = if input.starts_with("http://") || input.starts_with("https://") {
+        render_url(input, output, &opts)
+    } else {
+        let dir = std::path::Path::new(input);
+        if !dir.is_dir() {
+            return Err(Usage(anyhow::anyhow!("{input}: not a folder nor an http(s) URL")));
+        }
+        render_dir(dir, output, &opts)
+    };
+    match result {
+        Ok(r) => {
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "{}: {:.1} s of video, {} slides, {} distinct states, {} bytes, rendered in {:.1} s ({:.0}x real time)",
+                output.display(),
+                r.duration_s,
+                r.slides,
+                r.states,
+                r.output_size,
+                secs,
+                r.duration_s / secs.max(0.001)
+            );
+            for n in &r.notes {
+                println!("  note: {n}");
+            }
+            for n in &r.not_drawn {
+                println!("  not drawn: {n}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }
