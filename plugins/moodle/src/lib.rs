@@ -233,22 +233,13 @@ async fn resolve_on(
 
     // Activities to read owners and rules for.
     let acts: BTreeSet<(i64, i64)> = found.iter().flatten().map(|f| (f.activity_id, f.course_id)).collect();
-    let act_ids: Vec<i64> = acts.iter().map(|a| a.0).collect::<BTreeSet<_>>().into_iter().collect();
 
     // Creators: first `Add` log of each activity.
     let mut creators: HashMap<(i64, i64), Option<Person>> = HashMap::new();
-    for chunk in act_ids.chunks(moodle_core::CHUNK) {
-        let sql = format!(
-            "SELECT l.bigbluebuttonbnid, l.courseid, l.userid, {USER_COLS} FROM {l} l LEFT JOIN {u} u ON u.id = l.userid \
-             WHERE l.log = 'Add' AND l.bigbluebuttonbnid IN ({}) ORDER BY l.id",
-            placeholders(chunk.len()),
-            l = prefix.t("bigbluebuttonbn_logs"),
-            u = prefix.t("user"),
-        );
-        for row in tx.query(&sql, chunk.iter().map(|&i| Param::Int(i)).collect()).await? {
-            let key = (row.int("bigbluebuttonbnid").unwrap_or(0), row.int("courseid").unwrap_or(0));
-            creators.entry(key).or_insert_with(|| user_of(&row));
-        }
+    let pairs: Vec<(i64, i64)> = acts.into_iter().collect();
+    for row in moodle_core::add_logs(tx, prefix, &pairs, USER_COLS).await? {
+        let key = (row.int("bigbluebuttonbnid").unwrap_or(0), row.int("courseid").unwrap_or(0));
+        creators.entry(key).or_insert_with(|| user_of(&row));
     }
 
     // Rules of each live activity (default list when empty).
