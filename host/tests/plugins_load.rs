@@ -99,3 +99,17 @@ fn a_panicking_plugin_fails_its_recordings_not_the_process() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(text(&o).matches("FAILED").count(), 3, "{}", text(&o));
 }
+
+#[test]
+fn a_plugin_file_anyone_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    workspace_plugins();
+    let t = tempfile::tempdir().unwrap();
+    let exe_dir = std::path::Path::new(env!("CARGO_BIN_EXE_bbb-migrate")).parent().unwrap().to_path_buf();
+    let so = t.path().join("libcopied.so");
+    std::fs::copy(exe_dir.join("libbbb_migrate_csv.so"), &so).unwrap();
+    std::fs::set_permissions(&so, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = text(&run(&["plugins", "--plugin-dir", t.path().to_str().unwrap()]));
+    let line = out.lines().find(|l| l.contains("libcopied.so")).expect("listed");
+    assert!(line.starts_with("REFUSED") && line.contains("writable by anyone"), "{line}");
+}

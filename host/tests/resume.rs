@@ -26,15 +26,22 @@ fn lines(p: &Path) -> Vec<String> {
     std::fs::read_to_string(p).unwrap_or_default().lines().map(String::from).collect()
 }
 
-/// Starts a run and SIGKILLs it once the probe has logged `after` deliveries.
-fn kill_after(cfg: &str, log: &Path, after: usize) {
+/// Starts a run in the background and waits until the probe has logged
+/// `after` deliveries (the run still going).
+fn start_until(cfg: &str, log: &Path, after: usize) -> std::process::Child {
     let mut child = bin().args(["run", "--config", cfg]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
     let t0 = Instant::now();
     while lines(log).len() < after {
         assert!(t0.elapsed() < Duration::from_secs(60), "the run never reached {after} deliveries");
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before it could be killed");
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before {after} deliveries");
         std::thread::sleep(Duration::from_millis(5));
     }
+    child
+}
+
+/// Starts a run and SIGKILLs it once the probe has logged `after` deliveries.
+fn kill_after(cfg: &str, log: &Path, after: usize) {
+    let mut child = start_until(cfg, log, after);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 }
@@ -126,4 +133,18 @@ fn dry_run_writes_nothing_anywhere_and_prints_the_plan() {
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(listing(t.path()), before);
     assert_eq!(text(&o).matches("[csv]: would add a row").count(), N - 10, "{}", text(&o));
+}
+
+#[test]
+fn a_second_run_on_the_same_journal_is_refused_while_one_is_running() {
+    let plugins = fixture_plugins();
+    let t = tempfile::tempdir().unwrap();
+    let cfg = pipeline(t.path(), &plugins);
+    let log = t.path().join("probe.log");
+    let mut first = start_until(&cfg, &log, 1);
+    let o = run(&["run", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("another bbb-migrate run is using this journal"), "{}", text(&o));
+    assert!(first.wait().unwrap().success());
+    assert_eq!(csv_ids(&t.path().join("out/recordings.csv")).len(), N);
 }

@@ -47,6 +47,29 @@ pub struct Entry<'a> {
 pub struct Journal {
     conn: Connection,
     pub path: PathBuf,
+    /// Held for the life of a writing journal: one run at a time per journal.
+    _lock: Option<std::fs::File>,
+}
+
+/// An exclusive lock on `<journal>.lock`: two runs on one journal would
+/// deliver the same recordings twice.
+fn lock(path: &Path) -> Result<std::fs::File> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&name)
+        .with_context(|| format!("{}: cannot create the journal lock", PathBuf::from(&name).display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "{}: another bbb-migrate run is using this journal; wait for it to finish",
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("{}: cannot lock", PathBuf::from(&name).display())),
+    }
 }
 
 fn now() -> String {
@@ -59,12 +82,13 @@ impl Journal {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the journal's folder", dir.display()))?;
         }
+        let lock = lock(path)?;
         let conn = Connection::open(path).with_context(|| format!("{}: cannot open the journal", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "DELETE")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA).with_context(|| format!("{}: not a bbb-migrate journal", path.display()))?;
-        Ok(Self { conn, path: path.to_path_buf() })
+        Ok(Self { conn, path: path.to_path_buf(), _lock: Some(lock) })
     }
 
     /// Opens an existing journal read-only (dry run, status); `None` if absent.
@@ -80,7 +104,7 @@ impl Journal {
             .optional()
             .with_context(|| format!("{}: not a bbb-migrate journal", path.display()))?;
         anyhow::ensure!(ok.is_some(), "{}: not a bbb-migrate journal", path.display());
-        Ok(Some(Self { conn, path: path.to_path_buf() }))
+        Ok(Some(Self { conn, path: path.to_path_buf(), _lock: None }))
     }
 
     pub fn start_run(&self, config: &str) -> Result<i64> {

@@ -19,6 +19,7 @@ pub struct LoadedPlugin {
 /// the file and both ABI versions.
 pub fn load_file(file: &Path) -> Result<LoadedPlugin> {
     let shown = file.display();
+    refuse_writable_by_others(file)?;
     let header = lib_header_from_path(file).map_err(|e| anyhow!("{shown}: {}", summarise(&e)))?;
     let abi_version = header.version_strings().version.to_string();
     let module = header
@@ -26,6 +27,23 @@ pub fn load_file(file: &Path) -> Result<LoadedPlugin> {
         .map_err(|e| anyhow!("{shown}: {}", summarise(&e)))?;
     let manifest = (module.manifest())();
     Ok(LoadedPlugin { file: file.to_path_buf(), module, manifest, abi_version })
+}
+
+/// Plugins are code run with the migration's rights: a file or folder anyone
+/// may write to is refused.
+fn refuse_writable_by_others(file: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(file).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    if meta.permissions().mode() & 0o002 != 0 {
+        return Err(anyhow!("{}: refused: the file is writable by anyone (chmod o-w it)", file.display()));
+    }
+    if let Some(dir) = file.parent().and_then(|d| std::fs::metadata(d).ok()) {
+        let mode = dir.permissions().mode();
+        if mode & 0o002 != 0 && mode & 0o1000 == 0 {
+            return Err(anyhow!("{}: refused: its folder is writable by anyone (chmod o-w it)", file.display()));
+        }
+    }
+    Ok(())
 }
 
 /// abi_stable's errors are pages long (a layout mismatch prints both layouts);
