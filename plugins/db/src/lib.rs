@@ -401,6 +401,7 @@ pub struct Db {
 pub type TxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, PluginError>> + Send + 'a>>;
 
 /// An open transaction (or, for [`Db::query`], a plain connection).
+#[allow(clippy::large_enum_variant)]
 pub enum Tx {
     MySql(mysql_async::Conn, DbUrl),
     Postgres(deadpool_postgres::Object, DbUrl),

@@ -158,7 +158,7 @@ fn moderator_rules(participants: Option<&str>) -> Option<Vec<Rule>> {
     };
     let mut rules = Vec::new();
     for item in arr {
-        if s(item.get("role")).to_ascii_lowercase() != "moderator" {
+        if !s(item.get("role")).eq_ignore_ascii_case("moderator") {
             continue;
         }
         let id = s(item.get("selectionid"));
@@ -210,6 +210,9 @@ fn user_of(r: &Row) -> Option<Person> {
     p.extra = serde_json::json!({ "moodle_user_id": r.int("uid"), "idnumber": r.text("idnumber"), "auth": r.text("auth") });
     Some(p)
 }
+
+/// A role assignment: (context id, role id, role shortname, (role sortorder, user id), user).
+type Assignment = (i64, i64, String, (i64, i64), Person);
 
 fn context_ids(path: &str) -> Vec<i64> {
     path.split('/').filter_map(|p| p.parse().ok()).collect()
@@ -311,10 +314,8 @@ async fn resolve_on(
         }
         for f in found.iter().flatten() {
             if let Some(a) = &f.activity {
-                if !paths.contains_key(&a.id) {
-                    if let Some(p) = course_paths.get(&a.course) {
-                        paths.insert(a.id, p.clone());
-                    }
+                if let (std::collections::hash_map::Entry::Vacant(e), Some(p)) = (paths.entry(a.id), course_paths.get(&a.course)) {
+                    e.insert(p.clone());
                 }
             }
         }
@@ -330,8 +331,9 @@ async fn resolve_on(
         .into_iter()
         .collect();
     // (context id, role id, role shortname, (role sortorder, user id), user)
-    let mut assignments: Vec<(i64, i64, String, (i64, i64), Person)> = Vec::new();
-    if !all_ctx.is_empty() && !(role_ids.is_empty() && role_names.is_empty()) {
+    let mut assignments: Vec<Assignment> = Vec::new();
+    let has_roles = !role_ids.is_empty() || !role_names.is_empty();
+    if !all_ctx.is_empty() && has_roles {
         for chunk in all_ctx.chunks(moodle_core::CHUNK) {
             let sql = format!(
                 "SELECT ra.contextid, r.id AS roleid, r.shortname AS roleshortname, r.sortorder AS rolesort, {USER_COLS} \
@@ -380,7 +382,7 @@ fn compose(
     rules: &HashMap<i64, Vec<Rule>>,
     users: &HashMap<i64, Person>,
     paths: &HashMap<i64, Vec<i64>>,
-    assignments: &[(i64, i64, String, (i64, i64), Person)],
+    assignments: &[Assignment],
     resolver: &str,
     site: &str,
 ) -> Resolution {
