@@ -157,6 +157,10 @@ fn moodle3_by_meeting_id_only() {
         moodle("8e24b5c5960f50a9f07076d1b14e30f7ebbe28ac-1711447200123", "e91ea28766a627074a88f956b1190a9f1b967e43-2-2[7]"),
         // recordID-only knowledge is gone on 3.x: a recording with a non-Moodle meetingID stays unknown
         moodle("a3af0ac668deec2baeefad04e38d8df093094350-1710237483000", "not-a-moodle-meeting"),
+        // deleted activity 4: found through its Add log, which carries the seed
+        moodle("06244b8893d931cd2a4505efc28c3f720319bc9e-1713866400789", "39ac2f43b20a480a4972944d54d34478efe888b7-3-4[0]"),
+        // same ids, wrong seed: not that (deleted) activity
+        moodle("06244b8893d931cd2a4505efc28c3f720319bc9e-1713866400790", "49ac2f43b20a480a4972944d54d34478efe888b7-3-4[0]"),
     ];
     let res = r.resolve(&batch).unwrap();
     assert_eq!(brief(&res[0]), vec![(s("jdupont"), true, s("moodle:activity 1 course 2 creator, user rule"))]);
@@ -169,6 +173,8 @@ fn moodle3_by_meeting_id_only() {
         res[2].note.as_str(),
         "moodle `default`: meetingID is not a Moodle one and the recordID is not in the recordings table"
     );
+    assert_eq!(brief(&res[3]), vec![(s("aleroy"), true, s("moodle:activity 4 course 3 creator (activity deleted)"))]);
+    assert_eq!((res[4].kind, res[4].note.as_str()), (ResolutionKind::UNKNOWN, "moodle `default`: no activity 4 in course 3 with this meetingID"));
     assert!(r.check().unwrap()[0].ends_with("Moodle 3.x (no recordings table)"));
 }
 
