@@ -31,7 +31,7 @@ fn serde_path_to_error<T: DeserializeOwned>(
         Ok(v) => Ok(v),
         Err(e) => {
             let msg = e.to_string();
-            if msg.starts_with("invalid type") || msg.starts_with("invalid value") {
+            if ["invalid type", "invalid value", "invalid length", "unknown variant"].iter().any(|p| msg.starts_with(p)) {
                 if let serde_json::Value::Object(map) = &value {
                     for (k, v) in map {
                         // The first key whose value, alone, reproduces the error message.
@@ -65,6 +65,14 @@ mod tests {
         path: String,
         #[serde(default)]
         size: u32,
+        #[serde(default)]
+        mode: Option<Mode>,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(rename_all = "lowercase")]
+    enum Mode {
+        Fast,
     }
 
     #[test]
@@ -77,5 +85,8 @@ mod tests {
         let e = decode::<C>(r#"{"path":"a","size":"big"}"#).unwrap_err();
         assert_eq!(e.field(), Some("size"));
         assert!(!e.message.contains("line"), "{}", e.message);
+        let e = decode::<C>(r#"{"path":"a","mode":"slow"}"#).unwrap_err();
+        assert_eq!(e.field(), Some("mode"), "{}", e.message);
+        let _ = Mode::Fast;
     }
 }

@@ -9,7 +9,7 @@
 //! path = "getRecordings.xml"   # relative to the pipeline file
 //! ```
 
-use bbb_xml::{Item, RecordingsReader};
+use bbb_xml::RecordingsReader;
 use plugin_api::abi::{PluginError, SourceBatch};
 use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, SourcePlugin};
 use plugin_api::export_plugin;
@@ -54,25 +54,7 @@ impl SourcePlugin for CacheSource {
         }
         let reader = guard.as_mut().expect("opened above");
         let mut batch = SourceBatch::default();
-        while batch.recordings.len() + batch.rejected.len() < max {
-            match reader.next() {
-                Some(Ok(Item::Recording(r))) => batch.recordings.push(r),
-                Some(Ok(Item::Rejected(r))) => batch.rejected.push(r),
-                Some(Err(e)) => return Err(PluginError::data(format!("{}: {e}", self.path.display()))),
-                None => {
-                    let env = reader.envelope();
-                    if !env.is_success() {
-                        return Err(PluginError::data(format!(
-                            "{}: the saved answer is FAILED ({}: {})",
-                            self.path.display(),
-                            env.message_key,
-                            env.message
-                        )));
-                    }
-                    break;
-                }
-            }
-        }
+        reader.fill(&mut batch, max, &self.path.display().to_string())?;
         if batch.recordings.is_empty() && batch.rejected.is_empty() {
             return Ok(None);
         }

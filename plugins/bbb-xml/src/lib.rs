@@ -12,7 +12,7 @@
 //! ([`plugin_api::sdk::ids::validate_record_id`]) before it leaves the parser:
 //! a hostile one becomes [`Item::Rejected`], the rest of the answer goes on.
 
-use plugin_api::abi::{Playback, Recording, Rejected};
+use plugin_api::abi::{Playback, PluginError, Recording, Rejected, SourceBatch};
 use plugin_api::abi_stable::std_types::{RString, Tuple2};
 use plugin_api::sdk::ids::validate_record_id;
 use quick_xml::events::{BytesStart, Event};
@@ -324,6 +324,32 @@ impl<R: BufRead> Iterator for RecordingsReader<R> {
     }
 }
 
+impl<R: BufRead> RecordingsReader<R> {
+    /// Moves items into `batch` until it holds `max` entries or the answer
+    /// ends; `Ok(true)` when the answer is over (and was a SUCCESS). Errors
+    /// are one line starting with `origin` (the file or server read).
+    pub fn fill(&mut self, batch: &mut SourceBatch, max: usize, origin: &str) -> Result<bool, PluginError> {
+        while batch.recordings.len() + batch.rejected.len() < max {
+            match self.next() {
+                Some(Ok(Item::Recording(r))) => batch.recordings.push(r),
+                Some(Ok(Item::Rejected(r))) => batch.rejected.push(r),
+                Some(Err(e)) => return Err(PluginError::data(format!("{origin}: {e}"))),
+                None => {
+                    let env = &self.envelope;
+                    if !env.is_success() {
+                        return Err(PluginError::data(format!(
+                            "{origin}: the answer is FAILED ({}: {})",
+                            env.message_key, env.message
+                        )));
+                    }
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+}
+
 /// Convenience: parse a whole answer into (recordings, rejected, envelope).
 pub fn parse_all<R: BufRead>(input: R) -> Result<(Vec<Recording>, Vec<Rejected>, Envelope), XmlError> {
     let mut reader = RecordingsReader::new(input);
@@ -341,4 +367,186 @@ pub fn parse_all<R: BufRead>(input: R) -> Result<(Vec<Recording>, Vec<Rejected>,
 pub fn breakout_parent(r: &Recording) -> Option<String> {
     let v: Value = serde_json::from_str(r.extra_json.as_str()).ok()?;
     v.get("breakout_parentId")?.as_str().map(str::to_string)
+}
+
+// ---------------------------------------------------------------------------
+// Writing: a saved listing (the `bbb` source's `cache`) is a valid getRecordings
+// answer that this parser (and so the `bbb-cache` source) reads back unchanged.
+
+/// Writes a getRecordings answer, one recording at a time (bounded memory).
+pub struct AnswerWriter<W: std::io::Write> {
+    out: W,
+}
+
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::escape(s)
+}
+
+/// An element name for a metadata key: keys read from XML are valid names
+/// already; anything else (from another source) is made one.
+fn xml_name(key: &str) -> String {
+    let mut n: String = key
+        .chars()
+        .map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .collect();
+    if n.is_empty() || !n.starts_with(|c: char| c.is_alphabetic() || c == '_') {
+        n.insert(0, '_');
+    }
+    n
+}
+
+impl<W: std::io::Write> AnswerWriter<W> {
+    /// Starts the answer (`<response><returncode>SUCCESS</returncode><recordings>`).
+    pub fn new(mut out: W) -> std::io::Result<Self> {
+        out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response><returncode>SUCCESS</returncode><recordings>\n")?;
+        Ok(Self { out })
+    }
+
+    /// Appends one recording (every field the parser reads, extras included).
+    pub fn write(&mut self, r: &Recording) -> std::io::Result<()> {
+        let mut s = String::with_capacity(1024);
+        let tag = |s: &mut String, name: &str, v: &str| {
+            s.push_str(&format!("<{name}>{}</{name}>", esc(v)));
+        };
+        s.push_str("<recording>");
+        tag(&mut s, "recordID", &r.record_id);
+        tag(&mut s, "meetingID", &r.meeting_id);
+        tag(&mut s, "internalMeetingID", &r.internal_meeting_id);
+        tag(&mut s, "name", &r.name);
+        tag(&mut s, "isBreakout", if r.is_breakout { "true" } else { "false" });
+        tag(&mut s, "published", if r.published { "true" } else { "false" });
+        tag(&mut s, "state", &r.state);
+        tag(&mut s, "startTime", &r.start_ms.to_string());
+        tag(&mut s, "endTime", &r.end_ms.to_string());
+        tag(&mut s, "participants", &r.participants.to_string());
+        tag(&mut s, "rawSize", &r.raw_size.to_string());
+        s.push_str("<metadata>");
+        for kv in r.metadata.iter() {
+            tag(&mut s, &xml_name(&kv.0), &kv.1);
+        }
+        s.push_str("</metadata>");
+        let extra: Map<String, Value> = serde_json::from_str(&r.extra_json).unwrap_or_default();
+        let breakout: Vec<(&str, &str)> = extra
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("breakout_")?, v.as_str()?)))
+            .collect();
+        if !breakout.is_empty() {
+            s.push_str("<breakout>");
+            for (k, v) in breakout {
+                tag(&mut s, &xml_name(k), v);
+            }
+            s.push_str("</breakout>");
+        }
+        if let Some(Value::Array(rooms)) = extra.get("breakout_rooms") {
+            s.push_str("<breakoutRooms>");
+            for room in rooms.iter().filter_map(Value::as_str) {
+                tag(&mut s, "breakoutRoom", room);
+            }
+            s.push_str("</breakoutRooms>");
+        }
+        tag(&mut s, "size", &r.size.to_string());
+        s.push_str("<playback>");
+        for f in r.playback.iter() {
+            s.push_str("<format>");
+            tag(&mut s, "type", &f.format);
+            tag(&mut s, "url", &f.url);
+            tag(&mut s, "processingTime", &f.processing_time_ms.to_string());
+            tag(&mut s, "length", &f.length_min.to_string());
+            tag(&mut s, "size", &f.size_bytes.to_string());
+            let fx: Map<String, Value> = serde_json::from_str(&f.extra_json).unwrap_or_default();
+            for (k, v) in &fx {
+                match (k.as_str(), v) {
+                    ("preview_images", Value::Array(images)) => {
+                        s.push_str("<preview><images>");
+                        for img in images.iter().filter_map(Value::as_object) {
+                            s.push_str("<image");
+                            for (ak, av) in img.iter().filter(|(k, _)| k.as_str() != "url") {
+                                let av = av.as_str().map(str::to_string).unwrap_or_else(|| av.to_string());
+                                s.push_str(&format!(" {}=\"{}\"", xml_name(ak), esc(&av)));
+                            }
+                            s.push('>');
+                            s.push_str(&esc(img.get("url").and_then(Value::as_str).unwrap_or("")));
+                            s.push_str("</image>");
+                        }
+                        s.push_str("</images></preview>");
+                    }
+                    (_, Value::String(v)) if !v.is_empty() => tag(&mut s, &xml_name(k), v),
+                    _ => {}
+                }
+            }
+            s.push_str("</format>");
+        }
+        s.push_str("</playback>");
+        if let Some(Value::Bool(p)) = extra.get("protected") {
+            tag(&mut s, "protected", if *p { "true" } else { "false" });
+        }
+        s.push_str("</recording>\n");
+        self.out.write_all(s.as_bytes())
+    }
+
+    /// Closes the answer and returns the writer (flush/sync it yourself).
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.out.write_all(b"</recordings></response>\n")?;
+        Ok(self.out)
+    }
+}
+
+/// What `GET …/bigbluebutton/api` (the API index, no checksum) reveals.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServerInfo {
+    pub returncode: String,
+    /// `<version>` (the API version, `2.0` everywhere).
+    pub version: String,
+    /// `<apiVersion>` (BBB ≥ 2.5).
+    pub api_version: String,
+    /// `<bbbVersion>` (BBB ≥ 2.5, empty unless the admin reveals it).
+    pub bbb_version: String,
+    /// `<build>`: only Scalelite sends it.
+    pub build: String,
+}
+
+impl ServerInfo {
+    pub fn is_scalelite(&self) -> bool {
+        !self.build.is_empty()
+    }
+}
+
+/// Parses the API index answer (small: read whole).
+pub fn parse_index(xml: &str) -> Result<ServerInfo, XmlError> {
+    let mut reader = Reader::from_str(xml);
+    let mut info = ServerInfo::default();
+    let mut path: Vec<String> = Vec::new();
+    let mut text = String::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                path.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned());
+                text.clear();
+            }
+            Ok(Event::Text(t)) => text.push_str(&t.unescape().map_err(|e| XmlError(format!("API index: {e}")))?),
+            Ok(Event::CData(c)) => text.push_str(&String::from_utf8_lossy(&c.into_inner())),
+            Ok(Event::End(_)) => {
+                let t = text.trim().to_string();
+                text.clear();
+                if path.len() == 2 {
+                    match path[1].as_str() {
+                        "returncode" => info.returncode = t,
+                        "version" => info.version = t,
+                        "apiVersion" => info.api_version = t,
+                        "bbbVersion" => info.bbb_version = t,
+                        "build" => info.build = t,
+                        _ => {}
+                    }
+                }
+                path.pop();
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => return Err(XmlError(format!("API index is not XML at byte {}: {e}", reader.buffer_position()))),
+        }
+    }
+    if info.returncode.is_empty() {
+        return Err(XmlError("API index has no <returncode> (not a BigBlueButton API)".into()));
+    }
+    Ok(info)
 }
