@@ -256,3 +256,26 @@ fn config_errors_name_the_key() {
     assert!(!e.message.contains("hunter2"));
     assert_eq!(c(r#"{"databases":{"default":"mysql://a@b/c"},"x":1}"#).field(), Some("x"));
 }
+
+/// One site down does not stop the others: only its recordings FAIL.
+#[test]
+fn one_site_down_fails_only_its_recordings() {
+    let a = moodle_db(Engine::MySql, "moodle_site_up");
+    let r = resolver(&[(SERVER, url_of(&a)), ("default", "postgres://moodle:hunter2@127.0.0.1:1/moodle2".to_string())]);
+    let rid = "a3af0ac668deec2baeefad04e38d8df093094350-1710237483000";
+    let mid = "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1[0]";
+    let res = r
+        .resolve(&[
+            moodle(rid, mid),
+            recording(rid, mid, &[("bbb-origin", "Moodle"), ("bbb-origin-server-name", "moodle2.example.fr")]),
+        ])
+        .unwrap();
+    assert_eq!(brief(&res[0]), vec![(s("jdupont"), true, s("moodle:activity 1 course 2 creator, user rule"))]);
+    assert_eq!(res[1].kind, ResolutionKind::FAILED);
+    assert!(
+        res[1].note.starts_with("moodle `default`: cannot connect to database moodle2 on 127.0.0.1:1 (postgres://moodle:***@127.0.0.1:1/moodle2): "),
+        "{}",
+        res[1].note
+    );
+    assert!(!res[1].note.contains("hunter2"));
+}
