@@ -949,14 +949,32 @@ impl DbMap {
         v
     }
 
-    /// Pings every database; one line per database, or the first error.
+    /// Pings every database: one line per database, or every failure on one line.
     pub fn check(&self) -> Result<Vec<String>, PluginError> {
-        let mut lines = Vec::new();
-        for (k, db) in self.all() {
+        self.check_with(|key, db| {
             db.ping()?;
-            lines.push(format!("{k}: {} reachable", db.url().redacted()));
+            Ok(format!("{key}: {} reachable", db.url().redacted()))
+        })
+    }
+
+    /// Runs `f` on every database (`check()` of a plugin): the lines of all,
+    /// or, if any failed, one error whose message joins every failure with ` | `
+    /// (kind and field of the first).
+    pub fn check_with(&self, f: impl Fn(&str, &Db) -> Result<String, PluginError>) -> Result<Vec<String>, PluginError> {
+        let mut lines = Vec::new();
+        let mut errors: Vec<PluginError> = Vec::new();
+        for (key, db) in self.all() {
+            match f(key, db) {
+                Ok(l) => lines.push(l),
+                Err(e) => errors.push(e),
+            }
         }
-        Ok(lines)
+        if errors.is_empty() {
+            return Ok(lines);
+        }
+        let mut first = errors[0].clone();
+        first.message = errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join(" | ").into();
+        Err(first)
     }
 
     pub fn close(&self) {

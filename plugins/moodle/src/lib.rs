@@ -106,18 +106,13 @@ impl ResolverPlugin for MoodleResolver {
     }
 
     fn check(&self) -> Result<Vec<String>, PluginError> {
-        let mut lines = Vec::new();
-        for (key, db) in self.dbs.all() {
+        self.dbs.check_with(|key, db| {
             let prefix = self.prefix.clone();
             let schema = db.transaction(TxMode::ReadOnly, move |tx| Box::pin(async move { moodle_core::detect_schema(tx, &prefix).await }))?;
             self.schemas.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_string(), schema);
-            lines.push(format!(
-                "{key}: {} reachable, {}",
-                db.url().redacted(),
-                if schema.has_recordings_table { "Moodle 4.x (recordings table)" } else { "Moodle 3.x (no recordings table)" }
-            ));
-        }
-        Ok(lines)
+            let generation = if schema.has_recordings_table { "Moodle 4.x (recordings table)" } else { "Moodle 3.x (no recordings table)" };
+            Ok(format!("{key}: {} reachable, {generation}", db.url().redacted()))
+        })
     }
 
     fn close(&self) -> Result<(), PluginError> {

@@ -278,4 +278,12 @@ fn one_site_down_fails_only_its_recordings() {
         res[1].note
     );
     assert!(!res[1].note.contains("hunter2"));
+    // check tries every database and names the one that is down.
+    let e = r.check().unwrap_err();
+    assert!(e.message.starts_with("cannot connect to database moodle2 on 127.0.0.1:1 ("), "{e}");
+    let r = resolver(&[("a.example.fr", "mysql://m:hunter2@127.0.0.1:1/moodle_a".to_string()), ("default", "postgres://moodle:hunter2@127.0.0.1:1/moodle2".to_string())]);
+    let e = r.check().unwrap_err();
+    assert!(e.message.starts_with("cannot connect to database moodle_a on 127.0.0.1:1 ("), "{e}");
+    assert!(e.message.contains(" | cannot connect to database moodle2 on 127.0.0.1:1 ("), "{e}");
+    assert!(!e.message.contains("hunter2") && !e.message.contains('\n'));
 }
