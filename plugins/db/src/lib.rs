@@ -351,6 +351,96 @@ pub fn to_dollar_placeholders(sql: &str) -> String {
     out
 }
 
+/// Pads every `IN (?, ?, …)` list to the next power of two placeholders by
+/// repeating its last parameter (same rows, fewer distinct statement texts:
+/// the prepared-statement caches of both drivers then hit batch after batch).
+/// Lists written otherwise (`IN (NULL)`, subqueries, literals) are left alone.
+pub fn pad_in_lists(sql: &str, params: Vec<Param>) -> (String, Vec<Param>) {
+    let b = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len() + 32);
+    // (index of the list's last parameter, copies to add)
+    let mut pads: Vec<(usize, usize)> = Vec::new();
+    let mut n = 0usize; // placeholders seen
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    let mut last = 0; // bytes of `sql` copied so far
+    while i < b.len() {
+        let c = b[i];
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'\'' | b'"' | b'`' => quote = Some(c),
+            b'?' => n += 1,
+            b'I' | b'i' if (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+                && i + 1 < b.len()
+                && b[i + 1].eq_ignore_ascii_case(&b'n') =>
+            {
+                // `IN` then spaces then `(`, then only `?`, `,` and spaces up to `)`.
+                let mut j = i + 2;
+                while j < b.len() && b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                if j < b.len() && b[j] == b'(' && j > i + 1 {
+                    let mut k = j + 1;
+                    let mut count: usize = 0;
+                    let mut ok = true;
+                    while k < b.len() && b[k] != b')' {
+                        match b[k] {
+                            b'?' => count += 1,
+                            b',' => {}
+                            x if x.is_ascii_whitespace() => {}
+                            _ => {
+                                ok = false;
+                                break;
+                            }
+                        }
+                        k += 1;
+                    }
+                    if ok && k < b.len() && count > 0 {
+                        let target = count.next_power_of_two();
+                        out.push_str(&sql[last..j]);
+                        out.push('(');
+                        out.push_str(&vec!["?"; target].join(", "));
+                        out.push(')');
+                        last = k + 1;
+                        n += count;
+                        if target > count {
+                            pads.push((n - 1, target - count));
+                        }
+                        i = k + 1;
+                        continue;
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push_str(&sql[last..]);
+    if pads.is_empty() || n != params.len() {
+        // Nothing to pad, or placeholders we did not understand: leave the statement as written.
+        return (if pads.is_empty() { out } else { sql.to_string() }, params);
+    }
+    let mut padded = Vec::with_capacity(params.len() + pads.iter().map(|p| p.1).sum::<usize>());
+    let mut next = pads.iter().peekable();
+    for (idx, p) in params.into_iter().enumerate() {
+        padded.push(p.clone());
+        while let Some(&&(at, copies)) = next.peek() {
+            if at != idx {
+                break;
+            }
+            padded.extend(std::iter::repeat(p.clone()).take(copies));
+            next.next();
+        }
+    }
+    (out, padded)
+}
+
 // ---------------------------------------------------------------------------
 // Statistics
 
@@ -419,6 +509,7 @@ impl Db {
                     .pass(url.password.as_ref().map(|p| p.expose().to_string()))
                     .db_name(Some(url.database.clone()))
                     .prefer_socket(false)
+                    .stmt_cache_size(256)
                     .pool_opts(
                         mysql_async::PoolOpts::default()
                             .with_constraints(mysql_async::PoolConstraints::new(0, POOL_MAX).expect("0 <= POOL_MAX"))
@@ -648,6 +739,8 @@ impl Tx {
     /// Runs a query with `?` placeholders and returns all rows.
     pub async fn query(&mut self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>, PluginError> {
         stats::count();
+        let (padded, params) = pad_in_lists(sql, params);
+        let sql = padded.as_str();
         match self {
             Tx::MySql(conn, url) => {
                 use mysql_async::prelude::Queryable;
@@ -670,7 +763,8 @@ impl Tx {
                 let boxed: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> = params.into_iter().map(pg_param).collect();
                 let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
                     boxed.iter().map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
-                let rows = client.query(sql2.as_str(), &refs).await.map_err(|e| pg_error(url, sql, &e))?;
+                let stmt = client.prepare_cached(&sql2).await.map_err(|e| pg_error(url, sql, &e))?;
+                let rows = client.query(&stmt, &refs).await.map_err(|e| pg_error(url, sql, &e))?;
                 let columns =
                     std::sync::Arc::new(rows.first().map(|r| r.columns().iter().map(|c| c.name().to_string()).collect::<Vec<String>>()).unwrap_or_default());
                 rows.iter()
@@ -699,7 +793,8 @@ impl Tx {
                 let boxed: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> = params.into_iter().map(pg_param).collect();
                 let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
                     boxed.iter().map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
-                client.execute(sql2.as_str(), &refs).await.map_err(|e| pg_error(url, sql, &e))
+                let stmt = client.prepare_cached(&sql2).await.map_err(|e| pg_error(url, sql, &e))?;
+                client.execute(&stmt, &refs).await.map_err(|e| pg_error(url, sql, &e))
             }
         }
     }
@@ -1029,6 +1124,20 @@ mod tests {
         assert_eq!(to_dollar_placeholders("a = ? AND b IN (?, ?) AND c = '?'"), "a = $1 AND b IN ($2, $3) AND c = '?'");
         assert_eq!(placeholders(3), "?, ?, ?");
         assert_eq!(placeholders(0), "NULL");
+    }
+
+    #[test]
+    fn in_lists_are_padded_to_powers_of_two() {
+        let p = |v: &[i64]| v.iter().map(|&i| Param::Int(i)).collect::<Vec<_>>();
+        let (sql, params) = pad_in_lists("SELECT a FROM t WHERE x = ? AND id IN (?, ?, ?) AND y IN (?,?) AND s = 'in (?)'", p(&[9, 1, 2, 3, 4, 5]));
+        assert_eq!(sql, "SELECT a FROM t WHERE x = ? AND id IN (?, ?, ?, ?) AND y IN (?, ?) AND s = 'in (?)'");
+        assert_eq!(params, p(&[9, 1, 2, 3, 3, 4, 5]));
+        let (sql, params) = pad_in_lists("SELECT 1 FROM t WHERE a IN (NULL) OR b IN (?, ?, ?, ?, ?) OR c IN (SELECT 1) OR d IN (?)", p(&[1, 2, 3, 4, 5, 6]));
+        assert_eq!(sql, "SELECT 1 FROM t WHERE a IN (NULL) OR b IN (?, ?, ?, ?, ?, ?, ?, ?) OR c IN (SELECT 1) OR d IN (?)");
+        assert_eq!(params, p(&[1, 2, 3, 4, 5, 5, 5, 5, 6]));
+        // `min(?)` or `JOIN (…)` is not an IN list; `login (?, ?)` neither.
+        let (sql, params) = pad_in_lists("SELECT COALESCE(?, ?, ?) FROM login (?, ?, ?)", p(&[1, 2, 3, 4, 5, 6]));
+        assert_eq!((sql.as_str(), params.len()), ("SELECT COALESCE(?, ?, ?) FROM login (?, ?, ?)", 6));
     }
 
     #[test]
