@@ -513,7 +513,10 @@ impl Db {
                     .pool_opts(
                         mysql_async::PoolOpts::default()
                             .with_constraints(mysql_async::PoolConstraints::new(0, POOL_MAX).expect("0 <= POOL_MAX"))
-                            .with_inactive_connection_ttl(Duration::from_secs(60)),
+                            .with_inactive_connection_ttl(Duration::from_secs(60))
+                            // Keep prepared statements across checkouts: every transaction starts with a
+                            // ROLLBACK and ends with COMMIT/ROLLBACK, and no session variable is ever set.
+                            .with_reset_connection(false),
                     );
                 Inner::MySql(block_on(async move { mysql_async::Pool::new(opts) }))
             }
@@ -604,11 +607,15 @@ impl Db {
         F: for<'t> FnOnce(&'t mut Tx) -> TxFuture<'t, T>,
     {
         let mut tx = self.conn().await?;
+        // The leading ROLLBACK (same round trip) ends whatever a previous user of
+        // this pooled connection left open (a panic between BEGIN and COMMIT):
+        // `START TRANSACTION` would otherwise commit it, and PostgreSQL's BEGIN
+        // would carry on inside it.
         let begin = match (self.url.engine, mode) {
-            (Engine::MySql, TxMode::ReadOnly) => "START TRANSACTION READ ONLY",
-            (Engine::MySql, TxMode::ReadWrite) => "START TRANSACTION READ WRITE",
-            (Engine::Postgres, TxMode::ReadOnly) => "BEGIN READ ONLY",
-            (Engine::Postgres, TxMode::ReadWrite) => "BEGIN READ WRITE",
+            (Engine::MySql, TxMode::ReadOnly) => "ROLLBACK; START TRANSACTION READ ONLY",
+            (Engine::MySql, TxMode::ReadWrite) => "ROLLBACK; START TRANSACTION READ WRITE",
+            (Engine::Postgres, TxMode::ReadOnly) => "ROLLBACK; BEGIN READ ONLY",
+            (Engine::Postgres, TxMode::ReadWrite) => "ROLLBACK; BEGIN READ WRITE",
         };
         tx.execute_batch(begin).await?;
         match f(&mut tx).await {

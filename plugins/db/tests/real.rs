@@ -89,6 +89,42 @@ fn postgres_insert_ids() {
     insert_ids(Engine::Postgres);
 }
 
+/// A connection given back to the pool in the middle of a transaction (a
+/// plugin panicked between BEGIN and COMMIT) must not leak that transaction
+/// into the next user's: its writes are rolled back, never committed.
+fn leftover_transaction_is_rolled_back(engine: Engine) {
+    let t = TempDb::new(engine, "db_leftover");
+    t.load_sql("CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL);\n");
+    let begin = if engine == Engine::MySql { "START TRANSACTION" } else { "BEGIN" };
+    t.db.run(move |tx| {
+        Box::pin(async move {
+            tx.execute_batch(begin).await?;
+            tx.execute("INSERT INTO items VALUES (?, ?)", vec![Param::Int(1), "stale".into()]).await?;
+            Ok(())
+        })
+    })
+    .unwrap();
+    t.db.transaction(TxMode::ReadWrite, |tx| {
+        Box::pin(async move { tx.execute("INSERT INTO items VALUES (?, ?)", vec![Param::Int(2), "fresh".into()]).await })
+    })
+    .unwrap();
+    t.db.close();
+    let db = Db::new(&t.url).unwrap();
+    let rows = db.query("SELECT id, name FROM items ORDER BY id", vec![]).unwrap();
+    assert_eq!(rows.iter().map(|r| (r.int("id").unwrap(), r.text("name"))).collect::<Vec<_>>(), vec![(2, "fresh".to_string())]);
+    db.close();
+}
+
+#[test]
+fn mariadb_leftover_transaction_is_rolled_back() {
+    leftover_transaction_is_rolled_back(Engine::MySql);
+}
+
+#[test]
+fn postgres_leftover_transaction_is_rolled_back() {
+    leftover_transaction_is_rolled_back(Engine::Postgres);
+}
+
 #[test]
 fn mariadb_roundtrip() {
     roundtrip(Engine::MySql);
