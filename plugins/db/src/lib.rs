@@ -751,8 +751,7 @@ impl Tx {
         match self {
             Tx::MySql(conn, url) => {
                 use mysql_async::prelude::Queryable;
-                let p: Vec<mysql_async::Value> = params.into_iter().map(my_param).collect();
-                let params = if p.is_empty() { mysql_async::Params::Empty } else { mysql_async::Params::Positional(p) };
+                let params = my_params(params);
                 let rows: Vec<mysql_async::Row> =
                     conn.exec(sql, params).await.map_err(|e| my_error(url, sql, e))?;
                 let columns = std::sync::Arc::new(
@@ -767,9 +766,8 @@ impl Tx {
             }
             Tx::Postgres(client, url) => {
                 let sql2 = to_dollar_placeholders(sql);
-                let boxed: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> = params.into_iter().map(pg_param).collect();
-                let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                    boxed.iter().map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
+                let boxed = pg_params(params);
+                let refs = pg_refs(&boxed);
                 let stmt = client.prepare_cached(&sql2).await.map_err(|e| pg_error(url, sql, &e))?;
                 let rows = client.query(&stmt, &refs).await.map_err(|e| pg_error(url, sql, &e))?;
                 let columns =
@@ -787,19 +785,19 @@ impl Tx {
     /// Runs a statement with `?` placeholders; returns the number of affected rows.
     pub async fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64, PluginError> {
         stats::count();
+        let (padded, params) = pad_in_lists(sql, params);
+        let sql = padded.as_str();
         match self {
             Tx::MySql(conn, url) => {
                 use mysql_async::prelude::Queryable;
-                let p: Vec<mysql_async::Value> = params.into_iter().map(my_param).collect();
-                let params = if p.is_empty() { mysql_async::Params::Empty } else { mysql_async::Params::Positional(p) };
+                let params = my_params(params);
                 conn.exec_drop(sql, params).await.map_err(|e| my_error(url, sql, e))?;
                 Ok(conn.affected_rows())
             }
             Tx::Postgres(client, url) => {
                 let sql2 = to_dollar_placeholders(sql);
-                let boxed: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> = params.into_iter().map(pg_param).collect();
-                let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                    boxed.iter().map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
+                let boxed = pg_params(params);
+                let refs = pg_refs(&boxed);
                 let stmt = client.prepare_cached(&sql2).await.map_err(|e| pg_error(url, sql, &e))?;
                 client.execute(&stmt, &refs).await.map_err(|e| pg_error(url, sql, &e))
             }
@@ -813,8 +811,7 @@ impl Tx {
             Tx::MySql(conn, url) => {
                 stats::count();
                 use mysql_async::prelude::Queryable;
-                let p: Vec<mysql_async::Value> = params.into_iter().map(my_param).collect();
-                let params = if p.is_empty() { mysql_async::Params::Empty } else { mysql_async::Params::Positional(p) };
+                let params = my_params(params);
                 conn.exec_drop(sql, params).await.map_err(|e| my_error(url, sql, e))?;
                 Ok(conn.last_insert_id().unwrap_or(0) as i64)
             }
@@ -882,8 +879,23 @@ fn my_value(v: mysql_async::Value) -> Value {
     }
 }
 
-fn pg_param(p: Param) -> Box<dyn tokio_postgres::types::ToSql + Sync + Send> {
-    Box::new(PgParam(p))
+fn my_params(params: Vec<Param>) -> mysql_async::Params {
+    let p: Vec<mysql_async::Value> = params.into_iter().map(my_param).collect();
+    if p.is_empty() {
+        mysql_async::Params::Empty
+    } else {
+        mysql_async::Params::Positional(p)
+    }
+}
+
+type PgParams = Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>>;
+
+fn pg_params(params: Vec<Param>) -> PgParams {
+    params.into_iter().map(|p| Box::new(PgParam(p)) as Box<dyn tokio_postgres::types::ToSql + Sync + Send>).collect()
+}
+
+fn pg_refs(boxed: &PgParams) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+    boxed.iter().map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect()
 }
 
 /// A parameter that adapts to the type PostgreSQL infers for its placeholder
