@@ -434,7 +434,7 @@ pub fn pad_in_lists(sql: &str, params: Vec<Param>) -> (String, Vec<Param>) {
             if at != idx {
                 break;
             }
-            padded.extend(std::iter::repeat(p.clone()).take(copies));
+            padded.extend((0..copies).map(|_| p.clone()));
             next.next();
         }
     }
