@@ -705,7 +705,12 @@ fn pg_pool_error(e: &deadpool_postgres::PoolError) -> String {
 }
 
 fn pg_error_text(e: &tokio_postgres::Error) -> String {
-    use std::error::Error;
+    error_chain(e)
+}
+
+/// An error and its causes (`source()` chain), each cause appended once
+/// (`a: b: c`); drivers and HTTP clients hide the useful part in the causes.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(inner) = src {

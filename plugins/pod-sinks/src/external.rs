@@ -1,0 +1,346 @@
+//! `pod-external`: one `import_video_externalrecording` row per recording and
+//! owner ("My external videos"), users created when missing, one transaction
+//! per recording.
+use crate::pod::{self, clip, lock_clause, now_sql, permanent, timestamp_text, ts_placeholder};
+use bbb_migrate_db::{Db, Engine, Param, Tx, TxMode};
+use plugin_api::sdk::{decode, Ctx, Secret, SinkPlugin};
+use plugin_api::{Outcome, PluginError, Recording, SinkItem};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    database: String,
+    site_id: i64,
+    secret_key: Secret,
+    /// Rewrite BBB ≤ 2.2 player URLs (`/2.0/playback.html?meetingId=`) to the
+    /// 2.3 player (`/2.3/<recordID>`), as the reference script does by default.
+    #[serde(default)]
+    presentation_url_23: bool,
+}
+
+pub struct PodExternalSink {
+    db: Db,
+    site_id: i64,
+    secret_key: Secret,
+    rewrite_23: bool,
+    ctx: Ctx,
+}
+
+/// Pod's column sizes (Django models).
+const NAME_MAX: usize = 250;
+const URL_MAX: usize = 500;
+const USERNAME_MAX: usize = 150;
+const PERSON_NAME_MAX: usize = 150;
+const EMAIL_MAX: usize = 254;
+
+/// The URL Pod's import page is given: the `video` playback if any, else the
+/// `presentation` one (reference script §3.3).
+pub fn source_url(rec: &Recording, rewrite_23: bool) -> Option<String> {
+    if let Some(v) = rec.playback("video").map(|p| p.url.trim()).filter(|u| !u.is_empty()) {
+        return Some(v.to_string());
+    }
+    let p = rec.playback("presentation").map(|p| p.url.trim()).filter(|u| !u.is_empty())?;
+    if rewrite_23 && p.contains("/2.0/playback.html") {
+        return Some(p.replacen("/2.0/playback.html", &format!("/2.3/{}", rec.record_id), 1));
+    }
+    Some(p.to_string())
+}
+
+/// `authentication_owner.hashkey` as Pod computes it.
+pub fn hashkey(secret_key: &str, username: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(secret_key.as_bytes());
+    h.update(username.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One owner of one recording, as planned or done.
+#[derive(Debug, Clone)]
+struct OwnerResult {
+    username: String,
+    user_id: Option<i64>,
+    user_created: bool,
+    row_id: Option<i64>,
+    row_inserted: bool,
+}
+
+#[derive(Clone)]
+struct Person {
+    username: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+}
+
+struct Plan {
+    name: String,
+    start: String,
+    source_url: String,
+    site_id: i64,
+    hashkey_secret: String,
+    people: Vec<Person>,
+    fallback: bool,
+    dry_run: bool,
+}
+
+impl PodExternalSink {
+    pub fn new(config: &str, ctx: Ctx) -> Result<Self, PluginError> {
+        let cfg: Config = decode(config)?;
+        if cfg.site_id <= 0 {
+            return Err(PluginError::config("site_id", "site_id must be a django_site id (≥ 1)"));
+        }
+        if cfg.secret_key.expose().is_empty() {
+            return Err(PluginError::config("secret_key", "secret_key (Pod's SECRET_KEY) is empty: owners' hashkeys would be wrong"));
+        }
+        Ok(Self { db: pod::open(&cfg.database)?, site_id: cfg.site_id, secret_key: cfg.secret_key, rewrite_23: cfg.presentation_url_23, ctx })
+    }
+
+    fn plan(&self, item: &SinkItem) -> Result<Plan, String> {
+        let rec = &item.recording;
+        let source_url = source_url(rec, self.rewrite_23).ok_or("no video or presentation playback URL: nothing Pod could import")?;
+        if source_url.chars().count() > URL_MAX {
+            return Err(format!("playback URL longer than {URL_MAX} characters (import_video_externalrecording.source_url)"));
+        }
+        let name = rec.name.trim();
+        let name = if name.is_empty() { rec.record_id.as_str() } else { name };
+        let mut people: Vec<Person> = Vec::new();
+        for o in item.owners.iter() {
+            let username = o.username.trim();
+            if username.is_empty() {
+                continue;
+            }
+            if username.chars().count() > USERNAME_MAX {
+                return Err(format!("owner username `{}…` is longer than {USERNAME_MAX} characters (auth_user.username)", clip(username, 40)));
+            }
+            if people.iter().any(|p| p.username == username) {
+                continue;
+            }
+            people.push(Person {
+                username: username.to_string(),
+                first_name: clip(o.first_name.trim(), PERSON_NAME_MAX),
+                last_name: clip(o.last_name.trim(), PERSON_NAME_MAX),
+                email: clip(o.email.trim(), EMAIL_MAX),
+            });
+        }
+        if people.is_empty() {
+            return Err("no owner with a username".into());
+        }
+        Ok(Plan {
+            name: clip(name, NAME_MAX),
+            start: timestamp_text(self.db.engine(), rec.start_ms),
+            source_url,
+            site_id: self.site_id,
+            hashkey_secret: self.secret_key.expose().to_string(),
+            people,
+            fallback: item.fallback,
+            dry_run: self.ctx.dry_run(),
+        })
+    }
+
+    fn deliver(&self, item: &SinkItem) -> Outcome {
+        let id = item.recording.record_id.as_str();
+        let plan = match self.plan(item) {
+            Ok(p) => p,
+            Err(e) => return Outcome::failed_permanently(id, e),
+        };
+        let dry = plan.dry_run;
+        let mode = if dry { TxMode::ReadOnly } else { TxMode::ReadWrite };
+        let url = plan.source_url.clone();
+        let site = plan.site_id;
+        let plan = std::sync::Arc::new(plan);
+        let mut attempt = 0;
+        loop {
+            let p = plan.clone();
+            match self.db.transaction(mode, move |tx| Box::pin(async move { apply(tx, &p).await })) {
+                Ok(results) => return describe(id, &url, site, dry, &results),
+                Err(e) if pod::is_transient(&e) && attempt < pod::TRANSIENT_RETRIES => attempt += 1,
+                Err(e) => return pod::failure(id, "", &e),
+            }
+        }
+    }
+}
+
+async fn apply(tx: &mut Tx, plan: &Plan) -> Result<Vec<OwnerResult>, PluginError> {
+    let engine = tx.engine();
+    let mut out = Vec::new();
+    for p in &plan.people {
+        let sql = format!("SELECT id FROM auth_user WHERE username = ?{}", lock_clause(plan.dry_run));
+        let found = tx.query(&sql, vec![Param::from(p.username.as_str())]).await?;
+        let mut r = OwnerResult { username: p.username.clone(), user_id: None, user_created: false, row_id: None, row_inserted: false };
+        match found.first().and_then(|row| row.int("id")) {
+            Some(uid) => r.user_id = Some(uid),
+            None if plan.fallback => {
+                return Err(permanent(format!(
+                    "the fallback owner `{}` has no Pod account (auth_user.username); create it in Pod or change [fallback] owner",
+                    p.username
+                )))
+            }
+            None => {
+                r.user_created = true;
+                if !plan.dry_run {
+                    r.user_id = Some(create_user(tx, engine, p, plan).await?);
+                }
+            }
+        }
+        if let Some(uid) = r.user_id {
+            let rows = tx
+                .query(
+                    "SELECT id FROM import_video_externalrecording WHERE source_url = ? AND owner_id = ? ORDER BY id",
+                    vec![Param::from(plan.source_url.as_str()), Param::Int(uid)],
+                )
+                .await?;
+            r.row_id = rows.first().and_then(|row| row.int("id"));
+        }
+        if r.row_id.is_none() {
+            r.row_inserted = true;
+            if let (false, Some(uid)) = (plan.dry_run, r.user_id) {
+                let sql = format!(
+                    "INSERT INTO import_video_externalrecording (name, start_at, type, source_url, owner_id, site_id) VALUES (?, {}, 'bigbluebutton', ?, ?, ?)",
+                    ts_placeholder(engine)
+                );
+                let params = vec![
+                    Param::from(plan.name.as_str()),
+                    Param::from(plan.start.as_str()),
+                    Param::from(plan.source_url.as_str()),
+                    Param::Int(uid),
+                    Param::Int(plan.site_id),
+                ];
+                r.row_id = Some(tx.insert_id(&sql, params).await?);
+            }
+        }
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// `auth_user` + `authentication_owner` + `authentication_owner_sites`, with
+/// the values Pod's `User.objects.create` and its signals give (pod.md §5.3).
+async fn create_user(tx: &mut Tx, engine: Engine, p: &Person, plan: &Plan) -> Result<i64, PluginError> {
+    let sql = format!(
+        "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined) \
+         VALUES ('', ?, ?, ?, ?, ?, ?, ?, {})",
+        now_sql(engine)
+    );
+    let uid = tx
+        .insert_id(
+            &sql,
+            vec![
+                Param::Bool(false),
+                Param::from(p.username.as_str()),
+                Param::from(p.first_name.as_str()),
+                Param::from(p.last_name.as_str()),
+                Param::from(p.email.as_str()),
+                Param::Bool(true),
+                Param::Bool(true),
+            ],
+        )
+        .await?;
+    let owner_id = tx
+        .insert_id(
+            "INSERT INTO authentication_owner (user_id, auth_type, affiliation, commentaire, hashkey, establishment) VALUES (?, 'local', 'student', '', ?, 'Etab_1')",
+            vec![Param::Int(uid), Param::from(hashkey(&plan.hashkey_secret, &p.username))],
+        )
+        .await?;
+    tx.execute("INSERT INTO authentication_owner_sites (owner_id, site_id) VALUES (?, ?)", vec![Param::Int(owner_id), Param::Int(plan.site_id)])
+        .await?;
+    Ok(uid)
+}
+
+fn describe(id: &str, url: &str, site: i64, dry: bool, results: &[OwnerResult]) -> Outcome {
+    let mut parts = Vec::new();
+    let mut rows = Vec::new();
+    for r in results {
+        let who = match r.user_id {
+            Some(uid) => format!("{} (auth_user #{uid})", r.username),
+            None => r.username.clone(),
+        };
+        let row = r.row_id.map(|i| format!("#{i}")).unwrap_or_default();
+        parts.push(match (dry, r.user_created, r.row_inserted) {
+            (true, true, _) => format!("would create Pod user {} (auth_user + authentication_owner + site {site}) and insert its row", r.username),
+            (true, false, true) => format!("would insert a row for {who}"),
+            (false, true, _) => format!("created Pod user {who} and inserted row {row}"),
+            (false, false, true) => format!("inserted row {row} for {who}"),
+            (_, false, false) => format!("row {row} for {who} already there"),
+        });
+        rows.push(json!({
+            "owner": r.username,
+            "owner_id": r.user_id,
+            "row_id": r.row_id,
+            "row": if r.row_inserted { if dry { "planned" } else { "inserted" } } else { "existed" },
+            "user": if r.user_created { if dry { "planned" } else { "created" } } else { "existed" },
+        }));
+    }
+    let data = json!({"table": "import_video_externalrecording", "type": "bigbluebutton", "site_id": site, "source_url": url, "owners": rows});
+    let changed = results.iter().any(|r| r.row_inserted || r.user_created);
+    let detail = format!("import_video_externalrecording (bigbluebutton, site {site}, {url}): {}", parts.join("; "));
+    let o = if dry {
+        Outcome::planned(id, if changed { detail } else { format!("nothing to write: {detail}") })
+    } else if changed {
+        Outcome::done(id, detail)
+    } else {
+        Outcome::skipped(id, detail)
+    };
+    o.with_data(&data)
+}
+
+impl SinkPlugin for PodExternalSink {
+    fn prepare(&self) -> Result<Vec<String>, PluginError> {
+        let site = self.site_id;
+        let info = self.db.transaction(TxMode::ReadOnly, move |tx| {
+            Box::pin(async move {
+                for t in ["auth_user", "authentication_owner", "authentication_owner_sites", "import_video_externalrecording"] {
+                    pod::require_table(tx, t).await?;
+                }
+                let rows = tx.query("SELECT domain FROM django_site WHERE id = ?", vec![Param::Int(site)]).await?;
+                Ok(rows.first().map(|r| r.text("domain")))
+            })
+        })?;
+        let domain = info.ok_or_else(|| {
+            PluginError::config("site_id", format!("site_id {site}: no django_site row with that id in {}", self.db.url().redacted()))
+        })?;
+        Ok(vec![format!("{}: site {site} ({domain})", self.db.url().redacted())])
+    }
+
+    fn write(&self, batch: &[SinkItem]) -> Result<Vec<Outcome>, PluginError> {
+        Ok(batch.iter().map(|item| self.deliver(item)).collect())
+    }
+
+    fn check(&self) -> Result<Vec<String>, PluginError> {
+        self.prepare()
+    }
+
+    fn finish(&self) -> Result<Vec<String>, PluginError> {
+        self.db.close();
+        Ok(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plugin_api::Playback;
+
+    #[test]
+    fn hashkey_is_pods() {
+        // Pod: hashlib.sha256((SECRET_KEY + username).encode("utf-8")).hexdigest()
+        assert_eq!(hashkey("", "abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn video_first_then_presentation() {
+        let mut r = Recording { record_id: "r1".into(), ..Default::default() };
+        assert_eq!(source_url(&r, true), None);
+        r.playback.push(Playback {
+            format: "presentation".into(),
+            url: " https://b/playback/presentation/2.0/playback.html?meetingId=r1 ".into(),
+            ..Default::default()
+        });
+        assert_eq!(source_url(&r, false).unwrap(), "https://b/playback/presentation/2.0/playback.html?meetingId=r1");
+        assert_eq!(source_url(&r, true).unwrap(), "https://b/playback/presentation/2.3/r1?meetingId=r1");
+        r.playback.push(Playback { format: "video".into(), url: "https://b/playback/video/r1/".into(), ..Default::default() });
+        assert_eq!(source_url(&r, true).unwrap(), "https://b/playback/video/r1/");
+    }
+}

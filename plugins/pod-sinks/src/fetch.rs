@@ -1,0 +1,227 @@
+//! Resumable, size-checked, atomic downloads.
+//!
+//! A file is streamed to `<final>.part` in the same directory (Pod's recorder
+//! cron only looks at video extensions, so it never sees it), resumed with
+//! `Range: bytes=<have>-` after a cut (within the run, `retries` times, and
+//! by the next run from what is on disk), checked against `Content-Length` /
+//! `Content-Range`, synced, then renamed to its final name.
+use futures_util::StreamExt;
+use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
+use reqwest::{Client, StatusCode};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+/// A download error; `permanent` when a re-run cannot help (404, 410).
+#[derive(Debug, Clone)]
+pub struct FetchError {
+    pub message: String,
+    pub permanent: bool,
+}
+
+impl FetchError {
+    fn retry(message: impl Into<String>) -> Self {
+        FetchError { message: message.into(), permanent: false }
+    }
+    fn status(url: &str, s: StatusCode) -> Self {
+        FetchError { message: format!("{url}: HTTP {s}"), permanent: matches!(s.as_u16(), 404 | 410) }
+    }
+}
+
+/// What a finished download did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetched {
+    pub size: u64,
+    /// Bytes already on disk (from an earlier cut) that the last request did not fetch again.
+    pub resumed_from: u64,
+    pub requests: u32,
+}
+
+pub struct Fetcher {
+    pub client: Client,
+    pub retries: u32,
+    /// Longest wait for the next bytes of a body.
+    pub idle_timeout: Duration,
+}
+
+/// The `.part` file beside `final_path`.
+pub fn part_path(final_path: &Path) -> PathBuf {
+    let mut s = final_path.as_os_str().to_os_string();
+    s.push(".part");
+    PathBuf::from(s)
+}
+
+/// `bytes <start>-<end>/<total>` → (start, total); `bytes */<total>` → (None, total).
+fn content_range(v: &str) -> Option<(Option<u64>, Option<u64>)> {
+    let rest = v.trim().strip_prefix("bytes")?.trim();
+    let (range, total) = rest.split_once('/')?;
+    let total = total.trim().parse().ok();
+    let start = if range.trim() == "*" { None } else { Some(range.split_once('-')?.0.trim().parse().ok()?) };
+    Some((start, total))
+}
+
+fn header_u64(resp: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<u64> {
+    resp.headers().get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn io(path: &Path, e: std::io::Error) -> FetchError {
+    FetchError::retry(format!("{}: {e}", path.display()))
+}
+
+impl Fetcher {
+    /// The size of the file at `url` (HEAD; if the server refuses HEAD, a
+    /// one-byte ranged GET). `None` when the server does not say.
+    pub async fn size(&self, url: &str) -> Result<Option<u64>, FetchError> {
+        let resp = self.client.head(url).send().await.map_err(|e| FetchError::retry(format!("{url}: {}", one_line(&e))))?;
+        if resp.status().is_success() {
+            return Ok(header_u64(&resp, CONTENT_LENGTH));
+        }
+        if matches!(resp.status().as_u16(), 404 | 410) {
+            return Err(FetchError::status(url, resp.status()));
+        }
+        let resp = self.client.get(url).header(RANGE, "bytes=0-0").send().await.map_err(|e| FetchError::retry(format!("{url}: {}", one_line(&e))))?;
+        match resp.status() {
+            StatusCode::PARTIAL_CONTENT => Ok(resp.headers().get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).and_then(content_range).and_then(|c| c.1)),
+            s if s.is_success() => Ok(header_u64(&resp, CONTENT_LENGTH)),
+            s => Err(FetchError::status(url, s)),
+        }
+    }
+
+    /// Downloads `url` to `final_path` (see the module doc). `check_space`
+    /// is called with the number of bytes still to fetch (when known) before
+    /// any byte is written.
+    pub async fn download(
+        &self,
+        url: &str,
+        final_path: &Path,
+        check_space: &(dyn Fn(Option<u64>) -> Result<(), String> + Send + Sync),
+    ) -> Result<Fetched, FetchError> {
+        let part = part_path(final_path);
+        let mut attempts = 0u32;
+        let mut requests = 0u32;
+        loop {
+            let have = tokio::fs::metadata(&part).await.map(|m| m.len()).unwrap_or(0);
+            let mut req = self.client.get(url);
+            if have > 0 {
+                req = req.header(RANGE, format!("bytes={have}-"));
+            }
+            requests += 1;
+            let step = async {
+                let resp = req.send().await.map_err(|e| FetchError::retry(format!("{url}: {}", one_line(&e))))?;
+                let (start, total) = match resp.status() {
+                    StatusCode::PARTIAL_CONTENT => {
+                        let cr = resp.headers().get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).and_then(content_range);
+                        match cr {
+                            Some((Some(s), total)) if s == have => (have, total),
+                            _ => {
+                                // A range we did not ask for: start over.
+                                truncate(&part).await?;
+                                return Err(FetchError::retry(format!("{url}: unexpected Content-Range; restarting from 0")));
+                            }
+                        }
+                    }
+                    StatusCode::OK => (0, header_u64(&resp, CONTENT_LENGTH)),
+                    StatusCode::RANGE_NOT_SATISFIABLE => {
+                        let total = resp.headers().get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).and_then(content_range).and_then(|c| c.1);
+                        if total == Some(have) {
+                            return Ok((have, have, 0u64));
+                        }
+                        truncate(&part).await?;
+                        return Err(FetchError::retry(format!("{url}: the partial file is larger than the file; restarting from 0")));
+                    }
+                    s => return Err(FetchError::status(url, s)),
+                };
+                check_space(total.map(|t| t.saturating_sub(start))).map_err(FetchError::retry)?;
+                let file = tokio::fs::OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .append(start > 0)
+                    .truncate(start == 0)
+                    .open(&part)
+                    .await
+                    .map_err(|e| io(&part, e))?;
+                let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
+                let mut body = resp.bytes_stream();
+                let mut got = start;
+                let mut cut = None;
+                loop {
+                    match tokio::time::timeout(self.idle_timeout, body.next()).await {
+                        Ok(Some(Ok(chunk))) => {
+                            out.write_all(&chunk).await.map_err(|e| io(&part, e))?;
+                            got += chunk.len() as u64;
+                        }
+                        Ok(None) => break,
+                        Ok(Some(Err(e))) => {
+                            cut = Some(one_line(&e));
+                            break;
+                        }
+                        Err(_) => {
+                            cut = Some(format!("no data for {} s", self.idle_timeout.as_secs()));
+                            break;
+                        }
+                    }
+                }
+                out.flush().await.map_err(|e| io(&part, e))?;
+                let file = out.into_inner();
+                file.sync_all().await.map_err(|e| io(&part, e))?;
+                if let Some(why) = cut {
+                    return Err(FetchError::retry(format!("{url}: transfer cut after {got} bytes ({why}); it resumes from there")));
+                }
+                match total {
+                    Some(t) if got < t => Err(FetchError::retry(format!("{url}: transfer cut after {got} of {t} bytes; it resumes from there"))),
+                    Some(t) if got > t => {
+                        truncate(&part).await?;
+                        Err(FetchError::retry(format!("{url}: got {got} bytes, the server announced {t}; restarting")))
+                    }
+                    _ => Ok((start, got, got - start)),
+                }
+            };
+            match step.await {
+                Ok((start, size, _)) => {
+                    tokio::fs::rename(&part, final_path).await.map_err(|e| io(final_path, e))?;
+                    if let Some(dir) = final_path.parent() {
+                        if let Ok(d) = tokio::fs::File::open(dir).await {
+                            let _ = d.sync_all().await;
+                        }
+                    }
+                    return Ok(Fetched { size, resumed_from: start, requests });
+                }
+                Err(e) if e.permanent => return Err(e),
+                Err(e) => {
+                    attempts += 1;
+                    if attempts > self.retries {
+                        return Err(e);
+                    }
+                    tokio::time::sleep(Duration::from_millis(200 * (1 << attempts.min(6)))).await;
+                }
+            }
+        }
+    }
+}
+
+async fn truncate(p: &Path) -> Result<(), FetchError> {
+    match tokio::fs::remove_file(p).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io(p, e)),
+    }
+}
+
+/// An error and its causes, on one line.
+pub fn one_line(e: &dyn std::error::Error) -> String {
+    bbb_migrate_db::error_chain(e).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_content_range() {
+        assert_eq!(content_range("bytes 100-199/200"), Some((Some(100), Some(200))));
+        assert_eq!(content_range("bytes */200"), Some((None, Some(200))));
+        assert_eq!(content_range("bytes 0-9/*"), Some((Some(0), None)));
+        assert_eq!(content_range("items 1-2/3"), None);
+        assert_eq!(part_path(Path::new("/d/a.m4v")), PathBuf::from("/d/a.m4v.part"));
+    }
+}

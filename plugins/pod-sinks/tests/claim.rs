@@ -1,0 +1,468 @@
+//! `claim-dir` against real PostgreSQL / MariaDB Pod databases and a real
+//! local HTTP server for the media (Range, HEAD, cut responses).
+mod common;
+
+use bbb_migrate_db::testing::TempDb;
+use bbb_migrate_db::{Engine, Param};
+use common::*;
+use plugin_api::sdk::{testing::ctx, SinkPlugin};
+use plugin_api::{Outcome, OutcomeStatus, SinkItem};
+use bbb_migrate_pod_sinks::ClaimDirSink;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+const V1: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-1710237483000";
+const V2: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-1710237483000";
+const P1: &str = "cccccccccccccccccccccccccccccccccccccccc-1710237483000";
+const SIZE: usize = 300_000;
+
+struct Setup {
+    t: TempDb,
+    root: tempfile::TempDir,
+    media: Media,
+}
+
+impl Setup {
+    fn new(engine: Engine, tag: &str) -> Setup {
+        let t = pod_db(engine, tag);
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("bbb-migration")).unwrap();
+        let media = Media::start();
+        for (id, seed) in [(V1, 1u8), (V2, 2u8)] {
+            media.put(&format!("/playback/video/{id}/"), b"<html><video><source src=\"video-0.m4v\" type=\"video/mp4\"></video></html>");
+            media.put(&file_path(id), &media_bytes(SIZE, seed));
+        }
+        Setup { t, root, media }
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.root.path().join("bbb-migration")
+    }
+
+    fn sink(&self, dry: bool, extra: serde_json::Value) -> ClaimDirSink {
+        let mut cfg = serde_json::json!({
+            "database": db_url(&self.t),
+            "recorder_id": 1,
+            "recorder_path": self.root.path(),
+            "concurrency": 2,
+            "min_free_bytes": 0,
+            "retries": 0,
+            "http_timeout_s": 10,
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            cfg[k] = v.clone();
+        }
+        ClaimDirSink::new(&cfg.to_string(), ctx("claim", Path::new("."), dry)).unwrap()
+    }
+
+    /// V1 carries the resolved file URL (as the bbb source gives it); V2 only its page.
+    fn items(&self) -> Vec<SinkItem> {
+        let v1 = recording(
+            V1,
+            "Cours de physique",
+            1_710_237_483_000,
+            vec![
+                playback("presentation", &format!("{}/playback/presentation/2.3/{V1}", self.media.base), ""),
+                playback(
+                    "video",
+                    &format!("{}/playback/video/{V1}/", self.media.base),
+                    &serde_json::json!({ "download_url": format!("{}{}", self.media.base, file_path(V1)) }).to_string(),
+                ),
+            ],
+        );
+        let v2 = recording(V2, "Réunion d'équipe", 1_715_076_000_111, vec![playback("video", &format!("{}/playback/video/{V2}/", self.media.base), "")]);
+        vec![item(v1, vec![owner("jdupont", "", "", "")], false), item(v2, vec![owner("admin", "", "", "")], true)]
+    }
+
+    fn rft(&self) -> Vec<Vec<String>> {
+        rows(
+            &self.t,
+            "SELECT file, file_size, recorder_id, require_manual_claim, email_sent, CAST(date_email_sent AS CHAR) AS d, type FROM recorder_recordingfiletreatment ORDER BY file",
+            vec![],
+        )
+    }
+}
+
+fn file_path(id: &str) -> String {
+    format!("/playback/video/{id}/video-0.m4v")
+}
+
+fn hash8(id: &str) -> String {
+    Sha256::digest(id.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect()
+}
+
+fn statuses(out: &[Outcome]) -> Vec<OutcomeStatus> {
+    out.iter().map(|o| o.status).collect()
+}
+
+fn s(x: &str) -> String {
+    x.to_string()
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+fn downloads_registers_once(engine: Engine) {
+    let st = Setup::new(engine, "claim_once");
+    let sink = st.sink(false, serde_json::json!({}));
+    let notes = sink.prepare().unwrap();
+    assert!(notes[0].starts_with("recorder 1 → "), "{notes:?}");
+    let out = sink.write(&st.items()).unwrap();
+    assert_eq!(statuses(&out), vec![OutcomeStatus::DONE, OutcomeStatus::DONE], "{out:?}");
+
+    let n1 = format!("Cours_de_physique_2024-03-12_{}.m4v", hash8(V1));
+    let n2 = format!("R_union_d_quipe_2024-05-07_{}.m4v", hash8(V2));
+    assert_eq!(files_in(&st.dir()), vec![n1.clone(), n2.clone()]);
+    assert_eq!(std::fs::read(st.dir().join(&n1)).unwrap(), media_bytes(SIZE, 1));
+    assert_eq!(std::fs::read(st.dir().join(&n2)).unwrap(), media_bytes(SIZE, 2));
+    let p1 = st.dir().join(&n1).to_string_lossy().into_owned();
+    let p2 = st.dir().join(&n2).to_string_lossy().into_owned();
+    assert_eq!(
+        st.rft(),
+        vec![
+            vec![p1.clone(), s("300000"), s("1"), s("1"), s("0"), s("NULL"), s("video")],
+            vec![p2.clone(), s("300000"), s("1"), s("1"), s("0"), s("NULL"), s("video")],
+        ]
+    );
+    let data: serde_json::Value = serde_json::from_str(&out[0].data_json).unwrap();
+    assert_eq!(data["file"], p1.as_str());
+    assert_eq!(data["file_size"], 300000);
+    assert_eq!(data["row"], "inserted");
+    // V2 had no download_url: its page was read for the <source>.
+    assert_eq!(st.media.seen_for("GET", &format!("/playback/video/{V2}/")).len(), 1);
+    assert_eq!(st.media.seen_for("GET", &format!("/playback/video/{V1}/")).len(), 0);
+
+    // Second run: same files, same rows, no file fetched again.
+    st.media.clear();
+    let before = dump(&st.t);
+    let out = st.sink(false, serde_json::json!({})).write(&st.items()).unwrap();
+    assert_eq!(statuses(&out), vec![OutcomeStatus::SKIPPED, OutcomeStatus::SKIPPED], "{out:?}");
+    assert_eq!(dump(&st.t), before);
+    assert_eq!(files_in(&st.dir()), vec![n1, n2]);
+    for id in [V1, V2] {
+        assert_eq!(st.media.seen_for("GET", &file_path(id)), vec![], "{id} fetched again");
+        assert_eq!(st.media.seen_for("HEAD", &file_path(id)).len(), 1);
+    }
+}
+
+#[test]
+fn downloads_and_registers_once_postgres() {
+    downloads_registers_once(Engine::Postgres);
+}
+
+#[test]
+fn downloads_and_registers_once_mariadb() {
+    downloads_registers_once(Engine::MySql);
+}
+
+#[test]
+fn a_cut_download_resumes_with_range_on_the_next_run() {
+    let st = Setup::new(Engine::Postgres, "claim_cut");
+    let items = &st.items()[..1];
+    st.media.cut_next(&file_path(V1));
+    let out = st.sink(false, serde_json::json!({})).write(items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::FAILED, "{out:?}");
+    assert!(out[0].retryable);
+    assert!(out[0].detail.contains("cut after 150000"), "{}", out[0].detail);
+    let name = format!("Cours_de_physique_2024-03-12_{}.m4v", hash8(V1));
+    // Nothing under the final name, the half in the .part file, no row.
+    assert_eq!(files_in(&st.dir()), vec![format!("{name}.part")]);
+    assert_eq!(std::fs::metadata(st.dir().join(format!("{name}.part"))).unwrap().len(), (SIZE / 2) as u64);
+    assert_eq!(count(&st.t, "recorder_recordingfiletreatment"), 0);
+
+    // A dry run says it would resume, and touches nothing.
+    let dry = st.sink(true, serde_json::json!({})).write(items).unwrap();
+    assert!(dry[0].detail.contains(&format!("(300000 bytes, resuming after the 150000 bytes already in {}", st.dir().join(format!("{name}.part")).display())), "{}", dry[0].detail);
+    assert_eq!(std::fs::metadata(st.dir().join(format!("{name}.part"))).unwrap().len(), (SIZE / 2) as u64);
+
+    let out = st.sink(false, serde_json::json!({})).write(items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
+    assert!(out[0].detail.contains("resumed at byte 150000"), "{}", out[0].detail);
+    let gets = st.media.seen_for("GET", &file_path(V1));
+    assert_eq!(gets.iter().map(|g| g.range.clone()).collect::<Vec<_>>(), vec![None, Some(s("bytes=150000-"))]);
+    assert_eq!(files_in(&st.dir()), vec![name.clone()]);
+    assert_eq!(std::fs::read(st.dir().join(&name)).unwrap(), media_bytes(SIZE, 1));
+    assert_eq!(st.rft()[0][1], "300000");
+}
+
+#[test]
+fn a_cut_download_resumes_within_the_run() {
+    let st = Setup::new(Engine::MySql, "claim_cut_retry");
+    st.media.cut_next(&file_path(V2));
+    let out = st.sink(false, serde_json::json!({ "retries": 2 })).write(&st.items()).unwrap();
+    assert_eq!(statuses(&out), vec![OutcomeStatus::DONE, OutcomeStatus::DONE], "{out:?}");
+    let gets = st.media.seen_for("GET", &file_path(V2));
+    assert_eq!(gets.iter().map(|g| g.range.clone()).collect::<Vec<_>>(), vec![None, Some(s("bytes=150000-"))]);
+    let name = format!("R_union_d_quipe_2024-05-07_{}.m4v", hash8(V2));
+    assert_eq!(std::fs::read(st.dir().join(name)).unwrap(), media_bytes(SIZE, 2));
+}
+
+#[test]
+fn a_present_file_of_the_right_size_is_not_fetched_again() {
+    let st = Setup::new(Engine::MySql, "claim_present");
+    let items = &st.items()[..1];
+    st.sink(false, serde_json::json!({})).write(items).unwrap();
+    let name = format!("Cours_de_physique_2024-03-12_{}.m4v", hash8(V1));
+    let path = st.dir().join(&name);
+
+    // The file is there (e.g. the run died before its row): only the row is written.
+    st.t.db.execute_batch("DELETE FROM recorder_recordingfiletreatment").unwrap();
+    st.media.clear();
+    let out = st.sink(false, serde_json::json!({})).write(items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
+    assert!(out[0].detail.starts_with(&format!("{} already present (300000 bytes)", path.display())), "{}", out[0].detail);
+    assert_eq!(st.media.seen_for("GET", &file_path(V1)), vec![]);
+    assert_eq!(st.rft().len(), 1);
+
+    // A file of the wrong size is fetched again (atomically replaced) and its row corrected.
+    std::fs::write(&path, b"short").unwrap();
+    st.t.db.execute_batch("UPDATE recorder_recordingfiletreatment SET file_size = 5").unwrap();
+    let out = st.sink(false, serde_json::json!({})).write(items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
+    assert!(out[0].detail.contains("size updated"), "{}", out[0].detail);
+    assert_eq!(std::fs::read(&path).unwrap(), media_bytes(SIZE, 1));
+    assert_eq!(st.rft()[0][1], "300000");
+
+    // Claimed in Pod (the file moved away, a recorder_recording points at it): nothing is fetched.
+    std::fs::remove_file(&path).unwrap();
+    st.t.db.execute_batch("DELETE FROM recorder_recordingfiletreatment").unwrap();
+    st.t.db
+        .query(
+            "INSERT INTO recorder_recording (recorder_id, user_id, title, type, source_file, comment, date_added) VALUES (1, 2, 't', 'video', ?, '', '2024-06-01')",
+            vec![Param::from(path.to_string_lossy().as_ref())],
+        )
+        .unwrap();
+    st.media.clear();
+    let out = st.sink(false, serde_json::json!({})).write(items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::SKIPPED, "{out:?}");
+    assert!(out[0].detail.contains("already claimed in Pod"), "{}", out[0].detail);
+    assert_eq!(st.media.seen(), vec![]);
+    assert_eq!(files_in(&st.dir()), Vec::<String>::new());
+}
+
+fn dry_run_writes_nothing(engine: Engine) {
+    let st = Setup::new(engine, "claim_dry");
+    let before = dump(&st.t);
+    let sink = st.sink(true, serde_json::json!({}));
+    sink.prepare().unwrap();
+    let out = sink.write(&st.items()).unwrap();
+    assert_eq!(statuses(&out), vec![OutcomeStatus::PLANNED, OutcomeStatus::PLANNED], "{out:?}");
+    let p1 = st.dir().join(format!("Cours_de_physique_2024-03-12_{}.m4v", hash8(V1)));
+    assert_eq!(
+        out[0].detail.as_str(),
+        format!(
+            "would download {}{} (300000 bytes) to {}; would register it in recorder_recordingfiletreatment (recorder 1, type video, require_manual_claim = true)",
+            st.media.base,
+            file_path(V1),
+            p1.display()
+        )
+    );
+    assert_eq!(dump(&st.t), before, "dry run changed the database");
+    assert_eq!(files_in(&st.dir()), Vec::<String>::new());
+    assert_eq!(st.media.seen_for("GET", &file_path(V1)), vec![]);
+    assert_eq!(st.media.seen_for("GET", &file_path(V2)), vec![]);
+}
+
+#[test]
+fn dry_run_writes_nothing_postgres() {
+    dry_run_writes_nothing(Engine::Postgres);
+}
+
+#[test]
+fn dry_run_writes_nothing_mariadb() {
+    dry_run_writes_nothing(Engine::MySql);
+}
+
+#[test]
+fn a_hostile_name_gives_a_safe_file_name_and_a_correct_row() {
+    // PostgreSQL schema: recorder_recordingfiletreatment.file is varchar(100) (Pod < 4.0.1).
+    let st = Setup::new(Engine::Postgres, "claim_hostile");
+    let mut items = st.items();
+    items.truncate(1);
+    items[0].recording.name = format!("Cours \"d'été\" ../../etc/passwd {} 🎓🎓", "x".repeat(300)).into();
+    let out = st.sink(false, serde_json::json!({})).write(&items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
+    let files = files_in(&st.dir());
+    assert_eq!(files.len(), 1);
+    let name = &files[0];
+    let path = st.dir().join(name).to_string_lossy().into_owned();
+    assert_eq!(path.chars().count(), 100, "{path}");
+    let suffix = format!("_2024-03-12_{}.m4v", hash8(V1));
+    let room = 100 - st.dir().to_string_lossy().len() - 1 - suffix.len();
+    let expected = format!("{}{suffix}", &format!("Cours_d_t_etc_passwd_{}", "x".repeat(300))[..room]);
+    assert_eq!(name, &expected);
+    assert_eq!(st.rft(), vec![vec![path, s("300000"), s("1"), s("1"), s("0"), s("NULL"), s("video")]]);
+}
+
+#[test]
+fn presentations_go_through_the_converter_command_without_a_shell() {
+    let st = Setup::new(Engine::MySql, "claim_convert");
+    let script = st.root.path().join("convert.sh");
+    let counter = st.root.path().join("runs.txt");
+    std::fs::write(&script, "printf '%s' \"$1\" > \"$2\"\necho run >> \"$3\"\n").unwrap();
+    let url = format!("{}/playback/presentation/2.3/{P1}?a=1&b=$(touch pwned) 'x'", st.media.base);
+    let rec = recording(P1, "Soutenance", 1_712_656_800_456, vec![playback("presentation", &url, "")]);
+    let items = vec![item(rec, vec![owner("admin", "", "", "")], true)];
+    let cfg = serde_json::json!({
+        "converter_command": ["/bin/sh", script.to_string_lossy(), "{url}", "{file}", counter.to_string_lossy()],
+    });
+    let out = st.sink(false, cfg.clone()).write(&items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
+    let name = format!("Soutenance_2024-04-09_{}.webm", hash8(P1));
+    assert_eq!(files_in(&st.dir()), vec![name.clone()]);
+    assert_eq!(std::fs::read_to_string(st.dir().join(&name)).unwrap(), url);
+    assert!(!st.root.path().join("pwned").exists() && !Path::new("pwned").exists());
+    assert_eq!(st.rft()[0][1], url.len().to_string());
+
+    // Present: not converted again.
+    let out = st.sink(false, cfg).write(&items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::SKIPPED, "{out:?}");
+    assert_eq!(std::fs::read_to_string(&counter).unwrap(), "run\n");
+
+    // A failing command leaves nothing under a final name.
+    let rec = recording(V1, "Other", 1_712_656_800_456, vec![playback("presentation", &url, "")]);
+    let cfg = serde_json::json!({ "converter_command": "/bin/sh -c 'echo boom >&2; exit 3' {url} {file}" });
+    let out = st.sink(false, cfg).write(&[item(rec.clone(), vec![owner("admin", "", "", "")], true)]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::FAILED, "{out:?}");
+    assert!(out[0].detail.contains("boom"), "{}", out[0].detail);
+    assert_eq!(files_in(&st.dir()).len(), 1);
+
+    // No converter: a presentation-only recording fails for good.
+    let out = st.sink(false, serde_json::json!({})).write(&[item(rec, vec![owner("admin", "", "", "")], true)]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::FAILED);
+    assert!(!out[0].retryable);
+    assert!(out[0].detail.contains("no converter configured"), "{}", out[0].detail);
+}
+
+#[test]
+fn not_enough_disk_space_fails_before_writing() {
+    let st = Setup::new(Engine::MySql, "claim_disk");
+    let out = st.sink(false, serde_json::json!({ "min_free_bytes": u64::MAX / 2 })).write(&st.items()).unwrap();
+    assert_eq!(statuses(&out), vec![OutcomeStatus::FAILED, OutcomeStatus::FAILED]);
+    assert!(out[0].retryable);
+    assert!(out[0].detail.contains("not enough disk space"), "{}", out[0].detail);
+    assert_eq!(files_in(&st.dir()), Vec::<String>::new());
+    assert_eq!(count(&st.t, "recorder_recordingfiletreatment"), 0);
+}
+
+#[test]
+fn config_and_recorder_errors() {
+    let st = Setup::new(Engine::MySql, "claim_config");
+    let c = ctx("claim", Path::new("."), false);
+    let base = |extra: serde_json::Value| {
+        let mut cfg = serde_json::json!({ "database": db_url(&st.t), "recorder_id": 1, "recorder_path": st.root.path() });
+        for (k, v) in extra.as_object().unwrap() {
+            cfg[k] = v.clone();
+        }
+        cfg.to_string()
+    };
+    let e = ClaimDirSink::new(&base(serde_json::json!({ "converter_command": "node export.js {url}" })), c.clone()).err().unwrap();
+    assert_eq!(e.field(), Some("converter_command"));
+    let e = ClaimDirSink::new(&base(serde_json::json!({ "converter": "magic" })), c.clone()).err().unwrap();
+    assert_eq!(e.field(), Some("converter"));
+    let e = ClaimDirSink::new(&base(serde_json::json!({ "concurrency": 0 })), c.clone()).err().unwrap();
+    assert_eq!(e.field(), Some("concurrency"));
+    let e = ClaimDirSink::new(&base(serde_json::json!({ "recorder": 1 })), c.clone()).err().unwrap();
+    assert_eq!(e.field(), Some("recorder"));
+    assert!(ClaimDirSink::new(&base(serde_json::json!({ "converter": "native" })), c.clone()).is_ok());
+
+    let e = ClaimDirSink::new(&base(serde_json::json!({ "recorder_id": 7 })), c.clone()).unwrap().prepare().unwrap_err();
+    assert_eq!(e.field(), Some("recorder_id"));
+    assert!(e.message.contains("recorder_id 7: no recorder_recorder row"), "{}", e.message);
+    std::fs::remove_dir(st.dir()).unwrap();
+    let e = ClaimDirSink::new(&base(serde_json::json!({})), c).unwrap().prepare().unwrap_err();
+    assert_eq!(e.field(), Some("recorder_path"));
+    assert!(e.message.contains("bbb-migration: directory of recorder 1 does not exist"), "{}", e.message);
+}
+
+/// The render crate's test recordings (fixture XML + media made by ffmpeg), reused as is.
+#[path = "../../render/tests/common/mod.rs"]
+mod render_fixture;
+
+fn serve_tree(media: &Media, dir: &Path, prefix: &str) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        let name = format!("{prefix}/{}", p.file_name().unwrap().to_string_lossy());
+        if p.is_dir() {
+            serve_tree(media, &p, &name);
+        } else {
+            media.put(&name, &std::fs::read(&p).unwrap());
+        }
+    }
+}
+
+#[test]
+fn presentations_render_natively() {
+    render_fixture::require_ffmpeg();
+    let st = Setup::new(Engine::MySql, "claim_native");
+    let rec_dir = tempfile::tempdir().unwrap();
+    let media = render_fixture::Media { length: 4.0, webcams: false, audio_only: true, deskshare: false, slides: true };
+    render_fixture::make_recording(rec_dir.path(), media);
+    serve_tree(&st.media, rec_dir.path(), &format!("/presentation/{P1}"));
+    let rec = recording(P1, "Soutenance", 1_712_656_800_456, vec![playback("presentation", &format!("{}/playback/presentation/2.3/{P1}", st.media.base), "")]);
+    let items = vec![item(rec, vec![owner("admin", "", "", "")], true)];
+
+    let dry = st.sink(true, serde_json::json!({ "converter": "native" })).write(&items).unwrap();
+    assert_eq!(dry[0].status, OutcomeStatus::PLANNED);
+    let name = format!("Soutenance_2024-04-09_{}.mp4", hash8(P1));
+    let path = st.dir().join(&name);
+    assert_eq!(dry[0].detail.as_str(), format!("would render {}/presentation/{P1}/ to {}; would register it in recorder_recordingfiletreatment (recorder 1, type video, require_manual_claim = true)", st.media.base, path.display()));
+    assert_eq!(st.media.seen(), vec![]);
+
+    let out = st.sink(false, serde_json::json!({ "converter": "native" })).write(&items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
+    assert_eq!(files_in(&st.dir()), vec![name]);
+    assert!((render_fixture::duration(&path) - 4.0).abs() <= 0.2, "{}", render_fixture::duration(&path));
+    assert!(render_fixture::has_stream(&path, "video") && render_fixture::has_stream(&path, "audio"));
+    let size = std::fs::metadata(&path).unwrap().len().to_string();
+    assert_eq!(st.rft(), vec![vec![path.to_string_lossy().into_owned(), size, s("1"), s("1"), s("0"), s("NULL"), s("video")]]);
+}
+
+#[test]
+fn downloads_run_at_most_concurrency_at_a_time() {
+    let st = Setup::new(Engine::MySql, "claim_parallel");
+    let mut items = Vec::new();
+    for i in 0..6u8 {
+        let id = format!("{:040x}-1710237483000", i + 16);
+        st.media.put(&file_path(&id), &media_bytes(1000, i));
+        let url = format!("{}{}", st.media.base, file_path(&id));
+        let pb = playback("video", &format!("{}/playback/video/{id}/", st.media.base), &serde_json::json!({ "download_url": url }).to_string());
+        items.push(item(recording(&id, &format!("Rec {i}"), 1_710_237_483_000, vec![pb]), vec![owner("admin", "", "", "")], true));
+    }
+    st.media.set_delay(300);
+    let t0 = std::time::Instant::now();
+    let out = st.sink(false, serde_json::json!({ "concurrency": 2 })).write(&items).unwrap();
+    assert!(out.iter().all(|o| o.status == OutcomeStatus::DONE), "{out:?}");
+    // In input order, whatever order they finished in.
+    assert_eq!(out.iter().map(|o| o.record_id.to_string()).collect::<Vec<_>>(), items.iter().map(|i| i.recording.record_id.to_string()).collect::<Vec<_>>());
+    assert_eq!(st.media.max_inflight(), 2);
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(900), "{:?}", t0.elapsed());
+    assert_eq!(count(&st.t, "recorder_recordingfiletreatment"), 6);
+}
+
+#[test]
+fn a_server_without_range_support_restarts_from_zero_and_404_is_final() {
+    let st = Setup::new(Engine::Postgres, "claim_norange");
+    st.media.ignore_range();
+    st.media.cut_next(&file_path(V1));
+    let out = st.sink(false, serde_json::json!({ "retries": 1 })).write(&st.items()[..1]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
+    let gets = st.media.seen_for("GET", &file_path(V1));
+    assert_eq!(gets.iter().map(|g| g.range.clone()).collect::<Vec<_>>(), vec![None, Some(s("bytes=150000-"))]);
+    let data: serde_json::Value = serde_json::from_str(&out[0].data_json).unwrap();
+    assert_eq!(data["resumed_from"], 0);
+    let name = format!("Cours_de_physique_2024-03-12_{}.m4v", hash8(V1));
+    assert_eq!(std::fs::read(st.dir().join(name)).unwrap(), media_bytes(SIZE, 1));
+
+    // A file the server does not have: a permanent failure, nothing written.
+    let mut gone = st.items()[1].clone();
+    gone.recording.playback[0].url = format!("{}/playback/video/gone/", st.media.base).into();
+    let out = st.sink(false, serde_json::json!({})).write(&[gone]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::FAILED);
+    assert!(!out[0].retryable);
+    assert!(out[0].detail.ends_with("/playback/video/gone/: HTTP 404 Not Found"), "{}", out[0].detail);
+    assert_eq!(count(&st.t, "recorder_recordingfiletreatment"), 1);
+}

@@ -1,0 +1,192 @@
+//! `pod-external` through the real host binary: a run SIGKILLed in the
+//! middle, resumed, delivers every recording exactly once (one row per
+//! recording and owner, whatever was in flight at the kill); a complete
+//! re-run changes nothing. PostgreSQL (the shared Pod schema).
+mod common;
+
+use bbb_migrate_db::Engine;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const N: usize = 400;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// The host and the plugins it needs, built once (`cargo test` does not build
+/// cdylibs nor other packages' binaries). The host finds the plugins in its own folder.
+fn host() -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "bbb-migrate", "-p", "bbb-migrate-bbb-cache", "-p", "bbb-migrate-pod-sinks"])
+        .current_dir(root())
+        .status()
+        .unwrap();
+    assert!(status.success(), "cargo build failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
+    target.join("debug/bbb-migrate")
+}
+
+fn recordings_xml(n: usize) -> String {
+    let mut s = String::from("<response><returncode>SUCCESS</returncode><recordings>");
+    for i in 0..n {
+        let id = format!("{:040x}-{}", i, 1_700_000_000_000u64 + i as u64);
+        s.push_str(&format!(
+            "<recording><recordID>{id}</recordID><meetingID>m-{i}</meetingID><internalMeetingID>{id}</internalMeetingID>\
+             <name>Cours {i}</name><published>true</published><state>published</state>\
+             <startTime>{}</startTime><endTime>{}</endTime><metadata></metadata>\
+             <playback><format><type>presentation</type><url>https://bbb.example/playback/presentation/2.3/{id}</url><length>1</length></format></playback>\
+             </recording>",
+            1_700_000_000_000u64 + i as u64,
+            1_700_000_060_000u64 + i as u64
+        ));
+    }
+    s.push_str("</recordings></response>");
+    s
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn a_killed_run_resumes_without_duplicating_rows() {
+    let bin = host();
+    let t = pod_db(Engine::Postgres, "pod_external_host");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("r.xml"), recordings_xml(N)).unwrap();
+    let cfg = dir.path().join("p.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "journal = \"state/journal.db\"\nbatch_size = 7\n[fallback]\nowner = \"admin\"\n\
+             [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
+             [[sinks]]\nname = \"pod\"\ntype = \"pod-external\"\ndatabase = \"{}\"\nsite_id = 1\nsecret_key = \"k\"\n",
+            db_url(&t)
+        ),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let run = |extra: &[&str]| -> Output {
+        Command::new(&bin).args(["run", "--config", cfg]).args(extra).env_remove("BBB_MIGRATE_PLUGIN_PATH").output().unwrap()
+    };
+
+    // Two runs killed (SIGKILL) while rows are being written.
+    let mut killed_at = Vec::new();
+    for target in [40, 160] {
+        let mut child = Command::new(&bin)
+            .args(["run", "--config", cfg])
+            .env_remove("BBB_MIGRATE_PLUGIN_PATH")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("stderr.txt")).unwrap())
+            .spawn()
+            .unwrap();
+        let t0 = Instant::now();
+        loop {
+            let n = count(&t, "import_video_externalrecording") as usize;
+            if n >= target {
+                break;
+            }
+            if child.try_wait().unwrap().is_some() {
+                let err = std::fs::read_to_string(dir.path().join("stderr.txt")).unwrap_or_default();
+                panic!("the run ended before {target} rows ({n}): {err}");
+            }
+            assert!(t0.elapsed() < Duration::from_secs(120), "no progress");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        eprintln!("kill after {:?}", t0.elapsed());
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let n = count(&t, "import_video_externalrecording") as usize;
+        assert!(n < N, "killed too late ({n} rows)");
+        killed_at.push(n);
+    }
+
+    let t1 = Instant::now();
+    let o = run(&[]);
+    eprintln!("final run {:?}", t1.elapsed());
+    assert!(o.status.success(), "{}", text(&o));
+    // Exactly one row per recording (all went to the fallback admin).
+    assert_eq!(count(&t, "import_video_externalrecording") as usize, N, "{killed_at:?}");
+    let dupes = rows(&t, "SELECT source_url, owner_id, COUNT(*) FROM import_video_externalrecording GROUP BY source_url, owner_id HAVING COUNT(*) > 1", vec![]);
+    assert_eq!(dupes, Vec::<Vec<String>>::new());
+    assert_eq!(rows(&t, "SELECT DISTINCT owner_id FROM import_video_externalrecording", vec![]), vec![vec!["1".to_string()]]);
+
+    // A complete re-run: everything is journaled as finished, nothing changes.
+    let before = dump(&t);
+    let o = run(&[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains(&format!("already done {N}")), "{}", text(&o));
+    assert_eq!(dump(&t), before);
+
+    // A dry run on a finished journal writes nothing either.
+    let o = run(&["--dry-run"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(dump(&t), before);
+}
+
+/// `claim-dir` through the host (FFI, the plugin's runtime on host threads):
+/// recordings listed by bbb-cache (no download_url: the video pages are read),
+/// a dry run that writes nothing, a run, and a re-run that has nothing to do.
+#[test]
+fn claim_dir_through_the_host() {
+    let bin = host();
+    let t = pod_db(Engine::MySql, "claim_host");
+    let media = Media::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("bbb-migration")).unwrap();
+    let mut xml = String::from("<response><returncode>SUCCESS</returncode><recordings>");
+    for i in 0..5u8 {
+        let id = format!("{:040x}-{}", i, 1_700_000_000_000u64 + i as u64);
+        media.put(&format!("/playback/video/{id}/"), b"<video><source src=\"video-0.webm\"></video>");
+        media.put(&format!("/playback/video/{id}/video-0.webm"), &media_bytes(5000 + i as usize, i));
+        xml.push_str(&format!(
+            "<recording><recordID>{id}</recordID><meetingID>m-{i}</meetingID><internalMeetingID>{id}</internalMeetingID>\
+             <name>Réunion {i}</name><published>true</published><state>published</state>\
+             <startTime>{}</startTime><endTime>{}</endTime><metadata></metadata>\
+             <playback><format><type>video</type><url>{}/playback/video/{id}/</url><length>1</length></format></playback></recording>",
+            1_700_000_000_000u64 + i as u64,
+            1_700_000_060_000u64 + i as u64,
+            media.base
+        ));
+    }
+    xml.push_str("</recordings></response>");
+    std::fs::write(dir.path().join("r.xml"), xml).unwrap();
+    let cfg = dir.path().join("p.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "journal = \"journal.db\"\nbatch_size = 2\n[fallback]\nowner = \"admin\"\n\
+             [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
+             [[sinks]]\nname = \"claim\"\ntype = \"claim-dir\"\ndatabase = \"{}\"\nrecorder_id = 1\nrecorder_path = \".\"\nconcurrency = 2\nmin_free_bytes = 0\n",
+            db_url(&t)
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| -> Output {
+        Command::new(&bin).args(["run", "--config", cfg.to_str().unwrap()]).args(extra).env_remove("BBB_MIGRATE_PLUGIN_PATH").output().unwrap()
+    };
+    let before = dump(&t);
+    let o = run(&["--dry-run"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(text(&o).matches("[claim]: would download").count(), 5, "{}", text(&o));
+    assert_eq!(dump(&t), before);
+    assert_eq!(std::fs::read_dir(dir.path().join("bbb-migration")).unwrap().count(), 0);
+
+    let o = run(&[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(count(&t, "recorder_recordingfiletreatment"), 5);
+    let files = rows(&t, "SELECT file, file_size FROM recorder_recordingfiletreatment ORDER BY file", vec![]);
+    for (i, f) in files.iter().enumerate() {
+        // recorder_path = "." is resolved against the pipeline's folder, without a `/./` in the path.
+        assert!(f[0].starts_with(&format!("{}/bbb-migration/R_union_{i}_2023-11-14_", dir.path().display())), "{f:?}");
+        assert!(f[0].ends_with(".webm"), "{f:?}");
+        assert_eq!(std::fs::read(&f[0]).unwrap(), media_bytes(5000 + i, i as u8));
+        assert_eq!(f[1], (5000 + i).to_string());
+    }
+    let o = run(&[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("already done 5"), "{}", text(&o));
+}

@@ -1,0 +1,242 @@
+//! The single ffmpeg pass: inputs, filter graph and encoder settings.
+//!
+//! Slide frames come through the concat demuxer with per-frame durations computed from
+//! absolute ms boundaries (so rounding never accumulates). Over them, in order: the cursor
+//! sprite moved by `sendcmd`, the screen share during its intervals, and the webcam
+//! picture-in-picture. Without any moving layer the slides are encoded VFR (one frame per
+//! state), which is about ten times cheaper.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::error::RenderError;
+use crate::layout;
+use crate::xml::Ms;
+
+/// Cursor position in output pixels from a time on; `None` = hidden.
+pub(crate) type CursorMoves = Vec<(Ms, Option<(i64, i64)>)>;
+
+/// The pointer layer: a sprite moved by `sendcmd`.
+#[derive(Debug)]
+pub(crate) struct CursorLayer {
+    pub sprite: PathBuf,
+    /// Sprite width and height in pixels.
+    pub size: u32,
+    pub moves: CursorMoves,
+}
+
+/// Everything the ffmpeg run needs; file names are relative to the work dir or absolute.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub duration: Ms,
+    /// (frame file, start, end) covering `[0, duration)`.
+    pub frames: Vec<(PathBuf, Ms, Ms)>,
+    /// Webcam video shown picture-in-picture.
+    pub webcam: Option<PathBuf>,
+    /// Input whose first audio stream is the recording's sound.
+    pub audio: Option<PathBuf>,
+    /// Screen-share video and the intervals where it is shown.
+    pub deskshare: Option<(PathBuf, Vec<(Ms, Ms)>)>,
+    pub cursor: Option<CursorLayer>,
+    pub threads: Option<u32>,
+}
+
+fn secs(ms: Ms) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
+}
+
+/// Writes the concat demuxer list; the last file is repeated so its duration is honoured.
+/// `framerate 1000` gives each image a 1 ms time base (the default 1/25 s would round
+/// every state change to 40 ms).
+fn concat_list(frames: &[(PathBuf, Ms, Ms)]) -> String {
+    let mut s = String::from("ffconcat version 1.0\n");
+    let quote = |p: &Path| p.display().to_string().replace('\'', r"'\''");
+    let entry = |s: &mut String, path: &Path| {
+        let _ = writeln!(s, "file '{}'\noption framerate 1000", quote(path));
+    };
+    for (path, start, end) in frames {
+        entry(&mut s, path);
+        let _ = writeln!(s, "duration {}", secs(end - start));
+    }
+    if let Some((path, _, _)) = frames.last() {
+        entry(&mut s, path);
+    }
+    s
+}
+
+fn cursor_commands(size: u32, moves: &CursorMoves) -> String {
+    let half = size as i64 / 2;
+    let mut s = String::new();
+    for (t, pos) in moves {
+        let (x, y) = pos.map_or((-10_000, -10_000), |(x, y)| (x - half, y - half));
+        let _ = writeln!(
+            s,
+            "{} overlay@cursor x {x}, overlay@cursor y {y};",
+            secs(*t)
+        );
+    }
+    s
+}
+
+impl Plan {
+    /// Whether any layer changes between slide states (forcing constant frame rate).
+    pub(crate) fn is_animated(&self) -> bool {
+        self.webcam.is_some() || self.deskshare.is_some() || self.cursor.is_some()
+    }
+
+    /// Writes the side files into `work` and returns ffmpeg's arguments (run in `work`).
+    pub(crate) fn write(&self, work: &Path, output: &Path) -> Result<Vec<String>, RenderError> {
+        let write = |name: &str, text: String| {
+            std::fs::write(work.join(name), text)
+                .map_err(|e| RenderError::io(work.join(name).display().to_string(), e))
+        };
+        write("frames.ffconcat", concat_list(&self.frames))?;
+        let (w, h, fps) = (self.width, self.height, self.fps);
+        let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+            .map(String::from)
+            .to_vec();
+        let input = |args: &mut Vec<String>, pre: &[&str], path: &Path| -> usize {
+            args.extend(pre.iter().map(|s| s.to_string()));
+            args.extend(["-i".to_string(), path.display().to_string()]);
+            args.iter().filter(|a| *a == "-i").count() - 1
+        };
+        input(
+            &mut args,
+            &["-f", "concat", "-safe", "0"],
+            Path::new("frames.ffconcat"),
+        );
+
+        let mut graph = String::new();
+        let mut last = "0:v".to_string();
+        let chain = |graph: &mut String, last: &mut String, filter: String, label: &str| {
+            let _ = write!(graph, "[{last}]{filter}[{label}];");
+            *last = label.to_string();
+        };
+        // Convert each state to yuv420p once, before the frame-rate filter duplicates it.
+        let base = if self.is_animated() {
+            format!("format=yuv420p,fps={fps}")
+        } else {
+            "format=yuv420p".into()
+        };
+        chain(&mut graph, &mut last, base, "base");
+        if let Some(cursor) = &self.cursor {
+            write("cursor.cmd", cursor_commands(cursor.size, &cursor.moves))?;
+            let looped = ["-loop", "1", "-framerate", &fps.to_string()];
+            let i = input(&mut args, &looped, &cursor.sprite);
+            chain(&mut graph, &mut last, "sendcmd=f=cursor.cmd".into(), "cmd");
+            let _ = write!(graph, "[{last}][{i}:v]overlay@cursor=x=-10000:y=-10000:eof_action=repeat:shortest=0[cur];");
+            last = "cur".into();
+        }
+        if let Some((video, intervals)) = &self.deskshare {
+            // One seeking input per interval: only the shown parts are decoded.
+            for (n, (a, b)) in intervals.iter().enumerate() {
+                let i = input(&mut args, &["-ss", &secs(*a), "-t", &secs(b - a)], video);
+                let _ = write!(
+                    graph,
+                    "[{i}:v]setpts=PTS-STARTPTS+{}/TB,scale={w}:{h}:force_original_aspect_ratio=decrease,\
+                     pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black,format=yuv420p[ds{n}];\
+                     [{last}][ds{n}]overlay=eof_action=pass:enable='between(t,{},{})'[desk{n}];",
+                    secs(*a),
+                    secs(*a),
+                    secs(*b)
+                );
+                last = format!("desk{n}");
+            }
+        }
+        let mut audio_input = None;
+        if let Some(cam) = &self.webcam {
+            let i = input(&mut args, &[], cam);
+            if self.audio.as_deref() == Some(cam.as_path()) {
+                audio_input = Some(i);
+            }
+            let (cw, ch) = layout::webcam_size(w, h);
+            let _ = write!(
+                graph,
+                "[{i}:v]scale={cw}:{ch}:force_original_aspect_ratio=decrease[cam];\
+                 [{last}][cam]overlay=x=main_w-overlay_w:y=main_h-overlay_h:eof_action=pass[pip];"
+            );
+            last = "pip".into();
+        }
+        if let (Some(audio), None) = (&self.audio, audio_input) {
+            audio_input = Some(input(&mut args, &[], audio));
+        }
+        let _ = write!(graph, "[{last}]null[vout]");
+        write("graph.txt", graph)?;
+
+        args.extend(["-filter_complex_script", "graph.txt", "-map", "[vout]"].map(String::from));
+        if let Some(i) = audio_input {
+            args.extend([
+                "-map".into(),
+                format!("{i}:a:0"),
+                "-c:a".into(),
+                "aac".into(),
+                "-b:a".into(),
+                "96k".into(),
+            ]);
+        }
+        if !self.is_animated() {
+            args.extend(["-fps_mode", "vfr"].map(String::from));
+        }
+        // Composited video is encoded at a constant rate, so the preset decides the speed.
+        let preset = if self.is_animated() {
+            "superfast"
+        } else {
+            "veryfast"
+        };
+        args.extend(["-c:v", "libx264", "-preset", preset, "-crf", "23"].map(String::from));
+        if !self.is_animated() {
+            // One frame per state: exact ms timestamps, still-image tuning.
+            args.extend(
+                ["-tune", "stillimage", "-video_track_timescale", "1000"].map(String::from),
+            );
+        }
+        if let Some(t) = self.threads {
+            args.extend([
+                "-threads".into(),
+                t.to_string(),
+                "-filter_complex_threads".into(),
+                t.to_string(),
+            ]);
+        }
+        args.extend([
+            "-t".into(),
+            secs(self.duration),
+            "-movflags".into(),
+            "+faststart".into(),
+        ]);
+        args.extend(["-f".into(), "mp4".into()]);
+        args.push(output.display().to_string());
+        Ok(args)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concat_durations_are_exact_and_last_file_repeated() {
+        let f = |n: &str| PathBuf::from(n);
+        let list = concat_list(&[
+            (f("a.png"), 0, 6200),
+            (f("b.png"), 6200, 10_801),
+            (f("c.png"), 10_801, 253_200),
+        ]);
+        assert!(list.contains("duration 6.200\n"));
+        assert!(list.contains("duration 4.601\n"));
+        assert!(list.contains("duration 242.399\n"));
+        assert!(list
+            .trim_end()
+            .ends_with("file 'c.png'\noption framerate 1000"));
+    }
+
+    #[test]
+    fn cursor_hidden_is_off_screen() {
+        let cmds = cursor_commands(10, &vec![(0, None), (1000, Some((100, 50)))]);
+        assert!(cmds.contains("0.000 overlay@cursor x -10000, overlay@cursor y -10000;"));
+        assert!(cmds.contains("1.000 overlay@cursor x 95, overlay@cursor y 45;"));
+    }
+}

@@ -1,0 +1,395 @@
+//! Renders a published BigBlueButton "presentation" recording to one H.264/AAC MP4,
+//! from the published files alone: no browser, no real-time screen capture.
+//!
+//! Pipeline (see `shared/docs/render.md` §3.2):
+//! 1. parse `shapes.svg` ([`shapes`]), `panzooms.xml`, `cursor.xml`, `deskshare.xml`,
+//!    `metadata.xml` and, for BBB ≥ 2.6, `tldraw.json`;
+//! 2. build the list of distinct visual states of the slide area and the exact ms
+//!    intervals they are shown ([`timeline`]);
+//! 3. rasterise each distinct state once with resvg ([`rasterise`]); text annotations,
+//!    which BBB writes as XHTML in `foreignObject`, are converted to SVG text ([`text`]);
+//! 4. run ffmpeg once ([`compose`]): concat demuxer with exact durations, cursor,
+//!    screen share and webcam overlays, audio, libx264 + AAC, `+faststart`.
+//!
+//! The output is written under a temporary name beside the final file and renamed only
+//! when ffmpeg succeeded; all intermediate files live in a temporary folder that is
+//! removed whatever happens.
+
+mod compose;
+mod cursor;
+mod deskshare;
+mod error;
+mod fetch;
+mod ffmpeg;
+mod layout;
+mod metadata;
+mod panzoom;
+mod paths;
+mod rasterise;
+mod recording;
+mod shapes;
+mod text;
+mod timeline;
+mod tldraw;
+mod xml;
+
+use std::path::{Path, PathBuf};
+
+pub use error::RenderError;
+
+use paths::first_existing;
+use recording::Recording;
+use xml::Ms;
+
+/// What to render and with which tools.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// Output frame size in pixels (even numbers).
+    pub width: u32,
+    pub height: u32,
+    /// Frame rate used when something moves (webcam, screen share, cursor); a
+    /// slides-and-audio render is variable frame rate (one frame per state).
+    pub fps: u32,
+    /// Webcam picture-in-picture (when `video/webcams.*` has a video stream).
+    pub webcams: bool,
+    /// Screen share over its `deskshare.xml` intervals.
+    pub deskshare: bool,
+    /// Presenter's pointer.
+    pub cursor: bool,
+    /// Whiteboard annotations.
+    pub annotations: bool,
+    pub ffmpeg: PathBuf,
+    pub ffprobe: PathBuf,
+    /// Threads for rasterising and encoding; `None` = all cores.
+    pub threads: Option<u32>,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            width: 1280,
+            height: 720,
+            fps: 15,
+            webcams: true,
+            deskshare: true,
+            cursor: true,
+            annotations: true,
+            ffmpeg: PathBuf::from("ffmpeg"),
+            ffprobe: PathBuf::from("ffprobe"),
+            threads: None,
+        }
+    }
+}
+
+/// What was rendered, and what could not be.
+#[derive(Debug, Clone, Default)]
+pub struct RenderReport {
+    /// Length of the output (the recording's length), seconds.
+    pub duration_s: f64,
+    /// Slide images (`<image class="slide">`) in the timeline.
+    pub slides: usize,
+    /// Distinct slide-area states rasterised.
+    pub states: usize,
+    /// Things present in the recording but absent from the video, e.g. tldraw annotation
+    /// types or missing files.
+    pub not_drawn: Vec<String>,
+    /// Other facts worth knowing (duration source, missing optional files…).
+    pub notes: Vec<String>,
+    /// Size of the output file in bytes.
+    pub output_size: u64,
+}
+
+/// A media file of the recording and what ffprobe found in it.
+struct MediaFile {
+    path: PathBuf,
+    name: String,
+    probe: ffmpeg::Probe,
+}
+
+fn find_media(
+    dir: &Path,
+    names: &[&str],
+    ffprobe: &Path,
+) -> Result<Option<MediaFile>, RenderError> {
+    let Some((path, name)) = first_existing(dir, names) else {
+        return Ok(None);
+    };
+    let probe = ffmpeg::probe(ffprobe, &path, &name)?;
+    Ok(Some(MediaFile { path, name, probe }))
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, RenderError> {
+    std::path::absolute(path).map_err(|e| RenderError::io(path.display().to_string(), e))
+}
+
+/// Renders the published presentation in folder `input` to the MP4 file `output`.
+pub fn render_dir(
+    input: &Path,
+    output: &Path,
+    opts: &RenderOptions,
+) -> Result<RenderReport, RenderError> {
+    ffmpeg::check_tool("ffmpeg", &opts.ffmpeg)?;
+    ffmpeg::check_tool("ffprobe", &opts.ffprobe)?;
+    if opts.width < 16
+        || opts.height < 16
+        || opts.width % 2 == 1
+        || opts.height % 2 == 1
+        || opts.fps == 0
+    {
+        return Err(RenderError::invalid(
+            "options",
+            "width and height must be even and ≥ 16, fps ≥ 1",
+        ));
+    }
+    let rec = Recording::load(input)?;
+    let dir = rec.dir.clone();
+    let output = absolute(output)?;
+    let mut report = RenderReport::default();
+    if let Some(types) = rec.tldraw.as_ref().map(|t| &t.types) {
+        report.notes.push("tldraw.json (BBB ≥ 2.6): slides, zoom, cursor, screen share, webcams and audio rendered; its annotations are not".into());
+        report.not_drawn.extend(
+            types
+                .iter()
+                .map(|(t, n)| format!("tldraw annotation type {t:?} ({n} shapes)")),
+        );
+    }
+    let (wb, desk_intervals, meta_duration) =
+        (&rec.whiteboard, &rec.deskshare, rec.metadata_duration);
+
+    let webcams = find_media(
+        &dir,
+        &["video/webcams.webm", "video/webcams.mp4"],
+        &opts.ffprobe,
+    )?;
+    let audio_only = find_media(
+        &dir,
+        &[
+            "audio/audio.ogg",
+            "audio/audio.webm",
+            "audio/audio.opus",
+            "audio/audio.m4a",
+            "audio/audio.mp3",
+        ],
+        &opts.ffprobe,
+    )?;
+    let desk_video = match opts.deskshare && !desk_intervals.is_empty() {
+        true => find_media(
+            &dir,
+            &["deskshare/deskshare.webm", "deskshare/deskshare.mp4"],
+            &opts.ffprobe,
+        )?,
+        false => None,
+    };
+
+    // Sound: the webcams file carries it; audio/audio.* when there was no webcam.
+    let sound = [&webcams, &audio_only]
+        .into_iter()
+        .flatten()
+        .find(|m| m.probe.audio);
+    match sound {
+        Some(m) => report.notes.push(format!("audio from {}", m.name)),
+        None => report
+            .notes
+            .push("no audio found (video/webcams.*, audio/audio.*): the video is silent".into()),
+    }
+
+    // Length: the media's, else metadata.xml's, else the end of the last slide.
+    let slides_end = rec.slides_end();
+    let media_duration = [&webcams, &audio_only].into_iter().flatten().find_map(|m| {
+        m.probe
+            .duration
+            .map(|d| ((d * 1000.0).round() as Ms, m.name.clone()))
+    });
+    let (duration, source) =
+        match (media_duration, meta_duration, slides_end) {
+            (Some((d, name)), _, _) => (d, name),
+            (None, Some(d), _) => (d, "metadata.xml".to_string()),
+            (None, None, Some(d)) => (d, "shapes.svg (last slide end)".to_string()),
+            _ => return Err(RenderError::invalid(
+                shapes::FILE,
+                "cannot tell the recording length: no media, no metadata.xml duration, no slides",
+            )),
+        };
+    if duration <= 0 {
+        return Err(RenderError::invalid(source, "recording length is zero"));
+    }
+    report.notes.push(format!(
+        "length {} s from {source}",
+        duration as f64 / 1000.0
+    ));
+    if let Some(m) = meta_duration.filter(|m| (m - duration).abs() > 1000) {
+        report.notes.push(format!(
+            "metadata.xml says {} s; using {} s",
+            m as f64 / 1000.0,
+            duration as f64 / 1000.0
+        ));
+    }
+
+    for slide in &wb.slides {
+        let missing = !paths::safe_join(&dir, &slide.href, shapes::FILE)?.is_file();
+        let entry = format!("{} (missing slide image, shown blank)", slide.href);
+        if missing && !report.not_drawn.contains(&entry) {
+            report.not_drawn.push(entry);
+        }
+    }
+
+    let mut kinds: Vec<&str> = wb
+        .shapes
+        .iter()
+        .filter(|s| !s.svg.is_empty())
+        .map(|s| s.kind.as_str())
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if opts.annotations && !kinds.is_empty() {
+        report.notes.push(format!(
+            "shapes.svg annotation types drawn: {}",
+            kinds.join(", ")
+        ));
+    }
+    if rec.panzooms.tldraw || rec.cursor.tldraw {
+        report.notes.push("panzooms.xml/cursor.xml use tldraw camera coordinates: converted as bbb-playback does (not yet checked against a real BBB ≥ 2.6 recording)".into());
+    }
+    let timeline = timeline::Timeline::build(wb, &rec.panzooms, duration, opts.annotations);
+    report.slides = wb.slides.len();
+    report.states = timeline.states.len();
+    report.duration_s = duration as f64 / 1000.0;
+
+    let work = tempfile::Builder::new()
+        .prefix("bbb-render-")
+        .tempdir()
+        .map_err(|e| RenderError::io("temporary folder", e))?;
+    let threads = opts
+        .threads
+        .map(|t| t.max(1) as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let rasteriser = rasterise::Rasteriser::new(&dir, opts.width, opts.height);
+    let started = std::time::Instant::now();
+    let frames = rasterise::rasterise_states(&rasteriser, wb, &timeline, work.path(), threads)?;
+    let rasterised = started.elapsed().as_secs_f64();
+
+    let mut plan = compose::Plan {
+        width: opts.width,
+        height: opts.height,
+        fps: opts.fps,
+        duration,
+        frames: timeline
+            .segments
+            .iter()
+            .map(|s| (frames[s.state].clone(), s.start, s.end))
+            .collect(),
+        audio: sound.map(|m| m.path.clone()),
+        threads: opts.threads,
+        ..Default::default()
+    };
+    if let Some(cam) = webcams.as_ref().filter(|m| opts.webcams && m.probe.video) {
+        plan.webcam = Some(cam.path.clone());
+    }
+    if opts.deskshare && !desk_intervals.is_empty() {
+        let clipped: Vec<(Ms, Ms)> = desk_intervals
+            .iter()
+            .filter(|(a, _)| *a < duration)
+            .map(|&(a, b)| (a, b.min(duration)))
+            .collect();
+        match desk_video.as_ref().filter(|m| m.probe.video) {
+            Some(m) => plan.deskshare = Some((m.path.clone(), clipped)),
+            None => report.not_drawn.push(format!(
+                "screen share ({} intervals in deskshare.xml, no deskshare/deskshare.webm|mp4 video)",
+                clipped.len()
+            )),
+        }
+    }
+    if opts.cursor {
+        let moves = rec
+            .cursor
+            .moves(&timeline, wb, (opts.width, opts.height), duration);
+        if moves.iter().any(|m| m.1.is_some()) {
+            let sprite = work.path().join("cursor.png");
+            let size = rasterise::cursor_sprite(opts.height, &sprite)?;
+            plan.cursor = Some(compose::CursorLayer {
+                sprite,
+                size,
+                moves,
+            });
+        }
+    }
+
+    let parent = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "render".into());
+    let partial = tempfile::Builder::new()
+        .prefix(&format!(".{file_name}."))
+        .suffix(".partial")
+        .tempfile_in(parent)
+        .map_err(|e| RenderError::io(parent.display().to_string(), e))?;
+    let args = plan.write(work.path(), partial.path())?;
+    let started = std::time::Instant::now();
+    ffmpeg::run(&opts.ffmpeg, &args, work.path())?;
+    report.notes.push(format!(
+        "rasterised {} states in {rasterised:.2} s; ffmpeg pass ({}) took {:.2} s",
+        timeline.states.len(),
+        if plan.is_animated() {
+            "constant frame rate"
+        } else {
+            "variable frame rate"
+        },
+        started.elapsed().as_secs_f64()
+    ));
+    partial
+        .persist(&output)
+        .map_err(|e| RenderError::io(output.display().to_string(), e.error))?;
+    report.output_size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
+    if std::env::var_os("BBB_RENDER_KEEP_WORK").is_some() {
+        report
+            .notes
+            .push(format!("work folder kept: {}", work.keep().display()));
+    }
+    Ok(report)
+}
+
+/// One rasterised frame of the slide area (RGB, row-major, `width * height * 3` bytes).
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub width: u32,
+    pub height: u32,
+    pub rgb: Vec<u8>,
+}
+
+/// The slide area of the recording in `input` at `time_s` seconds, exactly as rasterised
+/// for the video (before the cursor, screen share and webcam layers are put on top).
+/// Useful for thumbnails and to check a rendered video.
+pub fn snapshot(input: &Path, time_s: f64, opts: &RenderOptions) -> Result<Snapshot, RenderError> {
+    let rec = Recording::load(input)?;
+    let t = (time_s * 1000.0).round() as Ms;
+    let end = rec.slides_end().unwrap_or(0).max(t + 1);
+    let timeline = timeline::Timeline::build(&rec.whiteboard, &rec.panzooms, end, opts.annotations);
+    let rasteriser = rasterise::Rasteriser::new(&rec.dir, opts.width, opts.height);
+    let pixmap = rasteriser.state(&rec.whiteboard, timeline.at(t))?;
+    Ok(Snapshot {
+        width: opts.width,
+        height: opts.height,
+        rgb: rasterise::rgb(&pixmap),
+    })
+}
+
+/// Fetches the published presentation at `base_url` (`https://host/presentation/<recordID>/`)
+/// into a temporary folder, then renders it like [`render_dir`].
+pub fn render_url(
+    base_url: &str,
+    output: &Path,
+    opts: &RenderOptions,
+) -> Result<RenderReport, RenderError> {
+    let work = tempfile::Builder::new()
+        .prefix("bbb-fetch-")
+        .tempdir()
+        .map_err(|e| RenderError::io("temporary folder", e))?;
+    let fetched = fetch::fetch_recording(base_url, work.path())?;
+    let mut report = render_dir(work.path(), output, opts)?;
+    report.notes.extend(fetched);
+    Ok(report)
+}

@@ -1,0 +1,245 @@
+//! Rasterising each distinct state of the slide area once, with resvg.
+//!
+//! The slide image (cropped/zoomed by the view box) is rendered once per distinct
+//! (slide, view box) pair and reused as the background of every state on it; only the
+//! annotations are rendered per state. Frames are written as fast-compressed RGB PNGs.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use resvg::tiny_skia::{Color, Pixmap, Transform};
+use resvg::usvg;
+
+use crate::error::RenderError;
+use crate::layout::slide_rect;
+use crate::paths::safe_join;
+use crate::shapes::{Whiteboard, FILE as SHAPES};
+use crate::text::escape;
+use crate::timeline::{State, Timeline};
+
+/// Renders SVG documents built from the recording; images resolve inside `dir` only.
+pub(crate) struct Rasteriser {
+    options: usvg::Options<'static>,
+    width: u32,
+    height: u32,
+}
+
+impl Rasteriser {
+    pub(crate) fn new(dir: &Path, width: u32, height: u32) -> Self {
+        let mut fontdb = usvg::fontdb::Database::new();
+        fontdb.load_system_fonts();
+        fontdb.set_sans_serif_family("DejaVu Sans");
+        let root = dir.to_path_buf();
+        let default_string = usvg::ImageHrefResolver::default_string_resolver();
+        let resolve_string: usvg::ImageHrefStringResolverFn<'static> =
+            Box::new(move |href, opts| {
+                // Paths were validated when shapes.svg was parsed; check again, never follow escapes.
+                let path = safe_join(&root, href, SHAPES).ok()?;
+                default_string(path.to_str()?, opts)
+            });
+        let options = usvg::Options {
+            resources_dir: None,
+            font_family: "DejaVu Sans".into(),
+            fontdb: Arc::new(fontdb),
+            image_href_resolver: usvg::ImageHrefResolver {
+                resolve_data: usvg::ImageHrefResolver::default_data_resolver(),
+                resolve_string,
+            },
+            ..Default::default()
+        };
+        Rasteriser {
+            options,
+            width,
+            height,
+        }
+    }
+
+    /// An SVG document of the output size whose inner viewport shows `state`'s view box.
+    fn document(&self, state: &State, content: &str) -> String {
+        let (w, h) = (self.width, self.height);
+        let r = slide_rect(&state.view, w, h);
+        let v = &state.view;
+        format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><svg x="{}" y="{}" width="{}" height="{}" viewBox="{} {} {} {}" preserveAspectRatio="xMidYMid meet" overflow="hidden">{content}</svg></svg>"#,
+            r.x, r.y, r.w, r.h, v.x, v.y, v.w, v.h
+        )
+    }
+
+    fn draw(&self, svg: &str, onto: &mut Pixmap) -> Result<(), RenderError> {
+        let tree = usvg::Tree::from_str(svg, &self.options)
+            .map_err(|e| RenderError::invalid(SHAPES, format!("cannot render a frame: {e}")))?;
+        resvg::render(&tree, Transform::identity(), &mut onto.as_mut());
+        Ok(())
+    }
+
+    /// White frame with the slide image of `state` (no annotations).
+    fn background(&self, wb: &Whiteboard, state: &State) -> Result<Pixmap, RenderError> {
+        let mut pixmap = Pixmap::new(self.width, self.height)
+            .ok_or_else(|| RenderError::invalid("options", "output size must be non-zero"))?;
+        pixmap.fill(Color::WHITE);
+        if let Some(slide) = state.slide.map(|i| &wb.slides[i]) {
+            let image = format!(
+                r#"<image xlink:href="{}" x="0" y="0" width="{}" height="{}" preserveAspectRatio="none"/>"#,
+                escape(&slide.href),
+                slide.width,
+                slide.height
+            );
+            self.draw(&self.document(state, &image), &mut pixmap)?;
+        }
+        Ok(pixmap)
+    }
+
+    /// Background plus the annotations of `state`.
+    fn frame(
+        &self,
+        wb: &Whiteboard,
+        state: &State,
+        background: &Pixmap,
+    ) -> Result<Pixmap, RenderError> {
+        let mut pixmap = background.clone();
+        if !state.shapes.is_empty() {
+            let shapes: String = state
+                .shapes
+                .iter()
+                .map(|&i| wb.shapes[i].svg.as_str())
+                .collect();
+            self.draw(&self.document(state, &shapes), &mut pixmap)?;
+        }
+        Ok(pixmap)
+    }
+}
+
+impl Rasteriser {
+    /// One state, rendered from scratch.
+    pub(crate) fn state(&self, wb: &Whiteboard, state: &State) -> Result<Pixmap, RenderError> {
+        self.frame(wb, state, &self.background(wb, state)?)
+    }
+}
+
+/// RGB bytes of an opaque pixmap.
+pub(crate) fn rgb(pixmap: &Pixmap) -> Vec<u8> {
+    pixmap
+        .data()
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect()
+}
+
+/// Writes an opaque pixmap as an RGB PNG with fast compression.
+pub(crate) fn write_png(pixmap: &Pixmap, path: &Path) -> Result<(), RenderError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::create(path).map_err(|e| RenderError::io(&name, e))?;
+    let mut enc = png::Encoder::new(
+        std::io::BufWriter::new(file),
+        pixmap.width(),
+        pixmap.height(),
+    );
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Fastest);
+    enc.write_header()
+        .and_then(|mut w| w.write_image_data(&rgb(pixmap)))
+        .map_err(|e| RenderError::io(&name, e))
+}
+
+/// Runs `f` over `items` on up to `threads` threads, keeping the order of results.
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> Result<R, RenderError> + Sync,
+) -> Result<Vec<R>, RenderError> {
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<R, RenderError>>> = (0..items.len()).map(|_| None).collect();
+    let chunks: Vec<Vec<(usize, Result<R, RenderError>)>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads.clamp(1, items.len().max(1)))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, f(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("rasteriser thread panicked"))
+            .collect()
+    });
+    for (i, r) in chunks.into_iter().flatten() {
+        results[i] = Some(r);
+    }
+    results
+        .into_iter()
+        .map(|r| r.expect("every item processed"))
+        .collect()
+}
+
+/// Rasterises every state of `timeline` into `out_dir/state-N.png`; returns the paths
+/// indexed like `timeline.states`.
+pub(crate) fn rasterise_states(
+    rasteriser: &Rasteriser,
+    wb: &Whiteboard,
+    timeline: &Timeline,
+    out_dir: &Path,
+    threads: usize,
+) -> Result<Vec<PathBuf>, RenderError> {
+    // Distinct backgrounds: one per (slide, view box).
+    let mut bg_index: HashMap<(Option<usize>, [u64; 4]), usize> = HashMap::new();
+    let mut bg_states: Vec<&State> = Vec::new();
+    let state_bg: Vec<usize> = timeline
+        .states
+        .iter()
+        .map(|st| {
+            *bg_index
+                .entry((st.slide, st.view.key()))
+                .or_insert_with(|| {
+                    bg_states.push(st);
+                    bg_states.len() - 1
+                })
+        })
+        .collect();
+    let backgrounds = parallel_map(&bg_states, threads, |st| rasteriser.background(wb, st))?;
+    let jobs: Vec<usize> = (0..timeline.states.len()).collect();
+    parallel_map(&jobs, threads, |&i| {
+        let pixmap = rasteriser.frame(wb, &timeline.states[i], &backgrounds[state_bg[i]])?;
+        let path = out_dir.join(format!("state-{i:05}.png"));
+        write_png(&pixmap, &path)?;
+        Ok(path)
+    })
+}
+
+/// The cursor sprite: a red dot with a thin white ring, sized to the frame.
+pub(crate) fn cursor_sprite(height: u32, path: &Path) -> Result<u32, RenderError> {
+    use resvg::tiny_skia::{FillRule, Paint, PathBuilder};
+    let d = ((height as f32 / 60.0).round() as u32).max(6) | 1;
+    let mut pixmap = Pixmap::new(d, d).expect("non-zero sprite");
+    let r = d as f32 / 2.0;
+    for (radius, color) in [
+        (r - 0.5, Color::from_rgba8(255, 255, 255, 230)),
+        (r - 1.5, Color::from_rgba8(230, 0, 0, 255)),
+    ] {
+        let circle = PathBuilder::from_circle(r, r, radius).expect("circle path");
+        let mut paint = Paint {
+            anti_alias: true,
+            ..Default::default()
+        };
+        paint.set_color(color);
+        pixmap.fill_path(
+            &circle,
+            &paint,
+            FillRule::Winding,
+            Transform::identity(),
+            None,
+        );
+    }
+    pixmap
+        .save_png(path)
+        .map_err(|e| RenderError::io(path.display().to_string(), e))?;
+    Ok(d)
+}

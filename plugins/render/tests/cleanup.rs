@@ -1,0 +1,95 @@
+//! Failures leave nothing behind: no output file under the final name, no partial file
+//! beside it, no temporary files. Alone in its test binary because it points `TMPDIR`
+//! at a folder it watches.
+
+mod common;
+
+use std::path::Path;
+
+use bbb_migrate_render::{render_dir, RenderOptions};
+use common::Media;
+
+fn entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn failures_leave_no_output_and_no_temp_files() {
+    common::require_ffmpeg();
+    let root = tempfile::tempdir().unwrap();
+    let scratch = root.path().join("tmp");
+    let (rec, outdir) = (root.path().join("rec"), root.path().join("out"));
+    for d in [&scratch, &rec, &outdir] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    common::make_recording(
+        &rec,
+        Media {
+            length: 6.0,
+            webcams: false,
+            audio_only: true,
+            deskshare: false,
+            slides: true,
+        },
+    );
+    // Only this test runs in this process; temp files of the renderer now land here.
+    std::env::set_var("TMPDIR", &scratch);
+    let out = outdir.join("talk.mp4");
+
+    // 1. A corrupt shapes.svg: one-line error naming the file and the line.
+    let good = std::fs::read_to_string(rec.join("shapes.svg")).unwrap();
+    std::fs::write(rec.join("shapes.svg"), &good[..3000]).unwrap();
+    let err = render_dir(&rec, &out, &RenderOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("shapes.svg: malformed XML at line "),
+        "{err}"
+    );
+    assert!(!err.contains('\n'), "{err}");
+    assert!(entries(&outdir).is_empty(), "{:?}", entries(&outdir));
+    assert!(entries(&scratch).is_empty(), "{:?}", entries(&scratch));
+    std::fs::write(rec.join("shapes.svg"), &good).unwrap();
+
+    // 2. ffmpeg dies after writing part of the output (frames were already rasterised).
+    let fake = root.path().join("failing-ffmpeg");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\ncase \"$1\" in -version) exec ffmpeg -version;; esac\nfor last; do :; done\necho partial > \"$last\"\nexit 1\n",
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&fake)
+        .status()
+        .unwrap();
+    let opts = RenderOptions {
+        ffmpeg: fake,
+        ..RenderOptions::default()
+    };
+    let err = render_dir(&rec, &out, &opts).unwrap_err().to_string();
+    assert!(err.starts_with("ffmpeg: encoding failed"), "{err}");
+    assert!(
+        entries(&outdir).is_empty(),
+        "partial output left: {:?}",
+        entries(&outdir)
+    );
+    assert!(
+        entries(&scratch).is_empty(),
+        "temp files left: {:?}",
+        entries(&scratch)
+    );
+
+    // 3. Success: exactly the output, nothing else, anywhere.
+    render_dir(&rec, &out, &RenderOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(entries(&outdir), vec!["talk.mp4".to_string()]);
+    assert!(
+        entries(&scratch).is_empty(),
+        "temp files left: {:?}",
+        entries(&scratch)
+    );
+    assert!((common::duration(&out) - 6.0).abs() <= 0.1);
+}

@@ -1,0 +1,110 @@
+//! `render_url`: the recording is served over HTTP by a small server on 127.0.0.1
+//! (optional files answer 404), fetched, and rendered.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use bbb_migrate_render::{render_url, RenderOptions};
+use common::Media;
+
+/// Requested paths and the status they got.
+type RequestLog = Arc<Mutex<Vec<(String, u16)>>>;
+
+/// Serves `root` under `/presentation/rec/`; returns the base URL and the request log.
+fn serve(root: PathBuf) -> (String, RequestLog) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!(
+        "http://{}/presentation/rec/",
+        listener.local_addr().unwrap()
+    );
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let log2 = log.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            reader.read_line(&mut request).unwrap();
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap() > 2 {
+                line.clear();
+            }
+            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let rel = path.strip_prefix("/presentation/rec/").unwrap_or("");
+            let file = root.join(rel);
+            let (status, body) = match (rel.contains(".."), std::fs::read(&file)) {
+                (false, Ok(body)) => (200, body),
+                _ => (404, b"not found".to_vec()),
+            };
+            log2.lock().unwrap().push((rel.to_string(), status));
+            let head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream
+                .write_all(head.as_bytes())
+                .and_then(|_| stream.write_all(&body));
+        }
+    });
+    (base, log)
+}
+
+#[test]
+fn render_url_fetches_the_published_files_then_renders() {
+    common::require_ffmpeg();
+    let rec = tempfile::tempdir().unwrap();
+    common::make_recording(
+        rec.path(),
+        Media {
+            length: 10.0,
+            webcams: true,
+            audio_only: false,
+            deskshare: false,
+            slides: true,
+        },
+    );
+    std::fs::remove_file(rec.path().join("cursor.xml")).unwrap();
+    let (base, log) = serve(rec.path().to_path_buf());
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("fetched.mp4");
+    let report =
+        render_url(&base, &out, &RenderOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!((common::duration(&out) - 10.0).abs() <= 0.1);
+    assert!(common::has_stream(&out, "audio"));
+    let log = log.lock().unwrap();
+    let status = |p: &str| log.iter().find(|(r, _)| r == p).map(|e| e.1);
+    assert_eq!(status("shapes.svg"), Some(200));
+    assert_eq!(status("cursor.xml"), Some(404));
+    assert_eq!(status("video/webcams.webm"), Some(200));
+    assert_eq!(status(&format!("{}/slide-2.png", common::PRES)), Some(200));
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n == "cursor.xml not on the server"),
+        "{:?}",
+        report.notes
+    );
+    // deskshare.xml has intervals but the server has no deskshare video.
+    assert!(
+        report.not_drawn.iter().any(|n| n.contains("screen share")),
+        "{:?}",
+        report.not_drawn
+    );
+}
+
+#[test]
+fn render_url_without_shapes_svg_names_the_url() {
+    let empty = tempfile::tempdir().unwrap();
+    let (base, _) = serve(empty.path().to_path_buf());
+    let out = empty.path().join("x.mp4");
+    let err = render_url(&base, &out, &RenderOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, format!("{base}shapes.svg: not found (404)"));
+    assert!(!out.exists());
+}
