@@ -351,6 +351,96 @@ pub fn to_dollar_placeholders(sql: &str) -> String {
     out
 }
 
+/// Pads every `IN (?, ?, …)` list to the next power of two placeholders by
+/// repeating its last parameter (same rows, fewer distinct statement texts:
+/// the prepared-statement caches of both drivers then hit batch after batch).
+/// Lists written otherwise (`IN (NULL)`, subqueries, literals) are left alone.
+pub fn pad_in_lists(sql: &str, params: Vec<Param>) -> (String, Vec<Param>) {
+    let b = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len() + 32);
+    // (index of the list's last parameter, copies to add)
+    let mut pads: Vec<(usize, usize)> = Vec::new();
+    let mut n = 0usize; // placeholders seen
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    let mut last = 0; // bytes of `sql` copied so far
+    while i < b.len() {
+        let c = b[i];
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'\'' | b'"' | b'`' => quote = Some(c),
+            b'?' => n += 1,
+            b'I' | b'i' if (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+                && i + 1 < b.len()
+                && b[i + 1].eq_ignore_ascii_case(&b'n') =>
+            {
+                // `IN` then spaces then `(`, then only `?`, `,` and spaces up to `)`.
+                let mut j = i + 2;
+                while j < b.len() && b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                if j < b.len() && b[j] == b'(' && j > i + 1 {
+                    let mut k = j + 1;
+                    let mut count: usize = 0;
+                    let mut ok = true;
+                    while k < b.len() && b[k] != b')' {
+                        match b[k] {
+                            b'?' => count += 1,
+                            b',' => {}
+                            x if x.is_ascii_whitespace() => {}
+                            _ => {
+                                ok = false;
+                                break;
+                            }
+                        }
+                        k += 1;
+                    }
+                    if ok && k < b.len() && count > 0 {
+                        let target = count.next_power_of_two();
+                        out.push_str(&sql[last..j]);
+                        out.push('(');
+                        out.push_str(&vec!["?"; target].join(", "));
+                        out.push(')');
+                        last = k + 1;
+                        n += count;
+                        if target > count {
+                            pads.push((n - 1, target - count));
+                        }
+                        i = k + 1;
+                        continue;
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push_str(&sql[last..]);
+    if pads.is_empty() || n != params.len() {
+        // Nothing to pad, or placeholders we did not understand: leave the statement as written.
+        return (if pads.is_empty() { out } else { sql.to_string() }, params);
+    }
+    let mut padded = Vec::with_capacity(params.len() + pads.iter().map(|p| p.1).sum::<usize>());
+    let mut next = pads.iter().peekable();
+    for (idx, p) in params.into_iter().enumerate() {
+        padded.push(p.clone());
+        while let Some(&&(at, copies)) = next.peek() {
+            if at != idx {
+                break;
+            }
+            padded.extend((0..copies).map(|_| p.clone()));
+            next.next();
+        }
+    }
+    (out, padded)
+}
+
 // ---------------------------------------------------------------------------
 // Statistics
 
@@ -401,6 +491,7 @@ pub struct Db {
 pub type TxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, PluginError>> + Send + 'a>>;
 
 /// An open transaction (or, for [`Db::query`], a plain connection).
+#[allow(clippy::large_enum_variant)]
 pub enum Tx {
     MySql(mysql_async::Conn, DbUrl),
     Postgres(deadpool_postgres::Object, DbUrl),
@@ -418,10 +509,14 @@ impl Db {
                     .pass(url.password.as_ref().map(|p| p.expose().to_string()))
                     .db_name(Some(url.database.clone()))
                     .prefer_socket(false)
+                    .stmt_cache_size(256)
                     .pool_opts(
                         mysql_async::PoolOpts::default()
                             .with_constraints(mysql_async::PoolConstraints::new(0, POOL_MAX).expect("0 <= POOL_MAX"))
-                            .with_inactive_connection_ttl(Duration::from_secs(60)),
+                            .with_inactive_connection_ttl(Duration::from_secs(60))
+                            // Keep prepared statements across checkouts: every transaction starts with a
+                            // ROLLBACK and ends with COMMIT/ROLLBACK, and no session variable is ever set.
+                            .with_reset_connection(false),
                     );
                 Inner::MySql(block_on(async move { mysql_async::Pool::new(opts) }))
             }
@@ -512,11 +607,15 @@ impl Db {
         F: for<'t> FnOnce(&'t mut Tx) -> TxFuture<'t, T>,
     {
         let mut tx = self.conn().await?;
+        // The leading ROLLBACK (same round trip) ends whatever a previous user of
+        // this pooled connection left open (a panic between BEGIN and COMMIT):
+        // `START TRANSACTION` would otherwise commit it, and PostgreSQL's BEGIN
+        // would carry on inside it.
         let begin = match (self.url.engine, mode) {
-            (Engine::MySql, TxMode::ReadOnly) => "START TRANSACTION READ ONLY",
-            (Engine::MySql, TxMode::ReadWrite) => "START TRANSACTION READ WRITE",
-            (Engine::Postgres, TxMode::ReadOnly) => "BEGIN READ ONLY",
-            (Engine::Postgres, TxMode::ReadWrite) => "BEGIN READ WRITE",
+            (Engine::MySql, TxMode::ReadOnly) => "ROLLBACK; START TRANSACTION READ ONLY",
+            (Engine::MySql, TxMode::ReadWrite) => "ROLLBACK; START TRANSACTION READ WRITE",
+            (Engine::Postgres, TxMode::ReadOnly) => "ROLLBACK; BEGIN READ ONLY",
+            (Engine::Postgres, TxMode::ReadWrite) => "ROLLBACK; BEGIN READ WRITE",
         };
         tx.execute_batch(begin).await?;
         match f(&mut tx).await {
@@ -652,11 +751,12 @@ impl Tx {
     /// Runs a query with `?` placeholders and returns all rows.
     pub async fn query(&mut self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>, PluginError> {
         stats::count();
+        let (padded, params) = pad_in_lists(sql, params);
+        let sql = padded.as_str();
         match self {
             Tx::MySql(conn, url) => {
                 use mysql_async::prelude::Queryable;
-                let p: Vec<mysql_async::Value> = params.into_iter().map(my_param).collect();
-                let params = if p.is_empty() { mysql_async::Params::Empty } else { mysql_async::Params::Positional(p) };
+                let params = my_params(params);
                 let rows: Vec<mysql_async::Row> =
                     conn.exec(sql, params).await.map_err(|e| my_error(url, sql, e))?;
                 let columns = std::sync::Arc::new(
@@ -671,10 +771,10 @@ impl Tx {
             }
             Tx::Postgres(client, url) => {
                 let sql2 = to_dollar_placeholders(sql);
-                let boxed: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> = params.into_iter().map(pg_param).collect();
-                let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                    boxed.iter().map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
-                let rows = client.query(sql2.as_str(), &refs).await.map_err(|e| pg_error(url, sql, &e))?;
+                let boxed = pg_params(params);
+                let refs = pg_refs(&boxed);
+                let stmt = client.prepare_cached(&sql2).await.map_err(|e| pg_error(url, sql, &e))?;
+                let rows = client.query(&stmt, &refs).await.map_err(|e| pg_error(url, sql, &e))?;
                 let columns =
                     std::sync::Arc::new(rows.first().map(|r| r.columns().iter().map(|c| c.name().to_string()).collect::<Vec<String>>()).unwrap_or_default());
                 rows.iter()
@@ -690,20 +790,21 @@ impl Tx {
     /// Runs a statement with `?` placeholders; returns the number of affected rows.
     pub async fn execute(&mut self, sql: &str, params: Vec<Param>) -> Result<u64, PluginError> {
         stats::count();
+        let (padded, params) = pad_in_lists(sql, params);
+        let sql = padded.as_str();
         match self {
             Tx::MySql(conn, url) => {
                 use mysql_async::prelude::Queryable;
-                let p: Vec<mysql_async::Value> = params.into_iter().map(my_param).collect();
-                let params = if p.is_empty() { mysql_async::Params::Empty } else { mysql_async::Params::Positional(p) };
+                let params = my_params(params);
                 conn.exec_drop(sql, params).await.map_err(|e| my_error(url, sql, e))?;
                 Ok(conn.affected_rows())
             }
             Tx::Postgres(client, url) => {
                 let sql2 = to_dollar_placeholders(sql);
-                let boxed: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> = params.into_iter().map(pg_param).collect();
-                let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                    boxed.iter().map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
-                client.execute(sql2.as_str(), &refs).await.map_err(|e| pg_error(url, sql, &e))
+                let boxed = pg_params(params);
+                let refs = pg_refs(&boxed);
+                let stmt = client.prepare_cached(&sql2).await.map_err(|e| pg_error(url, sql, &e))?;
+                client.execute(&stmt, &refs).await.map_err(|e| pg_error(url, sql, &e))
             }
         }
     }
@@ -715,8 +816,7 @@ impl Tx {
             Tx::MySql(conn, url) => {
                 stats::count();
                 use mysql_async::prelude::Queryable;
-                let p: Vec<mysql_async::Value> = params.into_iter().map(my_param).collect();
-                let params = if p.is_empty() { mysql_async::Params::Empty } else { mysql_async::Params::Positional(p) };
+                let params = my_params(params);
                 conn.exec_drop(sql, params).await.map_err(|e| my_error(url, sql, e))?;
                 Ok(conn.last_insert_id().unwrap_or(0) as i64)
             }
@@ -784,8 +884,23 @@ fn my_value(v: mysql_async::Value) -> Value {
     }
 }
 
-fn pg_param(p: Param) -> Box<dyn tokio_postgres::types::ToSql + Sync + Send> {
-    Box::new(PgParam(p))
+fn my_params(params: Vec<Param>) -> mysql_async::Params {
+    let p: Vec<mysql_async::Value> = params.into_iter().map(my_param).collect();
+    if p.is_empty() {
+        mysql_async::Params::Empty
+    } else {
+        mysql_async::Params::Positional(p)
+    }
+}
+
+type PgParams = Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>>;
+
+fn pg_params(params: Vec<Param>) -> PgParams {
+    params.into_iter().map(|p| Box::new(PgParam(p)) as Box<dyn tokio_postgres::types::ToSql + Sync + Send>).collect()
+}
+
+fn pg_refs(boxed: &PgParams) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+    boxed.iter().map(|b| b.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect()
 }
 
 /// A parameter that adapts to the type PostgreSQL infers for its placeholder
@@ -953,14 +1068,32 @@ impl DbMap {
         v
     }
 
-    /// Pings every database; one line per database, or the first error.
+    /// Pings every database: one line per database, or every failure on one line.
     pub fn check(&self) -> Result<Vec<String>, PluginError> {
-        let mut lines = Vec::new();
-        for (k, db) in self.all() {
+        self.check_with(|key, db| {
             db.ping()?;
-            lines.push(format!("{k}: {} reachable", db.url().redacted()));
+            Ok(format!("{key}: {} reachable", db.url().redacted()))
+        })
+    }
+
+    /// Runs `f` on every database (`check()` of a plugin): the lines of all,
+    /// or, if any failed, one error whose message joins every failure with ` | `
+    /// (kind and field of the first).
+    pub fn check_with(&self, f: impl Fn(&str, &Db) -> Result<String, PluginError>) -> Result<Vec<String>, PluginError> {
+        let mut lines = Vec::new();
+        let mut errors: Vec<PluginError> = Vec::new();
+        for (key, db) in self.all() {
+            match f(key, db) {
+                Ok(l) => lines.push(l),
+                Err(e) => errors.push(e),
+            }
         }
-        Ok(lines)
+        if errors.is_empty() {
+            return Ok(lines);
+        }
+        let mut first = errors[0].clone();
+        first.message = errors.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join(" | ").into();
+        Err(first)
     }
 
     pub fn close(&self) {
@@ -1015,6 +1148,20 @@ mod tests {
         assert_eq!(to_dollar_placeholders("a = ? AND b IN (?, ?) AND c = '?'"), "a = $1 AND b IN ($2, $3) AND c = '?'");
         assert_eq!(placeholders(3), "?, ?, ?");
         assert_eq!(placeholders(0), "NULL");
+    }
+
+    #[test]
+    fn in_lists_are_padded_to_powers_of_two() {
+        let p = |v: &[i64]| v.iter().map(|&i| Param::Int(i)).collect::<Vec<_>>();
+        let (sql, params) = pad_in_lists("SELECT a FROM t WHERE x = ? AND id IN (?, ?, ?) AND y IN (?,?) AND s = 'in (?)'", p(&[9, 1, 2, 3, 4, 5]));
+        assert_eq!(sql, "SELECT a FROM t WHERE x = ? AND id IN (?, ?, ?, ?) AND y IN (?, ?) AND s = 'in (?)'");
+        assert_eq!(params, p(&[9, 1, 2, 3, 3, 4, 5]));
+        let (sql, params) = pad_in_lists("SELECT 1 FROM t WHERE a IN (NULL) OR b IN (?, ?, ?, ?, ?) OR c IN (SELECT 1) OR d IN (?)", p(&[1, 2, 3, 4, 5, 6]));
+        assert_eq!(sql, "SELECT 1 FROM t WHERE a IN (NULL) OR b IN (?, ?, ?, ?, ?, ?, ?, ?) OR c IN (SELECT 1) OR d IN (?)");
+        assert_eq!(params, p(&[1, 2, 3, 4, 5, 5, 5, 5, 6]));
+        // `min(?)` or `JOIN (…)` is not an IN list; `login (?, ?)` neither.
+        let (sql, params) = pad_in_lists("SELECT COALESCE(?, ?, ?) FROM login (?, ?, ?)", p(&[1, 2, 3, 4, 5, 6]));
+        assert_eq!((sql.as_str(), params.len()), ("SELECT COALESCE(?, ?, ?) FROM login (?, ?, ?)", 6));
     }
 
     #[test]

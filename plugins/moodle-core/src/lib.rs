@@ -228,6 +228,38 @@ fn chunks<T: Clone>(v: &[T]) -> impl Iterator<Item = Vec<T>> + '_ {
     v.chunks(CHUNK).map(|c| c.to_vec())
 }
 
+/// The `Add` logs of the (activity, course) pairs, oldest first: columns
+/// `logid, bigbluebuttonbnid, courseid, userid, meetingid`, plus `user_cols`
+/// (columns of the activity creator's `<prefix>user u`, LEFT JOINed) when not
+/// empty. Uses the (courseid, bigbluebuttonbnid) index; one query per 500 pairs.
+pub async fn add_logs(tx: &mut Tx, prefix: &Prefix, pairs: &[(i64, i64)], join_user: &str) -> Result<Vec<bbb_migrate_db::Row>, PluginError> {
+    let mut out = Vec::new();
+    for chunk in pairs.chunks(CHUNK) {
+        let acts: BTreeSet<i64> = chunk.iter().map(|p| p.0).collect();
+        let courses: BTreeSet<i64> = chunk.iter().map(|p| p.1).collect();
+        let (also, join) = if join_user.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (format!(", {join_user}"), format!(" LEFT JOIN {} u ON u.id = l.userid", prefix.t("user")))
+        };
+        let sql = format!(
+            "SELECT l.id AS logid, l.bigbluebuttonbnid, l.courseid, l.userid, l.meetingid{also} FROM {} l{join} \
+             WHERE l.courseid IN ({}) AND l.bigbluebuttonbnid IN ({}) AND l.log = 'Add' ORDER BY l.id",
+            prefix.t("bigbluebuttonbn_logs"),
+            placeholders(courses.len()),
+            placeholders(acts.len()),
+        );
+        let params: Vec<Param> = courses.into_iter().chain(acts).map(Param::Int).collect();
+        let wanted: BTreeSet<(i64, i64)> = chunk.iter().copied().collect();
+        for row in tx.query(&sql, params).await? {
+            if wanted.contains(&(row.int("bigbluebuttonbnid").unwrap_or(0), row.int("courseid").unwrap_or(0))) {
+                out.push(row);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Finds the activity of every query, in one read of a handful of queries
 /// (3 to 4 round trips whatever the batch size, plus one per 500 items).
 /// Answer per query: `Ok(Found)` or `Err(why not)` (a note for the report).
@@ -302,26 +334,19 @@ pub async fn find_activities(tx: &mut Tx, prefix: &Prefix, schema: Schema, queri
     }
 
     // 3. Deleted activities reached by meetingID: their `Add` log carries the seed.
-    let missing: Vec<i64> = queries
+    let missing: Vec<(i64, i64)> = queries
         .iter()
         .filter(|q| !by_recid.contains_key(q.record_id))
         .filter_map(|q| q.meeting.as_ref())
         .filter(|m| !activities.contains_key(&m.instance_id))
-        .map(|m| m.instance_id)
+        .map(|m| (m.instance_id, m.course_id))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     let mut add_seeds: HashMap<(i64, i64), String> = HashMap::new();
-    for chunk in chunks(&missing) {
-        let sql = format!(
-            "SELECT bigbluebuttonbnid, courseid, meetingid FROM {} WHERE log = 'Add' AND bigbluebuttonbnid IN ({}) ORDER BY id",
-            prefix.t("bigbluebuttonbn_logs"),
-            placeholders(chunk.len())
-        );
-        for row in tx.query(&sql, chunk.into_iter().map(Param::Int).collect()).await? {
-            let key = (row.int("bigbluebuttonbnid").unwrap_or(0), row.int("courseid").unwrap_or(0));
-            add_seeds.entry(key).or_insert_with(|| row.text("meetingid"));
-        }
+    for row in add_logs(tx, prefix, &missing, "").await? {
+        let key = (row.int("bigbluebuttonbnid").unwrap_or(0), row.int("courseid").unwrap_or(0));
+        add_seeds.entry(key).or_insert_with(|| row.text("meetingid"));
     }
 
     for (i, q) in queries.iter().enumerate() {

@@ -199,13 +199,11 @@ impl SinkPlugin for MoodleNotice {
     }
 
     fn check(&self) -> Result<Vec<String>, PluginError> {
-        let mut lines = Vec::new();
-        for (key, db) in self.dbs.all() {
+        self.dbs.check_with(|key, db| {
             let prefix = self.prefix.clone();
             db.transaction(TxMode::ReadOnly, move |tx| Box::pin(async move { moodle_core::detect_schema(tx, &prefix).await }))?;
-            lines.push(format!("{key}: {} reachable", db.url().redacted()));
-        }
-        Ok(lines)
+            Ok(format!("{key}: {} reachable", db.url().redacted()))
+        })
     }
 }
 

@@ -106,18 +106,13 @@ impl ResolverPlugin for MoodleResolver {
     }
 
     fn check(&self) -> Result<Vec<String>, PluginError> {
-        let mut lines = Vec::new();
-        for (key, db) in self.dbs.all() {
+        self.dbs.check_with(|key, db| {
             let prefix = self.prefix.clone();
             let schema = db.transaction(TxMode::ReadOnly, move |tx| Box::pin(async move { moodle_core::detect_schema(tx, &prefix).await }))?;
             self.schemas.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_string(), schema);
-            lines.push(format!(
-                "{key}: {} reachable, {}",
-                db.url().redacted(),
-                if schema.has_recordings_table { "Moodle 4.x (recordings table)" } else { "Moodle 3.x (no recordings table)" }
-            ));
-        }
-        Ok(lines)
+            let generation = if schema.has_recordings_table { "Moodle 4.x (recordings table)" } else { "Moodle 3.x (no recordings table)" };
+            Ok(format!("{key}: {} reachable, {generation}", db.url().redacted()))
+        })
     }
 
     fn close(&self) -> Result<(), PluginError> {
@@ -158,7 +153,7 @@ fn moderator_rules(participants: Option<&str>) -> Option<Vec<Rule>> {
     };
     let mut rules = Vec::new();
     for item in arr {
-        if s(item.get("role")).to_ascii_lowercase() != "moderator" {
+        if !s(item.get("role")).eq_ignore_ascii_case("moderator") {
             continue;
         }
         let id = s(item.get("selectionid"));
@@ -211,6 +206,9 @@ fn user_of(r: &Row) -> Option<Person> {
     Some(p)
 }
 
+/// A role assignment: (context id, role id, role shortname, (role sortorder, user id), user).
+type Assignment = (i64, i64, String, (i64, i64), Person);
+
 fn context_ids(path: &str) -> Vec<i64> {
     path.split('/').filter_map(|p| p.parse().ok()).collect()
 }
@@ -233,22 +231,13 @@ async fn resolve_on(
 
     // Activities to read owners and rules for.
     let acts: BTreeSet<(i64, i64)> = found.iter().flatten().map(|f| (f.activity_id, f.course_id)).collect();
-    let act_ids: Vec<i64> = acts.iter().map(|a| a.0).collect::<BTreeSet<_>>().into_iter().collect();
 
     // Creators: first `Add` log of each activity.
     let mut creators: HashMap<(i64, i64), Option<Person>> = HashMap::new();
-    for chunk in act_ids.chunks(moodle_core::CHUNK) {
-        let sql = format!(
-            "SELECT l.bigbluebuttonbnid, l.courseid, l.userid, {USER_COLS} FROM {l} l LEFT JOIN {u} u ON u.id = l.userid \
-             WHERE l.log = 'Add' AND l.bigbluebuttonbnid IN ({}) ORDER BY l.id",
-            placeholders(chunk.len()),
-            l = prefix.t("bigbluebuttonbn_logs"),
-            u = prefix.t("user"),
-        );
-        for row in tx.query(&sql, chunk.iter().map(|&i| Param::Int(i)).collect()).await? {
-            let key = (row.int("bigbluebuttonbnid").unwrap_or(0), row.int("courseid").unwrap_or(0));
-            creators.entry(key).or_insert_with(|| user_of(&row));
-        }
+    let pairs: Vec<(i64, i64)> = acts.into_iter().collect();
+    for row in moodle_core::add_logs(tx, prefix, &pairs, USER_COLS).await? {
+        let key = (row.int("bigbluebuttonbnid").unwrap_or(0), row.int("courseid").unwrap_or(0));
+        creators.entry(key).or_insert_with(|| user_of(&row));
     }
 
     // Rules of each live activity (default list when empty).
@@ -320,10 +309,8 @@ async fn resolve_on(
         }
         for f in found.iter().flatten() {
             if let Some(a) = &f.activity {
-                if !paths.contains_key(&a.id) {
-                    if let Some(p) = course_paths.get(&a.course) {
-                        paths.insert(a.id, p.clone());
-                    }
+                if let (std::collections::hash_map::Entry::Vacant(e), Some(p)) = (paths.entry(a.id), course_paths.get(&a.course)) {
+                    e.insert(p.clone());
                 }
             }
         }
@@ -339,8 +326,9 @@ async fn resolve_on(
         .into_iter()
         .collect();
     // (context id, role id, role shortname, (role sortorder, user id), user)
-    let mut assignments: Vec<(i64, i64, String, (i64, i64), Person)> = Vec::new();
-    if !all_ctx.is_empty() && !(role_ids.is_empty() && role_names.is_empty()) {
+    let mut assignments: Vec<Assignment> = Vec::new();
+    let has_roles = !role_ids.is_empty() || !role_names.is_empty();
+    if !all_ctx.is_empty() && has_roles {
         for chunk in all_ctx.chunks(moodle_core::CHUNK) {
             let sql = format!(
                 "SELECT ra.contextid, r.id AS roleid, r.shortname AS roleshortname, r.sortorder AS rolesort, {USER_COLS} \
@@ -389,7 +377,7 @@ fn compose(
     rules: &HashMap<i64, Vec<Rule>>,
     users: &HashMap<i64, Person>,
     paths: &HashMap<i64, Vec<i64>>,
-    assignments: &[(i64, i64, String, (i64, i64), Person)],
+    assignments: &[Assignment],
     resolver: &str,
     site: &str,
 ) -> Resolution {

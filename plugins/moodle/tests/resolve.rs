@@ -157,6 +157,10 @@ fn moodle3_by_meeting_id_only() {
         moodle("8e24b5c5960f50a9f07076d1b14e30f7ebbe28ac-1711447200123", "e91ea28766a627074a88f956b1190a9f1b967e43-2-2[7]"),
         // recordID-only knowledge is gone on 3.x: a recording with a non-Moodle meetingID stays unknown
         moodle("a3af0ac668deec2baeefad04e38d8df093094350-1710237483000", "not-a-moodle-meeting"),
+        // deleted activity 4: found through its Add log, which carries the seed
+        moodle("06244b8893d931cd2a4505efc28c3f720319bc9e-1713866400789", "39ac2f43b20a480a4972944d54d34478efe888b7-3-4[0]"),
+        // same ids, wrong seed: not that (deleted) activity
+        moodle("06244b8893d931cd2a4505efc28c3f720319bc9e-1713866400790", "49ac2f43b20a480a4972944d54d34478efe888b7-3-4[0]"),
     ];
     let res = r.resolve(&batch).unwrap();
     assert_eq!(brief(&res[0]), vec![(s("jdupont"), true, s("moodle:activity 1 course 2 creator, user rule"))]);
@@ -169,6 +173,8 @@ fn moodle3_by_meeting_id_only() {
         res[2].note.as_str(),
         "moodle `default`: meetingID is not a Moodle one and the recordID is not in the recordings table"
     );
+    assert_eq!(brief(&res[3]), vec![(s("aleroy"), true, s("moodle:activity 4 course 3 creator (activity deleted)"))]);
+    assert_eq!((res[4].kind, res[4].note.as_str()), (ResolutionKind::UNKNOWN, "moodle `default`: no activity 4 in course 3 with this meetingID"));
     assert!(r.check().unwrap()[0].ends_with("Moodle 3.x (no recordings table)"));
 }
 
@@ -249,4 +255,35 @@ fn config_errors_name_the_key() {
     assert_eq!(e.field(), Some("databases.\"moodle.univ.fr\""));
     assert!(!e.message.contains("hunter2"));
     assert_eq!(c(r#"{"databases":{"default":"mysql://a@b/c"},"x":1}"#).field(), Some("x"));
+}
+
+/// One site down does not stop the others: only its recordings FAIL.
+#[test]
+fn one_site_down_fails_only_its_recordings() {
+    let a = moodle_db(Engine::MySql, "moodle_site_up");
+    let r = resolver(&[(SERVER, url_of(&a)), ("default", "postgres://moodle:hunter2@127.0.0.1:1/moodle2".to_string())]);
+    let rid = "a3af0ac668deec2baeefad04e38d8df093094350-1710237483000";
+    let mid = "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1[0]";
+    let res = r
+        .resolve(&[
+            moodle(rid, mid),
+            recording(rid, mid, &[("bbb-origin", "Moodle"), ("bbb-origin-server-name", "moodle2.example.fr")]),
+        ])
+        .unwrap();
+    assert_eq!(brief(&res[0]), vec![(s("jdupont"), true, s("moodle:activity 1 course 2 creator, user rule"))]);
+    assert_eq!(res[1].kind, ResolutionKind::FAILED);
+    assert!(
+        res[1].note.starts_with("moodle `default`: cannot connect to database moodle2 on 127.0.0.1:1 (postgres://moodle:***@127.0.0.1:1/moodle2): "),
+        "{}",
+        res[1].note
+    );
+    assert!(!res[1].note.contains("hunter2"));
+    // check tries every database and names the one that is down.
+    let e = r.check().unwrap_err();
+    assert!(e.message.starts_with("cannot connect to database moodle2 on 127.0.0.1:1 ("), "{e}");
+    let r = resolver(&[("a.example.fr", "mysql://m:hunter2@127.0.0.1:1/moodle_a".to_string()), ("default", "postgres://moodle:hunter2@127.0.0.1:1/moodle2".to_string())]);
+    let e = r.check().unwrap_err();
+    assert!(e.message.starts_with("cannot connect to database moodle_a on 127.0.0.1:1 ("), "{e}");
+    assert!(e.message.contains(" | cannot connect to database moodle2 on 127.0.0.1:1 ("), "{e}");
+    assert!(!e.message.contains("hunter2") && !e.message.contains('\n'));
 }

@@ -57,7 +57,10 @@ pub fn pod_meeting_number(meeting_id: &str) -> Option<i64> {
 
 /// May Pod own this recording? (No origin, or origin `pod`.)
 pub fn may_be_pod(r: &Recording) -> bool {
-    origin(r).map_or(true, |o| o == "pod")
+    match origin(r) {
+        None => true,
+        Some(o) => o == "pod",
+    }
 }
 
 /// Is the meetingID (or the callback URL) Pod's?
