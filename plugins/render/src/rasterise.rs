@@ -144,23 +144,25 @@ pub(crate) fn write_png(pixmap: &Pixmap, path: &Path) -> Result<(), RenderError>
         .map_err(|e| RenderError::io(&name, e))
 }
 
-/// Runs `f` over `items` on up to `threads` threads, keeping the order of results.
-fn parallel_map<T: Sync, R: Send>(
+/// Runs `f` over `items` on up to `threads` threads, keeping the order of results. Each
+/// thread gets its own scratch value from `init` (e.g. a cache).
+fn parallel_map<T: Sync, S, R: Send>(
     items: &[T],
     threads: usize,
-    f: impl Fn(&T) -> Result<R, RenderError> + Sync,
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &T) -> Result<R, RenderError> + Sync,
 ) -> Result<Vec<R>, RenderError> {
     let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<Result<R, RenderError>>> = (0..items.len()).map(|_| None).collect();
     let chunks: Vec<Vec<(usize, Result<R, RenderError>)>> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads.clamp(1, items.len().max(1)))
             .map(|_| {
                 s.spawn(|| {
+                    let mut scratch = init();
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(item) = items.get(i) else { break };
-                        done.push((i, f(item)));
+                        done.push((i, f(&mut scratch, item)));
                     }
                     done
                 })
@@ -171,6 +173,7 @@ fn parallel_map<T: Sync, R: Send>(
             .map(|w| w.join().expect("rasteriser thread panicked"))
             .collect()
     });
+    let mut results: Vec<Option<Result<R, RenderError>>> = (0..items.len()).map(|_| None).collect();
     for (i, r) in chunks.into_iter().flatten() {
         results[i] = Some(r);
     }
@@ -182,6 +185,10 @@ fn parallel_map<T: Sync, R: Send>(
 
 /// Rasterises every state of `timeline` into `out_dir/state-N.png`; returns the paths
 /// indexed like `timeline.states`.
+///
+/// States are processed grouped by background (slide and view box), and each thread keeps
+/// only its last background: memory stays at one background per thread however many
+/// zoom steps a recording has.
 pub(crate) fn rasterise_states(
     rasteriser: &Rasteriser,
     wb: &Whiteboard,
@@ -189,29 +196,38 @@ pub(crate) fn rasterise_states(
     out_dir: &Path,
     threads: usize,
 ) -> Result<Vec<PathBuf>, RenderError> {
-    // Distinct backgrounds: one per (slide, view box).
     let mut bg_index: HashMap<(Option<usize>, [u64; 4]), usize> = HashMap::new();
-    let mut bg_states: Vec<&State> = Vec::new();
     let state_bg: Vec<usize> = timeline
         .states
         .iter()
         .map(|st| {
-            *bg_index
-                .entry((st.slide, st.view.key()))
-                .or_insert_with(|| {
-                    bg_states.push(st);
-                    bg_states.len() - 1
-                })
+            let next = bg_index.len();
+            *bg_index.entry((st.slide, st.view.key())).or_insert(next)
         })
         .collect();
-    let backgrounds = parallel_map(&bg_states, threads, |st| rasteriser.background(wb, st))?;
-    let jobs: Vec<usize> = (0..timeline.states.len()).collect();
-    parallel_map(&jobs, threads, |&i| {
-        let pixmap = rasteriser.frame(wb, &timeline.states[i], &backgrounds[state_bg[i]])?;
-        let path = out_dir.join(format!("state-{i:05}.png"));
-        write_png(&pixmap, &path)?;
-        Ok(path)
-    })
+    let mut order: Vec<usize> = (0..timeline.states.len()).collect();
+    order.sort_by_key(|&i| state_bg[i]);
+    let done = parallel_map(
+        &order,
+        threads,
+        || None::<(usize, Pixmap)>,
+        |cache, &i| {
+            let state = &timeline.states[i];
+            if cache.as_ref().is_none_or(|(bg, _)| *bg != state_bg[i]) {
+                *cache = Some((state_bg[i], rasteriser.background(wb, state)?));
+            }
+            let background = &cache.as_ref().expect("just filled").1;
+            let pixmap = rasteriser.frame(wb, state, background)?;
+            let path = out_dir.join(format!("state-{i:05}.png"));
+            write_png(&pixmap, &path)?;
+            Ok((i, path))
+        },
+    )?;
+    let mut paths = vec![PathBuf::new(); timeline.states.len()];
+    for (i, path) in done {
+        paths[i] = path;
+    }
+    Ok(paths)
 }
 
 /// The cursor sprite: a red dot with a thin white ring, sized to the frame.
