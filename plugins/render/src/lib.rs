@@ -22,6 +22,7 @@ mod error;
 mod fetch;
 mod ffmpeg;
 mod layout;
+mod media;
 mod metadata;
 mod panzoom;
 mod paths;
@@ -37,7 +38,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::RenderError;
 
-use paths::first_existing;
+use media::Media;
 use recording::Recording;
 use xml::Ms;
 
@@ -81,6 +82,20 @@ impl Default for RenderOptions {
     }
 }
 
+impl RenderOptions {
+    fn check(&self) -> Result<(), RenderError> {
+        let even = |v: u32| v >= 16 && v & 1 == 0;
+        if even(self.width) && even(self.height) && self.fps > 0 {
+            Ok(())
+        } else {
+            Err(RenderError::invalid(
+                "options",
+                "width and height must be even and ≥ 16, fps ≥ 1",
+            ))
+        }
+    }
+}
+
 /// What was rendered, and what could not be.
 #[derive(Debug, Clone, Default)]
 pub struct RenderReport {
@@ -99,25 +114,6 @@ pub struct RenderReport {
     pub output_size: u64,
 }
 
-/// A media file of the recording and what ffprobe found in it.
-struct MediaFile {
-    path: PathBuf,
-    name: String,
-    probe: ffmpeg::Probe,
-}
-
-fn find_media(
-    dir: &Path,
-    names: &[&str],
-    ffprobe: &Path,
-) -> Result<Option<MediaFile>, RenderError> {
-    let Some((path, name)) = first_existing(dir, names) else {
-        return Ok(None);
-    };
-    let probe = ffmpeg::probe(ffprobe, &path, &name)?;
-    Ok(Some(MediaFile { path, name, probe }))
-}
-
 fn absolute(path: &Path) -> Result<PathBuf, RenderError> {
     std::path::absolute(path).map_err(|e| RenderError::io(path.display().to_string(), e))
 }
@@ -130,17 +126,7 @@ pub fn render_dir(
 ) -> Result<RenderReport, RenderError> {
     ffmpeg::check_tool("ffmpeg", &opts.ffmpeg)?;
     ffmpeg::check_tool("ffprobe", &opts.ffprobe)?;
-    if opts.width < 16
-        || opts.height < 16
-        || opts.width % 2 == 1
-        || opts.height % 2 == 1
-        || opts.fps == 0
-    {
-        return Err(RenderError::invalid(
-            "options",
-            "width and height must be even and ≥ 16, fps ≥ 1",
-        ));
-    }
+    opts.check()?;
     let rec = Recording::load(input)?;
     let dir = rec.dir.clone();
     let output = absolute(output)?;
@@ -156,77 +142,32 @@ pub fn render_dir(
     let (wb, desk_intervals, meta_duration) =
         (&rec.whiteboard, &rec.deskshare, rec.metadata_duration);
 
-    let webcams = find_media(
+    let media = Media::find(
         &dir,
-        &["video/webcams.webm", "video/webcams.mp4"],
         &opts.ffprobe,
+        opts.deskshare && !desk_intervals.is_empty(),
     )?;
-    let audio_only = find_media(
-        &dir,
-        &[
-            "audio/audio.ogg",
-            "audio/audio.webm",
-            "audio/audio.opus",
-            "audio/audio.m4a",
-            "audio/audio.mp3",
-        ],
-        &opts.ffprobe,
-    )?;
-    let desk_video = match opts.deskshare && !desk_intervals.is_empty() {
-        true => find_media(
-            &dir,
-            &["deskshare/deskshare.webm", "deskshare/deskshare.mp4"],
-            &opts.ffprobe,
-        )?,
-        false => None,
-    };
-
-    // Sound: the webcams file carries it; audio/audio.* when there was no webcam.
-    let sound = [&webcams, &audio_only]
-        .into_iter()
-        .flatten()
-        .find(|m| m.probe.audio);
-    match sound {
-        Some(m) => report.notes.push(format!("audio from {}", m.name)),
-        None => report
-            .notes
-            .push("no audio found (video/webcams.*, audio/audio.*): the video is silent".into()),
-    }
-
-    // Length: the media's, else metadata.xml's, else the end of the last slide.
-    let slides_end = rec.slides_end();
-    let media_duration = [&webcams, &audio_only].into_iter().flatten().find_map(|m| {
-        m.probe
-            .duration
-            .map(|d| ((d * 1000.0).round() as Ms, m.name.clone()))
+    let sound = media.sound();
+    report.notes.push(match sound {
+        Some(m) => format!("audio from {}", m.name),
+        None => "no audio found (video/webcams.*, audio/audio.*): the video is silent".into(),
     });
-    let (duration, source) =
-        match (media_duration, meta_duration, slides_end) {
-            (Some((d, name)), _, _) => (d, name),
-            (None, Some(d), _) => (d, "metadata.xml".to_string()),
-            (None, None, Some(d)) => (d, "shapes.svg (last slide end)".to_string()),
-            _ => return Err(RenderError::invalid(
-                shapes::FILE,
-                "cannot tell the recording length: no media, no metadata.xml duration, no slides",
-            )),
-        };
-    if duration <= 0 {
-        return Err(RenderError::invalid(source, "recording length is zero"));
-    }
+    let (duration, source) = media.length(&rec)?;
     report.notes.push(format!(
         "length {} s from {source}",
         duration as f64 / 1000.0
     ));
     if let Some(m) = meta_duration.filter(|m| (m - duration).abs() > 1000) {
-        report.notes.push(format!(
-            "metadata.xml says {} s; using {} s",
-            m as f64 / 1000.0,
-            duration as f64 / 1000.0
-        ));
+        let (m, d) = (m as f64 / 1000.0, duration as f64 / 1000.0);
+        report
+            .notes
+            .push(format!("metadata.xml says {m} s; using {d} s"));
     }
 
     for slide in &wb.slides {
-        let missing = !paths::safe_join(&dir, &slide.href, shapes::FILE)?.is_file();
+        // The screen-share placeholder does not matter when the share video covers it.
+        let covered = slide.href.ends_with("deskshare.png") && media.deskshare.is_some();
+        let missing = !covered && !paths::safe_join(&dir, &slide.href, shapes::FILE)?.is_file();
         let entry = format!("{} (missing slide image, shown blank)", slide.href);
         if missing && !report.not_drawn.contains(&entry) {
             report.not_drawn.push(entry);
@@ -282,7 +223,7 @@ pub fn render_dir(
         threads: opts.threads,
         ..Default::default()
     };
-    if let Some(cam) = webcams.as_ref().filter(|m| opts.webcams && m.probe.video) {
+    if let Some(cam) = media.webcam_video().filter(|_| opts.webcams) {
         plan.webcam = Some(cam.path.clone());
     }
     if opts.deskshare && !desk_intervals.is_empty() {
@@ -291,7 +232,7 @@ pub fn render_dir(
             .filter(|(a, _)| *a < duration)
             .map(|&(a, b)| (a, b.min(duration)))
             .collect();
-        match desk_video.as_ref().filter(|m| m.probe.video) {
+        match &media.deskshare {
             Some(m) => plan.deskshare = Some((m.path.clone(), clipped)),
             None => report.not_drawn.push(format!(
                 "screen share ({} intervals in deskshare.xml, no deskshare/deskshare.webm|mp4 video)",
@@ -314,19 +255,7 @@ pub fn render_dir(
         }
     }
 
-    let parent = output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "render".into());
-    let partial = tempfile::Builder::new()
-        .prefix(&format!(".{file_name}."))
-        .suffix(".partial")
-        .tempfile_in(parent)
-        .map_err(|e| RenderError::io(parent.display().to_string(), e))?;
+    let partial = paths::partial_beside(&output)?;
     let args = plan.write(work.path(), partial.path())?;
     let started = std::time::Instant::now();
     ffmpeg::run(&opts.ffmpeg, &args, work.path())?;
@@ -340,9 +269,7 @@ pub fn render_dir(
         },
         started.elapsed().as_secs_f64()
     ));
-    partial
-        .persist(&output)
-        .map_err(|e| RenderError::io(output.display().to_string(), e.error))?;
+    paths::finish(partial, &output)?;
     report.output_size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
     if std::env::var_os("BBB_RENDER_KEEP_WORK").is_some() {
         report
