@@ -180,9 +180,10 @@ impl Plan {
         if !self.is_animated() {
             args.extend(["-fps_mode", "vfr"].map(String::from));
         }
-        // Composited video is encoded at a constant rate, so the preset decides the speed.
+        // Composited video is encoded at a constant rate, so the preset decides the speed:
+        // ultrafast uses ~25% less CPU than superfast for files ~1.7× larger (same CRF).
         let preset = if self.is_animated() {
-            "superfast"
+            "ultrafast"
         } else {
             "veryfast"
         };
