@@ -224,7 +224,19 @@ pub fn render_dir(
         ..Default::default()
     };
     if let Some(cam) = media.webcam_video().filter(|_| opts.webcams) {
-        plan.webcam = Some(cam.path.clone());
+        let length_s = duration as f64 / 1000.0;
+        if ffmpeg::is_blank_video(
+            &opts.ffmpeg,
+            &cam.path,
+            cam.probe.duration.unwrap_or(length_s),
+        )? {
+            report.notes.push(format!(
+                "{}: webcam video is blank, no picture-in-picture",
+                cam.name
+            ));
+        } else {
+            plan.webcam = Some(cam.path.clone());
+        }
     }
     if opts.deskshare && !desk_intervals.is_empty() {
         let clipped: Vec<(Ms, Ms)> = desk_intervals

@@ -317,6 +317,62 @@ fn webcams_file_without_video_gives_audio_and_no_picture_in_picture() {
 }
 
 #[test]
+fn blank_webcam_video_gets_no_picture_in_picture() {
+    let rec = new_recording(Media {
+        length: 8.0,
+        webcams: false,
+        audio_only: false,
+        deskshare: false,
+        slides: true,
+    });
+    std::fs::create_dir_all(rec.path().join("video")).unwrap();
+    let cam = rec.path().join("video/webcams.webm");
+    let (white, tone) = ("color=c=white:s=640x480:r=15", "sine=frequency=500");
+    common::ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            white,
+            "-f",
+            "lavfi",
+            "-i",
+            tone,
+            "-t",
+            "8",
+            "-c:v",
+            "libvpx-vp9",
+        ]
+        .into_iter()
+        .chain([
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-c:a",
+            "libopus",
+            cam.to_str().unwrap(),
+        ])
+        .collect::<Vec<_>>(),
+    );
+    let out = rec.path().join("b.mp4");
+    let report =
+        render_dir(rec.path(), &out, &RenderOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(common::has_stream(&out, "audio"));
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("webcam video is blank")),
+        "{:?}",
+        report.notes
+    );
+    let frame = frame_at(&out, 7.0, W, H);
+    let d = differing(&frame, &expected(rec.path(), 7.0), W, CAM, None);
+    assert!(d < 0.01, "a blank webcam was drawn: {d}");
+}
+
+#[test]
 fn corrupt_media_names_the_file() {
     let rec = new_recording(Media {
         length: 4.0,
