@@ -205,6 +205,12 @@ pub fn render_dir(
         .map(|t| t.max(1) as usize)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let rasteriser = rasterise::Rasteriser::new(&dir, opts.width, opts.height);
+    if opts.annotations && kinds.contains(&"text") && !rasteriser.has_fonts() {
+        report.not_drawn.push(
+            "text annotations (no font installed: install fonts-liberation2 or fonts-dejavu-core)"
+                .into(),
+        );
+    }
     let started = std::time::Instant::now();
     let frames = rasterise::rasterise_states(&rasteriser, wb, &timeline, work.path(), threads)?;
     let rasterised = started.elapsed().as_secs_f64();

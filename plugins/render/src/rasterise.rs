@@ -56,6 +56,11 @@ impl Rasteriser {
         }
     }
 
+    /// Whether any font was found (without one, text annotations cannot be drawn).
+    pub(crate) fn has_fonts(&self) -> bool {
+        !self.options.fontdb.is_empty()
+    }
+
     /// An SVG document of the output size whose inner viewport shows `state`'s view box.
     fn document(&self, state: &State, content: &str) -> String {
         let (w, h) = (self.width, self.height);
