@@ -128,53 +128,137 @@ pub fn render_dir(
     ffmpeg::check_tool("ffprobe", &opts.ffprobe)?;
     opts.check()?;
     let rec = Recording::load(input)?;
-    let dir = rec.dir.clone();
     let output = absolute(output)?;
-    let mut report = RenderReport::default();
-    if let Some(types) = rec.tldraw.as_ref().map(|t| &t.types) {
-        report.notes.push("tldraw.json (BBB ≥ 2.6): slides, zoom, cursor, screen share, webcams and audio rendered; its annotations are not".into());
-        report.not_drawn.extend(
-            types
-                .iter()
-                .map(|(t, n)| format!("tldraw annotation type {t:?} ({n} shapes)")),
-        );
-    }
-    let (wb, desk_intervals, meta_duration) =
-        (&rec.whiteboard, &rec.deskshare, rec.metadata_duration);
-
     let media = Media::find(
-        &dir,
+        &rec.dir,
         &opts.ffprobe,
-        opts.deskshare && !desk_intervals.is_empty(),
+        opts.deskshare && !rec.deskshare.is_empty(),
     )?;
-    let sound = media.sound();
-    report.notes.push(match sound {
+    let (duration, source) = media.length(&rec)?;
+    let mut report = RenderReport {
+        duration_s: duration as f64 / 1000.0,
+        ..Default::default()
+    };
+    report
+        .notes
+        .push(format!("length {} s from {source}", report.duration_s));
+    describe_inputs(&rec, &media, opts, duration, &mut report)?;
+
+    let timeline =
+        timeline::Timeline::build(&rec.whiteboard, &rec.panzooms, duration, opts.annotations);
+    report.slides = rec.whiteboard.slides.len();
+    report.states = timeline.states.len();
+
+    let work = tempfile::Builder::new()
+        .prefix("bbb-render-")
+        .tempdir()
+        .map_err(|e| RenderError::io("temporary folder", e))?;
+    let threads = opts
+        .threads
+        .map(|t| t.max(1) as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let rasteriser = rasterise::Rasteriser::new(&rec.dir, opts.width, opts.height);
+    let has_text = rec
+        .whiteboard
+        .shapes
+        .iter()
+        .any(|s| s.kind == "text" && !s.svg.is_empty());
+    if opts.annotations && has_text && !rasteriser.has_fonts() {
+        let what =
+            "text annotations (no font installed: install fonts-liberation2 or fonts-dejavu-core)";
+        report.not_drawn.push(what.into());
+    }
+    let started = std::time::Instant::now();
+    let frames = rasterise::rasterise_states(
+        &rasteriser,
+        &rec.whiteboard,
+        &timeline,
+        work.path(),
+        threads,
+    )?;
+    let rasterised = started.elapsed().as_secs_f64();
+
+    let mut plan = compose::Plan {
+        width: opts.width,
+        height: opts.height,
+        fps: opts.fps,
+        duration,
+        frames: timeline
+            .segments
+            .iter()
+            .map(|s| (frames[s.state].clone(), s.start, s.end))
+            .collect(),
+        audio: media.sound().map(|m| m.path.clone()),
+        threads: opts.threads,
+        ..Default::default()
+    };
+    add_layers(
+        &mut plan,
+        &rec,
+        &media,
+        &timeline,
+        opts,
+        work.path(),
+        &mut report,
+    )?;
+
+    let partial = paths::partial_beside(&output)?;
+    let args = plan.write(work.path(), partial.path())?;
+    let started = std::time::Instant::now();
+    ffmpeg::run(&opts.ffmpeg, &args, work.path())?;
+    let rate = if plan.is_animated() {
+        "constant frame rate"
+    } else {
+        "variable frame rate"
+    };
+    report.notes.push(format!(
+        "rasterised {} states in {rasterised:.2} s; ffmpeg pass ({rate}) took {:.2} s",
+        timeline.states.len(),
+        started.elapsed().as_secs_f64()
+    ));
+    paths::finish(partial, &output)?;
+    report.output_size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
+    if std::env::var_os("BBB_RENDER_KEEP_WORK").is_some() {
+        report
+            .notes
+            .push(format!("work folder kept: {}", work.keep().display()));
+    }
+    Ok(report)
+}
+
+/// Notes on the inputs: sound source, length mismatch, missing slide images, annotation
+/// types drawn, and what tldraw recordings lack.
+fn describe_inputs(
+    rec: &Recording,
+    media: &Media,
+    opts: &RenderOptions,
+    duration: Ms,
+    report: &mut RenderReport,
+) -> Result<(), RenderError> {
+    report.notes.push(match media.sound() {
         Some(m) => format!("audio from {}", m.name),
         None => "no audio found (video/webcams.*, audio/audio.*): the video is silent".into(),
     });
-    let (duration, source) = media.length(&rec)?;
-    report.notes.push(format!(
-        "length {} s from {source}",
-        duration as f64 / 1000.0
-    ));
-    if let Some(m) = meta_duration.filter(|m| (m - duration).abs() > 1000) {
+    if let Some(m) = rec
+        .metadata_duration
+        .filter(|m| (m - duration).abs() > 1000)
+    {
         let (m, d) = (m as f64 / 1000.0, duration as f64 / 1000.0);
         report
             .notes
             .push(format!("metadata.xml says {m} s; using {d} s"));
     }
-
-    for slide in &wb.slides {
+    for slide in &rec.whiteboard.slides {
         // The screen-share placeholder does not matter when the share video covers it.
         let covered = slide.href.ends_with("deskshare.png") && media.deskshare.is_some();
-        let missing = !covered && !paths::safe_join(&dir, &slide.href, shapes::FILE)?.is_file();
+        let missing = !covered && !paths::safe_join(&rec.dir, &slide.href, shapes::FILE)?.is_file();
         let entry = format!("{} (missing slide image, shown blank)", slide.href);
         if missing && !report.not_drawn.contains(&entry) {
             report.not_drawn.push(entry);
         }
     }
-
-    let mut kinds: Vec<&str> = wb
+    let mut kinds: Vec<&str> = rec
+        .whiteboard
         .shapes
         .iter()
         .filter(|s| !s.svg.is_empty())
@@ -188,54 +272,34 @@ pub fn render_dir(
             kinds.join(", ")
         ));
     }
+    if let Some(types) = rec.tldraw.as_ref().map(|t| &t.types) {
+        report.notes.push("tldraw.json (BBB ≥ 2.6): slides, zoom, cursor, screen share, webcams and audio rendered; its annotations are not".into());
+        report.not_drawn.extend(
+            types
+                .iter()
+                .map(|(t, n)| format!("tldraw annotation type {t:?} ({n} shapes)")),
+        );
+    }
     if rec.panzooms.tldraw || rec.cursor.tldraw {
         report.notes.push("panzooms.xml/cursor.xml use tldraw camera coordinates: converted as bbb-playback does (not yet checked against a real BBB ≥ 2.6 recording)".into());
     }
-    let timeline = timeline::Timeline::build(wb, &rec.panzooms, duration, opts.annotations);
-    report.slides = wb.slides.len();
-    report.states = timeline.states.len();
-    report.duration_s = duration as f64 / 1000.0;
+    Ok(())
+}
 
-    let work = tempfile::Builder::new()
-        .prefix("bbb-render-")
-        .tempdir()
-        .map_err(|e| RenderError::io("temporary folder", e))?;
-    let threads = opts
-        .threads
-        .map(|t| t.max(1) as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let rasteriser = rasterise::Rasteriser::new(&dir, opts.width, opts.height);
-    if opts.annotations && kinds.contains(&"text") && !rasteriser.has_fonts() {
-        report.not_drawn.push(
-            "text annotations (no font installed: install fonts-liberation2 or fonts-dejavu-core)"
-                .into(),
-        );
-    }
-    let started = std::time::Instant::now();
-    let frames = rasterise::rasterise_states(&rasteriser, wb, &timeline, work.path(), threads)?;
-    let rasterised = started.elapsed().as_secs_f64();
-
-    let mut plan = compose::Plan {
-        width: opts.width,
-        height: opts.height,
-        fps: opts.fps,
-        duration,
-        frames: timeline
-            .segments
-            .iter()
-            .map(|s| (frames[s.state].clone(), s.start, s.end))
-            .collect(),
-        audio: sound.map(|m| m.path.clone()),
-        threads: opts.threads,
-        ..Default::default()
-    };
+/// The moving layers: webcam picture-in-picture (unless blank), screen share, cursor.
+fn add_layers(
+    plan: &mut compose::Plan,
+    rec: &Recording,
+    media: &Media,
+    timeline: &timeline::Timeline,
+    opts: &RenderOptions,
+    work: &Path,
+    report: &mut RenderReport,
+) -> Result<(), RenderError> {
+    let duration = plan.duration;
     if let Some(cam) = media.webcam_video().filter(|_| opts.webcams) {
-        let length_s = duration as f64 / 1000.0;
-        if ffmpeg::is_blank_video(
-            &opts.ffmpeg,
-            &cam.path,
-            cam.probe.duration.unwrap_or(length_s),
-        )? {
+        let length_s = cam.probe.duration.unwrap_or(duration as f64 / 1000.0);
+        if ffmpeg::is_blank_video(&opts.ffmpeg, &cam.path, length_s)? {
             report.notes.push(format!(
                 "{}: webcam video is blank, no picture-in-picture",
                 cam.name
@@ -244,8 +308,9 @@ pub fn render_dir(
             plan.webcam = Some(cam.path.clone());
         }
     }
-    if opts.deskshare && !desk_intervals.is_empty() {
-        let clipped: Vec<(Ms, Ms)> = desk_intervals
+    if opts.deskshare && !rec.deskshare.is_empty() {
+        let clipped: Vec<(Ms, Ms)> = rec
+            .deskshare
             .iter()
             .filter(|(a, _)| *a < duration)
             .map(|&(a, b)| (a, b.min(duration)))
@@ -259,11 +324,14 @@ pub fn render_dir(
         }
     }
     if opts.cursor {
-        let moves = rec
-            .cursor
-            .moves(&timeline, wb, (opts.width, opts.height), duration);
+        let moves = rec.cursor.moves(
+            timeline,
+            &rec.whiteboard,
+            (opts.width, opts.height),
+            duration,
+        );
         if moves.iter().any(|m| m.1.is_some()) {
-            let sprite = work.path().join("cursor.png");
+            let sprite = work.join("cursor.png");
             let size = rasterise::cursor_sprite(opts.height, &sprite)?;
             plan.cursor = Some(compose::CursorLayer {
                 sprite,
@@ -272,29 +340,7 @@ pub fn render_dir(
             });
         }
     }
-
-    let partial = paths::partial_beside(&output)?;
-    let args = plan.write(work.path(), partial.path())?;
-    let started = std::time::Instant::now();
-    ffmpeg::run(&opts.ffmpeg, &args, work.path())?;
-    report.notes.push(format!(
-        "rasterised {} states in {rasterised:.2} s; ffmpeg pass ({}) took {:.2} s",
-        timeline.states.len(),
-        if plan.is_animated() {
-            "constant frame rate"
-        } else {
-            "variable frame rate"
-        },
-        started.elapsed().as_secs_f64()
-    ));
-    paths::finish(partial, &output)?;
-    report.output_size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
-    if std::env::var_os("BBB_RENDER_KEEP_WORK").is_some() {
-        report
-            .notes
-            .push(format!("work folder kept: {}", work.keep().display()));
-    }
-    Ok(report)
+    Ok(())
 }
 
 /// One rasterised frame of the slide area (RGB, row-major, `width * height * 3` bytes).

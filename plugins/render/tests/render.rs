@@ -274,8 +274,8 @@ fn missing_optional_files_still_render() {
     );
 }
 
-#[test]
-fn webcams_file_without_video_gives_audio_and_no_picture_in_picture() {
+/// An 8 s recording whose `video/webcams.webm` ffmpeg makes from `inputs` + `codecs`, rendered.
+fn with_webcams_file(inputs: &str, codecs: &str) -> (tempfile::TempDir, PathBuf, RenderReport) {
     let rec = new_recording(Media {
         length: 8.0,
         webcams: false,
@@ -285,21 +285,20 @@ fn webcams_file_without_video_gives_audio_and_no_picture_in_picture() {
     });
     std::fs::create_dir_all(rec.path().join("video")).unwrap();
     let cam = rec.path().join("video/webcams.webm");
-    common::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=500",
-        "-t",
-        "8",
-        "-c:a",
-        "libopus",
-        cam.to_str().unwrap(),
-    ]);
-    let out = rec.path().join("a.mp4");
+    let args = format!("{inputs} -t 8 {codecs}");
+    let mut args: Vec<&str> = args.split_whitespace().collect();
+    args.push(cam.to_str().unwrap());
+    common::ffmpeg(&args);
+    let out = rec.path().join("w.mp4");
     let report =
         render_dir(rec.path(), &out, &RenderOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     assert!(common::has_stream(&out, "audio"));
+    (rec, out, report)
+}
+
+#[test]
+fn webcams_file_without_video_gives_audio_and_no_picture_in_picture() {
+    let (rec, out, report) = with_webcams_file("-f lavfi -i sine=frequency=500", "-c:a libopus");
     assert!(
         report
             .notes
@@ -318,47 +317,11 @@ fn webcams_file_without_video_gives_audio_and_no_picture_in_picture() {
 
 #[test]
 fn blank_webcam_video_gets_no_picture_in_picture() {
-    let rec = new_recording(Media {
-        length: 8.0,
-        webcams: false,
-        audio_only: false,
-        deskshare: false,
-        slides: true,
-    });
-    std::fs::create_dir_all(rec.path().join("video")).unwrap();
-    let cam = rec.path().join("video/webcams.webm");
-    let (white, tone) = ("color=c=white:s=640x480:r=15", "sine=frequency=500");
-    common::ffmpeg(
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            white,
-            "-f",
-            "lavfi",
-            "-i",
-            tone,
-            "-t",
-            "8",
-            "-c:v",
-            "libvpx-vp9",
-        ]
-        .into_iter()
-        .chain([
-            "-deadline",
-            "realtime",
-            "-cpu-used",
-            "8",
-            "-c:a",
-            "libopus",
-            cam.to_str().unwrap(),
-        ])
-        .collect::<Vec<_>>(),
+    let inputs = "-f lavfi -i color=c=white:s=640x480:r=15 -f lavfi -i sine=frequency=500";
+    let (rec, out, report) = with_webcams_file(
+        inputs,
+        "-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -c:a libopus",
     );
-    let out = rec.path().join("b.mp4");
-    let report =
-        render_dir(rec.path(), &out, &RenderOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-    assert!(common::has_stream(&out, "audio"));
     assert!(
         report
             .notes
