@@ -2,13 +2,13 @@
 //! from the published files alone: no browser, no real-time screen capture.
 //!
 //! Pipeline (see `shared/docs/render.md` §3.2):
-//! 1. parse `shapes.svg` ([`shapes`]), `panzooms.xml`, `cursor.xml`, `deskshare.xml`,
+//! 1. parse `shapes.svg` (`shapes.rs`), `panzooms.xml`, `cursor.xml`, `deskshare.xml`,
 //!    `metadata.xml` and, for BBB ≥ 2.6, `tldraw.json`;
 //! 2. build the list of distinct visual states of the slide area and the exact ms
-//!    intervals they are shown ([`timeline`]);
-//! 3. rasterise each distinct state once with resvg ([`rasterise`]); text annotations,
-//!    which BBB writes as XHTML in `foreignObject`, are converted to SVG text ([`text`]);
-//! 4. run ffmpeg once ([`compose`]): concat demuxer with exact durations, cursor,
+//!    intervals they are shown (`timeline.rs`);
+//! 3. rasterise each distinct state once with resvg (`rasterise.rs`); text annotations,
+//!    which BBB writes as XHTML in `foreignObject`, are converted to SVG text (`text.rs`);
+//! 4. run ffmpeg once (`compose.rs`): concat demuxer with exact durations, cursor,
 //!    screen share and webcam overlays, audio, libx264 + AAC, `+faststart`.
 //!
 //! The output is written under a temporary name beside the final file and renamed only
