@@ -169,12 +169,13 @@ pub fn render_dir(
         report.not_drawn.push(what.into());
     }
     let started = std::time::Instant::now();
+    let format = rasterise::FrameFormat::choose(timeline.states.len(), opts.width, opts.height);
     let frames = rasterise::rasterise_states(
         &rasteriser,
         &rec.whiteboard,
         &timeline,
         work.path(),
-        threads,
+        (threads, format),
     )?;
     let rasterised = started.elapsed().as_secs_f64();
 
@@ -212,8 +213,9 @@ pub fn render_dir(
         "variable frame rate"
     };
     report.notes.push(format!(
-        "rasterised {} states in {rasterised:.2} s; ffmpeg pass ({rate}) took {:.2} s",
+        "rasterised {} states ({} frames) in {rasterised:.2} s; ffmpeg pass ({rate}) took {:.2} s",
         timeline.states.len(),
+        format.name(),
         started.elapsed().as_secs_f64()
     ));
     paths::finish(partial, &output)?;
