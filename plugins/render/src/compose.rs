@@ -133,8 +133,9 @@ impl Plan {
         chain(&mut graph, &mut last, base, "base");
         if let Some(cursor) = &self.cursor {
             write("cursor.cmd", cursor_commands(cursor.size, &cursor.moves))?;
-            let looped = ["-loop", "1", "-framerate", &fps.to_string()];
-            let i = input(&mut args, &looped, &cursor.sprite);
+            // One still frame: the overlay repeats it (eof_action=repeat), so the sprite is
+            // decoded once instead of once per output frame.
+            let i = input(&mut args, &[], &cursor.sprite);
             chain(&mut graph, &mut last, "sendcmd=f=cursor.cmd".into(), "cmd");
             let _ = write!(graph, "[{last}][{i}:v]overlay@cursor=x=-10000:y=-10000:eof_action=repeat:shortest=0[cur];");
             last = "cur".into();

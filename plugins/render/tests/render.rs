@@ -177,6 +177,46 @@ fn composite_shows_screen_share_only_during_its_intervals() {
 }
 
 #[test]
+fn composite_shows_the_cursor_where_cursor_xml_puts_it() {
+    let (rec, out, _) = composite();
+    // cursor.xml: (0.65739, 0.36463) of the full 1600x900 slide from 3.3 s to 3.4 s, i.e.
+    // pixel (841, 263) of the 1280x720 frame; hidden from 4.9 s on.
+    let around = Area {
+        x: 841 - 4,
+        y: 263 - 4,
+        w: 8,
+        h: 8,
+    };
+    let red = |frame: &[u8]| {
+        let mut n = 0;
+        for y in around.y..around.y + around.h {
+            for x in around.x..around.x + around.w {
+                let i = ((y * W + x) * 3) as usize;
+                n += usize::from(frame[i] > 170 && frame[i + 1] < 90 && frame[i + 2] < 90);
+            }
+        }
+        n
+    };
+    let with = frame_at(out, 3.35, W, H);
+    let without = frame_at(out, 6.0, W, H);
+    assert!(
+        red(&with) >= 16,
+        "no cursor at 3.35 s: {} red pixels",
+        red(&with)
+    );
+    let slide = expected(rec.path(), 3.35);
+    assert!(
+        red(&slide) < 4,
+        "the slide itself is red there: pick another test point"
+    );
+    assert!(
+        red(&without) < 4,
+        "cursor still shown at 6 s: {} red pixels",
+        red(&without)
+    );
+}
+
+#[test]
 fn composite_has_webcam_picture_in_picture() {
     let (rec, out, _) = composite();
     let t = 50.0;
