@@ -4,8 +4,9 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use bbb_migrate_render::{render_dir, snapshot, RenderOptions, RenderReport};
 use common::{differing, frame_at, Area, Media};
@@ -47,8 +48,19 @@ fn new_recording(media: Media) -> tempfile::TempDir {
     dir
 }
 
+/// The rasterised state at `t` (memoised: several tests ask for the same ones, and
+/// rasterising is slow in unoptimised test builds).
 fn expected(rec: &Path, t: f64) -> Vec<u8> {
-    snapshot(rec, t, &RenderOptions::default()).unwrap().rgb
+    type Cache = Mutex<HashMap<(PathBuf, u64), Vec<u8>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let key = (rec.to_path_buf(), t.to_bits());
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(rgb) = cache.lock().unwrap().get(&key) {
+        return rgb.clone();
+    }
+    let rgb = snapshot(rec, t, &RenderOptions::default()).unwrap().rgb;
+    cache.lock().unwrap().insert(key, rgb.clone());
+    rgb
 }
 
 /// Compares the video's frame at `t` with the rasterised state at `t` and with the state
@@ -497,7 +509,10 @@ fn tldraw_recording_lists_what_is_not_drawn_and_zooms() {
     // The same view written the legacy way (slide pixels) rasterises identically.
     std::fs::write(&pz, panzoom("", "800 450 800 450")).unwrap();
     assert!(
-        expected(rec.path(), 3.0) == zoomed,
+        snapshot(rec.path(), 3.0, &RenderOptions::default())
+            .unwrap()
+            .rgb
+            == zoomed,
         "tldraw camera and legacy view box disagree"
     );
 }
