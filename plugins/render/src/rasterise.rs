@@ -232,25 +232,22 @@ fn write_png(pixmap: &Pixmap, path: &Path) -> Result<(), RenderError> {
         .map_err(|e| RenderError::io(&name, e))
 }
 
-/// Runs `f` over `items` on up to `threads` threads, keeping the order of results. Each
-/// thread gets its own scratch value from `init` (e.g. a cache).
-fn parallel_map<T: Sync, S, R: Send>(
+/// Runs `f` over `items` on up to `threads` threads, keeping the order of results.
+fn parallel_map<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
-    init: impl Fn() -> S + Sync,
-    f: impl Fn(&mut S, &T) -> Result<R, RenderError> + Sync,
+    f: impl Fn(&T) -> Result<R, RenderError> + Sync,
 ) -> Result<Vec<R>, RenderError> {
     let next = AtomicUsize::new(0);
     let chunks: Vec<Vec<(usize, Result<R, RenderError>)>> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads.clamp(1, items.len().max(1)))
             .map(|_| {
                 s.spawn(|| {
-                    let mut scratch = init();
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(item) = items.get(i) else { break };
-                        done.push((i, f(&mut scratch, item)));
+                        done.push((i, f(item)));
                     }
                     done
                 })
@@ -274,9 +271,9 @@ fn parallel_map<T: Sync, S, R: Send>(
 /// Rasterises every state of `timeline` into `out_dir/state-N.{yuv,png}`; returns the
 /// paths indexed like `timeline.states`.
 ///
-/// States are processed grouped by background (slide and view box), and each thread keeps
-/// only its last background: memory stays at one background per thread however many
-/// zoom steps a recording has.
+/// States are grouped by background (slide and view box). Backgrounds are rendered
+/// `threads` at a time, each once, then the states on them, in parallel: memory stays at
+/// `threads` backgrounds however many zoom steps a recording has.
 pub(crate) fn rasterise_states(
     rasteriser: &Rasteriser,
     wb: &Whiteboard,
@@ -285,35 +282,34 @@ pub(crate) fn rasterise_states(
     (threads, format): (usize, FrameFormat),
 ) -> Result<Vec<PathBuf>, RenderError> {
     let mut bg_index: HashMap<(Option<usize>, [u64; 4]), usize> = HashMap::new();
-    let state_bg: Vec<usize> = timeline
-        .states
-        .iter()
-        .map(|st| {
-            let next = bg_index.len();
-            *bg_index.entry((st.slide, st.view.key())).or_insert(next)
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..timeline.states.len()).collect();
-    order.sort_by_key(|&i| state_bg[i]);
-    let done = parallel_map(
-        &order,
-        threads,
-        || None::<(usize, Pixmap)>,
-        |cache, &i| {
-            let state = &timeline.states[i];
-            if cache.as_ref().is_none_or(|(bg, _)| *bg != state_bg[i]) {
-                *cache = Some((state_bg[i], rasteriser.background(wb, state)?));
-            }
-            let background = &cache.as_ref().expect("just filled").1;
-            let pixmap = rasteriser.frame(wb, state, background)?;
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, st) in timeline.states.iter().enumerate() {
+        let next = bg_index.len();
+        let g = *bg_index.entry((st.slide, st.view.key())).or_insert(next);
+        if g == groups.len() {
+            groups.push(Vec::new());
+        }
+        groups[g].push(i);
+    }
+    let mut paths = vec![PathBuf::new(); timeline.states.len()];
+    for batch in groups.chunks(threads.max(1)) {
+        let backgrounds = parallel_map(batch, threads, |g| {
+            rasteriser.background(wb, &timeline.states[g[0]])
+        })?;
+        let jobs: Vec<(usize, usize)> = batch
+            .iter()
+            .enumerate()
+            .flat_map(|(b, g)| g.iter().map(move |&i| (i, b)))
+            .collect();
+        let done = parallel_map(&jobs, threads, |&(i, b)| {
+            let pixmap = rasteriser.frame(wb, &timeline.states[i], &backgrounds[b])?;
             let path = out_dir.join(format!("state-{i:05}.{}", format.extension()));
             format.write(&pixmap, &path)?;
             Ok((i, path))
-        },
-    )?;
-    let mut paths = vec![PathBuf::new(); timeline.states.len()];
-    for (i, path) in done {
-        paths[i] = path;
+        })?;
+        for (i, path) in done {
+            paths[i] = path;
+        }
     }
     Ok(paths)
 }
