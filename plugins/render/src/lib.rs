@@ -125,7 +125,6 @@ pub fn render_dir(
     opts: &RenderOptions,
 ) -> Result<RenderReport, RenderError> {
     ffmpeg::check_tool("ffmpeg", &opts.ffmpeg)?;
-    ffmpeg::check_tool("ffprobe", &opts.ffprobe)?;
     opts.check()?;
     let rec = Recording::load(input)?;
     let output = absolute(output)?;
@@ -170,13 +169,26 @@ pub fn render_dir(
     }
     let started = std::time::Instant::now();
     let format = rasterise::FrameFormat::choose(timeline.states.len(), opts.width, opts.height);
-    let frames = rasterise::rasterise_states(
-        &rasteriser,
-        &rec.whiteboard,
-        &timeline,
-        work.path(),
-        (threads, format),
-    )?;
+    // The webcam blank check (an ffmpeg process) runs while the states are rasterised.
+    let webcam = media.webcam_video().filter(|_| opts.webcams);
+    let (frames, webcam_blank) = std::thread::scope(|scope| {
+        let blank = scope.spawn(|| {
+            webcam.map(|cam| {
+                let length_s = cam.probe.duration.unwrap_or(duration as f64 / 1000.0);
+                ffmpeg::is_blank_video(&opts.ffmpeg, &cam.path, length_s)
+            })
+        });
+        let frames = rasterise::rasterise_states(
+            &rasteriser,
+            &rec.whiteboard,
+            &timeline,
+            work.path(),
+            (threads, format),
+        );
+        (frames, blank.join().expect("webcam check thread panicked"))
+    });
+    let frames = frames?;
+    let webcam_blank = webcam_blank.transpose()?.unwrap_or(false);
     let rasterised = started.elapsed().as_secs_f64();
 
     let mut plan = compose::Plan {
@@ -193,6 +205,16 @@ pub fn render_dir(
         threads: opts.threads,
         ..Default::default()
     };
+    if let Some(cam) = webcam {
+        if webcam_blank {
+            report.notes.push(format!(
+                "{}: webcam video is blank, no picture-in-picture",
+                cam.name
+            ));
+        } else {
+            plan.webcam = Some(cam.path.clone());
+        }
+    }
     add_layers(
         &mut plan,
         &rec,
@@ -288,7 +310,7 @@ fn describe_inputs(
     Ok(())
 }
 
-/// The moving layers: webcam picture-in-picture (unless blank), screen share, cursor.
+/// The screen share and cursor layers.
 fn add_layers(
     plan: &mut compose::Plan,
     rec: &Recording,
@@ -299,17 +321,6 @@ fn add_layers(
     report: &mut RenderReport,
 ) -> Result<(), RenderError> {
     let duration = plan.duration;
-    if let Some(cam) = media.webcam_video().filter(|_| opts.webcams) {
-        let length_s = cam.probe.duration.unwrap_or(duration as f64 / 1000.0);
-        if ffmpeg::is_blank_video(&opts.ffmpeg, &cam.path, length_s)? {
-            report.notes.push(format!(
-                "{}: webcam video is blank, no picture-in-picture",
-                cam.name
-            ));
-        } else {
-            plan.webcam = Some(cam.path.clone());
-        }
-    }
     if opts.deskshare && !rec.deskshare.is_empty() {
         let clipped: Vec<(Ms, Ms)> = rec
             .deskshare
