@@ -281,6 +281,11 @@ fn describe_inputs(
             report.not_drawn.push(entry);
         }
     }
+    if let Some(name) = Media::unused_deskshare(&rec.dir, rec) {
+        report.not_drawn.push(format!(
+            "{name} (deskshare.xml has no intervals: screen share not shown)"
+        ));
+    }
     let mut kinds: Vec<&str> = rec
         .whiteboard
         .shapes

@@ -57,6 +57,13 @@ impl Media {
         })
     }
 
+    /// A screen-share video that will not be shown because `deskshare.xml` gives no
+    /// intervals for it.
+    pub(crate) fn unused_deskshare(dir: &Path, rec: &Recording) -> Option<String> {
+        let (_, name) = first_existing(dir, DESKSHARE)?;
+        rec.deskshare.is_empty().then_some(name)
+    }
+
     fn sound_sources(&self) -> impl Iterator<Item = &MediaFile> {
         [&self.webcams, &self.audio_only].into_iter().flatten()
     }

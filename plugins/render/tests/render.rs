@@ -314,11 +314,22 @@ fn missing_optional_files_still_render() {
         std::fs::remove_file(rec.path().join(f)).unwrap();
     }
     std::fs::remove_file(rec.path().join(format!("{}/slide-3.png", common::PRES))).unwrap();
+    // A screen-share video without deskshare.xml cannot be placed in time: said, not shown.
+    std::fs::create_dir_all(rec.path().join("deskshare")).unwrap();
+    std::fs::write(rec.path().join("deskshare/deskshare.webm"), b"unused").unwrap();
     let out = rec.path().join("min.mp4");
     let report =
         render_dir(rec.path(), &out, &RenderOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     assert!((common::duration(&out) - 12.0).abs() <= 0.1);
     assert!(common::has_stream(&out, "audio"));
+    assert!(
+        report
+            .not_drawn
+            .iter()
+            .any(|n| n.starts_with("deskshare/deskshare.webm (deskshare.xml has no intervals")),
+        "{:?}",
+        report.not_drawn
+    );
     assert!(
         report.not_drawn.iter().any(|n| n.contains("slide-3.png")),
         "{:?}",
