@@ -50,12 +50,18 @@ fn secs(ms: Ms) -> String {
 
 /// Writes the concat demuxer list; the last file is repeated so its duration is honoured.
 /// `framerate 1000` gives each image a 1 ms time base (the default 1/25 s would round
-/// every state change to 40 ms).
-fn concat_list(frames: &[(PathBuf, Ms, Ms)]) -> String {
+/// every state change to 40 ms); raw `.yuv` frames also need their size and format.
+fn concat_list(frames: &[(PathBuf, Ms, Ms)], (width, height): (u32, u32)) -> String {
     let mut s = String::from("ffconcat version 1.0\n");
     let quote = |p: &Path| p.display().to_string().replace('\'', r"'\''");
     let entry = |s: &mut String, path: &Path| {
         let _ = writeln!(s, "file '{}'\noption framerate 1000", quote(path));
+        if path.extension().is_some_and(|e| e == "yuv") {
+            let _ = writeln!(
+                s,
+                "option video_size {width}x{height}\noption pixel_format yuv420p"
+            );
+        }
     };
     for (path, start, end) in frames {
         entry(&mut s, path);
@@ -93,7 +99,10 @@ impl Plan {
             std::fs::write(work.join(name), text)
                 .map_err(|e| RenderError::io(work.join(name).display().to_string(), e))
         };
-        write("frames.ffconcat", concat_list(&self.frames))?;
+        write(
+            "frames.ffconcat",
+            concat_list(&self.frames, (self.width, self.height)),
+        )?;
         let (w, h, fps) = (self.width, self.height, self.fps);
         let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
             .map(String::from)
@@ -124,8 +133,9 @@ impl Plan {
         chain(&mut graph, &mut last, base, "base");
         if let Some(cursor) = &self.cursor {
             write("cursor.cmd", cursor_commands(cursor.size, &cursor.moves))?;
-            let looped = ["-loop", "1", "-framerate", &fps.to_string()];
-            let i = input(&mut args, &looped, &cursor.sprite);
+            // One still frame: the overlay repeats it (eof_action=repeat), so the sprite is
+            // decoded once instead of once per output frame.
+            let i = input(&mut args, &[], &cursor.sprite);
             chain(&mut graph, &mut last, "sendcmd=f=cursor.cmd".into(), "cmd");
             let _ = write!(graph, "[{last}][{i}:v]overlay@cursor=x=-10000:y=-10000:eof_action=repeat:shortest=0[cur];");
             last = "cur".into();
@@ -180,9 +190,10 @@ impl Plan {
         if !self.is_animated() {
             args.extend(["-fps_mode", "vfr"].map(String::from));
         }
-        // Composited video is encoded at a constant rate, so the preset decides the speed.
+        // Composited video is encoded at a constant rate, so the preset decides the speed:
+        // ultrafast uses ~25% less CPU than superfast for files ~1.7× larger (same CRF).
         let preset = if self.is_animated() {
-            "superfast"
+            "ultrafast"
         } else {
             "veryfast"
         };
@@ -220,11 +231,15 @@ mod tests {
     #[test]
     fn concat_durations_are_exact_and_last_file_repeated() {
         let f = |n: &str| PathBuf::from(n);
-        let list = concat_list(&[
-            (f("a.png"), 0, 6200),
-            (f("b.png"), 6200, 10_801),
-            (f("c.png"), 10_801, 253_200),
-        ]);
+        let list = concat_list(
+            &[
+                (f("a.png"), 0, 6200),
+                (f("b.yuv"), 6200, 10_801),
+                (f("c.png"), 10_801, 253_200),
+            ],
+            (1280, 720),
+        );
+        assert!(list.contains("file 'b.yuv'\noption framerate 1000\noption video_size 1280x720\noption pixel_format yuv420p\n"));
         assert!(list.contains("duration 6.200\n"));
         assert!(list.contains("duration 4.601\n"));
         assert!(list.contains("duration 242.399\n"));

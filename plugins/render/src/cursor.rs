@@ -69,17 +69,18 @@ pub(crate) fn parse(text: &str) -> Result<Cursor, RenderError> {
     Ok(Cursor {
         events,
         tldraw,
-        space: None,
+        ..Default::default()
     })
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn fixture_events() {
-        let text =
-            include_str!("../../../../shared/fixtures/presentation/bbb22-featuredemo/cursor.xml");
-        let c = super::parse(text).unwrap();
+    fn hidden_and_visible_positions_of_the_fixture() {
+        let c = super::parse(include_str!(
+            "../../../../shared/fixtures/presentation/bbb22-featuredemo/cursor.xml"
+        ))
+        .unwrap();
         assert_eq!(c.events.len(), 15);
         assert_eq!(c.events[0], (0, None));
         assert_eq!(c.events[1], (1000, Some((0.45606, 0.42537))));

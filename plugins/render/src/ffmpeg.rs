@@ -93,6 +93,55 @@ fn last_lines(stderr: &[u8], n: usize) -> String {
     }
 }
 
+/// Whether the video of `path` is blank (one flat colour) at a few sample times: BBB
+/// writes a blank webcams video when nobody shared a camera. One ffmpeg run with one
+/// seeking input per sample decodes only a frame each.
+pub(crate) fn is_blank_video(
+    ffmpeg: &Path,
+    path: &Path,
+    duration_s: f64,
+) -> Result<bool, RenderError> {
+    const SAMPLES: usize = 5;
+    const SIDE: (usize, usize) = (32, 24);
+    let mut cmd = Command::new(ffmpeg);
+    cmd.args(["-hide_banner", "-nostdin", "-loglevel", "error"]);
+    let mut graph = String::new();
+    for k in 0..SAMPLES {
+        let t = duration_s * (k as f64 + 0.5) / SAMPLES as f64;
+        cmd.args(["-ss", &format!("{t:.3}"), "-i"]).arg(path);
+        graph.push_str(&format!(
+            "[{k}:v]trim=end_frame=1,scale={}:{},format=gray,setsar=1[s{k}];",
+            SIDE.0, SIDE.1
+        ));
+    }
+    let inputs: String = (0..SAMPLES).map(|k| format!("[s{k}]")).collect();
+    graph.push_str(&format!("{inputs}concat=n={SAMPLES}:v=1:a=0[out]"));
+    cmd.args([
+        "-filter_complex",
+        &graph,
+        "-map",
+        "[out]",
+        "-f",
+        "rawvideo",
+        "-",
+    ]);
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| spawn_error("ffmpeg", ffmpeg, e))?;
+    if !out.status.success() || out.stdout.is_empty() {
+        // Could not sample (e.g. a very short file): treat as real video.
+        return Ok(false);
+    }
+    let frame = SIDE.0 * SIDE.1;
+    Ok(out.stdout.chunks(frame).all(|f| {
+        let (min, max) = f
+            .iter()
+            .fold((255u8, 0u8), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        max - min <= 8
+    }))
+}
+
 /// Runs ffmpeg with `args` in `cwd`; on failure the error quotes ffmpeg's last words.
 pub(crate) fn run(ffmpeg: &Path, args: &[String], cwd: &Path) -> Result<(), RenderError> {
     let out = Command::new(ffmpeg)

@@ -2,13 +2,13 @@
 //! from the published files alone: no browser, no real-time screen capture.
 //!
 //! Pipeline (see `shared/docs/render.md` §3.2):
-//! 1. parse `shapes.svg` ([`shapes`]), `panzooms.xml`, `cursor.xml`, `deskshare.xml`,
+//! 1. parse `shapes.svg` (`shapes.rs`), `panzooms.xml`, `cursor.xml`, `deskshare.xml`,
 //!    `metadata.xml` and, for BBB ≥ 2.6, `tldraw.json`;
 //! 2. build the list of distinct visual states of the slide area and the exact ms
-//!    intervals they are shown ([`timeline`]);
-//! 3. rasterise each distinct state once with resvg ([`rasterise`]); text annotations,
-//!    which BBB writes as XHTML in `foreignObject`, are converted to SVG text ([`text`]);
-//! 4. run ffmpeg once ([`compose`]): concat demuxer with exact durations, cursor,
+//!    intervals they are shown (`timeline.rs`);
+//! 3. rasterise each distinct state once with resvg (`rasterise.rs`); text annotations,
+//!    which BBB writes as XHTML in `foreignObject`, are converted to SVG text (`text.rs`);
+//! 4. run ffmpeg once (`compose.rs`): concat demuxer with exact durations, cursor,
 //!    screen share and webcam overlays, audio, libx264 + AAC, `+faststart`.
 //!
 //! The output is written under a temporary name beside the final file and renamed only
@@ -22,6 +22,7 @@ mod error;
 mod fetch;
 mod ffmpeg;
 mod layout;
+mod media;
 mod metadata;
 mod panzoom;
 mod paths;
@@ -37,7 +38,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::RenderError;
 
-use paths::first_existing;
+use media::Media;
 use recording::Recording;
 use xml::Ms;
 
@@ -81,6 +82,20 @@ impl Default for RenderOptions {
     }
 }
 
+impl RenderOptions {
+    fn check(&self) -> Result<(), RenderError> {
+        let even = |v: u32| v >= 16 && v & 1 == 0;
+        if even(self.width) && even(self.height) && self.fps > 0 {
+            Ok(())
+        } else {
+            Err(RenderError::invalid(
+                "options",
+                "width and height must be even and ≥ 16, fps ≥ 1",
+            ))
+        }
+    }
+}
+
 /// What was rendered, and what could not be.
 #[derive(Debug, Clone, Default)]
 pub struct RenderReport {
@@ -99,25 +114,6 @@ pub struct RenderReport {
     pub output_size: u64,
 }
 
-/// A media file of the recording and what ffprobe found in it.
-struct MediaFile {
-    path: PathBuf,
-    name: String,
-    probe: ffmpeg::Probe,
-}
-
-fn find_media(
-    dir: &Path,
-    names: &[&str],
-    ffprobe: &Path,
-) -> Result<Option<MediaFile>, RenderError> {
-    let Some((path, name)) = first_existing(dir, names) else {
-        return Ok(None);
-    };
-    let probe = ffmpeg::probe(ffprobe, &path, &name)?;
-    Ok(Some(MediaFile { path, name, probe }))
-}
-
 fn absolute(path: &Path) -> Result<PathBuf, RenderError> {
     std::path::absolute(path).map_err(|e| RenderError::io(path.display().to_string(), e))
 }
@@ -129,111 +125,169 @@ pub fn render_dir(
     opts: &RenderOptions,
 ) -> Result<RenderReport, RenderError> {
     ffmpeg::check_tool("ffmpeg", &opts.ffmpeg)?;
-    ffmpeg::check_tool("ffprobe", &opts.ffprobe)?;
-    if opts.width < 16
-        || opts.height < 16
-        || opts.width % 2 == 1
-        || opts.height % 2 == 1
-        || opts.fps == 0
-    {
-        return Err(RenderError::invalid(
-            "options",
-            "width and height must be even and ≥ 16, fps ≥ 1",
-        ));
-    }
+    opts.check()?;
     let rec = Recording::load(input)?;
-    let dir = rec.dir.clone();
     let output = absolute(output)?;
-    let mut report = RenderReport::default();
-    if let Some(types) = rec.tldraw.as_ref().map(|t| &t.types) {
-        report.notes.push("tldraw.json (BBB ≥ 2.6): slides, zoom, cursor, screen share, webcams and audio rendered; its annotations are not".into());
-        report.not_drawn.extend(
-            types
-                .iter()
-                .map(|(t, n)| format!("tldraw annotation type {t:?} ({n} shapes)")),
-        );
-    }
-    let (wb, desk_intervals, meta_duration) =
-        (&rec.whiteboard, &rec.deskshare, rec.metadata_duration);
-
-    let webcams = find_media(
-        &dir,
-        &["video/webcams.webm", "video/webcams.mp4"],
+    let media = Media::find(
+        &rec.dir,
         &opts.ffprobe,
+        opts.deskshare && !rec.deskshare.is_empty(),
     )?;
-    let audio_only = find_media(
-        &dir,
-        &[
-            "audio/audio.ogg",
-            "audio/audio.webm",
-            "audio/audio.opus",
-            "audio/audio.m4a",
-            "audio/audio.mp3",
-        ],
-        &opts.ffprobe,
-    )?;
-    let desk_video = match opts.deskshare && !desk_intervals.is_empty() {
-        true => find_media(
-            &dir,
-            &["deskshare/deskshare.webm", "deskshare/deskshare.mp4"],
-            &opts.ffprobe,
-        )?,
-        false => None,
+    let (duration, source) = media.length(&rec)?;
+    let mut report = RenderReport {
+        duration_s: duration as f64 / 1000.0,
+        ..Default::default()
     };
+    report
+        .notes
+        .push(format!("length {} s from {source}", report.duration_s));
+    describe_inputs(&rec, &media, opts, duration, &mut report)?;
 
-    // Sound: the webcams file carries it; audio/audio.* when there was no webcam.
-    let sound = [&webcams, &audio_only]
-        .into_iter()
-        .flatten()
-        .find(|m| m.probe.audio);
-    match sound {
-        Some(m) => report.notes.push(format!("audio from {}", m.name)),
-        None => report
-            .notes
-            .push("no audio found (video/webcams.*, audio/audio.*): the video is silent".into()),
+    let timeline =
+        timeline::Timeline::build(&rec.whiteboard, &rec.panzooms, duration, opts.annotations);
+    report.slides = rec.whiteboard.slides.len();
+    report.states = timeline.states.len();
+
+    let work = tempfile::Builder::new()
+        .prefix("bbb-render-")
+        .tempdir()
+        .map_err(|e| RenderError::io("temporary folder", e))?;
+    let threads = opts
+        .threads
+        .map(|t| t.max(1) as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let rasteriser = rasterise::Rasteriser::new(&rec.dir, opts.width, opts.height);
+    let has_text = rec
+        .whiteboard
+        .shapes
+        .iter()
+        .any(|s| s.kind == "text" && !s.svg.is_empty());
+    if opts.annotations && has_text && !rasteriser.has_fonts() {
+        let what =
+            "text annotations (no font installed: install fonts-liberation2 or fonts-dejavu-core)";
+        report.not_drawn.push(what.into());
     }
-
-    // Length: the media's, else metadata.xml's, else the end of the last slide.
-    let slides_end = rec.slides_end();
-    let media_duration = [&webcams, &audio_only].into_iter().flatten().find_map(|m| {
-        m.probe
-            .duration
-            .map(|d| ((d * 1000.0).round() as Ms, m.name.clone()))
+    let started = std::time::Instant::now();
+    let format = rasterise::FrameFormat::choose(timeline.states.len(), opts.width, opts.height);
+    // The webcam blank check (an ffmpeg process) runs while the states are rasterised.
+    let webcam = media.webcam_video().filter(|_| opts.webcams);
+    let (frames, webcam_blank) = std::thread::scope(|scope| {
+        let blank = scope.spawn(|| {
+            webcam.map(|cam| {
+                let length_s = cam.probe.duration.unwrap_or(duration as f64 / 1000.0);
+                ffmpeg::is_blank_video(&opts.ffmpeg, &cam.path, length_s)
+            })
+        });
+        let frames = rasterise::rasterise_states(
+            &rasteriser,
+            &rec.whiteboard,
+            &timeline,
+            work.path(),
+            (threads, format),
+        );
+        (frames, blank.join().expect("webcam check thread panicked"))
     });
-    let (duration, source) =
-        match (media_duration, meta_duration, slides_end) {
-            (Some((d, name)), _, _) => (d, name),
-            (None, Some(d), _) => (d, "metadata.xml".to_string()),
-            (None, None, Some(d)) => (d, "shapes.svg (last slide end)".to_string()),
-            _ => return Err(RenderError::invalid(
-                shapes::FILE,
-                "cannot tell the recording length: no media, no metadata.xml duration, no slides",
-            )),
-        };
-    if duration <= 0 {
-        return Err(RenderError::invalid(source, "recording length is zero"));
-    }
-    report.notes.push(format!(
-        "length {} s from {source}",
-        duration as f64 / 1000.0
-    ));
-    if let Some(m) = meta_duration.filter(|m| (m - duration).abs() > 1000) {
-        report.notes.push(format!(
-            "metadata.xml says {} s; using {} s",
-            m as f64 / 1000.0,
-            duration as f64 / 1000.0
-        ));
-    }
+    let frames = frames?;
+    let webcam_blank = webcam_blank.transpose()?.unwrap_or(false);
+    let rasterised = started.elapsed().as_secs_f64();
 
-    for slide in &wb.slides {
-        let missing = !paths::safe_join(&dir, &slide.href, shapes::FILE)?.is_file();
+    let mut plan = compose::Plan {
+        width: opts.width,
+        height: opts.height,
+        fps: opts.fps,
+        duration,
+        frames: timeline
+            .segments
+            .iter()
+            .map(|s| (frames[s.state].clone(), s.start, s.end))
+            .collect(),
+        audio: media.sound().map(|m| m.path.clone()),
+        threads: opts.threads,
+        ..Default::default()
+    };
+    if let Some(cam) = webcam {
+        if webcam_blank {
+            report.notes.push(format!(
+                "{}: webcam video is blank, no picture-in-picture",
+                cam.name
+            ));
+        } else {
+            plan.webcam = Some(cam.path.clone());
+        }
+    }
+    add_layers(
+        &mut plan,
+        &rec,
+        &media,
+        &timeline,
+        opts,
+        work.path(),
+        &mut report,
+    )?;
+
+    let partial = paths::partial_beside(&output)?;
+    let args = plan.write(work.path(), partial.path())?;
+    let started = std::time::Instant::now();
+    ffmpeg::run(&opts.ffmpeg, &args, work.path())?;
+    let rate = if plan.is_animated() {
+        "constant frame rate"
+    } else {
+        "variable frame rate"
+    };
+    report.notes.push(format!(
+        "rasterised {} states ({} frames) in {rasterised:.2} s; ffmpeg pass ({rate}) took {:.2} s",
+        timeline.states.len(),
+        format.name(),
+        started.elapsed().as_secs_f64()
+    ));
+    paths::finish(partial, &output)?;
+    report.output_size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
+    if std::env::var_os("BBB_RENDER_KEEP_WORK").is_some() {
+        report
+            .notes
+            .push(format!("work folder kept: {}", work.keep().display()));
+    }
+    Ok(report)
+}
+
+/// Notes on the inputs: sound source, length mismatch, missing slide images, annotation
+/// types drawn, and what tldraw recordings lack.
+fn describe_inputs(
+    rec: &Recording,
+    media: &Media,
+    opts: &RenderOptions,
+    duration: Ms,
+    report: &mut RenderReport,
+) -> Result<(), RenderError> {
+    report.notes.push(match media.sound() {
+        Some(m) => format!("audio from {}", m.name),
+        None => "no audio found (video/webcams.*, audio/audio.*): the video is silent".into(),
+    });
+    if let Some(m) = rec
+        .metadata_duration
+        .filter(|m| (m - duration).abs() > 1000)
+    {
+        let (m, d) = (m as f64 / 1000.0, duration as f64 / 1000.0);
+        report
+            .notes
+            .push(format!("metadata.xml says {m} s; using {d} s"));
+    }
+    for slide in &rec.whiteboard.slides {
+        // The screen-share placeholder does not matter when the share video covers it.
+        let covered = slide.href.ends_with("deskshare.png") && media.deskshare.is_some();
+        let missing = !covered && !paths::safe_join(&rec.dir, &slide.href, shapes::FILE)?.is_file();
         let entry = format!("{} (missing slide image, shown blank)", slide.href);
         if missing && !report.not_drawn.contains(&entry) {
             report.not_drawn.push(entry);
         }
     }
-
-    let mut kinds: Vec<&str> = wb
+    if let Some(name) = Media::unused_deskshare(&rec.dir, rec) {
+        report.not_drawn.push(format!(
+            "{name} (deskshare.xml has no intervals: screen share not shown)"
+        ));
+    }
+    let mut kinds: Vec<&str> = rec
+        .whiteboard
         .shapes
         .iter()
         .filter(|s| !s.svg.is_empty())
@@ -247,51 +301,39 @@ pub fn render_dir(
             kinds.join(", ")
         ));
     }
+    if let Some(types) = rec.tldraw.as_ref().map(|t| &t.types) {
+        report.notes.push("tldraw.json (BBB ≥ 2.6): slides, zoom, cursor, screen share, webcams and audio rendered; its annotations are not".into());
+        report.not_drawn.extend(
+            types
+                .iter()
+                .map(|(t, n)| format!("tldraw annotation type {t:?} ({n} shapes)")),
+        );
+    }
     if rec.panzooms.tldraw || rec.cursor.tldraw {
         report.notes.push("panzooms.xml/cursor.xml use tldraw camera coordinates: converted as bbb-playback does (not yet checked against a real BBB ≥ 2.6 recording)".into());
     }
-    let timeline = timeline::Timeline::build(wb, &rec.panzooms, duration, opts.annotations);
-    report.slides = wb.slides.len();
-    report.states = timeline.states.len();
-    report.duration_s = duration as f64 / 1000.0;
+    Ok(())
+}
 
-    let work = tempfile::Builder::new()
-        .prefix("bbb-render-")
-        .tempdir()
-        .map_err(|e| RenderError::io("temporary folder", e))?;
-    let threads = opts
-        .threads
-        .map(|t| t.max(1) as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let rasteriser = rasterise::Rasteriser::new(&dir, opts.width, opts.height);
-    let started = std::time::Instant::now();
-    let frames = rasterise::rasterise_states(&rasteriser, wb, &timeline, work.path(), threads)?;
-    let rasterised = started.elapsed().as_secs_f64();
-
-    let mut plan = compose::Plan {
-        width: opts.width,
-        height: opts.height,
-        fps: opts.fps,
-        duration,
-        frames: timeline
-            .segments
-            .iter()
-            .map(|s| (frames[s.state].clone(), s.start, s.end))
-            .collect(),
-        audio: sound.map(|m| m.path.clone()),
-        threads: opts.threads,
-        ..Default::default()
-    };
-    if let Some(cam) = webcams.as_ref().filter(|m| opts.webcams && m.probe.video) {
-        plan.webcam = Some(cam.path.clone());
-    }
-    if opts.deskshare && !desk_intervals.is_empty() {
-        let clipped: Vec<(Ms, Ms)> = desk_intervals
+/// The screen share and cursor layers.
+fn add_layers(
+    plan: &mut compose::Plan,
+    rec: &Recording,
+    media: &Media,
+    timeline: &timeline::Timeline,
+    opts: &RenderOptions,
+    work: &Path,
+    report: &mut RenderReport,
+) -> Result<(), RenderError> {
+    let duration = plan.duration;
+    if opts.deskshare && !rec.deskshare.is_empty() {
+        let clipped: Vec<(Ms, Ms)> = rec
+            .deskshare
             .iter()
             .filter(|(a, _)| *a < duration)
             .map(|&(a, b)| (a, b.min(duration)))
             .collect();
-        match desk_video.as_ref().filter(|m| m.probe.video) {
+        match &media.deskshare {
             Some(m) => plan.deskshare = Some((m.path.clone(), clipped)),
             None => report.not_drawn.push(format!(
                 "screen share ({} intervals in deskshare.xml, no deskshare/deskshare.webm|mp4 video)",
@@ -300,11 +342,14 @@ pub fn render_dir(
         }
     }
     if opts.cursor {
-        let moves = rec
-            .cursor
-            .moves(&timeline, wb, (opts.width, opts.height), duration);
+        let moves = rec.cursor.moves(
+            timeline,
+            &rec.whiteboard,
+            (opts.width, opts.height),
+            duration,
+        );
         if moves.iter().any(|m| m.1.is_some()) {
-            let sprite = work.path().join("cursor.png");
+            let sprite = work.join("cursor.png");
             let size = rasterise::cursor_sprite(opts.height, &sprite)?;
             plan.cursor = Some(compose::CursorLayer {
                 sprite,
@@ -313,43 +358,7 @@ pub fn render_dir(
             });
         }
     }
-
-    let parent = output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "render".into());
-    let partial = tempfile::Builder::new()
-        .prefix(&format!(".{file_name}."))
-        .suffix(".partial")
-        .tempfile_in(parent)
-        .map_err(|e| RenderError::io(parent.display().to_string(), e))?;
-    let args = plan.write(work.path(), partial.path())?;
-    let started = std::time::Instant::now();
-    ffmpeg::run(&opts.ffmpeg, &args, work.path())?;
-    report.notes.push(format!(
-        "rasterised {} states in {rasterised:.2} s; ffmpeg pass ({}) took {:.2} s",
-        timeline.states.len(),
-        if plan.is_animated() {
-            "constant frame rate"
-        } else {
-            "variable frame rate"
-        },
-        started.elapsed().as_secs_f64()
-    ));
-    partial
-        .persist(&output)
-        .map_err(|e| RenderError::io(output.display().to_string(), e.error))?;
-    report.output_size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
-    if std::env::var_os("BBB_RENDER_KEEP_WORK").is_some() {
-        report
-            .notes
-            .push(format!("work folder kept: {}", work.keep().display()));
-    }
-    Ok(report)
+    Ok(())
 }
 
 /// One rasterised frame of the slide area (RGB, row-major, `width * height * 3` bytes).

@@ -80,7 +80,7 @@ pub(crate) fn parse(text: &str) -> Result<PanZooms, RenderError> {
     Ok(PanZooms {
         events,
         tldraw: xml::is_tldraw(&doc),
-        space: None,
+        ..Default::default()
     })
 }
 

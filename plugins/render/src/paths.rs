@@ -36,6 +36,31 @@ pub(crate) fn first_existing(dir: &Path, names: &[&str]) -> Option<(PathBuf, Str
         .find(|(p, _)| p.is_file())
 }
 
+/// An empty temporary file beside `output` (same folder, so the final rename is atomic),
+/// removed when dropped unless [`finish`] renames it.
+pub(crate) fn partial_beside(output: &Path) -> Result<tempfile::NamedTempFile, RenderError> {
+    let parent = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = output
+        .file_name()
+        .map_or_else(|| "render".into(), |n| n.to_string_lossy().into_owned());
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".partial")
+        .tempfile_in(parent)
+        .map_err(|e| RenderError::io(parent.display().to_string(), e))
+}
+
+/// Gives the complete file its final name.
+pub(crate) fn finish(partial: tempfile::NamedTempFile, output: &Path) -> Result<(), RenderError> {
+    partial
+        .persist(output)
+        .map(drop)
+        .map_err(|e| RenderError::io(output.display().to_string(), e.error))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,8 +83,18 @@ fn failures_leave_no_output_and_no_temp_files() {
         entries(&scratch)
     );
 
-    // 3. Success: exactly the output, nothing else, anywhere.
-    render_dir(&rec, &out, &RenderOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    // 3. Success: exactly the output, nothing else, anywhere. Frames go to ffmpeg as PNG
+    // here (raw-frame budget 0), as for recordings with very many states.
+    std::env::set_var("BBB_RENDER_RAW_BUDGET_MB", "0");
+    let keep = std::env::var_os("BBB_RENDER_KEEP_WORK");
+    assert!(keep.is_none(), "unset BBB_RENDER_KEEP_WORK for this test");
+    let report =
+        render_dir(&rec, &out, &RenderOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        report.notes.iter().any(|n| n.contains("(PNG frames)")),
+        "{:?}",
+        report.notes
+    );
     assert_eq!(entries(&outdir), vec!["talk.mp4".to_string()]);
     assert!(
         entries(&scratch).is_empty(),
@@ -92,4 +102,17 @@ fn failures_leave_no_output_and_no_temp_files() {
         entries(&scratch)
     );
     assert!((common::duration(&out) - 6.0).abs() <= 0.1);
+    // The PNG frames show the right slide: slide 1 at 3 s, not slide 2.
+    let frame = common::frame_at(&out, 3.0, 1280, 720);
+    let opts = RenderOptions::default();
+    let want = bbb_migrate_render::snapshot(&rec, 3.0, &opts).unwrap().rgb;
+    let other = bbb_migrate_render::snapshot(&rec, 8.0, &opts).unwrap().rgb;
+    let full = common::Area {
+        x: 0,
+        y: 0,
+        w: 1280,
+        h: 720,
+    };
+    assert!(common::differing(&frame, &want, 1280, full, None) < 0.01);
+    assert!(common::differing(&frame, &other, 1280, full, None) > 0.3);
 }

@@ -4,8 +4,9 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use bbb_migrate_render::{render_dir, snapshot, RenderOptions, RenderReport};
 use common::{differing, frame_at, Area, Media};
@@ -47,8 +48,19 @@ fn new_recording(media: Media) -> tempfile::TempDir {
     dir
 }
 
+/// The rasterised state at `t` (memoised: several tests ask for the same ones, and
+/// rasterising is slow in unoptimised test builds).
 fn expected(rec: &Path, t: f64) -> Vec<u8> {
-    snapshot(rec, t, &RenderOptions::default()).unwrap().rgb
+    type Cache = Mutex<HashMap<(PathBuf, u64), Vec<u8>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let key = (rec.to_path_buf(), t.to_bits());
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(rgb) = cache.lock().unwrap().get(&key) {
+        return rgb.clone();
+    }
+    let rgb = snapshot(rec, t, &RenderOptions::default()).unwrap().rgb;
+    cache.lock().unwrap().insert(key, rgb.clone());
+    rgb
 }
 
 /// Compares the video's frame at `t` with the rasterised state at `t` and with the state
@@ -177,6 +189,46 @@ fn composite_shows_screen_share_only_during_its_intervals() {
 }
 
 #[test]
+fn composite_shows_the_cursor_where_cursor_xml_puts_it() {
+    let (rec, out, _) = composite();
+    // cursor.xml: (0.65739, 0.36463) of the full 1600x900 slide from 3.3 s to 3.4 s, i.e.
+    // pixel (841, 263) of the 1280x720 frame; hidden from 4.9 s on.
+    let around = Area {
+        x: 841 - 4,
+        y: 263 - 4,
+        w: 8,
+        h: 8,
+    };
+    let red = |frame: &[u8]| {
+        let mut n = 0;
+        for y in around.y..around.y + around.h {
+            for x in around.x..around.x + around.w {
+                let i = ((y * W + x) * 3) as usize;
+                n += usize::from(frame[i] > 170 && frame[i + 1] < 90 && frame[i + 2] < 90);
+            }
+        }
+        n
+    };
+    let with = frame_at(out, 3.35, W, H);
+    let without = frame_at(out, 6.0, W, H);
+    assert!(
+        red(&with) >= 16,
+        "no cursor at 3.35 s: {} red pixels",
+        red(&with)
+    );
+    let slide = expected(rec.path(), 3.35);
+    assert!(
+        red(&slide) < 4,
+        "the slide itself is red there: pick another test point"
+    );
+    assert!(
+        red(&without) < 4,
+        "cursor still shown at 6 s: {} red pixels",
+        red(&without)
+    );
+}
+
+#[test]
 fn composite_has_webcam_picture_in_picture() {
     let (rec, out, _) = composite();
     let t = 50.0;
@@ -262,11 +314,22 @@ fn missing_optional_files_still_render() {
         std::fs::remove_file(rec.path().join(f)).unwrap();
     }
     std::fs::remove_file(rec.path().join(format!("{}/slide-3.png", common::PRES))).unwrap();
+    // A screen-share video without deskshare.xml cannot be placed in time: said, not shown.
+    std::fs::create_dir_all(rec.path().join("deskshare")).unwrap();
+    std::fs::write(rec.path().join("deskshare/deskshare.webm"), b"unused").unwrap();
     let out = rec.path().join("min.mp4");
     let report =
         render_dir(rec.path(), &out, &RenderOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     assert!((common::duration(&out) - 12.0).abs() <= 0.1);
     assert!(common::has_stream(&out, "audio"));
+    assert!(
+        report
+            .not_drawn
+            .iter()
+            .any(|n| n.starts_with("deskshare/deskshare.webm (deskshare.xml has no intervals")),
+        "{:?}",
+        report.not_drawn
+    );
     assert!(
         report.not_drawn.iter().any(|n| n.contains("slide-3.png")),
         "{:?}",
@@ -274,8 +337,8 @@ fn missing_optional_files_still_render() {
     );
 }
 
-#[test]
-fn webcams_file_without_video_gives_audio_and_no_picture_in_picture() {
+/// An 8 s recording whose `video/webcams.webm` ffmpeg makes from `inputs` + `codecs`, rendered.
+fn with_webcams_file(inputs: &str, codecs: &str) -> (tempfile::TempDir, PathBuf, RenderReport) {
     let rec = new_recording(Media {
         length: 8.0,
         webcams: false,
@@ -285,21 +348,20 @@ fn webcams_file_without_video_gives_audio_and_no_picture_in_picture() {
     });
     std::fs::create_dir_all(rec.path().join("video")).unwrap();
     let cam = rec.path().join("video/webcams.webm");
-    common::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=500",
-        "-t",
-        "8",
-        "-c:a",
-        "libopus",
-        cam.to_str().unwrap(),
-    ]);
-    let out = rec.path().join("a.mp4");
+    let args = format!("{inputs} -t 8 {codecs}");
+    let mut args: Vec<&str> = args.split_whitespace().collect();
+    args.push(cam.to_str().unwrap());
+    common::ffmpeg(&args);
+    let out = rec.path().join("w.mp4");
     let report =
         render_dir(rec.path(), &out, &RenderOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     assert!(common::has_stream(&out, "audio"));
+    (rec, out, report)
+}
+
+#[test]
+fn webcams_file_without_video_gives_audio_and_no_picture_in_picture() {
+    let (rec, out, report) = with_webcams_file("-f lavfi -i sine=frequency=500", "-c:a libopus");
     assert!(
         report
             .notes
@@ -314,6 +376,26 @@ fn webcams_file_without_video_gives_audio_and_no_picture_in_picture() {
         d < 0.01,
         "webcam corner drawn although there is no webcam video: {d}"
     );
+}
+
+#[test]
+fn blank_webcam_video_gets_no_picture_in_picture() {
+    let inputs = "-f lavfi -i color=c=white:s=640x480:r=15 -f lavfi -i sine=frequency=500";
+    let (rec, out, report) = with_webcams_file(
+        inputs,
+        "-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -c:a libopus",
+    );
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("webcam video is blank")),
+        "{:?}",
+        report.notes
+    );
+    let frame = frame_at(&out, 7.0, W, H);
+    let d = differing(&frame, &expected(rec.path(), 7.0), W, CAM, None);
+    assert!(d < 0.01, "a blank webcam was drawn: {d}");
 }
 
 #[test]
@@ -438,7 +520,10 @@ fn tldraw_recording_lists_what_is_not_drawn_and_zooms() {
     // The same view written the legacy way (slide pixels) rasterises identically.
     std::fs::write(&pz, panzoom("", "800 450 800 450")).unwrap();
     assert!(
-        expected(rec.path(), 3.0) == zoomed,
+        snapshot(rec.path(), 3.0, &RenderOptions::default())
+            .unwrap()
+            .rgb
+            == zoomed,
         "tldraw camera and legacy view box disagree"
     );
 }

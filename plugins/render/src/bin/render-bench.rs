@@ -2,7 +2,10 @@
 //! with ffmpeg, as in the tests) with everything on, then slides + audio only, and prints
 //! render time, recording length and speed relative to real time (bbb-recorder = 1×).
 //!
-//! Usage: `cargo run --release -p bbb-migrate-render --bin render-bench [-- --frame OUT.png --at SECONDS --length SECONDS]`
+//! Each variant runs `--runs` times (default 2); the fastest run is reported, with the CPU
+//! seconds it used (rasteriser threads plus ffmpeg).
+//!
+//! Usage: `cargo run --release -p bbb-migrate-render --bin render-bench [-- --frame OUT.png --at SECONDS --length SECONDS --runs N]`
 //! or `… -- --input DIR --output FILE.mp4 [--slides-only]` to render one folder.
 
 #[path = "../../tests/common/mod.rs"]
@@ -44,8 +47,15 @@ fn main() {
     let length: f64 = arg("--length").map_or(common::FULL_LENGTH, |v| {
         v.parse().expect("--length SECONDS")
     });
+    let runs: usize = arg("--runs").map_or(2, |v| v.parse().expect("--runs N"));
 
     common::require_ffmpeg();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    eprintln!(
+        "cores: {:?}, load average: {}",
+        std::thread::available_parallelism().ok(),
+        load.trim()
+    );
     if let (Some(input), Some(output)) = (arg("--input"), arg("--output")) {
         // Render one folder (manual checks).
         let opts = match args.iter().any(|a| a == "--slides-only") {
@@ -87,12 +97,19 @@ fn main() {
         ("slides + annotations + audio only (1280x720, VFR)", &slides_audio, "slides.mp4"),
     ] {
         let out = work.path().join(file);
-        let (t, cpu) = (Instant::now(), cpu_seconds());
-        let report = render_dir(&rec, &out, opts).unwrap_or_else(|e| panic!("{e}"));
-        let secs = t.elapsed().as_secs_f64();
+        // Best of `runs`: the machine is shared, the fastest run is the least disturbed.
+        let (mut secs, mut cpu, mut report) = (f64::MAX, 0.0, None);
+        for _ in 0..runs.max(1) {
+            let (t, c) = (Instant::now(), cpu_seconds());
+            let r = render_dir(&rec, &out, opts).unwrap_or_else(|e| panic!("{e}"));
+            let took = t.elapsed().as_secs_f64();
+            if took < secs {
+                (secs, cpu, report) = (took, cpu_seconds() - c, Some(r));
+            }
+        }
+        let report = report.expect("at least one run");
         println!(
-            "| {name} | {secs:.2} s | {:.1} s | {:.1} s | **{:.0}×** | {} | {:.1} MB |",
-            cpu_seconds() - cpu,
+            "| {name} | {secs:.2} s | {cpu:.1} s | {:.1} s | **{:.0}×** | {} | {:.1} MB |",
             report.duration_s,
             report.duration_s / secs,
             report.states,
