@@ -148,3 +148,29 @@ fn a_second_run_on_the_same_journal_is_refused_while_one_is_running() {
     assert!(first.wait().unwrap().success());
     assert_eq!(csv_ids(&t.path().join("out/recordings.csv")).len(), N);
 }
+
+#[test]
+fn a_resolver_that_fails_does_not_hand_recordings_to_the_fallback_and_they_are_retried() {
+    let plugins = fixture_plugins();
+    let t = tempfile::tempdir().unwrap();
+    let cfg = pipeline(t.path(), &plugins);
+    let toml = t.path().join("p.toml");
+    let text_of = |p: &Path| std::fs::read_to_string(p).unwrap();
+    std::fs::write(&toml, text_of(&toml).replace("delay_ms = 60", "delay_ms = 0\nfail = true")).unwrap();
+
+    let o = run(&["run", "--config", &cfg, "--to", "5"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("cannot connect to database lms"), "{}", text(&o));
+    assert!(lines(&t.path().join("probe.log")).is_empty(), "delivered despite the failure");
+    assert!(csv_ids(&t.path().join("out/recordings.csv")).is_empty());
+    let o = run(&["status", "--config", &cfg]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(text(&o).matches("FAILED").count(), 10, "{}", text(&o)); // 5 recordings × 2 sinks
+
+    // The database is back: the same recordings are delivered, to the fallback now.
+    std::fs::write(&toml, text_of(&toml).replace("fail = true", "fail = false")).unwrap();
+    let o = run(&["run", "--config", &cfg, "--to", "5"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(lines(&t.path().join("probe.log")).len(), 5);
+    assert!(text_of(&t.path().join("out/recordings.csv")).contains("admin,,fallback: no resolver knew this recording"));
+}
