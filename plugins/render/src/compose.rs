@@ -38,10 +38,29 @@ pub(crate) struct Plan {
     pub webcam: Option<PathBuf>,
     /// Input whose first audio stream is the recording's sound.
     pub audio: Option<PathBuf>,
+    /// `audio` is already AAC (encoded beforehand, in parallel with the
+    /// rasterising): copy it instead of encoding it in the video pass.
+    pub audio_is_aac: bool,
     /// Screen-share video and the intervals where it is shown.
     pub deskshare: Option<(PathBuf, Vec<(Ms, Ms)>)>,
     pub cursor: Option<CursorLayer>,
     pub threads: Option<u32>,
+}
+
+/// The audio encoder settings (AAC, 96 kb/s).
+pub(crate) fn aac_args() -> Vec<String> {
+    ["-c:a", "aac", "-b:a", "96k"].map(String::from).to_vec()
+}
+
+/// Arguments of the audio-only pass: the first audio stream of `input`,
+/// cut at `duration`, to AAC in `output` (an `.m4a`).
+pub(crate) fn audio_args(input: &Path, duration: Ms, output: &Path) -> Vec<String> {
+    let mut args: Vec<String> = ["-nostdin", "-v", "error", "-y", "-i"].map(String::from).to_vec();
+    args.push(input.display().to_string());
+    args.extend(["-map", "0:a:0", "-vn"].map(String::from));
+    args.extend(aac_args());
+    args.extend(["-t".into(), secs(duration), output.display().to_string()]);
+    args
 }
 
 fn secs(ms: Ms) -> String {
@@ -178,14 +197,12 @@ impl Plan {
 
         args.extend(["-filter_complex_script", "graph.txt", "-map", "[vout]"].map(String::from));
         if let Some(i) = audio_input {
-            args.extend([
-                "-map".into(),
-                format!("{i}:a:0"),
-                "-c:a".into(),
-                "aac".into(),
-                "-b:a".into(),
-                "96k".into(),
-            ]);
+            args.extend(["-map".into(), format!("{i}:a:0")]);
+            if self.audio_is_aac {
+                args.extend(["-c:a", "copy"].map(String::from));
+            } else {
+                args.extend(aac_args());
+            }
         }
         if !self.is_animated() {
             args.extend(["-fps_mode", "vfr"].map(String::from));

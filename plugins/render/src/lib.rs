@@ -169,13 +169,22 @@ pub fn render_dir(
     }
     let started = std::time::Instant::now();
     let format = rasterise::FrameFormat::choose(timeline.states.len(), opts.width, opts.height);
-    // The webcam blank check (an ffmpeg process) runs while the states are rasterised.
+    // The webcam blank check and the audio encoding (ffmpeg processes) run while the
+    // states are rasterised: the video pass then only copies the sound.
     let webcam = media.webcam_video().filter(|_| opts.webcams);
-    let (frames, webcam_blank) = std::thread::scope(|scope| {
+    let sound = media.sound().map(|m| m.path.clone());
+    let encoded_audio = work.path().join("audio.m4a");
+    let (frames, webcam_blank, audio) = std::thread::scope(|scope| {
         let blank = scope.spawn(|| {
             webcam.map(|cam| {
                 let length_s = cam.probe.duration.unwrap_or(duration as f64 / 1000.0);
                 ffmpeg::is_blank_video(&opts.ffmpeg, &cam.path, length_s)
+            })
+        });
+        let audio = scope.spawn(|| {
+            sound.as_ref().map(|input| {
+                let args = compose::audio_args(input, duration, &encoded_audio);
+                ffmpeg::run(&opts.ffmpeg, &args, work.path())
             })
         });
         let frames = rasterise::rasterise_states(
@@ -185,9 +194,14 @@ pub fn render_dir(
             work.path(),
             (threads, format),
         );
-        (frames, blank.join().expect("webcam check thread panicked"))
+        (
+            frames,
+            blank.join().expect("webcam check thread panicked"),
+            audio.join().expect("audio thread panicked"),
+        )
     });
     let frames = frames?;
+    audio.transpose()?;
     let webcam_blank = webcam_blank.transpose()?.unwrap_or(false);
     let rasterised = started.elapsed().as_secs_f64();
 
@@ -201,7 +215,8 @@ pub fn render_dir(
             .iter()
             .map(|s| (frames[s.state].clone(), s.start, s.end))
             .collect(),
-        audio: media.sound().map(|m| m.path.clone()),
+        audio: sound.as_ref().map(|_| encoded_audio.clone()),
+        audio_is_aac: true,
         threads: opts.threads,
         ..Default::default()
     };
