@@ -174,3 +174,19 @@ fn a_resolver_that_fails_does_not_hand_recordings_to_the_fallback_and_they_are_r
     assert_eq!(lines(&t.path().join("probe.log")).len(), 5);
     assert!(text_of(&t.path().join("out/recordings.csv")).contains("admin,,fallback: no resolver knew this recording"));
 }
+
+#[test]
+fn a_sink_that_cannot_start_stops_the_run_before_anything_is_written() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "r.xml", &recordings_xml(3));
+    let cfg = write(t.path(), "p.toml",
+        "journal = \"state/journal.db\"\n[fallback]\nowner = \"admin\"\n[[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
+         [[sinks]]\ntype = \"csv\"\npath = \"/proc/bbb-migrate-test/out.csv\"\n");
+    let before = listing(t.path());
+    let o = run(&["run", "--config", cfg.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("sink `csv`") && err.contains("/proc/bbb-migrate-test"), "{err}");
+    assert_eq!(listing(t.path()), before, "the journal or anything else was written");
+}

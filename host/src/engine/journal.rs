@@ -47,28 +47,21 @@ pub struct Entry<'a> {
 pub struct Journal {
     conn: Connection,
     pub path: PathBuf,
-    /// Held for the life of a writing journal: one run at a time per journal.
-    _lock: Option<std::fs::File>,
 }
 
-/// An exclusive lock on `<journal>.lock`: two runs on one journal would
-/// deliver the same recordings twice.
-fn lock(path: &Path) -> Result<std::fs::File> {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&name)
-        .with_context(|| format!("{}: cannot create the journal lock", PathBuf::from(&name).display()))?;
+/// An exclusive lock held for the whole run, taken on the pipeline file
+/// itself (opened read-only, so taking it writes nothing): two runs of one
+/// pipeline would deliver the same recordings twice.
+pub fn lock_pipeline(config: &Path, journal: &Path) -> Result<std::fs::File> {
+    let file = std::fs::File::open(config).with_context(|| format!("{}: cannot open", config.display()))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
-            "{}: another bbb-migrate run is using this journal; wait for it to finish",
-            path.display()
+            "{}: another bbb-migrate run is using this journal ({}); wait for it to finish",
+            config.display(),
+            journal.display()
         ),
-        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("{}: cannot lock", PathBuf::from(&name).display())),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("{}: cannot lock", config.display())),
     }
 }
 
@@ -82,13 +75,12 @@ impl Journal {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the journal's folder", dir.display()))?;
         }
-        let lock = lock(path)?;
         let conn = Connection::open(path).with_context(|| format!("{}: cannot open the journal", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "DELETE")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA).with_context(|| format!("{}: not a bbb-migrate journal", path.display()))?;
-        Ok(Self { conn, path: path.to_path_buf(), _lock: Some(lock) })
+        Ok(Self { conn, path: path.to_path_buf() })
     }
 
     /// Opens an existing journal read-only (dry run, status); `None` if absent.
@@ -104,7 +96,7 @@ impl Journal {
             .optional()
             .with_context(|| format!("{}: not a bbb-migrate journal", path.display()))?;
         anyhow::ensure!(ok.is_some(), "{}: not a bbb-migrate journal", path.display());
-        Ok(Some(Self { conn, path: path.to_path_buf(), _lock: None }))
+        Ok(Some(Self { conn, path: path.to_path_buf() }))
     }
 
     pub fn start_run(&self, config: &str) -> Result<i64> {

@@ -83,13 +83,9 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, redactor: &Redacto
         started_at: chrono::Utc::now().to_rfc3339(),
         ..Default::default()
     };
-    // A dry run opens the journal read-only (to say what is already done) and writes nothing.
-    let journal = if opts.dry_run { Journal::open_read_only(&p.journal)? } else { Some(Journal::open(&p.journal)?) };
-    let run_id = match (&journal, opts.dry_run) {
-        (Some(j), false) => Some(j.start_run(&p.file.display().to_string())?),
-        _ => None,
-    };
-    report.run_id = run_id;
+    // One run per pipeline; the lock writes nothing. Nothing is written (journal
+    // included) until every source has listed and every sink has prepared.
+    let _lock = if opts.dry_run { None } else { Some(journal::lock_pipeline(&p.file, &p.journal)?) };
 
     let listed = list(inst, &mut report, redactor, progress)?;
     let mut sel = p.select.clone();
@@ -97,6 +93,21 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, redactor: &Redacto
     sel.to = opts.to.or(sel.to);
     let (selected, selection) = select::select(listed, &sel, &opts.records);
     report.selection = selection;
+
+    for (c, sink) in &inst.sinks {
+        match sink.prepare().into_result() {
+            Ok(notes) => report.notes.extend(notes.into_iter().map(|n| format!("{}: {}", c.name, redactor.redact(n.as_str())))),
+            Err(e) => return Err(anyhow!("sink `{}`: {}", c.name, redactor.redact(e.message.as_str()))),
+        }
+    }
+
+    // A dry run opens the journal read-only (to say what is already done) and writes nothing.
+    let journal = if opts.dry_run { Journal::open_read_only(&p.journal)? } else { Some(Journal::open(&p.journal)?) };
+    let run_id = match (&journal, opts.dry_run) {
+        (Some(j), false) => Some(j.start_run(&p.file.display().to_string())?),
+        _ => None,
+    };
+    report.run_id = run_id;
 
     let mut finished: HashMap<String, HashSet<String>> = HashMap::new();
     for (c, _) in &inst.sinks {
@@ -106,13 +117,6 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, redactor: &Redacto
         };
         finished.insert(c.name.clone(), set);
         report.sinks.insert(c.name.clone(), Counts::default());
-    }
-
-    for (c, sink) in &inst.sinks {
-        match sink.prepare().into_result() {
-            Ok(notes) => report.notes.extend(notes.into_iter().map(|n| format!("{}: {}", c.name, redactor.redact(n.as_str())))),
-            Err(e) => return Err(anyhow!("sink `{}`: {}", c.name, redactor.redact(e.message.as_str()))),
-        }
     }
 
     let journal = Mutex::new(journal);
