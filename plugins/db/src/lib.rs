@@ -679,7 +679,10 @@ impl fmt::Debug for Db {
 
 /// `cannot connect to database <db> on <host>:<port> (<redacted url>): <reason>` — one line, no password.
 pub fn connect_error(url: &DbUrl, reason: &str) -> PluginError {
-    let mut reason = reason.to_string();
+    // Drivers repeat themselves ("Input/output error: Input/output error: …"): say it once.
+    let mut parts: Vec<&str> = reason.split(": ").collect();
+    parts.dedup();
+    let mut reason = parts.join(": ");
     if let Some(p) = &url.password {
         if !p.expose().is_empty() {
             reason = reason.replace(p.expose(), "***");
