@@ -47,6 +47,11 @@ pub(crate) struct Plan {
     pub threads: Option<u32>,
 }
 
+/// What every ffmpeg run of a render starts with: quiet, no stdin, overwrite.
+fn base_args() -> Vec<String> {
+    ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"].map(String::from).to_vec()
+}
+
 /// The audio encoder settings (AAC, 96 kb/s).
 pub(crate) fn aac_args() -> Vec<String> {
     ["-c:a", "aac", "-b:a", "96k"].map(String::from).to_vec()
@@ -55,8 +60,8 @@ pub(crate) fn aac_args() -> Vec<String> {
 /// Arguments of the audio-only pass: the first audio stream of `input`,
 /// cut at `duration`, to AAC in `output` (an `.m4a`).
 pub(crate) fn audio_args(input: &Path, duration: Ms, output: &Path) -> Vec<String> {
-    let mut args: Vec<String> = ["-nostdin", "-v", "error", "-y", "-i"].map(String::from).to_vec();
-    args.push(input.display().to_string());
+    let mut args = base_args();
+    args.extend(["-i".into(), input.display().to_string()]);
     args.extend(["-map", "0:a:0", "-vn"].map(String::from));
     args.extend(aac_args());
     args.extend(["-t".into(), secs(duration), output.display().to_string()]);
@@ -123,9 +128,7 @@ impl Plan {
             concat_list(&self.frames, (self.width, self.height)),
         )?;
         let (w, h, fps) = (self.width, self.height, self.fps);
-        let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
-            .map(String::from)
-            .to_vec();
+        let mut args = base_args();
         let input = |args: &mut Vec<String>, pre: &[&str], path: &Path| -> usize {
             args.extend(pre.iter().map(|s| s.to_string()));
             args.extend(["-i".to_string(), path.display().to_string()]);
