@@ -133,7 +133,7 @@ impl SinkPlugin for CsvSink {
                 continue;
             }
             let row = Row::of(item).cells();
-            let owners = row[12].clone();
+            let owners = row[row::OWNERS].clone();
             if self.dry_run {
                 outcomes.push(Outcome::planned(id, format!("would add a row to {} (owners: {owners})", self.path.display())));
             } else {

@@ -7,6 +7,9 @@ pub const HEADER: [&str; 15] = [
     "origin_server", "context", "presentation_url", "video_url", "owners", "owner_emails", "resolved_by",
 ];
 
+/// Index of `owners` in [`HEADER`] (checked by a test).
+pub const OWNERS: usize = 12;
+
 pub struct Row<'a>(&'a SinkItem);
 
 fn iso(ms: i64) -> String {
@@ -78,6 +81,11 @@ pub fn to_csv(rows: &[Vec<String>]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owners_index_names_the_owners_column() {
+        assert_eq!(HEADER[OWNERS], "owners");
+    }
 
     #[test]
     fn quoting_follows_rfc4180() {
