@@ -9,6 +9,8 @@ use crate::progress::Progress;
 use crate::redact::Redactor;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use plugin_api::abi::PluginError;
+use plugin_api::abi_stable::std_types::{RResult, RString, RVec};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -182,19 +184,21 @@ fn check(config: &std::path::Path, plugin_dirs: &[PathBuf], redactor: &Redactor)
             println!("  {kind} {name}: FAILED: {}", redactor.redact(&e));
         }
     };
-    let conv = |r: plugin_api::abi_stable::std_types::RResult<plugin_api::abi_stable::std_types::RVec<plugin_api::abi_stable::std_types::RString>, plugin_api::abi::PluginError>| {
-        r.into_result().map(|v| v.into_iter().map(|s| s.to_string()).collect()).map_err(|e| e.message.to_string())
-    };
     for (c, s) in &inst.sources {
-        report("source", &c.name, conv(s.check()));
+        report("source", &c.name, check_lines(s.check()));
     }
     for (c, r) in &inst.resolvers {
-        report("resolver", &c.name, conv(r.check()));
+        report("resolver", &c.name, check_lines(r.check()));
     }
     for (c, s) in &inst.sinks {
-        report("sink", &c.name, conv(s.check()));
+        report("sink", &c.name, check_lines(s.check()));
     }
     Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// A plugin's `check()` answer as lines, or its error message.
+fn check_lines(r: RResult<RVec<RString>, PluginError>) -> Result<Vec<String>, String> {
+    r.into_result().map(|v| v.into_iter().map(|s| s.to_string()).collect()).map_err(|e| e.message.to_string())
 }
 
 fn plugins(config: Option<&std::path::Path>, plugin_dirs: &[PathBuf], redactor: &Redactor) -> Result<ExitCode, Usage> {
