@@ -28,3 +28,17 @@ pub fn ctx(name: &str, config_dir: &Path, dry_run: bool) -> Ctx {
         extra_json: "{}".into(),
     })
 }
+
+/// A file or folder of the repository's `testdata/` (see its SOURCES.md):
+/// found from this crate's folder upwards, so it works for every crate of the
+/// workspace wherever the checkout is, and never reaches outside it.
+pub fn testdata(rel: &str) -> std::path::PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = here
+        .ancestors()
+        .find(|a| a.join("testdata/SOURCES.md").is_file())
+        .unwrap_or_else(|| panic!("no testdata/ folder above {}", here.display()));
+    let path = root.join("testdata").join(rel);
+    assert!(path.exists(), "{} is missing (see testdata/SOURCES.md)", path.display());
+    path
+}

@@ -1,9 +1,9 @@
-//! The parser against real answers from `shared/fixtures/bbb/api/` and hostile variants.
+//! The parser against real answers from `testdata/bbb/api/` and hostile variants.
 use bbb_xml::{parse_all, RecordingsReader};
-use std::path::PathBuf;
+use plugin_api::sdk::testing::testdata;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/bbb/api").join(name);
+    let p = testdata("bbb/api").join(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -98,7 +98,10 @@ fn written_answers_read_back_identically() {
 fn api_index_tells_bbb_from_scalelite() {
     let bbb = bbb_xml::parse_index("<response><returncode>SUCCESS</returncode><version>2.0</version><apiVersion>2.0</apiVersion><bbbVersion>2.7.3</bbbVersion></response>").unwrap();
     assert_eq!((bbb.bbb_version.as_str(), bbb.is_scalelite()), ("2.7.3", false));
-    let sl = bbb_xml::parse_index("<response><returncode>SUCCESS</returncode><version>2.0</version><build>v1.6</build></response>").unwrap();
+    let sl = bbb_xml::parse_index(
+        "<response><returncode>SUCCESS</returncode><version>2.0</version><build>v1.6</build></response>",
+    )
+    .unwrap();
     assert!(sl.is_scalelite());
     assert!(bbb_xml::parse_index("<html><body>404 Not Found</body></html>").is_err());
 }

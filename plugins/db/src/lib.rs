@@ -153,16 +153,18 @@ impl FromStr for DbUrl {
     /// Parses a URL. The error never contains the password.
     fn from_str(s: &str) -> Result<Self, String> {
         let s = s.trim();
-        let (scheme, rest) = s
-            .split_once("://")
-            .ok_or_else(|| "not a database URL: expected mysql://, mariadb://, postgres:// or postgresql://".to_string())?;
+        let (scheme, rest) = s.split_once("://").ok_or_else(|| {
+            "not a database URL: expected mysql://, mariadb://, postgres:// or postgresql://".to_string()
+        })?;
         let scheme_l = scheme.to_ascii_lowercase();
         let engine = match scheme_l.as_str() {
             "mysql" | "mariadb" => Engine::MySql,
             "postgres" | "postgresql" => Engine::Postgres,
             _ => {
                 let shown: String = scheme.chars().take(20).collect();
-                return Err(format!("unsupported database URL scheme `{shown}`: use mysql://, mariadb://, postgres:// or postgresql://"));
+                return Err(format!(
+                    "unsupported database URL scheme `{shown}`: use mysql://, mariadb://, postgres:// or postgresql://"
+                ));
             }
         };
         // authority = up to the first '/', '?' or '#' after the last '@' (passwords may contain '/').
@@ -190,7 +192,9 @@ impl FromStr for DbUrl {
             (h.to_string(), port)
         } else {
             match hostport.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), Some(p.parse::<u16>().map_err(|_| format!("bad port `{p}` in the database URL"))?)),
+                Some((h, p)) => {
+                    (h.to_string(), Some(p.parse::<u16>().map_err(|_| format!("bad port `{p}` in the database URL"))?))
+                }
                 None => (hostport.to_string(), None),
             }
         };
@@ -376,9 +380,10 @@ pub fn pad_in_lists(sql: &str, params: Vec<Param>) -> (String, Vec<Param>) {
         match c {
             b'\'' | b'"' | b'`' => quote = Some(c),
             b'?' => n += 1,
-            b'I' | b'i' if (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
-                && i + 1 < b.len()
-                && b[i + 1].eq_ignore_ascii_case(&b'n') =>
+            b'I' | b'i'
+                if (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+                    && i + 1 < b.len()
+                    && b[i + 1].eq_ignore_ascii_case(&b'n') =>
             {
                 // `IN` then spaces then `(`, then only `?`, `,` and spaces up to `)`.
                 let mut j = i + 2;
@@ -539,7 +544,9 @@ impl Db {
                     .create_timeout(Some(CONNECT_TIMEOUT))
                     .wait_timeout(Some(Duration::from_secs(300)))
                     .build()
-                    .map_err(|e| PluginError::other(format!("{}: cannot build the connection pool: {e}", url.redacted())))?;
+                    .map_err(|e| {
+                        PluginError::other(format!("{}: cannot build the connection pool: {e}", url.redacted()))
+                    })?;
                 Inner::Postgres(pool)
             }
         };
@@ -760,8 +767,7 @@ impl Tx {
             Tx::MySql(conn, url) => {
                 use mysql_async::prelude::Queryable;
                 let params = my_params(params);
-                let rows: Vec<mysql_async::Row> =
-                    conn.exec(sql, params).await.map_err(|e| my_error(url, sql, e))?;
+                let rows: Vec<mysql_async::Row> = conn.exec(sql, params).await.map_err(|e| my_error(url, sql, e))?;
                 let columns = std::sync::Arc::new(
                     rows.first()
                         .map(|r| r.columns_ref().iter().map(|c| c.name_str().into_owned()).collect::<Vec<String>>())
@@ -778,12 +784,17 @@ impl Tx {
                 let refs = pg_refs(&boxed);
                 let stmt = client.prepare_cached(&sql2).await.map_err(|e| pg_error(url, sql, &e))?;
                 let rows = client.query(&stmt, &refs).await.map_err(|e| pg_error(url, sql, &e))?;
-                let columns =
-                    std::sync::Arc::new(rows.first().map(|r| r.columns().iter().map(|c| c.name().to_string()).collect::<Vec<String>>()).unwrap_or_default());
+                let columns = std::sync::Arc::new(
+                    rows.first()
+                        .map(|r| r.columns().iter().map(|c| c.name().to_string()).collect::<Vec<String>>())
+                        .unwrap_or_default(),
+                );
                 rows.iter()
                     .map(|r| {
                         let values = (0..r.len()).map(|i| pg_value(r, i)).collect::<Result<Vec<_>, String>>();
-                        values.map(|values| Row { columns: columns.clone(), values }).map_err(|e| query_error(url, sql, e))
+                        values
+                            .map(|values| Row { columns: columns.clone(), values })
+                            .map_err(|e| query_error(url, sql, e))
                     })
                     .collect()
             }
@@ -824,7 +835,11 @@ impl Tx {
                 Ok(conn.last_insert_id().unwrap_or(0) as i64)
             }
             Tx::Postgres(..) => {
-                let sql = if sql.to_ascii_lowercase().contains("returning") { sql.to_string() } else { format!("{sql} RETURNING id") };
+                let sql = if sql.to_ascii_lowercase().contains("returning") {
+                    sql.to_string()
+                } else {
+                    format!("{sql} RETURNING id")
+                };
                 let rows = self.query(&sql, params).await?;
                 rows.first()
                     .and_then(|r| r.values.first().cloned())
@@ -918,7 +933,9 @@ impl tokio_postgres::types::ToSql for PgParam {
         out: &mut tokio_postgres::types::private::BytesMut,
     ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
         use tokio_postgres::types::{IsNull, Type};
-        let conv = |what: &str| -> Box<dyn std::error::Error + Sync + Send> { format!("cannot bind {what} to a parameter of type {ty}").into() };
+        let conv = |what: &str| -> Box<dyn std::error::Error + Sync + Send> {
+            format!("cannot bind {what} to a parameter of type {ty}").into()
+        };
         match &self.0 {
             Param::Null => Ok(IsNull::Yes),
             Param::Int(v) => match *ty {
@@ -929,7 +946,9 @@ impl tokio_postgres::types::ToSql for PgParam {
                 Type::FLOAT8 => (*v as f64).to_sql(ty, out),
                 Type::FLOAT4 => (*v as f32).to_sql(ty, out),
                 Type::BOOL => (*v != 0).to_sql(ty, out),
-                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => v.to_string().to_sql(&Type::TEXT, out),
+                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                    v.to_string().to_sql(&Type::TEXT, out)
+                }
                 _ => Err(conv("an integer")),
             },
             Param::Bool(b) => match *ty {
@@ -1023,7 +1042,10 @@ impl DbMap {
     /// (`databases."moodle.univ.fr"`). Does not connect.
     pub fn from_config(field: &str, entries: &BTreeMap<String, String>) -> Result<Self, PluginError> {
         if entries.is_empty() {
-            return Err(PluginError::config(field, format!("`{field}` is empty: give at least one server name or \"default\"")));
+            return Err(PluginError::config(
+                field,
+                format!("`{field}` is empty: give at least one server name or \"default\""),
+            ));
         }
         let mut by_server = BTreeMap::new();
         let mut default = None;
@@ -1124,7 +1146,10 @@ mod tests {
         assert_eq!(format!("{u:?}"), "mysql://moodle:***@db1/moodle");
 
         let u: DbUrl = "postgres://user@db2/moodle".parse().unwrap();
-        assert_eq!((u.engine, u.user.as_str(), u.password.is_none(), u.port_or_default()), (Engine::Postgres, "user", true, 5432));
+        assert_eq!(
+            (u.engine, u.user.as_str(), u.password.is_none(), u.port_or_default()),
+            (Engine::Postgres, "user", true, 5432)
+        );
         assert_eq!(u.redacted(), "postgres://user@db2/moodle");
 
         let u: DbUrl = "postgresql://gl:p/w@x@127.0.0.1:5433/greenlight_production".parse().unwrap();
@@ -1139,7 +1164,13 @@ mod tests {
 
     #[test]
     fn refuses_bad_urls_without_leaking() {
-        for bad in ["sqlite://x:hunter2@h/db", "mysql://u:hunter2@h", "mysql://u:hunter2@h:99999/db", "db1/moodle", "mysql://u:hunter2@/db"] {
+        for bad in [
+            "sqlite://x:hunter2@h/db",
+            "mysql://u:hunter2@h",
+            "mysql://u:hunter2@h:99999/db",
+            "db1/moodle",
+            "mysql://u:hunter2@/db",
+        ] {
             let e = bad.parse::<DbUrl>().unwrap_err();
             assert!(!e.contains("hunter2"), "{e}");
             assert!(!e.contains('\n'));
@@ -1156,11 +1187,20 @@ mod tests {
     #[test]
     fn in_lists_are_padded_to_powers_of_two() {
         let p = |v: &[i64]| v.iter().map(|&i| Param::Int(i)).collect::<Vec<_>>();
-        let (sql, params) = pad_in_lists("SELECT a FROM t WHERE x = ? AND id IN (?, ?, ?) AND y IN (?,?) AND s = 'in (?)'", p(&[9, 1, 2, 3, 4, 5]));
+        let (sql, params) = pad_in_lists(
+            "SELECT a FROM t WHERE x = ? AND id IN (?, ?, ?) AND y IN (?,?) AND s = 'in (?)'",
+            p(&[9, 1, 2, 3, 4, 5]),
+        );
         assert_eq!(sql, "SELECT a FROM t WHERE x = ? AND id IN (?, ?, ?, ?) AND y IN (?, ?) AND s = 'in (?)'");
         assert_eq!(params, p(&[9, 1, 2, 3, 3, 4, 5]));
-        let (sql, params) = pad_in_lists("SELECT 1 FROM t WHERE a IN (NULL) OR b IN (?, ?, ?, ?, ?) OR c IN (SELECT 1) OR d IN (?)", p(&[1, 2, 3, 4, 5, 6]));
-        assert_eq!(sql, "SELECT 1 FROM t WHERE a IN (NULL) OR b IN (?, ?, ?, ?, ?, ?, ?, ?) OR c IN (SELECT 1) OR d IN (?)");
+        let (sql, params) = pad_in_lists(
+            "SELECT 1 FROM t WHERE a IN (NULL) OR b IN (?, ?, ?, ?, ?) OR c IN (SELECT 1) OR d IN (?)",
+            p(&[1, 2, 3, 4, 5, 6]),
+        );
+        assert_eq!(
+            sql,
+            "SELECT 1 FROM t WHERE a IN (NULL) OR b IN (?, ?, ?, ?, ?, ?, ?, ?) OR c IN (SELECT 1) OR d IN (?)"
+        );
         assert_eq!(params, p(&[1, 2, 3, 4, 5, 5, 5, 5, 6]));
         // `min(?)` or `JOIN (…)` is not an IN list; `login (?, ?)` neither.
         let (sql, params) = pad_in_lists("SELECT COALESCE(?, ?, ?) FROM login (?, ?, ?)", p(&[1, 2, 3, 4, 5, 6]));
@@ -1186,10 +1226,14 @@ mod tests {
         assert_eq!(m.for_server(Some("MOODLE.univ.fr")).unwrap().0, "moodle.univ.fr");
         assert_eq!(m.for_server(Some("elsewhere")).unwrap().0, "default");
         assert_eq!(m.for_server(None).unwrap().1.url().database, "other");
-        let e = DbMap::from_config("databases", &BTreeMap::from([("x".to_string(), "ftp://a:hunter2@b/c".to_string())])).err().unwrap();
+        let e =
+            DbMap::from_config("databases", &BTreeMap::from([("x".to_string(), "ftp://a:hunter2@b/c".to_string())]))
+                .err()
+                .unwrap();
         assert_eq!(e.field(), Some("databases.\"x\""));
         assert!(!e.message.contains("hunter2"));
-        let m = DbMap::from_config("databases", &BTreeMap::from([("a".to_string(), "mysql://r@h/d".to_string())])).unwrap();
+        let m =
+            DbMap::from_config("databases", &BTreeMap::from([("a".to_string(), "mysql://r@h/d".to_string())])).unwrap();
         assert!(m.for_server(Some("b")).is_none());
     }
 }
@@ -1204,7 +1248,11 @@ pub mod routing {
     /// A metadata value by key, case-insensitively (BBB lower-cases keys);
     /// empty values count as absent.
     pub fn meta_ci<'a>(r: &'a Recording, key: &str) -> Option<&'a str> {
-        r.metadata.iter().find(|kv| kv.0.as_str().eq_ignore_ascii_case(key)).map(|kv| kv.1.as_str()).filter(|v| !v.trim().is_empty())
+        r.metadata
+            .iter()
+            .find(|kv| kv.0.as_str().eq_ignore_ascii_case(key))
+            .map(|kv| kv.1.as_str())
+            .filter(|v| !v.trim().is_empty())
     }
 
     /// The front-end that created the recording, lower-cased: `bbb-origin`
@@ -1310,12 +1358,18 @@ pub mod owners {
         }
         /// The owners: reason = `reason(reasons)`; extra_json = the person's
         /// `extra` merged with `common` (both JSON objects).
-        pub fn into_owners(self, resolver: &str, reason: impl Fn(&[String]) -> String, common: &serde_json::Value) -> Vec<Owner> {
+        pub fn into_owners(
+            self,
+            resolver: &str,
+            reason: impl Fn(&[String]) -> String,
+            common: &serde_json::Value,
+        ) -> Vec<Owner> {
             self.picked
                 .into_iter()
                 .enumerate()
                 .map(|(i, (p, reasons))| {
-                    let mut o = Owner::new(&p.username, &p.email, &p.first_name, &p.last_name).found_by(resolver, reason(&reasons));
+                    let mut o = Owner::new(&p.username, &p.email, &p.first_name, &p.last_name)
+                        .found_by(resolver, reason(&reasons));
                     if i > 0 {
                         o = o.secondary();
                     }
@@ -1352,7 +1406,13 @@ impl Answers {
     }
     /// `res` answers the recordings `idx` in order; on error every one of them
     /// FAILS with `<label>: <one-line error>` and the host log says so once.
-    pub fn apply(&mut self, idx: &[usize], res: Result<Vec<plugin_api::Resolution>, PluginError>, label: &str, ctx: &plugin_api::sdk::Ctx) {
+    pub fn apply(
+        &mut self,
+        idx: &[usize],
+        res: Result<Vec<plugin_api::Resolution>, PluginError>,
+        label: &str,
+        ctx: &plugin_api::sdk::Ctx,
+    ) {
         match res {
             Ok(answers) => {
                 for (&i, a) in idx.iter().zip(answers) {
@@ -1405,7 +1465,8 @@ pub mod testing {
         pub fn new(engine: Engine, tag: &str) -> TempDb {
             static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
             let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let tag: String = tag.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+            let tag: String =
+                tag.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
             let name = format!("t_{tag}_{}_{n}", std::process::id());
             let server = server_url(engine);
             let admin = Db::new(&server).expect("admin pool");
@@ -1422,14 +1483,7 @@ pub mod testing {
             TempDb { url, db, admin }
         }
 
-        /// Loads an SQL file (statements end with `;` at end of line; `--` comment lines dropped).
-        pub fn load_file(&self, path: impl AsRef<std::path::Path>) {
-            let path = path.as_ref();
-            let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            self.load_sql(&text);
-        }
-
-        /// Runs SQL text statement by statement (same splitting rule as [`TempDb::load_file`]).
+        /// Runs SQL text statement by statement (statements end with `;` at end of line; `--` comment lines dropped).
         pub fn load_sql(&self, text: &str) {
             for stmt in split_sql(text) {
                 self.db.execute_batch(&stmt).unwrap_or_else(|e| panic!("loading into {}: {e}\n{stmt}", self.url));
@@ -1437,22 +1491,11 @@ pub mod testing {
         }
     }
 
-    /// The text of `shared/schemas/<name>` (the team's reference schemas): looked
-    /// up in `$BBB_SHARED_DIR/schemas`, then in a `shared/` folder beside any
-    /// ancestor of the crate being tested (CI clones beside `shared/`).
-    pub fn shared_schema(name: &str) -> String {
-        let mut dirs: Vec<std::path::PathBuf> = Vec::new();
-        if let Ok(d) = std::env::var("BBB_SHARED_DIR") {
-            dirs.push(d.into());
-        }
-        let start = std::env::var("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from).unwrap_or_else(|_| std::env::current_dir().unwrap_or_default());
-        dirs.extend(start.ancestors().map(|a| a.join("shared")));
-        for d in &dirs {
-            if let Ok(t) = std::fs::read_to_string(d.join("schemas").join(name)) {
-                return t;
-            }
-        }
-        panic!("shared/schemas/{name} not found (looked in {dirs:?}); set BBB_SHARED_DIR");
+    /// The text of `testdata/schemas/<name>` (the schemas and sample rows the
+    /// tests load; origins in testdata/SOURCES.md).
+    pub fn schema(name: &str) -> String {
+        let path = plugin_api::sdk::testing::testdata(&format!("schemas/{name}"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
     impl TempDb {
@@ -1468,7 +1511,10 @@ pub mod testing {
             record_id: record_id.into(),
             meeting_id: meeting_id.into(),
             name: format!("recording {record_id}").into(),
-            metadata: meta.iter().map(|(k, v)| plugin_api::abi_stable::std_types::Tuple2((*k).into(), (*v).into())).collect(),
+            metadata: meta
+                .iter()
+                .map(|(k, v)| plugin_api::abi_stable::std_types::Tuple2((*k).into(), (*v).into()))
+                .collect(),
             ..Default::default()
         }
     }

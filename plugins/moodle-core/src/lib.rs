@@ -63,7 +63,12 @@ pub fn parse_meeting_id(s: &str) -> Option<MeetingId> {
     if !digits(course) || !digits(inst) {
         return None;
     }
-    Some(MeetingId { seed: seed.to_string(), course_id: course.parse().ok()?, instance_id: inst.parse().ok()?, group_id })
+    Some(MeetingId {
+        seed: seed.to_string(),
+        course_id: course.parse().ok()?,
+        instance_id: inst.parse().ok()?,
+        group_id,
+    })
 }
 
 pub use bbb_migrate_db::routing::meta_ci;
@@ -152,7 +157,8 @@ pub async fn detect_schema(tx: &mut Tx, prefix: &Prefix) -> Result<Schema, Plugi
         Engine::Postgres => "current_schema()",
     };
     let sql = format!("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = {schema_fn} AND table_name IN (?, ?)");
-    let rows = tx.query(&sql, vec![prefix.t("bigbluebuttonbn").into(), prefix.t("bigbluebuttonbn_recordings").into()]).await?;
+    let rows =
+        tx.query(&sql, vec![prefix.t("bigbluebuttonbn").into(), prefix.t("bigbluebuttonbn_recordings").into()]).await?;
     let names: BTreeSet<String> = rows.iter().map(|r| r.text("t").to_ascii_lowercase()).collect();
     if !names.contains(&prefix.t("bigbluebuttonbn").to_ascii_lowercase()) {
         return Err(PluginError::data(format!(
@@ -232,7 +238,12 @@ fn chunks<T: Clone>(v: &[T]) -> impl Iterator<Item = Vec<T>> + '_ {
 /// `logid, bigbluebuttonbnid, courseid, userid, meetingid`, plus `user_cols`
 /// (columns of the activity creator's `<prefix>user u`, LEFT JOINed) when not
 /// empty. Uses the (courseid, bigbluebuttonbnid) index; one query per 500 pairs.
-pub async fn add_logs(tx: &mut Tx, prefix: &Prefix, pairs: &[(i64, i64)], join_user: &str) -> Result<Vec<bbb_migrate_db::Row>, PluginError> {
+pub async fn add_logs(
+    tx: &mut Tx,
+    prefix: &Prefix,
+    pairs: &[(i64, i64)],
+    join_user: &str,
+) -> Result<Vec<bbb_migrate_db::Row>, PluginError> {
     let mut out = Vec::new();
     for chunk in pairs.chunks(CHUNK) {
         let acts: BTreeSet<i64> = chunk.iter().map(|p| p.0).collect();
@@ -263,13 +274,19 @@ pub async fn add_logs(tx: &mut Tx, prefix: &Prefix, pairs: &[(i64, i64)], join_u
 /// Finds the activity of every query, in one read of a handful of queries
 /// (3 to 4 round trips whatever the batch size, plus one per 500 items).
 /// Answer per query: `Ok(Found)` or `Err(why not)` (a note for the report).
-pub async fn find_activities(tx: &mut Tx, prefix: &Prefix, schema: Schema, queries: &[Query<'_>]) -> Result<Vec<Result<Found, String>>, PluginError> {
+pub async fn find_activities(
+    tx: &mut Tx,
+    prefix: &Prefix,
+    schema: Schema,
+    queries: &[Query<'_>],
+) -> Result<Vec<Result<Found, String>>, PluginError> {
     let mut out: Vec<Option<Result<Found, String>>> = vec![None; queries.len()];
 
     // 1. Moodle 4.x: recordID -> activity (original before imported copies).
     let mut by_recid: HashMap<String, (i64, i64, Option<i64>, Via)> = HashMap::new();
     if schema.has_recordings_table {
-        let ids: Vec<String> = queries.iter().map(|q| q.record_id.to_string()).collect::<BTreeSet<_>>().into_iter().collect();
+        let ids: Vec<String> =
+            queries.iter().map(|q| q.record_id.to_string()).collect::<BTreeSet<_>>().into_iter().collect();
         for chunk in chunks(&ids) {
             let sql = format!(
                 "SELECT recordingid, bigbluebuttonbnid, courseid, groupid, imported, headless, status FROM {} WHERE recordingid IN ({}) ORDER BY imported ASC, id ASC",
@@ -352,7 +369,13 @@ pub async fn find_activities(tx: &mut Tx, prefix: &Prefix, schema: Schema, queri
     for (i, q) in queries.iter().enumerate() {
         if let Some((act, course, group, via)) = by_recid.get(q.record_id) {
             let group = group.or_else(|| q.meeting.as_ref().and_then(|m| m.group_id));
-            out[i] = Some(Ok(Found { activity_id: *act, course_id: *course, group_id: group, via: via.clone(), activity: activities.get(act).cloned() }));
+            out[i] = Some(Ok(Found {
+                activity_id: *act,
+                course_id: *course,
+                group_id: group,
+                via: via.clone(),
+                activity: activities.get(act).cloned(),
+            }));
             continue;
         }
         let Some(m) = &q.meeting else {
@@ -395,7 +418,15 @@ mod tests {
     #[test]
     fn parses_every_shape() {
         let m = parse_meeting_id("9d287cf50490ca856ca5273bd303a7e321df6051-4-119[0]").unwrap();
-        assert_eq!(m, MeetingId { seed: "9d287cf50490ca856ca5273bd303a7e321df6051".into(), course_id: 4, instance_id: 119, group_id: Some(0) });
+        assert_eq!(
+            m,
+            MeetingId {
+                seed: "9d287cf50490ca856ca5273bd303a7e321df6051".into(),
+                course_id: 4,
+                instance_id: 119,
+                group_id: Some(0)
+            }
+        );
         assert!(m.has_sha1_seed());
         let m = parse_meeting_id("e91ea28766a627074a88f956b1190a9f1b967e43-2-2[7]").unwrap();
         assert_eq!((m.course_id, m.instance_id, m.group_id), (2, 2, Some(7)));
@@ -403,7 +434,16 @@ mod tests {
         assert_eq!((m.course_id, m.instance_id, m.group_id), (2, 1, None));
         assert_eq!(parse_meeting_id("abc-2-1[]").unwrap().group_id, Some(0));
         assert!(!parse_meeting_id("abc-2-1").unwrap().has_sha1_seed());
-        for bad in ["0003-soutenances", "hbrpoig8f1cbfno6b9m80o2rak1vrjnvgfygwwqc", "a-b-1", "-2-1", "a-2-1-4", "a-2-x", "a-2-1[x]", "a-2-1]"] {
+        for bad in [
+            "0003-soutenances",
+            "hbrpoig8f1cbfno6b9m80o2rak1vrjnvgfygwwqc",
+            "a-b-1",
+            "-2-1",
+            "a-2-1-4",
+            "a-2-x",
+            "a-2-1[x]",
+            "a-2-1]",
+        ] {
             assert_eq!(parse_meeting_id(bad), None, "{bad}");
         }
     }

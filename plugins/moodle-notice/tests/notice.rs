@@ -1,20 +1,19 @@
 //! The `moodle-notice` sink against real MariaDB and PostgreSQL Moodle
 //! databases. Fails — never skips — when a server is down.
-use bbb_migrate_db::testing::{recording, shared_schema, TempDb};
+use bbb_migrate_db::testing::{recording, schema, TempDb};
 use bbb_migrate_db::{Engine, Row};
 use bbb_migrate_moodle_notice::{notice_html, MoodleNotice};
 use plugin_api::sdk::{testing::ctx, SinkPlugin};
 use plugin_api::{Outcome, OutcomeStatus, Owner, SinkItem};
 
-const PG_PORT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../moodle-core/fixtures/moodle-postgres.sql");
 const SERVER: &str = "moodle.univ.example.fr";
 const MESSAGE: &str = "Ces enregistrements sont sur <a href='https://pod.univ.example.fr/'>Pod</a>.";
 
 fn moodle_db(engine: Engine, tag: &str) -> TempDb {
     let t = TempDb::new(engine, tag);
     match engine {
-        Engine::MySql => t.load_sql(&shared_schema("moodle-mariadb.sql")),
-        Engine::Postgres => t.load_file(PG_PORT),
+        Engine::MySql => t.load_sql(&schema("moodle-mariadb.sql")),
+        Engine::Postgres => t.load_sql(&schema("moodle-postgres.sql")),
     }
     t
 }
@@ -40,17 +39,41 @@ fn batch() -> Vec<SinkItem> {
     let m = [("bbb-origin", "Moodle"), ("bbb-origin-server-name", SERVER)];
     vec![
         // activity 1 (4.x recordID)
-        item("a3af0ac668deec2baeefad04e38d8df093094350-1710237483000", "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1[0]", &m),
+        item(
+            "a3af0ac668deec2baeefad04e38d8df093094350-1710237483000",
+            "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1[0]",
+            &m,
+        ),
         // activity 1 again (3.x meetingID): the notice must not be added twice
-        item("71d6ce46098db2bcf69692f5f29fd6f82505f6a1-1699999001000", "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1", &m),
+        item(
+            "71d6ce46098db2bcf69692f5f29fd6f82505f6a1-1699999001000",
+            "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1",
+            &m,
+        ),
         // activity 2, group 7, empty intro
-        item("8e24b5c5960f50a9f07076d1b14e30f7ebbe28ac-1711447200123", "e91ea28766a627074a88f956b1190a9f1b967e43-2-2[7]", &m),
+        item(
+            "8e24b5c5960f50a9f07076d1b14e30f7ebbe28ac-1711447200123",
+            "e91ea28766a627074a88f956b1190a9f1b967e43-2-2[7]",
+            &m,
+        ),
         // deleted activity 4
-        item("06244b8893d931cd2a4505efc28c3f720319bc9e-1713866400789", "39ac2f43b20a480a4972944d54d34478efe888b7-3-4[0]", &m),
+        item(
+            "06244b8893d931cd2a4505efc28c3f720319bc9e-1713866400789",
+            "39ac2f43b20a480a4972944d54d34478efe888b7-3-4[0]",
+            &m,
+        ),
         // not Moodle
-        item("9a9b6536aa3fbc7d6e6c1ecff1d2c0d9bc6a1dd1-1598364581226", "0v1xkcrre2la0vafauyepzfei16x2fkuhcfydvps", &[("bbb-origin", "Greenlight")]),
+        item(
+            "9a9b6536aa3fbc7d6e6c1ecff1d2c0d9bc6a1dd1-1598364581226",
+            "0v1xkcrre2la0vafauyepzfei16x2fkuhcfydvps",
+            &[("bbb-origin", "Greenlight")],
+        ),
         // Moodle, but another site with no database
-        item("dddddddddddddddddddddddddddddddddddddddd-1600000000000", "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1[0]", &[("bbb-origin", "Moodle"), ("bbb-origin-server-name", "other.example.org")]),
+        item(
+            "dddddddddddddddddddddddddddddddddddddddd-1600000000000",
+            "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1[0]",
+            &[("bbb-origin", "Moodle"), ("bbb-origin-server-name", "other.example.org")],
+        ),
     ]
 }
 
@@ -92,10 +115,23 @@ fn notice_once_across_runs(engine: Engine) {
     let run1 = sink(&url, false).write(&batch()).unwrap();
     assert_eq!(
         run1.iter().map(|o| o.status).collect::<Vec<_>>(),
-        vec![OutcomeStatus::DONE, OutcomeStatus::SKIPPED, OutcomeStatus::DONE, OutcomeStatus::SKIPPED, OutcomeStatus::SKIPPED, OutcomeStatus::SKIPPED]
+        vec![
+            OutcomeStatus::DONE,
+            OutcomeStatus::SKIPPED,
+            OutcomeStatus::DONE,
+            OutcomeStatus::SKIPPED,
+            OutcomeStatus::SKIPPED,
+            OutcomeStatus::SKIPPED
+        ]
     );
-    assert_eq!(run1[0].detail.as_str(), "notice appended to mdl_bigbluebuttonbn.intro of activity 1 course 2 `Cours magistral PHYS101`");
-    assert_eq!(run1[1].detail.as_str(), "notice already in mdl_bigbluebuttonbn.intro of activity 1 course 2 `Cours magistral PHYS101`");
+    assert_eq!(
+        run1[0].detail.as_str(),
+        "notice appended to mdl_bigbluebuttonbn.intro of activity 1 course 2 `Cours magistral PHYS101`"
+    );
+    assert_eq!(
+        run1[1].detail.as_str(),
+        "notice already in mdl_bigbluebuttonbn.intro of activity 1 course 2 `Cours magistral PHYS101`"
+    );
     let data: serde_json::Value = serde_json::from_str(run1[0].data_json.as_str()).unwrap();
     assert_eq!(data, serde_json::json!({"site": SERVER, "table": "mdl_bigbluebuttonbn", "activity": 1, "course": 2}));
     let expected = vec![
@@ -137,6 +173,9 @@ fn unreachable_database_is_retryable_and_hides_the_password() {
     assert!(!out[0].detail.contains("hunter2"));
     let e = s.check().unwrap_err();
     assert!(!e.message.contains("hunter2") && !e.message.contains('\n'));
-    let bad = MoodleNotice::new(r#"{"message":" ","databases":{"default":"mysql://a@b/c"}}"#, ctx("n", std::path::Path::new("."), false));
+    let bad = MoodleNotice::new(
+        r#"{"message":" ","databases":{"default":"mysql://a@b/c"}}"#,
+        ctx("n", std::path::Path::new("."), false),
+    );
     assert_eq!(bad.err().unwrap().field(), Some("message"));
 }

@@ -1,26 +1,26 @@
 //! The `moodle` resolver against real MariaDB and PostgreSQL Moodle databases
 //! (the shared schema, its PostgreSQL port, and extra rows). Each test has its
 //! own throwaway database(s). Fails — never skips — when a server is down.
-use bbb_migrate_db::testing::{recording, shared_schema, TempDb};
+use bbb_migrate_db::testing::{recording, schema, TempDb};
 use bbb_migrate_db::Engine;
 use bbb_migrate_moodle::MoodleResolver;
 use plugin_api::sdk::{testing::ctx, ResolverPlugin};
 use plugin_api::{Recording, Resolution, ResolutionKind};
 
-const PG_PORT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../moodle-core/fixtures/moodle-postgres.sql");
 const SERVER: &str = "moodle.univ.example.fr";
 
 fn moodle_db(engine: Engine, tag: &str) -> TempDb {
     let t = TempDb::new(engine, tag);
     match engine {
-        Engine::MySql => t.load_sql(&shared_schema("moodle-mariadb.sql")),
-        Engine::Postgres => t.load_file(PG_PORT),
+        Engine::MySql => t.load_sql(&schema("moodle-mariadb.sql")),
+        Engine::Postgres => t.load_sql(&schema("moodle-postgres.sql")),
     }
     t
 }
 
 fn resolver(dbs: &[(&str, String)]) -> MoodleResolver {
-    let map: serde_json::Map<String, serde_json::Value> = dbs.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone()))).collect();
+    let map: serde_json::Map<String, serde_json::Value> =
+        dbs.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone()))).collect();
     let cfg = serde_json::json!({ "databases": map }).to_string();
     MoodleResolver::new(&cfg, ctx("moodle", std::path::Path::new("."), false)).unwrap()
 }
@@ -37,7 +37,16 @@ fn moodle(record_id: &str, meeting_id: &str) -> Recording {
 fn owners(r: &Resolution) -> Vec<(String, String, String, String, bool, String)> {
     r.owners
         .iter()
-        .map(|o| (o.username.to_string(), o.email.to_string(), o.first_name.to_string(), o.last_name.to_string(), o.primary, o.reason.to_string()))
+        .map(|o| {
+            (
+                o.username.to_string(),
+                o.email.to_string(),
+                o.first_name.to_string(),
+                o.last_name.to_string(),
+                o.primary,
+                o.reason.to_string(),
+            )
+        })
         .collect()
 }
 
@@ -55,13 +64,25 @@ fn shared_scenario(engine: Engine) {
     let r = resolver(&[(SERVER, url_of(&t))]);
     let batch = vec![
         // 0: 4.x recording of activity 1 (also imported into activity 3: the original wins)
-        moodle("a3af0ac668deec2baeefad04e38d8df093094350-1710237483000", "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1[0]"),
+        moodle(
+            "a3af0ac668deec2baeefad04e38d8df093094350-1710237483000",
+            "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1[0]",
+        ),
         // 1: group 7 recording of activity 2 (role rules editingteacher + teacher)
-        moodle("8e24b5c5960f50a9f07076d1b14e30f7ebbe28ac-1711447200123", "e91ea28766a627074a88f956b1190a9f1b967e43-2-2[7]"),
+        moodle(
+            "8e24b5c5960f50a9f07076d1b14e30f7ebbe28ac-1711447200123",
+            "e91ea28766a627074a88f956b1190a9f1b967e43-2-2[7]",
+        ),
         // 2: activity 3, participants [] -> default rule '0' = owner
-        moodle("8abd913bf59d695e553261e1356b57dd80398392-1712656800456", "c05dc6bd9c2352dc49856df88ec162057978018e-3-3[0]"),
+        moodle(
+            "8abd913bf59d695e553261e1356b57dd80398392-1712656800456",
+            "c05dc6bd9c2352dc49856df88ec162057978018e-3-3[0]",
+        ),
         // 3: headless recording of deleted activity 4
-        moodle("06244b8893d931cd2a4505efc28c3f720319bc9e-1713866400789", "39ac2f43b20a480a4972944d54d34478efe888b7-3-4[0]"),
+        moodle(
+            "06244b8893d931cd2a4505efc28c3f720319bc9e-1713866400789",
+            "39ac2f43b20a480a4972944d54d34478efe888b7-3-4[0]",
+        ),
         // 4: the real fixture (plugin 2.0 `bn-origin`): creator deleted, moderators suspended
         recording(
             "f71d810b6e90a4a34ae02b8c7143e8733178578e-1462807897120",
@@ -69,7 +90,10 @@ fn shared_scenario(engine: Engine) {
             &[("bn-origin", "Moodle"), ("bbb-origin-server-name", SERVER)],
         ),
         // 5: Moodle 3.x shape (no [group]), recordID unknown to the recordings table
-        moodle("ffffffffffffffffffffffffffffffffffffffff-1600000000000", "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1"),
+        moodle(
+            "ffffffffffffffffffffffffffffffffffffffff-1600000000000",
+            "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1",
+        ),
         // 6: a Greenlight room: not ours, no query, no note
         recording(
             "9a9b6536aa3fbc7d6e6c1ecff1d2c0d9bc6a1dd1-1598364581226",
@@ -77,7 +101,10 @@ fn shared_scenario(engine: Engine) {
             &[("bbb-origin", "Greenlight"), ("bbb-origin-server-name", SERVER)],
         ),
         // 7: Moodle shape but the seed does not match activity 1's
-        moodle("eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-1600000000000", "0000000000000000000000000000000000000000-2-1[0]"),
+        moodle(
+            "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-1600000000000",
+            "0000000000000000000000000000000000000000-2-1[0]",
+        ),
         // 8: another Moodle site, no entry and no default
         recording(
             "dddddddddddddddddddddddddddddddddddddddd-1600000000000",
@@ -85,7 +112,11 @@ fn shared_scenario(engine: Engine) {
             &[("bbb-origin", "Moodle"), ("bbb-origin-server-name", "other-moodle.example.org")],
         ),
         // 9: no origin metadata at all, Moodle shape: routed by shape (group 0, 4.x)
-        recording("cccccccccccccccccccccccccccccccccccccccc-1600000000000", "c05dc6bd9c2352dc49856df88ec162057978018e-3-3[0]", &[]),
+        recording(
+            "cccccccccccccccccccccccccccccccccccccccc-1600000000000",
+            "c05dc6bd9c2352dc49856df88ec162057978018e-3-3[0]",
+            &[],
+        ),
     ];
     let res = r.resolve(&batch).unwrap();
     assert_eq!(res.len(), batch.len());
@@ -93,7 +124,14 @@ fn shared_scenario(engine: Engine) {
     assert_eq!(res[0].kind, ResolutionKind::RESOLVED, "{:?}", res[0]);
     assert_eq!(
         owners(&res[0]),
-        vec![(s("jdupont"), s("jeanne.dupont@univ.example.fr"), s("Jeanne"), s("Dupont"), true, s("moodle:activity 1 course 2 creator, user rule"))]
+        vec![(
+            s("jdupont"),
+            s("jeanne.dupont@univ.example.fr"),
+            s("Jeanne"),
+            s("Dupont"),
+            true,
+            s("moodle:activity 1 course 2 creator, user rule")
+        )]
     );
     assert_eq!(res[0].owners[0].resolver.as_str(), "moodle");
     let extra: serde_json::Value = serde_json::from_str(res[0].owners[0].extra_json.as_str()).unwrap();
@@ -126,7 +164,10 @@ fn shared_scenario(engine: Engine) {
         "moodle `moodle.univ.example.fr`: meetingID names activity 1 course 2 but that activity has another meetingID seed or course (id reused?)"
     );
     assert_eq!(res[8].kind, ResolutionKind::UNKNOWN);
-    assert_eq!(res[8].note.as_str(), "moodle: no database configured for origin server `other-moodle.example.org` and no \"default\"");
+    assert_eq!(
+        res[8].note.as_str(),
+        "moodle: no database configured for origin server `other-moodle.example.org` and no \"default\""
+    );
     // No origin server and no default: not resolvable either.
     assert_eq!(res[9].kind, ResolutionKind::UNKNOWN);
     assert_eq!(res[9].note.as_str(), "moodle: no database configured for origin server `(none)` and no \"default\"");
@@ -153,14 +194,26 @@ fn moodle3_by_meeting_id_only() {
     t.load_sql("DROP TABLE mdl_bigbluebuttonbn_recordings;\n");
     let r = resolver(&[("default", url_of(&t))]);
     let batch = vec![
-        moodle("71d6ce46098db2bcf69692f5f29fd6f82505f6a1-1699999001000", "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1"),
-        moodle("8e24b5c5960f50a9f07076d1b14e30f7ebbe28ac-1711447200123", "e91ea28766a627074a88f956b1190a9f1b967e43-2-2[7]"),
+        moodle(
+            "71d6ce46098db2bcf69692f5f29fd6f82505f6a1-1699999001000",
+            "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1",
+        ),
+        moodle(
+            "8e24b5c5960f50a9f07076d1b14e30f7ebbe28ac-1711447200123",
+            "e91ea28766a627074a88f956b1190a9f1b967e43-2-2[7]",
+        ),
         // recordID-only knowledge is gone on 3.x: a recording with a non-Moodle meetingID stays unknown
         moodle("a3af0ac668deec2baeefad04e38d8df093094350-1710237483000", "not-a-moodle-meeting"),
         // deleted activity 4: found through its Add log, which carries the seed
-        moodle("06244b8893d931cd2a4505efc28c3f720319bc9e-1713866400789", "39ac2f43b20a480a4972944d54d34478efe888b7-3-4[0]"),
+        moodle(
+            "06244b8893d931cd2a4505efc28c3f720319bc9e-1713866400789",
+            "39ac2f43b20a480a4972944d54d34478efe888b7-3-4[0]",
+        ),
         // same ids, wrong seed: not that (deleted) activity
-        moodle("06244b8893d931cd2a4505efc28c3f720319bc9e-1713866400790", "49ac2f43b20a480a4972944d54d34478efe888b7-3-4[0]"),
+        moodle(
+            "06244b8893d931cd2a4505efc28c3f720319bc9e-1713866400790",
+            "49ac2f43b20a480a4972944d54d34478efe888b7-3-4[0]",
+        ),
     ];
     let res = r.resolve(&batch).unwrap();
     assert_eq!(brief(&res[0]), vec![(s("jdupont"), true, s("moodle:activity 1 course 2 creator, user rule"))]);
@@ -174,7 +227,10 @@ fn moodle3_by_meeting_id_only() {
         "moodle `default`: meetingID is not a Moodle one and the recordID is not in the recordings table"
     );
     assert_eq!(brief(&res[3]), vec![(s("aleroy"), true, s("moodle:activity 4 course 3 creator (activity deleted)"))]);
-    assert_eq!((res[4].kind, res[4].note.as_str()), (ResolutionKind::UNKNOWN, "moodle `default`: no activity 4 in course 3 with this meetingID"));
+    assert_eq!(
+        (res[4].kind, res[4].note.as_str()),
+        (ResolutionKind::UNKNOWN, "moodle `default`: no activity 4 in course 3 with this meetingID")
+    );
     assert!(r.check().unwrap()[0].ends_with("Moodle 3.x (no recordings table)"));
 }
 
@@ -199,10 +255,27 @@ fn multi_site_by_origin_server() {
         recording(rid, mid, &[("bbb-origin", "Moodle")]),
     ];
     let res = r.resolve(&batch).unwrap();
-    assert_eq!(owners(&res[0]), vec![(s("jdupont"), s("jeanne.dupont@univ.example.fr"), s("Jeanne"), s("Dupont"), true, s("moodle:activity 1 course 2 creator, user rule"))]);
+    assert_eq!(
+        owners(&res[0]),
+        vec![(
+            s("jdupont"),
+            s("jeanne.dupont@univ.example.fr"),
+            s("Jeanne"),
+            s("Dupont"),
+            true,
+            s("moodle:activity 1 course 2 creator, user rule")
+        )]
+    );
     assert_eq!(
         owners(&res[1]),
-        vec![(s("bteacher"), s("bruno.teacher@site-b.example.fr"), s("Bruno"), s("Teacher"), true, s("moodle:activity 1 course 2 creator"))]
+        vec![(
+            s("bteacher"),
+            s("bruno.teacher@site-b.example.fr"),
+            s("Bruno"),
+            s("Teacher"),
+            true,
+            s("moodle:activity 1 course 2 creator")
+        )]
     );
     assert_eq!(brief(&res[2]), brief(&res[1]));
     assert_eq!(r.check().unwrap().len(), 2);
@@ -212,7 +285,7 @@ fn multi_site_by_origin_server() {
 #[test]
 fn custom_prefix() {
     let t = TempDb::new(Engine::Postgres, "moodle_prefix");
-    t.load_sql(&std::fs::read_to_string(PG_PORT).unwrap().replace("mdl_", "m2_"));
+    t.load_sql(&schema("moodle-postgres.sql").replace("mdl_", "m2_"));
     let cfg = serde_json::json!({ "prefix": "m2_", "databases": { "default": url_of(&t) } }).to_string();
     let r = MoodleResolver::new(&cfg, ctx("moodle", std::path::Path::new("."), false)).unwrap();
     let res = r.resolve(&[moodle("a3af0ac668deec2baeefad04e38d8df093094350-1710237483000", "x")]).unwrap();
@@ -221,7 +294,10 @@ fn custom_prefix() {
     let r = resolver(&[("default", url_of(&t))]);
     let e = r.check().unwrap_err();
     assert!(e.message.contains("no table mdl_bigbluebuttonbn"), "{e}");
-    let bad = MoodleResolver::new(r#"{"prefix":"mdl_;drop","databases":{"default":"mysql://a@b/c"}}"#, ctx("moodle", std::path::Path::new("."), false));
+    let bad = MoodleResolver::new(
+        r#"{"prefix":"mdl_;drop","databases":{"default":"mysql://a@b/c"}}"#,
+        ctx("moodle", std::path::Path::new("."), false),
+    );
     assert_eq!(bad.err().unwrap().field(), Some("prefix"));
 }
 
@@ -232,7 +308,10 @@ fn unreachable_database_fails_without_password() {
     let r = resolver(&[("default", "mysql://moodle:hunter2@127.0.0.1:1/moodle".to_string())]);
     let res = r
         .resolve(&[
-            moodle("a3af0ac668deec2baeefad04e38d8df093094350-1710237483000", "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1[0]"),
+            moodle(
+                "a3af0ac668deec2baeefad04e38d8df093094350-1710237483000",
+                "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1[0]",
+            ),
             recording("x-1", "0v1xkcrre2la0vafauyepzfei16x2fkuhcfydvps", &[("bbb-origin", "greenlight")]),
         ])
         .unwrap();
@@ -242,7 +321,11 @@ fn unreachable_database_fails_without_password() {
     assert!(!note.contains("hunter2") && !note.contains('\n'), "{note}");
     assert_eq!(res[1].kind, ResolutionKind::UNKNOWN);
     let e = r.check().unwrap_err();
-    assert!(e.message.starts_with("cannot connect to database moodle on 127.0.0.1:1 (mysql://moodle:***@127.0.0.1:1/moodle): "), "{e}");
+    assert!(
+        e.message
+            .starts_with("cannot connect to database moodle on 127.0.0.1:1 (mysql://moodle:***@127.0.0.1:1/moodle): "),
+        "{e}"
+    );
     assert!(!e.message.contains("hunter2"));
 }
 
@@ -281,7 +364,10 @@ fn one_site_down_fails_only_its_recordings() {
     // check tries every database and names the one that is down.
     let e = r.check().unwrap_err();
     assert!(e.message.starts_with("cannot connect to database moodle2 on 127.0.0.1:1 ("), "{e}");
-    let r = resolver(&[("a.example.fr", "mysql://m:hunter2@127.0.0.1:1/moodle_a".to_string()), ("default", "postgres://moodle:hunter2@127.0.0.1:1/moodle2".to_string())]);
+    let r = resolver(&[
+        ("a.example.fr", "mysql://m:hunter2@127.0.0.1:1/moodle_a".to_string()),
+        ("default", "postgres://moodle:hunter2@127.0.0.1:1/moodle2".to_string()),
+    ]);
     let e = r.check().unwrap_err();
     assert!(e.message.starts_with("cannot connect to database moodle_a on 127.0.0.1:1 ("), "{e}");
     assert!(e.message.contains(" | cannot connect to database moodle2 on 127.0.0.1:1 ("), "{e}");

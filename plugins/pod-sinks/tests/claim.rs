@@ -4,10 +4,10 @@ mod common;
 
 use bbb_migrate_db::testing::TempDb;
 use bbb_migrate_db::{Engine, Param};
+use bbb_migrate_pod_sinks::ClaimDirSink;
 use common::*;
 use plugin_api::sdk::{testing::ctx, SinkPlugin};
 use plugin_api::{Outcome, OutcomeStatus, SinkItem};
-use bbb_migrate_pod_sinks::ClaimDirSink;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -29,7 +29,10 @@ impl Setup {
         std::fs::create_dir(root.path().join("bbb-migration")).unwrap();
         let media = Media::start();
         for (id, seed) in [(V1, 1u8), (V2, 2u8)] {
-            media.put(&format!("/playback/video/{id}/"), b"<html><video><source src=\"video-0.m4v\" type=\"video/mp4\"></video></html>");
+            media.put(
+                &format!("/playback/video/{id}/"),
+                b"<html><video><source src=\"video-0.m4v\" type=\"video/mp4\"></video></html>",
+            );
             media.put(&file_path(id), &media_bytes(SIZE, seed));
         }
         Setup { t, root, media }
@@ -70,7 +73,12 @@ impl Setup {
                 ),
             ],
         );
-        let v2 = recording(V2, "Réunion d'équipe", 1_715_076_000_111, vec![playback("video", &format!("{}/playback/video/{V2}/", self.media.base), "")]);
+        let v2 = recording(
+            V2,
+            "Réunion d'équipe",
+            1_715_076_000_111,
+            vec![playback("video", &format!("{}/playback/video/{V2}/", self.media.base), "")],
+        );
         vec![item(v1, vec![owner("jdupont", "", "", "")], false), item(v2, vec![owner("admin", "", "", "")], true)]
     }
 
@@ -100,7 +108,8 @@ fn s(x: &str) -> String {
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     v.sort();
     v
 }
@@ -175,7 +184,14 @@ fn a_cut_download_resumes_with_range_on_the_next_run() {
 
     // A dry run says it would resume, and touches nothing.
     let dry = st.sink(true, serde_json::json!({})).write(items).unwrap();
-    assert!(dry[0].detail.contains(&format!("(300000 bytes, resuming after the 150000 bytes already in {}", st.dir().join(format!("{name}.part")).display())), "{}", dry[0].detail);
+    assert!(
+        dry[0].detail.contains(&format!(
+            "(300000 bytes, resuming after the 150000 bytes already in {}",
+            st.dir().join(format!("{name}.part")).display()
+        )),
+        "{}",
+        dry[0].detail
+    );
     assert_eq!(std::fs::metadata(st.dir().join(format!("{name}.part"))).unwrap().len(), (SIZE / 2) as u64);
 
     let out = st.sink(false, serde_json::json!({})).write(items).unwrap();
@@ -213,7 +229,11 @@ fn a_present_file_of_the_right_size_is_not_fetched_again() {
     st.media.clear();
     let out = st.sink(false, serde_json::json!({})).write(items).unwrap();
     assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
-    assert!(out[0].detail.starts_with(&format!("{} already present (300000 bytes)", path.display())), "{}", out[0].detail);
+    assert!(
+        out[0].detail.starts_with(&format!("{} already present (300000 bytes)", path.display())),
+        "{}",
+        out[0].detail
+    );
     assert_eq!(st.media.seen_for("GET", &file_path(V1)), vec![]);
     assert_eq!(st.rft().len(), 1);
 
@@ -331,7 +351,8 @@ fn presentations_go_through_the_converter_command_without_a_shell() {
     assert_eq!(files_in(&st.dir()).len(), 1);
 
     // No converter: a presentation-only recording fails for good.
-    let out = st.sink(false, serde_json::json!({})).write(&[item(rec, vec![owner("admin", "", "", "")], true)]).unwrap();
+    let out =
+        st.sink(false, serde_json::json!({})).write(&[item(rec, vec![owner("admin", "", "", "")], true)]).unwrap();
     assert_eq!(out[0].status, OutcomeStatus::FAILED);
     assert!(!out[0].retryable);
     assert!(out[0].detail.contains("no converter configured"), "{}", out[0].detail);
@@ -353,13 +374,16 @@ fn config_and_recorder_errors() {
     let st = Setup::new(Engine::MySql, "claim_config");
     let c = ctx("claim", Path::new("."), false);
     let base = |extra: serde_json::Value| {
-        let mut cfg = serde_json::json!({ "database": db_url(&st.t), "recorder_id": 1, "recorder_path": st.root.path() });
+        let mut cfg =
+            serde_json::json!({ "database": db_url(&st.t), "recorder_id": 1, "recorder_path": st.root.path() });
         for (k, v) in extra.as_object().unwrap() {
             cfg[k] = v.clone();
         }
         cfg.to_string()
     };
-    let e = ClaimDirSink::new(&base(serde_json::json!({ "converter_command": "node export.js {url}" })), c.clone()).err().unwrap();
+    let e = ClaimDirSink::new(&base(serde_json::json!({ "converter_command": "node export.js {url}" })), c.clone())
+        .err()
+        .unwrap();
     assert_eq!(e.field(), Some("converter_command"));
     let e = ClaimDirSink::new(&base(serde_json::json!({ "converter": "magic" })), c.clone()).err().unwrap();
     assert_eq!(e.field(), Some("converter"));
@@ -369,7 +393,8 @@ fn config_and_recorder_errors() {
     assert_eq!(e.field(), Some("recorder"));
     assert!(ClaimDirSink::new(&base(serde_json::json!({ "converter": "native" })), c.clone()).is_ok());
 
-    let e = ClaimDirSink::new(&base(serde_json::json!({ "recorder_id": 7 })), c.clone()).unwrap().prepare().unwrap_err();
+    let e =
+        ClaimDirSink::new(&base(serde_json::json!({ "recorder_id": 7 })), c.clone()).unwrap().prepare().unwrap_err();
     assert_eq!(e.field(), Some("recorder_id"));
     assert!(e.message.contains("recorder_id 7: no recorder_recorder row"), "{}", e.message);
     std::fs::remove_dir(st.dir()).unwrap();
@@ -402,7 +427,12 @@ fn presentations_render_natively() {
     let media = render_fixture::Media { length: 4.0, webcams: false, audio_only: true, deskshare: false, slides: true };
     render_fixture::make_recording(rec_dir.path(), media);
     serve_tree(&st.media, rec_dir.path(), &format!("/presentation/{P1}"));
-    let rec = recording(P1, "Soutenance", 1_712_656_800_456, vec![playback("presentation", &format!("{}/playback/presentation/2.3/{P1}", st.media.base), "")]);
+    let rec = recording(
+        P1,
+        "Soutenance",
+        1_712_656_800_456,
+        vec![playback("presentation", &format!("{}/playback/presentation/2.3/{P1}", st.media.base), "")],
+    );
     let items = vec![item(rec, vec![owner("admin", "", "", "")], true)];
 
     let dry = st.sink(true, serde_json::json!({ "converter": "native" })).write(&items).unwrap();
@@ -418,7 +448,10 @@ fn presentations_render_natively() {
     assert!((render_fixture::duration(&path) - 4.0).abs() <= 0.2, "{}", render_fixture::duration(&path));
     assert!(render_fixture::has_stream(&path, "video") && render_fixture::has_stream(&path, "audio"));
     let size = std::fs::metadata(&path).unwrap().len().to_string();
-    assert_eq!(st.rft(), vec![vec![path.to_string_lossy().into_owned(), size, s("1"), s("1"), s("0"), s("NULL"), s("video")]]);
+    assert_eq!(
+        st.rft(),
+        vec![vec![path.to_string_lossy().into_owned(), size, s("1"), s("1"), s("0"), s("NULL"), s("video")]]
+    );
 }
 
 #[test]
@@ -429,15 +462,26 @@ fn downloads_run_at_most_concurrency_at_a_time() {
         let id = format!("{:040x}-1710237483000", i + 16);
         st.media.put(&file_path(&id), &media_bytes(1000, i));
         let url = format!("{}{}", st.media.base, file_path(&id));
-        let pb = playback("video", &format!("{}/playback/video/{id}/", st.media.base), &serde_json::json!({ "download_url": url }).to_string());
-        items.push(item(recording(&id, &format!("Rec {i}"), 1_710_237_483_000, vec![pb]), vec![owner("admin", "", "", "")], true));
+        let pb = playback(
+            "video",
+            &format!("{}/playback/video/{id}/", st.media.base),
+            &serde_json::json!({ "download_url": url }).to_string(),
+        );
+        items.push(item(
+            recording(&id, &format!("Rec {i}"), 1_710_237_483_000, vec![pb]),
+            vec![owner("admin", "", "", "")],
+            true,
+        ));
     }
     st.media.set_delay(300);
     let t0 = std::time::Instant::now();
     let out = st.sink(false, serde_json::json!({ "concurrency": 2 })).write(&items).unwrap();
     assert!(out.iter().all(|o| o.status == OutcomeStatus::DONE), "{out:?}");
     // In input order, whatever order they finished in.
-    assert_eq!(out.iter().map(|o| o.record_id.to_string()).collect::<Vec<_>>(), items.iter().map(|i| i.recording.record_id.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        out.iter().map(|o| o.record_id.to_string()).collect::<Vec<_>>(),
+        items.iter().map(|i| i.recording.record_id.to_string()).collect::<Vec<_>>()
+    );
     assert_eq!(st.media.max_inflight(), 2);
     assert!(t0.elapsed() >= std::time::Duration::from_millis(900), "{:?}", t0.elapsed());
     assert_eq!(count(&st.t, "recorder_recordingfiletreatment"), 6);

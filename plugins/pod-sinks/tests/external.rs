@@ -4,11 +4,11 @@ mod common;
 
 use bbb_migrate_db::testing::TempDb;
 use bbb_migrate_db::{Engine, Param};
+use bbb_migrate_pod_sinks::external::hashkey;
+use bbb_migrate_pod_sinks::PodExternalSink;
 use common::*;
 use plugin_api::sdk::{testing::ctx, SinkPlugin};
 use plugin_api::{OutcomeStatus, SinkItem};
-use bbb_migrate_pod_sinks::external::hashkey;
-use bbb_migrate_pod_sinks::PodExternalSink;
 use std::path::Path;
 
 const SECRET: &str = "test-secret-key";
@@ -36,7 +36,11 @@ fn batch() -> Vec<SinkItem> {
         B,
         "Soutenances",
         1_712_656_800_456,
-        vec![playback("presentation", &format!("https://bbb.univ.example.fr/playback/presentation/2.0/playback.html?meetingId={B}"), "")],
+        vec![playback(
+            "presentation",
+            &format!("https://bbb.univ.example.fr/playback/presentation/2.0/playback.html?meetingId={B}"),
+            "",
+        )],
     );
     vec![
         item(
@@ -48,7 +52,12 @@ fn batch() -> Vec<SinkItem> {
             ],
             false,
         ),
-        item(b, vec![owner("admin", "Admin", "Pod", "pod-admin@univ.example.fr").found_by("fallback", "no resolver knew this recording")], true),
+        item(
+            b,
+            vec![owner("admin", "Admin", "Pod", "pod-admin@univ.example.fr")
+                .found_by("fallback", "no resolver knew this recording")],
+            true,
+        ),
     ]
 }
 
@@ -79,7 +88,11 @@ fn rows_and_users_once(engine: Engine) {
     assert!(notes[0].ends_with("site 1 (pod.univ.example.fr)"), "{notes:?}");
 
     let out = sink.write(&batch()).unwrap();
-    assert_eq!(out.iter().map(|o| o.status).collect::<Vec<_>>(), vec![OutcomeStatus::DONE, OutcomeStatus::DONE], "{out:?}");
+    assert_eq!(
+        out.iter().map(|o| o.status).collect::<Vec<_>>(),
+        vec![OutcomeStatus::DONE, OutcomeStatus::DONE],
+        "{out:?}"
+    );
     assert!(out[0].detail.contains("created Pod user nnouveau"), "{}", out[0].detail);
     let data: serde_json::Value = serde_json::from_str(&out[0].data_json).unwrap();
     assert_eq!(data["owners"][0]["owner"], "jdupont");
@@ -138,7 +151,11 @@ fn rows_and_users_once(engine: Engine) {
     // Second run (a crash before the journal commit): nothing new.
     let dump1 = dump(&t);
     let again = new_sink(&t, 1, false).write(&batch()).unwrap();
-    assert_eq!(again.iter().map(|o| o.status).collect::<Vec<_>>(), vec![OutcomeStatus::SKIPPED, OutcomeStatus::SKIPPED], "{again:?}");
+    assert_eq!(
+        again.iter().map(|o| o.status).collect::<Vec<_>>(),
+        vec![OutcomeStatus::SKIPPED, OutcomeStatus::SKIPPED],
+        "{again:?}"
+    );
     assert!(again[0].detail.contains("already there"), "{}", again[0].detail);
     assert_eq!(dump(&t), dump1);
 }
@@ -182,7 +199,10 @@ fn sink_real_then_dry(t: &TempDb) {
     assert!(before.contains("nnouveau"), "{before}");
     let out = new_sink(t, 1, true).write(&batch()).unwrap();
     assert_eq!(dump(t), before);
-    assert!(out.iter().all(|o| o.status == OutcomeStatus::PLANNED && o.detail.starts_with("nothing to write: ")), "{out:?}");
+    assert!(
+        out.iter().all(|o| o.status == OutcomeStatus::PLANNED && o.detail.starts_with("nothing to write: ")),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -228,7 +248,10 @@ fn fallback_owner_must_exist_and_bad_items_fail_alone() {
     no_playback.recording.playback = Default::default();
     items.push(no_playback);
     let out = new_sink(&t, 1, false).write(&items).unwrap();
-    assert_eq!(out.iter().map(|o| o.status).collect::<Vec<_>>(), vec![OutcomeStatus::DONE, OutcomeStatus::FAILED, OutcomeStatus::FAILED]);
+    assert_eq!(
+        out.iter().map(|o| o.status).collect::<Vec<_>>(),
+        vec![OutcomeStatus::DONE, OutcomeStatus::FAILED, OutcomeStatus::FAILED]
+    );
     assert!(!out[1].retryable && !out[2].retryable);
     assert!(out[1].detail.contains("fallback owner `nosuchadmin` has no Pod account"), "{}", out[1].detail);
     assert!(out[2].detail.contains("no video or presentation playback URL"), "{}", out[2].detail);
@@ -239,18 +262,24 @@ fn fallback_owner_must_exist_and_bad_items_fail_alone() {
 #[test]
 fn config_errors_name_the_key_and_hide_the_password() {
     let c = ctx("pod", Path::new("."), false);
-    let e = PodExternalSink::new(r#"{"database":"postgres://pod:hunter2@db/pod","site_id":1}"#, c.clone()).err().unwrap();
+    let e =
+        PodExternalSink::new(r#"{"database":"postgres://pod:hunter2@db/pod","site_id":1}"#, c.clone()).err().unwrap();
     assert_eq!(e.field(), Some("secret_key"));
-    let e = PodExternalSink::new(r#"{"database":"ftp://pod:hunter2@db/pod","site_id":1,"secret_key":"k"}"#, c.clone()).err().unwrap();
+    let e = PodExternalSink::new(r#"{"database":"ftp://pod:hunter2@db/pod","site_id":1,"secret_key":"k"}"#, c.clone())
+        .err()
+        .unwrap();
     assert_eq!(e.field(), Some("database"));
     assert!(!e.message.contains("hunter2"), "{}", e.message);
-    let e = PodExternalSink::new(r#"{"database":"postgres://db/pod","site_id":1,"secret_key":"k","site":2}"#, c).err().unwrap();
+    let e = PodExternalSink::new(r#"{"database":"postgres://db/pod","site_id":1,"secret_key":"k","site":2}"#, c)
+        .err()
+        .unwrap();
     assert_eq!(e.field(), Some("site"));
 }
 
 #[test]
 fn unreachable_database_fails_retryably_in_one_line() {
-    let cfg = serde_json::json!({ "database": "postgres://pod:hunter2@127.0.0.1:1/pod", "site_id": 1, "secret_key": SECRET });
+    let cfg =
+        serde_json::json!({ "database": "postgres://pod:hunter2@127.0.0.1:1/pod", "site_id": 1, "secret_key": SECRET });
     let sink = PodExternalSink::new(&cfg.to_string(), ctx("pod", Path::new("."), false)).unwrap();
     let e = sink.prepare().unwrap_err();
     assert!(e.message.contains("127.0.0.1:1") && !e.message.contains("hunter2"), "{}", e.message);
@@ -269,10 +298,7 @@ fn hostile_name_is_stored_as_text(engine: Engine) {
     let out = new_sink(&t, 1, false).write(&items).unwrap();
     assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
     let expected: String = name.chars().take(250).collect();
-    assert_eq!(
-        rows(&t, "SELECT DISTINCT name FROM import_video_externalrecording", vec![]),
-        vec![vec![expected]]
-    );
+    assert_eq!(rows(&t, "SELECT DISTINCT name FROM import_video_externalrecording", vec![]), vec![vec![expected]]);
     assert_eq!(count(&t, "import_video_externalrecording"), 2);
 }
 

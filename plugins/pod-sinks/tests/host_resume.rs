@@ -70,7 +70,12 @@ fn a_killed_run_resumes_without_duplicating_rows() {
     .unwrap();
     let cfg = cfg.to_str().unwrap();
     let run = |extra: &[&str]| -> Output {
-        Command::new(&bin).args(["run", "--config", cfg]).args(extra).env_remove("BBB_MIGRATE_PLUGIN_PATH").output().unwrap()
+        Command::new(&bin)
+            .args(["run", "--config", cfg])
+            .args(extra)
+            .env_remove("BBB_MIGRATE_PLUGIN_PATH")
+            .output()
+            .unwrap()
     };
 
     // Two runs killed (SIGKILL) while rows are being written.
@@ -112,7 +117,10 @@ fn a_killed_run_resumes_without_duplicating_rows() {
     assert_eq!(count(&t, "import_video_externalrecording") as usize, N, "{killed_at:?}");
     let dupes = rows(&t, "SELECT source_url, owner_id, COUNT(*) FROM import_video_externalrecording GROUP BY source_url, owner_id HAVING COUNT(*) > 1", vec![]);
     assert_eq!(dupes, Vec::<Vec<String>>::new());
-    assert_eq!(rows(&t, "SELECT DISTINCT owner_id FROM import_video_externalrecording", vec![]), vec![vec!["1".to_string()]]);
+    assert_eq!(
+        rows(&t, "SELECT DISTINCT owner_id FROM import_video_externalrecording", vec![]),
+        vec![vec!["1".to_string()]]
+    );
 
     // A complete re-run: everything is journaled as finished, nothing changes.
     let before = dump(&t);
@@ -166,7 +174,12 @@ fn claim_dir_through_the_host() {
     )
     .unwrap();
     let run = |extra: &[&str]| -> Output {
-        Command::new(&bin).args(["run", "--config", cfg.to_str().unwrap()]).args(extra).env_remove("BBB_MIGRATE_PLUGIN_PATH").output().unwrap()
+        Command::new(&bin)
+            .args(["run", "--config", cfg.to_str().unwrap()])
+            .args(extra)
+            .env_remove("BBB_MIGRATE_PLUGIN_PATH")
+            .output()
+            .unwrap()
     };
     let before = dump(&t);
     let o = run(&["--dry-run"]);

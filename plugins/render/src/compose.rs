@@ -81,10 +81,7 @@ fn concat_list(frames: &[(PathBuf, Ms, Ms)], (width, height): (u32, u32)) -> Str
     let entry = |s: &mut String, path: &Path| {
         let _ = writeln!(s, "file '{}'\noption framerate 1000", quote(path));
         if path.extension().is_some_and(|e| e == "yuv") {
-            let _ = writeln!(
-                s,
-                "option video_size {width}x{height}\noption pixel_format yuv420p"
-            );
+            let _ = writeln!(s, "option video_size {width}x{height}\noption pixel_format yuv420p");
         }
     };
     for (path, start, end) in frames {
@@ -102,11 +99,7 @@ fn cursor_commands(size: u32, moves: &CursorMoves) -> String {
     let mut s = String::new();
     for (t, pos) in moves {
         let (x, y) = pos.map_or((-10_000, -10_000), |(x, y)| (x - half, y - half));
-        let _ = writeln!(
-            s,
-            "{} overlay@cursor x {x}, overlay@cursor y {y};",
-            secs(*t)
-        );
+        let _ = writeln!(s, "{} overlay@cursor x {x}, overlay@cursor y {y};", secs(*t));
     }
     s
 }
@@ -120,13 +113,9 @@ impl Plan {
     /// Writes the side files into `work` and returns ffmpeg's arguments (run in `work`).
     pub(crate) fn write(&self, work: &Path, output: &Path) -> Result<Vec<String>, RenderError> {
         let write = |name: &str, text: String| {
-            std::fs::write(work.join(name), text)
-                .map_err(|e| RenderError::io(work.join(name).display().to_string(), e))
+            std::fs::write(work.join(name), text).map_err(|e| RenderError::io(work.join(name).display().to_string(), e))
         };
-        write(
-            "frames.ffconcat",
-            concat_list(&self.frames, (self.width, self.height)),
-        )?;
+        write("frames.ffconcat", concat_list(&self.frames, (self.width, self.height)))?;
         let (w, h, fps) = (self.width, self.height, self.fps);
         let mut args = base_args();
         let input = |args: &mut Vec<String>, pre: &[&str], path: &Path| -> usize {
@@ -134,11 +123,7 @@ impl Plan {
             args.extend(["-i".to_string(), path.display().to_string()]);
             args.iter().filter(|a| *a == "-i").count() - 1
         };
-        input(
-            &mut args,
-            &["-f", "concat", "-safe", "0"],
-            Path::new("frames.ffconcat"),
-        );
+        input(&mut args, &["-f", "concat", "-safe", "0"], Path::new("frames.ffconcat"));
 
         let mut graph = String::new();
         let mut last = "0:v".to_string();
@@ -147,11 +132,7 @@ impl Plan {
             *last = label.to_string();
         };
         // Convert each state to yuv420p once, before the frame-rate filter duplicates it.
-        let base = if self.is_animated() {
-            format!("format=yuv420p,fps={fps}")
-        } else {
-            "format=yuv420p".into()
-        };
+        let base = if self.is_animated() { format!("format=yuv420p,fps={fps}") } else { "format=yuv420p".into() };
         chain(&mut graph, &mut last, base, "base");
         if let Some(cursor) = &self.cursor {
             write("cursor.cmd", cursor_commands(cursor.size, &cursor.moves))?;
@@ -212,32 +193,16 @@ impl Plan {
         }
         // Composited video is encoded at a constant rate, so the preset decides the speed:
         // ultrafast uses ~25% less CPU than superfast for files ~1.7× larger (same CRF).
-        let preset = if self.is_animated() {
-            "ultrafast"
-        } else {
-            "veryfast"
-        };
+        let preset = if self.is_animated() { "ultrafast" } else { "veryfast" };
         args.extend(["-c:v", "libx264", "-preset", preset, "-crf", "23"].map(String::from));
         if !self.is_animated() {
             // One frame per state: exact ms timestamps, still-image tuning.
-            args.extend(
-                ["-tune", "stillimage", "-video_track_timescale", "1000"].map(String::from),
-            );
+            args.extend(["-tune", "stillimage", "-video_track_timescale", "1000"].map(String::from));
         }
         if let Some(t) = self.threads {
-            args.extend([
-                "-threads".into(),
-                t.to_string(),
-                "-filter_complex_threads".into(),
-                t.to_string(),
-            ]);
+            args.extend(["-threads".into(), t.to_string(), "-filter_complex_threads".into(), t.to_string()]);
         }
-        args.extend([
-            "-t".into(),
-            secs(self.duration),
-            "-movflags".into(),
-            "+faststart".into(),
-        ]);
+        args.extend(["-t".into(), secs(self.duration), "-movflags".into(), "+faststart".into()]);
         args.extend(["-f".into(), "mp4".into()]);
         args.push(output.display().to_string());
         Ok(args)
@@ -252,20 +217,16 @@ mod tests {
     fn concat_durations_are_exact_and_last_file_repeated() {
         let f = |n: &str| PathBuf::from(n);
         let list = concat_list(
-            &[
-                (f("a.png"), 0, 6200),
-                (f("b.yuv"), 6200, 10_801),
-                (f("c.png"), 10_801, 253_200),
-            ],
+            &[(f("a.png"), 0, 6200), (f("b.yuv"), 6200, 10_801), (f("c.png"), 10_801, 253_200)],
             (1280, 720),
         );
-        assert!(list.contains("file 'b.yuv'\noption framerate 1000\noption video_size 1280x720\noption pixel_format yuv420p\n"));
+        assert!(list.contains(
+            "file 'b.yuv'\noption framerate 1000\noption video_size 1280x720\noption pixel_format yuv420p\n"
+        ));
         assert!(list.contains("duration 6.200\n"));
         assert!(list.contains("duration 4.601\n"));
         assert!(list.contains("duration 242.399\n"));
-        assert!(list
-            .trim_end()
-            .ends_with("file 'c.png'\noption framerate 1000"));
+        assert!(list.trim_end().ends_with("file 'c.png'\noption framerate 1000"));
     }
 
     #[test]

@@ -66,21 +66,14 @@ pub(crate) fn parse(text: &str) -> Result<Cursor, RenderError> {
         .into_iter()
         .map(|(t, v)| (t, (v[0] >= 0.0 && v[1] >= 0.0).then_some((v[0], v[1]))))
         .collect();
-    Ok(Cursor {
-        events,
-        tldraw,
-        ..Default::default()
-    })
+    Ok(Cursor { events, tldraw, ..Default::default() })
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn hidden_and_visible_positions_of_the_fixture() {
-        let c = super::parse(include_str!(
-            "../../../../shared/fixtures/presentation/bbb22-featuredemo/cursor.xml"
-        ))
-        .unwrap();
+        let c = super::parse(include_str!("../../../testdata/presentation/bbb22-featuredemo/cursor.xml")).unwrap();
         assert_eq!(c.events.len(), 15);
         assert_eq!(c.events[0], (0, None));
         assert_eq!(c.events[1], (1000, Some((0.45606, 0.42537))));

@@ -24,12 +24,7 @@ pub(crate) fn parse(text: &str) -> Result<Vec<(Ms, Ms)>, RenderError> {
 mod tests {
     #[test]
     fn fixture_intervals() {
-        let text = include_str!(
-            "../../../../shared/fixtures/presentation/bbb22-featuredemo/deskshare.xml"
-        );
-        assert_eq!(
-            super::parse(text).unwrap(),
-            vec![(10_000, 20_000), (30_000, 40_000)]
-        );
+        let text = include_str!("../../../testdata/presentation/bbb22-featuredemo/deskshare.xml");
+        assert_eq!(super::parse(text).unwrap(), vec![(10_000, 20_000), (30_000, 40_000)]);
     }
 }

@@ -11,12 +11,7 @@ pub enum RenderError {
     Missing { file: String },
     /// An XML/JSON file could not be parsed.
     #[error("{file}: malformed {format} at line {line}: {msg}")]
-    Malformed {
-        file: String,
-        format: &'static str,
-        line: u32,
-        msg: String,
-    },
+    Malformed { file: String, format: &'static str, line: u32, msg: String },
     /// A file parsed but holds a value the renderer cannot use.
     #[error("{file}: {msg}")]
     Invalid { file: String, msg: String },
@@ -28,11 +23,7 @@ pub enum RenderError {
     Io { file: String, msg: String },
     /// ffmpeg or ffprobe is absent or could not be started.
     #[error("{tool}: cannot run {path:?}: {msg} (install Debian's ffmpeg package)")]
-    Tool {
-        tool: &'static str,
-        path: PathBuf,
-        msg: String,
-    },
+    Tool { tool: &'static str, path: PathBuf, msg: String },
     /// ffmpeg or ffprobe ran and failed.
     #[error("{culprit}: {msg}")]
     Media { culprit: String, msg: String },
@@ -43,25 +34,15 @@ pub enum RenderError {
 
 /// Squeezes any multi-line text (tool stderr, parser messages) into one line.
 pub(crate) fn one_line(text: &str) -> String {
-    text.split(['\n', '\r'])
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
+    text.split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
 }
 
 impl RenderError {
     pub(crate) fn io(file: impl Into<String>, err: impl std::fmt::Display) -> Self {
-        RenderError::Io {
-            file: file.into(),
-            msg: one_line(&err.to_string()),
-        }
+        RenderError::Io { file: file.into(), msg: one_line(&err.to_string()) }
     }
 
     pub(crate) fn invalid(file: impl Into<String>, msg: impl std::fmt::Display) -> Self {
-        RenderError::Invalid {
-            file: file.into(),
-            msg: one_line(&msg.to_string()),
-        }
+        RenderError::Invalid { file: file.into(), msg: one_line(&msg.to_string()) }
     }
 }

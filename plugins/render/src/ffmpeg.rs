@@ -14,61 +14,39 @@ pub(crate) struct Probe {
 }
 
 fn spawn_error(tool: &'static str, path: &Path, e: std::io::Error) -> RenderError {
-    RenderError::Tool {
-        tool,
-        path: path.to_path_buf(),
-        msg: one_line(&e.to_string()),
-    }
+    RenderError::Tool { tool, path: path.to_path_buf(), msg: one_line(&e.to_string()) }
 }
 
 /// Fails with a clear message when `ffmpeg`/`ffprobe` cannot be started.
 pub(crate) fn check_tool(tool: &'static str, path: &Path) -> Result<(), RenderError> {
-    let out = Command::new(path)
-        .arg("-version")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| spawn_error(tool, path, e))?;
+    let out =
+        Command::new(path).arg("-version").stdin(Stdio::null()).output().map_err(|e| spawn_error(tool, path, e))?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(RenderError::Tool {
-            tool,
-            path: path.to_path_buf(),
-            msg: format!("`-version` exited with {}", out.status),
-        })
+        Err(RenderError::Tool { tool, path: path.to_path_buf(), msg: format!("`-version` exited with {}", out.status) })
     }
 }
 
 /// Probes `path` (named `name` in errors). A file ffprobe cannot read is an error.
 pub(crate) fn probe(ffprobe: &Path, path: &Path, name: &str) -> Result<Probe, RenderError> {
     let out = Command::new(ffprobe)
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "format=duration:stream=codec_type",
-            "-of",
-            "json",
-        ])
+        .args(["-v", "error", "-show_entries", "format=duration:stream=codec_type", "-of", "json"])
         .arg(path)
         .stdin(Stdio::null())
         .output()
         .map_err(|e| spawn_error("ffprobe", ffprobe, e))?;
-    let unreadable = |msg: String| RenderError::Media {
-        culprit: name.to_string(),
-        msg: format!("unreadable media: {msg}"),
-    };
+    let unreadable =
+        |msg: String| RenderError::Media { culprit: name.to_string(), msg: format!("unreadable media: {msg}") };
     if !out.status.success() {
         return Err(unreadable(last_lines(&out.stderr, 2)));
     }
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .map_err(|e| unreadable(format!("ffprobe output: {e}")))?;
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| unreadable(format!("ffprobe output: {e}")))?;
     let streams = json["streams"].as_array().cloned().unwrap_or_default();
     let has = |kind: &str| streams.iter().any(|s| s["codec_type"] == kind);
     let p = Probe {
-        duration: json["format"]["duration"]
-            .as_str()
-            .and_then(|d| d.parse().ok()),
+        duration: json["format"]["duration"].as_str().and_then(|d| d.parse().ok()),
         video: has("video"),
         audio: has("audio"),
     };
@@ -80,11 +58,7 @@ pub(crate) fn probe(ffprobe: &Path, path: &Path, name: &str) -> Result<Probe, Re
 
 fn last_lines(stderr: &[u8], n: usize) -> String {
     let text = String::from_utf8_lossy(stderr);
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let text = lines[lines.len().saturating_sub(n)..].join("; ");
     if text.is_empty() {
         "no message".into()
@@ -96,11 +70,7 @@ fn last_lines(stderr: &[u8], n: usize) -> String {
 /// Whether the video of `path` is blank (one flat colour) at a few sample times: BBB
 /// writes a blank webcams video when nobody shared a camera. One ffmpeg run with one
 /// seeking input per sample decodes only a frame each.
-pub(crate) fn is_blank_video(
-    ffmpeg: &Path,
-    path: &Path,
-    duration_s: f64,
-) -> Result<bool, RenderError> {
+pub(crate) fn is_blank_video(ffmpeg: &Path, path: &Path, duration_s: f64) -> Result<bool, RenderError> {
     const SAMPLES: usize = 5;
     const SIDE: (usize, usize) = (32, 24);
     let mut cmd = Command::new(ffmpeg);
@@ -109,35 +79,19 @@ pub(crate) fn is_blank_video(
     for k in 0..SAMPLES {
         let t = duration_s * (k as f64 + 0.5) / SAMPLES as f64;
         cmd.args(["-ss", &format!("{t:.3}"), "-i"]).arg(path);
-        graph.push_str(&format!(
-            "[{k}:v]trim=end_frame=1,scale={}:{},format=gray,setsar=1[s{k}];",
-            SIDE.0, SIDE.1
-        ));
+        graph.push_str(&format!("[{k}:v]trim=end_frame=1,scale={}:{},format=gray,setsar=1[s{k}];", SIDE.0, SIDE.1));
     }
     let inputs: String = (0..SAMPLES).map(|k| format!("[s{k}]")).collect();
     graph.push_str(&format!("{inputs}concat=n={SAMPLES}:v=1:a=0[out]"));
-    cmd.args([
-        "-filter_complex",
-        &graph,
-        "-map",
-        "[out]",
-        "-f",
-        "rawvideo",
-        "-",
-    ]);
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| spawn_error("ffmpeg", ffmpeg, e))?;
+    cmd.args(["-filter_complex", &graph, "-map", "[out]", "-f", "rawvideo", "-"]);
+    let out = cmd.stdin(Stdio::null()).output().map_err(|e| spawn_error("ffmpeg", ffmpeg, e))?;
     if !out.status.success() || out.stdout.is_empty() {
         // Could not sample (e.g. a very short file): treat as real video.
         return Ok(false);
     }
     let frame = SIDE.0 * SIDE.1;
     Ok(out.stdout.chunks(frame).all(|f| {
-        let (min, max) = f
-            .iter()
-            .fold((255u8, 0u8), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let (min, max) = f.iter().fold((255u8, 0u8), |(lo, hi), &v| (lo.min(v), hi.max(v)));
         max - min <= 8
     }))
 }
@@ -157,11 +111,7 @@ pub(crate) fn run(ffmpeg: &Path, args: &[String], cwd: &Path) -> Result<(), Rend
     } else {
         Err(RenderError::Media {
             culprit: "ffmpeg".into(),
-            msg: format!(
-                "encoding failed ({}): {}",
-                out.status,
-                last_lines(&out.stderr, 3)
-            ),
+            msg: format!("encoding failed ({}): {}", out.status, last_lines(&out.stderr, 3)),
         })
     }
 }

@@ -88,10 +88,7 @@ impl RenderOptions {
         if even(self.width) && even(self.height) && self.fps > 0 {
             Ok(())
         } else {
-            Err(RenderError::invalid(
-                "options",
-                "width and height must be even and ≥ 16, fps ≥ 1",
-            ))
+            Err(RenderError::invalid("options", "width and height must be even and ≥ 16, fps ≥ 1"))
         }
     }
 }
@@ -119,52 +116,31 @@ fn absolute(path: &Path) -> Result<PathBuf, RenderError> {
 }
 
 /// Renders the published presentation in folder `input` to the MP4 file `output`.
-pub fn render_dir(
-    input: &Path,
-    output: &Path,
-    opts: &RenderOptions,
-) -> Result<RenderReport, RenderError> {
+pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<RenderReport, RenderError> {
     ffmpeg::check_tool("ffmpeg", &opts.ffmpeg)?;
     opts.check()?;
     let rec = Recording::load(input)?;
     let output = absolute(output)?;
-    let media = Media::find(
-        &rec.dir,
-        &opts.ffprobe,
-        opts.deskshare && !rec.deskshare.is_empty(),
-    )?;
+    let media = Media::find(&rec.dir, &opts.ffprobe, opts.deskshare && !rec.deskshare.is_empty())?;
     let (duration, source) = media.length(&rec)?;
-    let mut report = RenderReport {
-        duration_s: duration as f64 / 1000.0,
-        ..Default::default()
-    };
-    report
-        .notes
-        .push(format!("length {} s from {source}", report.duration_s));
+    let mut report = RenderReport { duration_s: duration as f64 / 1000.0, ..Default::default() };
+    report.notes.push(format!("length {} s from {source}", report.duration_s));
     describe_inputs(&rec, &media, opts, duration, &mut report)?;
 
-    let timeline =
-        timeline::Timeline::build(&rec.whiteboard, &rec.panzooms, duration, opts.annotations);
+    let timeline = timeline::Timeline::build(&rec.whiteboard, &rec.panzooms, duration, opts.annotations);
     report.slides = rec.whiteboard.slides.len();
     report.states = timeline.states.len();
 
-    let work = tempfile::Builder::new()
-        .prefix("bbb-render-")
-        .tempdir()
-        .map_err(|e| RenderError::io("temporary folder", e))?;
+    let work =
+        tempfile::Builder::new().prefix("bbb-render-").tempdir().map_err(|e| RenderError::io("temporary folder", e))?;
     let threads = opts
         .threads
         .map(|t| t.max(1) as usize)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let rasteriser = rasterise::Rasteriser::new(&rec.dir, opts.width, opts.height);
-    let has_text = rec
-        .whiteboard
-        .shapes
-        .iter()
-        .any(|s| s.kind == "text" && !s.svg.is_empty());
+    let has_text = rec.whiteboard.shapes.iter().any(|s| s.kind == "text" && !s.svg.is_empty());
     if opts.annotations && has_text && !rasteriser.has_fonts() {
-        let what =
-            "text annotations (no font installed: install fonts-liberation2 or fonts-dejavu-core)";
+        let what = "text annotations (no font installed: install fonts-liberation2 or fonts-dejavu-core)";
         report.not_drawn.push(what.into());
     }
     let started = std::time::Instant::now();
@@ -187,18 +163,9 @@ pub fn render_dir(
                 ffmpeg::run(&opts.ffmpeg, &args, work.path())
             })
         });
-        let frames = rasterise::rasterise_states(
-            &rasteriser,
-            &rec.whiteboard,
-            &timeline,
-            work.path(),
-            (threads, format),
-        );
-        (
-            frames,
-            blank.join().expect("webcam check thread panicked"),
-            audio.join().expect("audio thread panicked"),
-        )
+        let frames =
+            rasterise::rasterise_states(&rasteriser, &rec.whiteboard, &timeline, work.path(), (threads, format));
+        (frames, blank.join().expect("webcam check thread panicked"), audio.join().expect("audio thread panicked"))
     });
     let frames = frames?;
     audio.transpose()?;
@@ -210,11 +177,7 @@ pub fn render_dir(
         height: opts.height,
         fps: opts.fps,
         duration,
-        frames: timeline
-            .segments
-            .iter()
-            .map(|s| (frames[s.state].clone(), s.start, s.end))
-            .collect(),
+        frames: timeline.segments.iter().map(|s| (frames[s.state].clone(), s.start, s.end)).collect(),
         audio: sound.as_ref().map(|_| encoded_audio.clone()),
         audio_is_aac: true,
         threads: opts.threads,
@@ -222,33 +185,18 @@ pub fn render_dir(
     };
     if let Some(cam) = webcam {
         if webcam_blank {
-            report.notes.push(format!(
-                "{}: webcam video is blank, no picture-in-picture",
-                cam.name
-            ));
+            report.notes.push(format!("{}: webcam video is blank, no picture-in-picture", cam.name));
         } else {
             plan.webcam = Some(cam.path.clone());
         }
     }
-    add_layers(
-        &mut plan,
-        &rec,
-        &media,
-        &timeline,
-        opts,
-        work.path(),
-        &mut report,
-    )?;
+    add_layers(&mut plan, &rec, &media, &timeline, opts, work.path(), &mut report)?;
 
     let partial = paths::partial_beside(&output)?;
     let args = plan.write(work.path(), partial.path())?;
     let started = std::time::Instant::now();
     ffmpeg::run(&opts.ffmpeg, &args, work.path())?;
-    let rate = if plan.is_animated() {
-        "constant frame rate"
-    } else {
-        "variable frame rate"
-    };
+    let rate = if plan.is_animated() { "constant frame rate" } else { "variable frame rate" };
     report.notes.push(format!(
         "rasterised {} states ({} frames) in {rasterised:.2} s; ffmpeg pass ({rate}) took {:.2} s",
         timeline.states.len(),
@@ -258,9 +206,7 @@ pub fn render_dir(
     paths::finish(partial, &output)?;
     report.output_size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
     if std::env::var_os("BBB_RENDER_KEEP_WORK").is_some() {
-        report
-            .notes
-            .push(format!("work folder kept: {}", work.keep().display()));
+        report.notes.push(format!("work folder kept: {}", work.keep().display()));
     }
     Ok(report)
 }
@@ -278,14 +224,9 @@ fn describe_inputs(
         Some(m) => format!("audio from {}", m.name),
         None => "no audio found (video/webcams.*, audio/audio.*): the video is silent".into(),
     });
-    if let Some(m) = rec
-        .metadata_duration
-        .filter(|m| (m - duration).abs() > 1000)
-    {
+    if let Some(m) = rec.metadata_duration.filter(|m| (m - duration).abs() > 1000) {
         let (m, d) = (m as f64 / 1000.0, duration as f64 / 1000.0);
-        report
-            .notes
-            .push(format!("metadata.xml says {m} s; using {d} s"));
+        report.notes.push(format!("metadata.xml says {m} s; using {d} s"));
     }
     for slide in &rec.whiteboard.slides {
         // The screen-share placeholder does not matter when the share video covers it.
@@ -297,32 +238,18 @@ fn describe_inputs(
         }
     }
     if let Some(name) = Media::unused_deskshare(&rec.dir, rec) {
-        report.not_drawn.push(format!(
-            "{name} (deskshare.xml has no intervals: screen share not shown)"
-        ));
+        report.not_drawn.push(format!("{name} (deskshare.xml has no intervals: screen share not shown)"));
     }
-    let mut kinds: Vec<&str> = rec
-        .whiteboard
-        .shapes
-        .iter()
-        .filter(|s| !s.svg.is_empty())
-        .map(|s| s.kind.as_str())
-        .collect();
+    let mut kinds: Vec<&str> =
+        rec.whiteboard.shapes.iter().filter(|s| !s.svg.is_empty()).map(|s| s.kind.as_str()).collect();
     kinds.sort_unstable();
     kinds.dedup();
     if opts.annotations && !kinds.is_empty() {
-        report.notes.push(format!(
-            "shapes.svg annotation types drawn: {}",
-            kinds.join(", ")
-        ));
+        report.notes.push(format!("shapes.svg annotation types drawn: {}", kinds.join(", ")));
     }
     if let Some(types) = rec.tldraw.as_ref().map(|t| &t.types) {
         report.notes.push("tldraw.json (BBB ≥ 2.6): slides, zoom, cursor, screen share, webcams and audio rendered; its annotations are not".into());
-        report.not_drawn.extend(
-            types
-                .iter()
-                .map(|(t, n)| format!("tldraw annotation type {t:?} ({n} shapes)")),
-        );
+        report.not_drawn.extend(types.iter().map(|(t, n)| format!("tldraw annotation type {t:?} ({n} shapes)")));
     }
     if rec.panzooms.tldraw || rec.cursor.tldraw {
         report.notes.push("panzooms.xml/cursor.xml use tldraw camera coordinates: converted as bbb-playback does (not yet checked against a real BBB ≥ 2.6 recording)".into());
@@ -342,12 +269,8 @@ fn add_layers(
 ) -> Result<(), RenderError> {
     let duration = plan.duration;
     if opts.deskshare && !rec.deskshare.is_empty() {
-        let clipped: Vec<(Ms, Ms)> = rec
-            .deskshare
-            .iter()
-            .filter(|(a, _)| *a < duration)
-            .map(|&(a, b)| (a, b.min(duration)))
-            .collect();
+        let clipped: Vec<(Ms, Ms)> =
+            rec.deskshare.iter().filter(|(a, _)| *a < duration).map(|&(a, b)| (a, b.min(duration))).collect();
         match &media.deskshare {
             Some(m) => plan.deskshare = Some((m.path.clone(), clipped)),
             None => report.not_drawn.push(format!(
@@ -357,20 +280,11 @@ fn add_layers(
         }
     }
     if opts.cursor {
-        let moves = rec.cursor.moves(
-            timeline,
-            &rec.whiteboard,
-            (opts.width, opts.height),
-            duration,
-        );
+        let moves = rec.cursor.moves(timeline, &rec.whiteboard, (opts.width, opts.height), duration);
         if moves.iter().any(|m| m.1.is_some()) {
             let sprite = work.join("cursor.png");
             let size = rasterise::cursor_sprite(opts.height, &sprite)?;
-            plan.cursor = Some(compose::CursorLayer {
-                sprite,
-                size,
-                moves,
-            });
+            plan.cursor = Some(compose::CursorLayer { sprite, size, moves });
         }
     }
     Ok(())
@@ -394,24 +308,14 @@ pub fn snapshot(input: &Path, time_s: f64, opts: &RenderOptions) -> Result<Snaps
     let timeline = timeline::Timeline::build(&rec.whiteboard, &rec.panzooms, end, opts.annotations);
     let rasteriser = rasterise::Rasteriser::new(&rec.dir, opts.width, opts.height);
     let pixmap = rasteriser.state(&rec.whiteboard, timeline.at(t))?;
-    Ok(Snapshot {
-        width: opts.width,
-        height: opts.height,
-        rgb: rasterise::rgb(&pixmap),
-    })
+    Ok(Snapshot { width: opts.width, height: opts.height, rgb: rasterise::rgb(&pixmap) })
 }
 
 /// Fetches the published presentation at `base_url` (`https://host/presentation/<recordID>/`)
 /// into a temporary folder, then renders it like [`render_dir`].
-pub fn render_url(
-    base_url: &str,
-    output: &Path,
-    opts: &RenderOptions,
-) -> Result<RenderReport, RenderError> {
-    let work = tempfile::Builder::new()
-        .prefix("bbb-fetch-")
-        .tempdir()
-        .map_err(|e| RenderError::io("temporary folder", e))?;
+pub fn render_url(base_url: &str, output: &Path, opts: &RenderOptions) -> Result<RenderReport, RenderError> {
+    let work =
+        tempfile::Builder::new().prefix("bbb-fetch-").tempdir().map_err(|e| RenderError::io("temporary folder", e))?;
     let fetched = fetch::fetch_recording(base_url, work.path())?;
     let mut report = render_dir(work.path(), output, opts)?;
     report.notes.extend(fetched);

@@ -11,13 +11,8 @@ use crate::shapes;
 use crate::xml::Ms;
 
 const WEBCAMS: &[&str] = &["video/webcams.webm", "video/webcams.mp4"];
-const AUDIO: &[&str] = &[
-    "audio/audio.ogg",
-    "audio/audio.webm",
-    "audio/audio.opus",
-    "audio/audio.m4a",
-    "audio/audio.mp3",
-];
+const AUDIO: &[&str] =
+    &["audio/audio.ogg", "audio/audio.webm", "audio/audio.opus", "audio/audio.m4a", "audio/audio.mp3"];
 const DESKSHARE: &[&str] = &["deskshare/deskshare.webm", "deskshare/deskshare.mp4"];
 
 /// A media file of the recording and what ffprobe found in it.
@@ -49,11 +44,7 @@ impl Media {
         Ok(Media {
             webcams: find(dir, WEBCAMS, ffprobe)?,
             audio_only: find(dir, AUDIO, ffprobe)?,
-            deskshare: if deskshare {
-                find(dir, DESKSHARE, ffprobe)?.filter(|m| m.probe.video)
-            } else {
-                None
-            },
+            deskshare: if deskshare { find(dir, DESKSHARE, ffprobe)?.filter(|m| m.probe.video) } else { None },
         })
     }
 
@@ -81,11 +72,8 @@ impl Media {
     /// The recording's length and where it was taken from: the media, else metadata.xml,
     /// else the end of the last slide.
     pub(crate) fn length(&self, rec: &Recording) -> Result<(Ms, String), RenderError> {
-        let media = self.sound_sources().find_map(|m| {
-            m.probe
-                .duration
-                .map(|d| ((d * 1000.0).round() as Ms, m.name.clone()))
-        });
+        let media =
+            self.sound_sources().find_map(|m| m.probe.duration.map(|d| ((d * 1000.0).round() as Ms, m.name.clone())));
         let (length, source) = match (media, rec.metadata_duration, rec.slides_end()) {
             (Some(found), _, _) => found,
             (None, Some(d), _) => (d, "metadata.xml".to_string()),

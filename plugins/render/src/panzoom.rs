@@ -17,22 +17,12 @@ pub(crate) struct ViewBox {
 
 impl ViewBox {
     pub(crate) fn full(w: f64, h: f64) -> Self {
-        ViewBox {
-            x: 0.0,
-            y: 0.0,
-            w,
-            h,
-        }
+        ViewBox { x: 0.0, y: 0.0, w, h }
     }
 
     /// Bit pattern, for use as a hash key.
     pub(crate) fn key(&self) -> [u64; 4] {
-        [
-            self.x.to_bits(),
-            self.y.to_bits(),
-            self.w.to_bits(),
-            self.h.to_bits(),
-        ]
+        [self.x.to_bits(), self.y.to_bits(), self.w.to_bits(), self.h.to_bits()]
     }
 }
 
@@ -65,51 +55,28 @@ pub(crate) fn parse(text: &str) -> Result<PanZooms, RenderError> {
     let n = |f: f64| if f == 0.0 { 0.0 } else { f };
     let events = xml::timed_numbers(FILE, &doc, "viewBox", 4)?
         .into_iter()
-        .map(|(t, v)| {
-            (
-                t,
-                ViewBox {
-                    x: n(v[0]),
-                    y: n(v[1]),
-                    w: v[2],
-                    h: v[3],
-                },
-            )
-        })
+        .map(|(t, v)| (t, ViewBox { x: n(v[0]), y: n(v[1]), w: v[2], h: v[3] }))
         .collect();
-    Ok(PanZooms {
-        events,
-        tldraw: xml::is_tldraw(&doc),
-        ..Default::default()
-    })
+    Ok(PanZooms { events, tldraw: xml::is_tldraw(&doc), ..Default::default() })
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn fixture_events() {
-        let text =
-            include_str!("../../../../shared/fixtures/presentation/bbb22-featuredemo/panzooms.xml");
+        let text = include_str!("../../../testdata/presentation/bbb22-featuredemo/panzooms.xml");
         let pz = super::parse(text).unwrap();
         assert_eq!(pz.events.len(), 9);
         assert_eq!(pz.at(151_500, 1600.0, 900.0).unwrap().w, 533.33333);
-        assert_eq!(
-            pz.at(0, 1600.0, 900.0).unwrap(),
-            super::ViewBox::full(1600.0, 900.0)
-        );
+        assert_eq!(pz.at(0, 1600.0, 900.0).unwrap(), super::ViewBox::full(1600.0, 900.0));
         assert!(!pz.tldraw);
     }
 
     #[test]
     fn wrong_count_names_file_and_line() {
-        let err = super::parse(
-            "<recording>\n<event timestamp=\"1.0\"><viewBox>1 2 3</viewBox></event></recording>",
-        )
-        .unwrap_err()
-        .to_string();
-        assert_eq!(
-            err,
-            "panzooms.xml: line 2: <viewBox> needs 4 numbers, got \"1 2 3\""
-        );
+        let err = super::parse("<recording>\n<event timestamp=\"1.0\"><viewBox>1 2 3</viewBox></event></recording>")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "panzooms.xml: line 2: <viewBox> needs 4 numbers, got \"1 2 3\"");
     }
 }

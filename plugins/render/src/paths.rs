@@ -7,10 +7,7 @@ use crate::error::RenderError;
 /// Joins `href` (a relative path taken from a recording file) to `dir`.
 /// Absolute paths, `..` components, URLs and drive prefixes are refused.
 pub(crate) fn safe_join(dir: &Path, href: &str, file: &str) -> Result<PathBuf, RenderError> {
-    let refuse = || RenderError::UnsafePath {
-        file: file.to_string(),
-        href: href.to_string(),
-    };
+    let refuse = || RenderError::UnsafePath { file: file.to_string(), href: href.to_string() };
     if href.is_empty() || href.contains("://") || href.contains('\\') || href.contains('\0') {
         return Err(refuse());
     }
@@ -20,9 +17,7 @@ pub(crate) fn safe_join(dir: &Path, href: &str, file: &str) -> Result<PathBuf, R
         match c {
             Component::Normal(part) => out.push(part),
             Component::CurDir => {}
-            Component::ParentDir | Component::RootDir | Component::Prefix(_) => {
-                return Err(refuse())
-            }
+            Component::ParentDir | Component::RootDir | Component::Prefix(_) => return Err(refuse()),
         }
     }
     Ok(out)
@@ -30,22 +25,14 @@ pub(crate) fn safe_join(dir: &Path, href: &str, file: &str) -> Result<PathBuf, R
 
 /// The first of `names` (relative to `dir`) that exists as a file.
 pub(crate) fn first_existing(dir: &Path, names: &[&str]) -> Option<(PathBuf, String)> {
-    names
-        .iter()
-        .map(|n| (dir.join(n), n.to_string()))
-        .find(|(p, _)| p.is_file())
+    names.iter().map(|n| (dir.join(n), n.to_string())).find(|(p, _)| p.is_file())
 }
 
 /// An empty temporary file beside `output` (same folder, so the final rename is atomic),
 /// removed when dropped unless [`finish`] renames it.
 pub(crate) fn partial_beside(output: &Path) -> Result<tempfile::NamedTempFile, RenderError> {
-    let parent = output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = output
-        .file_name()
-        .map_or_else(|| "render".into(), |n| n.to_string_lossy().into_owned());
+    let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = output.file_name().map_or_else(|| "render".into(), |n| n.to_string_lossy().into_owned());
     tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".partial")
@@ -55,10 +42,7 @@ pub(crate) fn partial_beside(output: &Path) -> Result<tempfile::NamedTempFile, R
 
 /// Gives the complete file its final name.
 pub(crate) fn finish(partial: tempfile::NamedTempFile, output: &Path) -> Result<(), RenderError> {
-    partial
-        .persist(output)
-        .map(drop)
-        .map_err(|e| RenderError::io(output.display().to_string(), e.error))
+    partial.persist(output).map(drop).map_err(|e| RenderError::io(output.display().to_string(), e.error))
 }
 
 #[cfg(test)]
@@ -70,14 +54,7 @@ mod tests {
         let d = Path::new("/rec");
         assert!(safe_join(d, "presentation/a/slide-1.png", "f").is_ok());
         assert!(safe_join(d, "./presentation/x.png", "f").is_ok());
-        for bad in [
-            "../x.png",
-            "presentation/../../x",
-            "/etc/passwd",
-            "http://h/x.png",
-            "a\\..\\b",
-            "",
-        ] {
+        for bad in ["../x.png", "presentation/../../x", "/etc/passwd", "http://h/x.png", "a\\..\\b", ""] {
             assert!(safe_join(d, bad, "f").is_err(), "{bad} accepted");
         }
     }

@@ -33,12 +33,11 @@ impl Rasteriser {
         fontdb.set_sans_serif_family("DejaVu Sans");
         let root = dir.to_path_buf();
         let default_string = usvg::ImageHrefResolver::default_string_resolver();
-        let resolve_string: usvg::ImageHrefStringResolverFn<'static> =
-            Box::new(move |href, opts| {
-                // Paths were validated when shapes.svg was parsed; check again, never follow escapes.
-                let path = safe_join(&root, href, SHAPES).ok()?;
-                default_string(path.to_str()?, opts)
-            });
+        let resolve_string: usvg::ImageHrefStringResolverFn<'static> = Box::new(move |href, opts| {
+            // Paths were validated when shapes.svg was parsed; check again, never follow escapes.
+            let path = safe_join(&root, href, SHAPES).ok()?;
+            default_string(path.to_str()?, opts)
+        });
         let options = usvg::Options {
             resources_dir: None,
             font_family: "DejaVu Sans".into(),
@@ -49,11 +48,7 @@ impl Rasteriser {
             },
             ..Default::default()
         };
-        Rasteriser {
-            options,
-            width,
-            height,
-        }
+        Rasteriser { options, width, height }
     }
 
     /// Whether any font was found (without one, text annotations cannot be drawn).
@@ -97,19 +92,10 @@ impl Rasteriser {
     }
 
     /// Background plus the annotations of `state`.
-    fn frame(
-        &self,
-        wb: &Whiteboard,
-        state: &State,
-        background: &Pixmap,
-    ) -> Result<Pixmap, RenderError> {
+    fn frame(&self, wb: &Whiteboard, state: &State, background: &Pixmap) -> Result<Pixmap, RenderError> {
         let mut pixmap = background.clone();
         if !state.shapes.is_empty() {
-            let shapes: String = state
-                .shapes
-                .iter()
-                .map(|&i| wb.shapes[i].svg.as_str())
-                .collect();
+            let shapes: String = state.shapes.iter().map(|&i| wb.shapes[i].svg.as_str()).collect();
             self.draw(&self.document(state, &shapes), &mut pixmap)?;
         }
         Ok(pixmap)
@@ -125,11 +111,7 @@ impl Rasteriser {
 
 /// RGB bytes of an opaque pixmap.
 pub(crate) fn rgb(pixmap: &Pixmap) -> Vec<u8> {
-    pixmap
-        .data()
-        .chunks_exact(4)
-        .flat_map(|p| [p[0], p[1], p[2]])
-        .collect()
+    pixmap.data().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect()
 }
 
 /// How state frames are handed to ffmpeg.
@@ -202,9 +184,7 @@ fn write_yuv420(pixmap: &Pixmap, path: &Path) -> Result<(), RenderError> {
     for y in (0..h).step_by(2) {
         for x in (0..w).step_by(2) {
             let quad = [rgb(x, y), rgb(x + 1, y), rgb(x, y + 1), rgb(x + 1, y + 1)];
-            let (r, g, b) = quad
-                .iter()
-                .fold((0, 0, 0), |a, p| (a.0 + p.0, a.1 + p.1, a.2 + p.2));
+            let (r, g, b) = quad.iter().fold((0, 0, 0), |a, p| (a.0 + p.0, a.1 + p.1, a.2 + p.2));
             let (r, g, b) = ((r + 2) / 4, (g + 2) / 4, (b + 2) / 4);
             us.push((((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128) as u8);
             vs.push((((112 * r - 94 * g - 18 * b + 128) >> 8) + 128) as u8);
@@ -219,17 +199,11 @@ fn write_yuv420(pixmap: &Pixmap, path: &Path) -> Result<(), RenderError> {
 fn write_png(pixmap: &Pixmap, path: &Path) -> Result<(), RenderError> {
     let name = path.display().to_string();
     let file = std::fs::File::create(path).map_err(|e| RenderError::io(&name, e))?;
-    let mut enc = png::Encoder::new(
-        std::io::BufWriter::new(file),
-        pixmap.width(),
-        pixmap.height(),
-    );
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), pixmap.width(), pixmap.height());
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
     enc.set_compression(png::Compression::Fastest);
-    enc.write_header()
-        .and_then(|mut w| w.write_image_data(&rgb(pixmap)))
-        .map_err(|e| RenderError::io(&name, e))
+    enc.write_header().and_then(|mut w| w.write_image_data(&rgb(pixmap))).map_err(|e| RenderError::io(&name, e))
 }
 
 /// Runs `f` over `items` on up to `threads` threads, keeping the order of results.
@@ -253,19 +227,13 @@ fn parallel_map<T: Sync, R: Send>(
                 })
             })
             .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("rasteriser thread panicked"))
-            .collect()
+        workers.into_iter().map(|w| w.join().expect("rasteriser thread panicked")).collect()
     });
     let mut results: Vec<Option<Result<R, RenderError>>> = (0..items.len()).map(|_| None).collect();
     for (i, r) in chunks.into_iter().flatten() {
         results[i] = Some(r);
     }
-    results
-        .into_iter()
-        .map(|r| r.expect("every item processed"))
-        .collect()
+    results.into_iter().map(|r| r.expect("every item processed")).collect()
 }
 
 /// Rasterises every state of `timeline` into `out_dir/state-N.{yuv,png}`; returns the
@@ -293,14 +261,9 @@ pub(crate) fn rasterise_states(
     }
     let mut paths = vec![PathBuf::new(); timeline.states.len()];
     for batch in groups.chunks(threads.max(1)) {
-        let backgrounds = parallel_map(batch, threads, |g| {
-            rasteriser.background(wb, &timeline.states[g[0]])
-        })?;
-        let jobs: Vec<(usize, usize)> = batch
-            .iter()
-            .enumerate()
-            .flat_map(|(b, g)| g.iter().map(move |&i| (i, b)))
-            .collect();
+        let backgrounds = parallel_map(batch, threads, |g| rasteriser.background(wb, &timeline.states[g[0]]))?;
+        let jobs: Vec<(usize, usize)> =
+            batch.iter().enumerate().flat_map(|(b, g)| g.iter().map(move |&i| (i, b))).collect();
         let done = parallel_map(&jobs, threads, |&(i, b)| {
             let pixmap = rasteriser.frame(wb, &timeline.states[i], &backgrounds[b])?;
             let path = out_dir.join(format!("state-{i:05}.{}", format.extension()));
@@ -320,27 +283,15 @@ pub(crate) fn cursor_sprite(height: u32, path: &Path) -> Result<u32, RenderError
     let d = ((height as f32 / 60.0).round() as u32).max(6) | 1;
     let mut pixmap = Pixmap::new(d, d).expect("non-zero sprite");
     let r = d as f32 / 2.0;
-    for (radius, color) in [
-        (r - 0.5, Color::from_rgba8(255, 255, 255, 230)),
-        (r - 1.5, Color::from_rgba8(230, 0, 0, 255)),
-    ] {
+    for (radius, color) in
+        [(r - 0.5, Color::from_rgba8(255, 255, 255, 230)), (r - 1.5, Color::from_rgba8(230, 0, 0, 255))]
+    {
         let circle = PathBuilder::from_circle(r, r, radius).expect("circle path");
-        let mut paint = Paint {
-            anti_alias: true,
-            ..Default::default()
-        };
+        let mut paint = Paint { anti_alias: true, ..Default::default() };
         paint.set_color(color);
-        pixmap.fill_path(
-            &circle,
-            &paint,
-            FillRule::Winding,
-            Transform::identity(),
-            None,
-        );
+        pixmap.fill_path(&circle, &paint, FillRule::Winding, Transform::identity(), None);
     }
-    pixmap
-        .save_png(path)
-        .map_err(|e| RenderError::io(path.display().to_string(), e))?;
+    pixmap.save_png(path).map_err(|e| RenderError::io(path.display().to_string(), e))?;
     Ok(d)
 }
 

@@ -27,29 +27,20 @@ fn optional<T>(
     name: &str,
     parse: impl FnOnce(&str) -> Result<T, RenderError>,
 ) -> Result<Option<T>, RenderError> {
-    xml::read_optional(dir, name)?
-        .map(|text| parse(&text))
-        .transpose()
+    xml::read_optional(dir, name)?.map(|text| parse(&text)).transpose()
 }
 
 impl Recording {
     /// Parses the folder: `shapes.svg` is required, the rest optional.
     pub(crate) fn load(input: &Path) -> Result<Recording, RenderError> {
-        let dir = std::path::absolute(input)
-            .map_err(|e| RenderError::io(input.display().to_string(), e))?;
+        let dir = std::path::absolute(input).map_err(|e| RenderError::io(input.display().to_string(), e))?;
         if !dir.is_dir() {
-            return Err(RenderError::invalid(
-                input.display().to_string(),
-                "not a folder",
-            ));
+            return Err(RenderError::invalid(input.display().to_string(), "not a folder"));
         }
-        let shapes_text =
-            xml::read_optional(&dir, shapes::FILE)?.ok_or_else(|| RenderError::Missing {
-                file: shapes::FILE.into(),
-            })?;
+        let shapes_text = xml::read_optional(&dir, shapes::FILE)?
+            .ok_or_else(|| RenderError::Missing { file: shapes::FILE.into() })?;
         let tldraw = optional(&dir, tldraw::FILE, tldraw::parse)?;
-        let space =
-            tldraw::Space::for_version(tldraw.as_ref().and_then(|t| t.bbb_version.as_deref()));
+        let space = tldraw::Space::for_version(tldraw.as_ref().and_then(|t| t.bbb_version.as_deref()));
         let mut panzooms = optional(&dir, "panzooms.xml", panzoom::parse)?.unwrap_or_default();
         panzooms.space = panzooms.tldraw.then_some(space);
         let mut cursor = optional(&dir, "cursor.xml", cursor::parse)?.unwrap_or_default();
@@ -67,10 +58,6 @@ impl Recording {
 
     /// End of the last slide interval.
     pub(crate) fn slides_end(&self) -> Option<Ms> {
-        self.whiteboard
-            .slides
-            .iter()
-            .flat_map(|s| s.intervals.iter().map(|i| i.1))
-            .max()
+        self.whiteboard.slides.iter().flat_map(|s| s.intervals.iter().map(|i| i.1)).max()
     }
 }

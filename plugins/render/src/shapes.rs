@@ -44,24 +44,17 @@ pub(crate) struct Whiteboard {
 }
 
 fn href<'a>(node: roxmltree::Node<'a, '_>) -> Option<&'a str> {
-    node.attribute((XLINK, "href"))
-        .or_else(|| node.attribute("href"))
+    node.attribute((XLINK, "href")).or_else(|| node.attribute("href"))
 }
 
 fn is_class(node: roxmltree::Node, class: &str) -> bool {
-    node.attribute("class")
-        .is_some_and(|c| c.split_whitespace().any(|x| x == class))
+    node.attribute("class").is_some_and(|c| c.split_whitespace().any(|x| x == class))
 }
 
 /// Every `<image>` href of the file (slides, poll charts).
 pub(crate) fn image_hrefs(text: &str) -> Result<Vec<String>, RenderError> {
     let doc = xml::parse(FILE, text)?;
-    let hrefs = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("image"))
-        .filter_map(href)
-        .map(String::from)
-        .collect();
+    let hrefs = doc.descendants().filter(|n| n.has_tag_name("image")).filter_map(href).map(String::from).collect();
     Ok(hrefs)
 }
 
@@ -79,10 +72,7 @@ pub(crate) fn parse(text: &str, dir: &Path) -> Result<Whiteboard, RenderError> {
             wb.slides.push(parse_slide(node)?);
         } else if node.has_tag_name("g") && is_class(node, "canvas") {
             let slide = xml::attr(FILE, node, "image")?;
-            for shape in node
-                .children()
-                .filter(|c| c.has_tag_name("g") && is_class(*c, "shape"))
-            {
+            for shape in node.children().filter(|c| c.has_tag_name("g") && is_class(*c, "shape")) {
                 wb.shapes.push(parse_shape(text, slide, shape)?);
             }
         }
@@ -92,30 +82,19 @@ pub(crate) fn parse(text: &str, dir: &Path) -> Result<Whiteboard, RenderError> {
 
 fn parse_slide(node: roxmltree::Node) -> Result<Slide, RenderError> {
     let times = |name| -> Result<Vec<Ms>, RenderError> {
-        xml::attr(FILE, node, name)?
-            .split_whitespace()
-            .map(|v| xml::seconds(FILE, node, v))
-            .collect()
+        xml::attr(FILE, node, name)?.split_whitespace().map(|v| xml::seconds(FILE, node, v)).collect()
     };
     let (ins, outs) = (times("in")?, times("out")?);
     let size = |name| xml::number(FILE, node, xml::attr(FILE, node, name)?);
     let (width, height) = (size("width")?, size("height")?);
     if width <= 0.0 || height <= 0.0 {
-        return Err(RenderError::invalid(
-            FILE,
-            format!("line {}: slide image has no size", xml::line(node)),
-        ));
+        return Err(RenderError::invalid(FILE, format!("line {}: slide image has no size", xml::line(node))));
     }
     Ok(Slide {
         id: xml::attr(FILE, node, "id")?.to_string(),
         intervals: ins.into_iter().zip(outs).filter(|(a, b)| b > a).collect(),
         href: href(node)
-            .ok_or_else(|| {
-                RenderError::invalid(
-                    FILE,
-                    format!("line {}: slide image without href", xml::line(node)),
-                )
-            })?
+            .ok_or_else(|| RenderError::invalid(FILE, format!("line {}: slide image without href", xml::line(node))))?
             .to_string(),
         width,
         height,
@@ -125,8 +104,7 @@ fn parse_slide(node: roxmltree::Node) -> Result<Slide, RenderError> {
 /// `image2-pencil13` → `pencil`; `image2-poll_result3` → `poll_result`.
 fn kind_of(key: &str) -> String {
     let tail = key.rsplit_once('-').map_or(key, |(_, t)| t);
-    tail.trim_end_matches(|c: char| c.is_ascii_digit())
-        .to_string()
+    tail.trim_end_matches(|c: char| c.is_ascii_digit()).to_string()
 }
 
 fn parse_shape(src: &str, slide: &str, g: roxmltree::Node) -> Result<Shape, RenderError> {
@@ -135,11 +113,7 @@ fn parse_shape(src: &str, slide: &str, g: roxmltree::Node) -> Result<Shape, Rend
         Some(u) => Some(xml::seconds(FILE, g, u)?).filter(|u| *u >= 0),
         None => None,
     };
-    let key = g
-        .attribute("shape")
-        .or(g.attribute("id"))
-        .unwrap_or_default()
-        .to_string();
+    let key = g.attribute("shape").or(g.attribute("id")).unwrap_or_default().to_string();
     let style: String = g
         .attribute("style")
         .unwrap_or("")
@@ -149,35 +123,20 @@ fn parse_shape(src: &str, slide: &str, g: roxmltree::Node) -> Result<Shape, Rend
         .join(";");
     let mut body = String::new();
     for child in g.children().filter(|c| c.is_element()) {
-        match child
-            .descendants()
-            .find(|d| d.has_tag_name("foreignObject"))
-        {
+        match child.descendants().find(|d| d.has_tag_name("foreignObject")) {
             Some(fo) => body.extend(text::foreign_object_to_svg(fo, &style)),
             None => body.push_str(&src[child.range()]),
         }
     }
-    let svg = if body.is_empty() {
-        body
-    } else {
-        format!(r#"<g style="{}">{body}</g>"#, text::escape(&style))
-    };
-    Ok(Shape {
-        slide: slide.to_string(),
-        kind: kind_of(&key),
-        key,
-        start,
-        undo,
-        svg,
-    })
+    let svg = if body.is_empty() { body } else { format!(r#"<g style="{}">{body}</g>"#, text::escape(&style)) };
+    Ok(Shape { slide: slide.to_string(), kind: kind_of(&key), key, start, undo, svg })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const FIXTURE: &str =
-        include_str!("../../../../shared/fixtures/presentation/bbb22-featuredemo/shapes.svg");
+    const FIXTURE: &str = include_str!("../../../testdata/presentation/bbb22-featuredemo/shapes.svg");
 
     #[test]
     fn fixture_slides_and_shapes() {
@@ -197,21 +156,13 @@ mod tests {
     fn escaping_href_is_refused() {
         let bad = FIXTURE.replacen("presentation/f317", "../../f317", 1);
         let err = parse(&bad, Path::new("/rec")).unwrap_err().to_string();
-        assert!(
-            err.starts_with("shapes.svg: refused path \"../../f317"),
-            "{err}"
-        );
+        assert!(err.starts_with("shapes.svg: refused path \"../../f317"), "{err}");
     }
 
     #[test]
     fn malformed_names_file_and_line() {
-        let err = parse("<svg>\n<g>\n</svg>", Path::new("/rec"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.starts_with("shapes.svg: malformed XML at line 3"),
-            "{err}"
-        );
+        let err = parse("<svg>\n<g>\n</svg>", Path::new("/rec")).unwrap_err().to_string();
+        assert!(err.starts_with("shapes.svg: malformed XML at line 3"), "{err}");
         assert!(!err.contains('\n'));
     }
 }

@@ -55,11 +55,7 @@ fn wrap(line: &str, max_em: f64) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for word in line.split(' ') {
-        let candidate = if cur.is_empty() {
-            word.to_string()
-        } else {
-            format!("{cur} {word}")
-        };
+        let candidate = if cur.is_empty() { word.to_string() } else { format!("{cur} {word}") };
         if width_em(&candidate) <= max_em || cur.is_empty() && width_em(word) <= max_em {
             cur = candidate;
             continue;
@@ -86,20 +82,14 @@ fn lines(node: roxmltree::Node) -> Vec<String> {
     for d in node.descendants().skip(1) {
         if d.is_text() {
             let cur = out.last_mut().expect("never empty");
-            for (i, word) in d
-                .text()
-                .unwrap_or("")
-                .split(char::is_whitespace)
-                .enumerate()
-            {
+            for (i, word) in d.text().unwrap_or("").split(char::is_whitespace).enumerate() {
                 if i > 0 && !cur.ends_with(' ') {
                     cur.push(' ');
                 }
                 cur.push_str(word);
             }
         } else if d.has_tag_name("br")
-            || (d.has_tag_name("p") || d.has_tag_name("div"))
-                && !out.last().expect("never empty").trim().is_empty()
+            || (d.has_tag_name("p") || d.has_tag_name("div")) && !out.last().expect("never empty").trim().is_empty()
         {
             out.push(String::new());
         }
@@ -115,21 +105,14 @@ fn lines(node: roxmltree::Node) -> Vec<String> {
 /// Converts one `<foreignObject>` (with the shape's `style`) to an SVG `<text>`;
 /// `None` when it holds no text (BBB records empty boxes while the user starts typing).
 pub(crate) fn foreign_object_to_svg(fo: roxmltree::Node, style: &str) -> Option<String> {
-    let num = |name: &str| {
-        fo.attribute(name)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
+    let num = |name: &str| fo.attribute(name).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     let (x, y, width) = (num("x"), num("y"), num("width"));
     let size = style_value(style, "font-size")
         .and_then(|v| v.trim_end_matches("px").parse::<f64>().ok())
         .filter(|v| *v > 0.0)
         .unwrap_or(16.0);
     let color = style_value(style, "color").unwrap_or("#000000");
-    let wrapped: Vec<String> = lines(fo)
-        .iter()
-        .flat_map(|l| wrap(l, width / size))
-        .collect();
+    let wrapped: Vec<String> = lines(fo).iter().flat_map(|l| wrap(l, width / size)).collect();
     if wrapped.iter().all(|l| l.trim().is_empty()) {
         return None;
     }
@@ -152,10 +135,7 @@ mod tests {
 
     fn convert(xml: &str) -> Option<String> {
         let doc = roxmltree::Document::parse(xml).unwrap();
-        foreign_object_to_svg(
-            doc.root_element(),
-            "color:#ff0000;font-family:Arial;font-size:20px",
-        )
+        foreign_object_to_svg(doc.root_element(), "color:#ff0000;font-family:Arial;font-size:20px")
     }
 
     #[test]

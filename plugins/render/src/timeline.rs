@@ -34,21 +34,11 @@ pub(crate) struct Timeline {
 type StateKey = (Option<usize>, [u64; 4], Vec<usize>);
 
 /// View box used when no slide is shown (a blank 16:9 area).
-const BLANK: ViewBox = ViewBox {
-    x: 0.0,
-    y: 0.0,
-    w: 1600.0,
-    h: 900.0,
-};
+const BLANK: ViewBox = ViewBox { x: 0.0, y: 0.0, w: 1600.0, h: 900.0 };
 
 impl Timeline {
     /// Builds the timeline over `[0, duration)`.
-    pub(crate) fn build(
-        wb: &Whiteboard,
-        pz: &PanZooms,
-        duration: Ms,
-        annotations: bool,
-    ) -> Timeline {
+    pub(crate) fn build(wb: &Whiteboard, pz: &PanZooms, duration: Ms, annotations: bool) -> Timeline {
         let mut times = vec![0];
         for s in &wb.slides {
             times.extend(s.intervals.iter().flat_map(|(a, b)| [*a, *b]));
@@ -84,11 +74,7 @@ impl Timeline {
             });
             match segments.last_mut() {
                 Some(last) if last.state == id => last.end = end,
-                _ => segments.push(Segment {
-                    start: t,
-                    end,
-                    state: id,
-                }),
+                _ => segments.push(Segment { start: t, end, state: id }),
             }
         }
         Timeline { states, segments }
@@ -102,22 +88,13 @@ impl Timeline {
 }
 
 fn state_at(wb: &Whiteboard, pz: &PanZooms, t: Ms, by_slide: &HashMap<&str, Vec<usize>>) -> State {
-    let slide = wb
-        .slides
-        .iter()
-        .rposition(|s| s.intervals.iter().any(|(a, b)| *a <= t && t < *b));
+    let slide = wb.slides.iter().rposition(|s| s.intervals.iter().any(|(a, b)| *a <= t && t < *b));
     let Some(si) = slide else {
-        return State {
-            slide: None,
-            view: BLANK,
-            shapes: Vec::new(),
-        };
+        return State { slide: None, view: BLANK, shapes: Vec::new() };
     };
     let s = &wb.slides[si];
-    let view = pz
-        .at(t, s.width, s.height)
-        .filter(|v| v.w > 0.0 && v.h > 0.0)
-        .unwrap_or(ViewBox::full(s.width, s.height));
+    let view =
+        pz.at(t, s.width, s.height).filter(|v| v.w > 0.0 && v.h > 0.0).unwrap_or(ViewBox::full(s.width, s.height));
     // Among the versions of one drawing on screen at t, draw only the latest.
     let mut latest: HashMap<&str, usize> = HashMap::new();
     for &i in by_slide.get(s.id.as_str()).into_iter().flatten() {
@@ -133,16 +110,9 @@ fn state_at(wb: &Whiteboard, pz: &PanZooms, t: Ms, by_slide: &HashMap<&str, Vec<
                 .or_insert(i);
         }
     }
-    let mut shapes: Vec<usize> = latest
-        .into_values()
-        .filter(|&i| !wb.shapes[i].svg.is_empty())
-        .collect();
+    let mut shapes: Vec<usize> = latest.into_values().filter(|&i| !wb.shapes[i].svg.is_empty()).collect();
     shapes.sort_unstable();
-    State {
-        slide: Some(si),
-        view,
-        shapes,
-    }
+    State { slide: Some(si), view, shapes }
 }
 
 #[cfg(test)]
@@ -152,14 +122,12 @@ mod tests {
 
     fn fixture() -> (Whiteboard, PanZooms) {
         let wb = crate::shapes::parse(
-            include_str!("../../../../shared/fixtures/presentation/bbb22-featuredemo/shapes.svg"),
+            include_str!("../../../testdata/presentation/bbb22-featuredemo/shapes.svg"),
             Path::new("/rec"),
         )
         .unwrap();
-        let pz = crate::panzoom::parse(include_str!(
-            "../../../../shared/fixtures/presentation/bbb22-featuredemo/panzooms.xml"
-        ))
-        .unwrap();
+        let pz = crate::panzoom::parse(include_str!("../../../testdata/presentation/bbb22-featuredemo/panzooms.xml"))
+            .unwrap();
         (wb, pz)
     }
 
@@ -173,11 +141,7 @@ mod tests {
             assert_eq!(w[0].end, w[1].start);
             assert_ne!(w[0].state, w[1].state);
         }
-        assert!(
-            tl.states.len() > 40 && tl.states.len() < 100,
-            "{}",
-            tl.states.len()
-        );
+        assert!(tl.states.len() > 40 && tl.states.len() < 100, "{}", tl.states.len());
     }
 
     #[test]
@@ -188,21 +152,13 @@ mod tests {
         // they are on screen from 116 s on, one version per shape key.
         let st = tl.at(120_000);
         assert_eq!(wb.slides[st.slide.unwrap()].id, "image4");
-        let keys: Vec<&str> = st
-            .shapes
-            .iter()
-            .map(|&i| wb.shapes[i].key.as_str())
-            .collect();
+        let keys: Vec<&str> = st.shapes.iter().map(|&i| wb.shapes[i].key.as_str()).collect();
         assert_eq!(keys.len(), 6, "{keys:?}");
         // slide 3 (108.4–116 s) has no annotations.
         assert!(tl.at(110_000).shapes.is_empty());
         // growing pencil: only the latest version is drawn.
         let st = tl.at(55_750);
-        let pencils: Vec<_> = st
-            .shapes
-            .iter()
-            .filter(|&&i| wb.shapes[i].kind == "pencil")
-            .collect();
+        let pencils: Vec<_> = st.shapes.iter().filter(|&&i| wb.shapes[i].kind == "pencil").collect();
         assert_eq!(pencils.len(), 1);
         assert_eq!(wb.shapes[*pencils[0]].start, 55_700);
         // zoom at 151.5 s.

@@ -36,22 +36,12 @@ pub(crate) struct Space {
 
 impl Space {
     pub(crate) fn for_version(version: Option<&str>) -> Space {
-        let parsed: Vec<u32> = version
-            .unwrap_or("")
-            .split(|c: char| !c.is_ascii_digit())
-            .filter_map(|p| p.parse().ok())
-            .take(3)
-            .collect();
+        let parsed: Vec<u32> =
+            version.unwrap_or("").split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse().ok()).take(3).collect();
         if !parsed.is_empty() && parsed < vec![2, 6, 1] {
-            Space {
-                max_w: 2048.0,
-                max_h: 1536.0,
-            }
+            Space { max_w: 2048.0, max_h: 1536.0 }
         } else {
-            Space {
-                max_w: 1440.0,
-                max_h: 1080.0,
-            }
+            Space { max_w: 1440.0, max_h: 1080.0 }
         }
     }
 
@@ -62,12 +52,7 @@ impl Space {
     /// A tldraw panzoom event as a view box in slide pixels.
     pub(crate) fn view(&self, raw: ViewBox, slide_w: f64, slide_h: f64) -> ViewBox {
         let s = self.scale(slide_w, slide_h);
-        ViewBox {
-            x: -raw.x / s,
-            y: -raw.y / s,
-            w: raw.w,
-            h: raw.h,
-        }
+        ViewBox { x: -raw.x / s, y: -raw.y / s, w: raw.w, h: raw.h }
     }
 
     /// A point in page units as slide pixels.
@@ -79,39 +64,23 @@ impl Space {
 
 /// Reads the BBB version and counts the annotation types.
 pub(crate) fn parse(text: &str) -> Result<TldrawFile, RenderError> {
-    let json: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| RenderError::Malformed {
-            file: FILE.into(),
-            format: "JSON",
-            line: e.line() as u32,
-            msg: e.to_string(),
-        })?;
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| RenderError::Malformed {
+        file: FILE.into(),
+        format: "JSON",
+        line: e.line() as u32,
+        msg: e.to_string(),
+    })?;
     let pages: Vec<&serde_json::Value> = match &json {
-        serde_json::Value::Object(map) => map
-            .iter()
-            .filter(|(k, _)| *k != "bbb_version")
-            .map(|(_, v)| v)
-            .collect(),
+        serde_json::Value::Object(map) => map.iter().filter(|(k, _)| *k != "bbb_version").map(|(_, v)| v).collect(),
         serde_json::Value::Array(items) => items.iter().collect(),
-        _ => {
-            return Err(RenderError::invalid(
-                FILE,
-                "expected a JSON object of slides",
-            ))
-        }
+        _ => return Err(RenderError::invalid(FILE, "expected a JSON object of slides")),
     };
     let mut types = BTreeMap::new();
     for page in pages {
-        let shapes = page
-            .get("shapes")
-            .or_else(|| page.get("data"))
-            .and_then(|s| s.as_array());
+        let shapes = page.get("shapes").or_else(|| page.get("data")).and_then(|s| s.as_array());
         for shape in shapes.into_iter().flatten() {
             let data = shape.get("shape_data").unwrap_or(shape);
-            let kind = data
-                .get("type")
-                .and_then(|t| t.as_str())
-                .unwrap_or("unknown");
+            let kind = data.get("type").and_then(|t| t.as_str()).unwrap_or("unknown");
             let sub = data.pointer("/props/geo").and_then(|g| g.as_str());
             let name = match sub {
                 Some(g) => format!("{kind}/{g}"),
@@ -120,10 +89,7 @@ pub(crate) fn parse(text: &str) -> Result<TldrawFile, RenderError> {
             *types.entry(name).or_insert(0) += 1;
         }
     }
-    let bbb_version = json
-        .get("bbb_version")
-        .and_then(|v| v.as_str())
-        .map(String::from);
+    let bbb_version = json.get("bbb_version").and_then(|v| v.as_str()).map(String::from);
     Ok(TldrawFile { bbb_version, types })
 }
 
@@ -147,25 +113,8 @@ mod tests {
         let new = Space::for_version(Some("2.7.3"));
         assert_eq!(new, Space::for_version(None));
         // 1600x900 slide: s = min(1440/1600, 1080/900) = 0.9.
-        let v = new.view(
-            ViewBox {
-                x: -90.0,
-                y: -45.0,
-                w: 800.0,
-                h: 450.0,
-            },
-            1600.0,
-            900.0,
-        );
-        assert_eq!(
-            v,
-            ViewBox {
-                x: 100.0,
-                y: 50.0,
-                w: 800.0,
-                h: 450.0
-            }
-        );
+        let v = new.view(ViewBox { x: -90.0, y: -45.0, w: 800.0, h: 450.0 }, 1600.0, 900.0);
+        assert_eq!(v, ViewBox { x: 100.0, y: 50.0, w: 800.0, h: 450.0 });
         assert_eq!(new.point(720.0, 405.0, 1600.0, 900.0), (800.0, 450.0));
         // BBB 2.6.0: 2048x1536 page, s = 1.28.
         let old = Space::for_version(Some("2.6.0"));
@@ -175,9 +124,6 @@ mod tests {
     #[test]
     fn malformed_names_file() {
         let err = super::parse("{\n\"a\": [}").unwrap_err().to_string();
-        assert!(
-            err.starts_with("tldraw.json: malformed JSON at line 2"),
-            "{err}"
-        );
+        assert!(err.starts_with("tldraw.json: malformed JSON at line 2"), "{err}");
     }
 }

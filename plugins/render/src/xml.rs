@@ -11,9 +11,9 @@ pub(crate) type Ms = i64;
 pub(crate) fn read_optional(dir: &Path, name: &str) -> Result<Option<String>, RenderError> {
     let path = dir.join(name);
     match std::fs::read(&path) {
-        Ok(bytes) => String::from_utf8(bytes)
-            .map(Some)
-            .map_err(|e| RenderError::invalid(name, format!("not UTF-8 text ({e})"))),
+        Ok(bytes) => {
+            String::from_utf8(bytes).map(Some).map_err(|e| RenderError::invalid(name, format!("not UTF-8 text ({e})")))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(RenderError::io(name, e)),
     }
@@ -21,10 +21,7 @@ pub(crate) fn read_optional(dir: &Path, name: &str) -> Result<Option<String>, Re
 
 /// Parses XML text (DTDs allowed: shapes.svg has one).
 pub(crate) fn parse<'a>(file: &str, text: &'a str) -> Result<roxmltree::Document<'a>, RenderError> {
-    let opts = roxmltree::ParsingOptions {
-        allow_dtd: true,
-        ..Default::default()
-    };
+    let opts = roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
     roxmltree::Document::parse_with_options(text, opts).map_err(|e| RenderError::Malformed {
         file: file.to_string(),
         format: "XML",
@@ -35,10 +32,7 @@ pub(crate) fn parse<'a>(file: &str, text: &'a str) -> Result<roxmltree::Document
 
 /// Parses a time in seconds ("10.8") into ms.
 pub(crate) fn seconds(file: &str, node: roxmltree::Node, value: &str) -> Result<Ms, RenderError> {
-    let v: f64 = value
-        .trim()
-        .parse()
-        .map_err(|_| bad_number(file, node, value))?;
+    let v: f64 = value.trim().parse().map_err(|_| bad_number(file, node, value))?;
     if !v.is_finite() {
         return Err(bad_number(file, node, value));
     }
@@ -54,28 +48,17 @@ pub(crate) fn number(file: &str, node: roxmltree::Node, value: &str) -> Result<f
 }
 
 /// A required attribute of `node`.
-pub(crate) fn attr<'a>(
-    file: &str,
-    node: roxmltree::Node<'a, '_>,
-    name: &str,
-) -> Result<&'a str, RenderError> {
+pub(crate) fn attr<'a>(file: &str, node: roxmltree::Node<'a, '_>, name: &str) -> Result<&'a str, RenderError> {
     node.attribute(name).ok_or_else(|| {
         RenderError::invalid(
             file,
-            format!(
-                "line {}: <{}> lacks attribute {name:?}",
-                line(node),
-                node.tag_name().name()
-            ),
+            format!("line {}: <{}> lacks attribute {name:?}", line(node), node.tag_name().name()),
         )
     })
 }
 
 fn bad_number(file: &str, node: roxmltree::Node, value: &str) -> RenderError {
-    RenderError::invalid(
-        file,
-        format!("line {}: not a number: {value:?}", line(node)),
-    )
+    RenderError::invalid(file, format!("line {}: not a number: {value:?}", line(node)))
 }
 
 pub(crate) fn line(node: roxmltree::Node) -> u32 {
@@ -92,11 +75,7 @@ pub(crate) fn timed_events<'a>(
     let mut out = Vec::new();
     for ev in doc.descendants().filter(|n| n.has_tag_name("event")) {
         let t = seconds(file, ev, attr(file, ev, "timestamp")?)?;
-        let text = ev
-            .children()
-            .find(|c| c.has_tag_name(child))
-            .and_then(|c| c.text())
-            .unwrap_or("");
+        let text = ev.children().find(|c| c.has_tag_name(child)).and_then(|c| c.text()).unwrap_or("");
         out.push((t, ev, text));
     }
     out.sort_by_key(|e| e.0);
@@ -119,15 +98,9 @@ pub(crate) fn timed_numbers(
     timed_events(file, doc, child)?
         .into_iter()
         .map(|(t, node, text)| {
-            let v: Vec<f64> = text
-                .split_whitespace()
-                .map(|v| number(file, node, v))
-                .collect::<Result<_, _>>()?;
+            let v: Vec<f64> = text.split_whitespace().map(|v| number(file, node, v)).collect::<Result<_, _>>()?;
             if v.len() != count {
-                let msg = format!(
-                    "line {}: <{child}> needs {count} numbers, got {text:?}",
-                    line(node)
-                );
+                let msg = format!("line {}: <{child}> needs {count} numbers, got {text:?}", line(node));
                 return Err(RenderError::invalid(file, msg));
             }
             Ok((t, v))

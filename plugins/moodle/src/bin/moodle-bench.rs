@@ -16,7 +16,7 @@
 //!    recording, one SELECT on the recordings table, then one SELECT per
 //!    `user` moderator rule.
 
-use bbb_migrate_db::testing::{recording, shared_schema, TempDb};
+use bbb_migrate_db::testing::{recording, schema, TempDb};
 use bbb_migrate_db::{stats, Db, Engine, Param};
 use bbb_migrate_moodle::MoodleResolver;
 use plugin_api::sdk::{testing::ctx, ResolverPlugin};
@@ -45,13 +45,15 @@ fn main() {
     let users = (n / 10).max(10);
 
     let t = TempDb::new(Engine::MySql, "moodle_bench");
-    t.load_sql(&shared_schema("moodle-mariadb.sql"));
+    t.load_sql(&schema("moodle-mariadb.sql"));
     let setup = Instant::now();
     let uid = |i: usize| 1000 + i % users;
     insert_rows(
         &t,
         "INSERT INTO mdl_user (id, auth, confirmed, mnethostid, username, firstname, lastname, email)",
-        (0..users).map(|i| format!("({}, 'cas', 1, 1, 'user{i}', 'First{i}', 'Last{i}', 'user{i}@bench.example.fr')", 1000 + i)),
+        (0..users).map(|i| {
+            format!("({}, 'cas', 1, 1, 'user{i}', 'First{i}', 'Last{i}', 'user{i}@bench.example.fr')", 1000 + i)
+        }),
     );
     // course c: context 100000+c (path /1/3/<ctx>), editingteacher + teacher
     insert_rows(
@@ -62,7 +64,9 @@ fn main() {
     insert_rows(
         &t,
         "INSERT INTO mdl_role_assignments (roleid, contextid, userid)",
-        (0..courses).flat_map(|c| [format!("(3, {}, {})", 100_000 + c, uid(c * 7)), format!("(4, {}, {})", 100_000 + c, uid(c * 7 + 1))]),
+        (0..courses).flat_map(|c| {
+            [format!("(3, {}, {})", 100_000 + c, uid(c * 7)), format!("(4, {}, {})", 100_000 + c, uid(c * 7 + 1))]
+        }),
     );
     // activity a: course 1000 + a % courses, cm 10000+a, module context 200000+a
     let course_of = |a: usize| a % courses;
@@ -86,7 +90,9 @@ fn main() {
     insert_rows(
         &t,
         "INSERT INTO mdl_context (id, contextlevel, instanceid, path, depth)",
-        (0..acts).map(|a| format!("({}, 70, {}, '/1/3/{}/{}', 4)", 200_000 + a, 10_000 + a, 100_000 + course_of(a), 200_000 + a)),
+        (0..acts).map(|a| {
+            format!("({}, 70, {}, '/1/3/{}/{}', 4)", 200_000 + a, 10_000 + a, 100_000 + course_of(a), 200_000 + a)
+        }),
     );
     insert_rows(
         &t,
@@ -143,7 +149,7 @@ fn main() {
 
     // The reference script's way.
     let p0 = prepares();
-        let (rt0, t0) = (stats::round_trips(), Instant::now());
+    let (rt0, t0) = (stats::round_trips(), Instant::now());
     let (mut resolved, mut owners, mut conns) = (0, 0, 0);
     for r in &recs {
         let db = Db::new(&url.parse().unwrap()).unwrap();

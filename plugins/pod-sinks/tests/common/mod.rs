@@ -1,7 +1,7 @@
 //! Test support: Pod databases on the real servers, a dump of every table,
 //! and a real HTTP media server (Range, HEAD, a response cut half way).
 #![allow(dead_code)]
-use bbb_migrate_db::testing::{shared_schema, TempDb};
+use bbb_migrate_db::testing::{schema, TempDb};
 use bbb_migrate_db::{Engine, Param, Value};
 use plugin_api::abi_stable::std_types::RVec;
 use plugin_api::{Owner, Playback, Recording, SinkItem};
@@ -16,16 +16,21 @@ pub fn pod_db(engine: Engine, tag: &str) -> TempDb {
     let t = TempDb::new(engine, tag);
     match engine {
         Engine::Postgres => {
-            t.load_sql(&shared_schema("pod-postgres.sql"));
+            t.load_sql(&schema("pod-postgres.sql"));
             // The sample rows carry explicit ids: move the identity sequences past them.
-            for table in ["auth_user", "authentication_owner", "authentication_owner_sites", "django_site", "recorder_recorder"] {
-                t.db.execute_batch(&format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")).unwrap();
+            for table in
+                ["auth_user", "authentication_owner", "authentication_owner_sites", "django_site", "recorder_recorder"]
+            {
+                t.db.execute_batch(&format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+                ))
+                .unwrap();
             }
         }
         Engine::MySql => {
             // auth_user and the sample users: the pod resolver's MariaDB port; then the delivery tables.
-            t.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../pod-resolver/tests/fixtures/pod-mariadb.sql"));
-            t.load_file(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pod-mariadb.sql"));
+            t.load_sql(&schema("pod-mariadb.sql"));
+            t.load_sql(&schema("pod-sinks-mariadb.sql"));
         }
     }
     t
@@ -227,7 +232,11 @@ fn serve(conn: TcpStream, st: &Mutex<State>) -> std::io::Result<()> {
     };
     let range = if st.lock().unwrap().ignore_range { None } else { range };
     let total = body.len();
-    let start = range.as_deref().and_then(|r| r.strip_prefix("bytes=")).and_then(|r| r.strip_suffix('-')).and_then(|n| n.parse::<usize>().ok());
+    let start = range
+        .as_deref()
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.strip_suffix('-'))
+        .and_then(|n| n.parse::<usize>().ok());
     let (status, slice, extra) = match start {
         Some(s) if s >= total => {
             let head = format!("HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{total}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -237,7 +246,10 @@ fn serve(conn: TcpStream, st: &Mutex<State>) -> std::io::Result<()> {
         Some(s) => ("206 Partial Content", &body[s..], format!("Content-Range: bytes {s}-{}/{total}\r\n", total - 1)),
         None => ("200 OK", &body[..], String::new()),
     };
-    let head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\n{extra}Connection: close\r\n\r\n", slice.len());
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\n{extra}Connection: close\r\n\r\n",
+        slice.len()
+    );
     out.write_all(head.as_bytes())?;
     if method == "HEAD" {
         return Ok(());

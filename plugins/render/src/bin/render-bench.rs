@@ -20,55 +20,29 @@ use bbb_migrate_render::{render_dir, RenderOptions};
 /// from /proc/self/stat (utime, stime, cutime, cstime in clock ticks of 1/100 s).
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
     // After the ")": field 3 is at index 0, so utime (14) is index 11.
-    fields.get(11..15).map_or(0.0, |f| {
-        f.iter()
-            .map(|v| v.parse::<f64>().unwrap_or(0.0))
-            .sum::<f64>()
-            / 100.0
-    })
+    fields.get(11..15).map_or(0.0, |f| f.iter().map(|v| v.parse::<f64>().unwrap_or(0.0)).sum::<f64>() / 100.0)
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let frame_out = arg("--frame").map(PathBuf::from);
     let at: f64 = arg("--at").map_or(57.0, |v| v.parse().expect("--at SECONDS"));
-    let length: f64 = arg("--length").map_or(common::FULL_LENGTH, |v| {
-        v.parse().expect("--length SECONDS")
-    });
+    let length: f64 = arg("--length").map_or(common::FULL_LENGTH, |v| v.parse().expect("--length SECONDS"));
     let runs: usize = arg("--runs").map_or(2, |v| v.parse().expect("--runs N"));
 
     common::require_ffmpeg();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    eprintln!(
-        "cores: {:?}, load average: {}",
-        std::thread::available_parallelism().ok(),
-        load.trim()
-    );
+    eprintln!("cores: {:?}, load average: {}", std::thread::available_parallelism().ok(), load.trim());
     if let (Some(input), Some(output)) = (arg("--input"), arg("--output")) {
         // Render one folder (manual checks).
         let opts = match args.iter().any(|a| a == "--slides-only") {
-            true => RenderOptions {
-                webcams: false,
-                deskshare: false,
-                cursor: false,
-                ..RenderOptions::default()
-            },
+            true => RenderOptions { webcams: false, deskshare: false, cursor: false, ..RenderOptions::default() },
             false => RenderOptions::default(),
         };
-        let report =
-            render_dir(input.as_ref(), output.as_ref(), &opts).unwrap_or_else(|e| panic!("{e}"));
+        let report = render_dir(input.as_ref(), output.as_ref(), &opts).unwrap_or_else(|e| panic!("{e}"));
         println!("{report:#?}");
         return;
     }
@@ -77,23 +51,21 @@ fn main() {
     std::fs::create_dir_all(&rec).unwrap();
     let t = Instant::now();
     common::make_recording(&rec, common::Media::full(length));
-    eprintln!(
-        "generated test media ({length} s) in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
+    eprintln!("generated test media ({length} s) in {:.1} s", t.elapsed().as_secs_f64());
 
     let full = RenderOptions::default();
-    let slides_audio = RenderOptions {
-        webcams: false,
-        deskshare: false,
-        cursor: false,
-        ..RenderOptions::default()
-    };
+    let slides_audio = RenderOptions { webcams: false, deskshare: false, cursor: false, ..RenderOptions::default() };
     println!("| variant | render time (wall) | CPU time | recording length | × real time | states | output |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
-    println!("| bbb-recorder (reference: screen capture in real time) | ≥ {length:.1} s | – | {length:.1} s | 1× | – | – |");
+    println!(
+        "| bbb-recorder (reference: screen capture in real time) | ≥ {length:.1} s | – | {length:.1} s | 1× | – | – |"
+    );
     for (name, opts, file) in [
-        ("everything: slides, annotations, zoom, cursor, screen share, webcam PIP, audio (1280x720, 15 fps CFR)", &full, "full.mp4"),
+        (
+            "everything: slides, annotations, zoom, cursor, screen share, webcam PIP, audio (1280x720, 15 fps CFR)",
+            &full,
+            "full.mp4",
+        ),
         ("slides + annotations + audio only (1280x720, VFR)", &slides_audio, "slides.mp4"),
     ] {
         let out = work.path().join(file);
