@@ -15,7 +15,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "bbb-migrate", version, about = "Move every BigBlueButton recording off old BBB/Scalelite servers: sources list them, resolvers find their owners, sinks deliver them.")]
+#[command(
+    name = "bbb-migrate",
+    version,
+    about = "Move every BigBlueButton recording off old BBB/Scalelite servers: sources list them, resolvers find their owners, sinks deliver them."
+)]
 struct Cli {
     /// More log output (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -95,7 +99,8 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
 }
 
 pub fn main() -> ExitCode {
@@ -109,7 +114,9 @@ pub fn main() -> ExitCode {
         Command::Check { config, plugin_dirs } => check(&config, &plugin_dirs, &redactor),
         Command::Plugins { config, plugin_dirs } => plugins(config.as_deref(), &plugin_dirs, &redactor),
         Command::Status { config } => status(&config, &redactor),
-        Command::Render { input, output, width, height, slides_only } => render(&input, &output, width, height, slides_only),
+        Command::Render { input, output, width, height, slides_only } => {
+            render(&input, &output, width, height, slides_only)
+        }
     };
     match result {
         Ok(code) => code,
@@ -134,14 +141,24 @@ fn fail(e: anyhow::Error, redactor: &Redactor) -> ExitCode {
     ExitCode::from(1)
 }
 
-fn load(config: &std::path::Path, plugin_dirs: &[PathBuf], dry_run: bool, redactor: &Redactor) -> Result<(Pipeline, Instances), Usage> {
+fn load(
+    config: &std::path::Path,
+    plugin_dirs: &[PathBuf],
+    dry_run: bool,
+    redactor: &Redactor,
+) -> Result<(Pipeline, Instances), Usage> {
     let p = usage(Pipeline::load(config, redactor))?;
     let mut reg = usage(Registry::discover(&search_dirs(plugin_dirs, &p.plugin_dirs)))?;
     let inst = usage(Instances::build(&p, &mut reg, dry_run, redactor))?;
     Ok((p, inst))
 }
 
-fn run(config: &std::path::Path, plugin_dirs: &[PathBuf], opts: RunOptions, redactor: &Redactor) -> Result<ExitCode, Usage> {
+fn run(
+    config: &std::path::Path,
+    plugin_dirs: &[PathBuf],
+    opts: RunOptions,
+    redactor: &Redactor,
+) -> Result<ExitCode, Usage> {
     let (p, inst) = load(config, plugin_dirs, opts.dry_run, redactor)?;
     let progress = Progress::new();
     let report = match engine::run(&p, &inst, &opts, redactor, &progress) {
@@ -227,7 +244,10 @@ fn plugins(config: Option<&std::path::Path>, plugin_dirs: &[PathBuf], redactor: 
         println!("REFUSED: {why}");
     }
     if reg.plugins.is_empty() {
-        println!("no plugins found in: {}", dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "));
+        println!(
+            "no plugins found in: {}",
+            dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -252,7 +272,13 @@ fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn render(input: &str, output: &std::path::Path, width: u32, height: u32, slides_only: bool) -> Result<ExitCode, Usage> {
+fn render(
+    input: &str,
+    output: &std::path::Path,
+    width: u32,
+    height: u32,
+    slides_only: bool,
+) -> Result<ExitCode, Usage> {
     use bbb_migrate_render::{render_dir, render_url, RenderOptions};
     let mut opts = RenderOptions { width, height, ..RenderOptions::default() };
     if slides_only {

@@ -121,10 +121,9 @@ mod tests {
     #[test]
     fn masks_known_secrets_url_passwords_and_checksums() {
         let r = Redactor::default();
-        let cfg: toml::Table = toml::from_str(
-            "[[sinks]]\nsecret_key = \"s3cr3t-key\"\ndatabase = \"mysql://pod:pw0rd!@db:3306/pod\"\n",
-        )
-        .unwrap();
+        let cfg: toml::Table =
+            toml::from_str("[[sinks]]\nsecret_key = \"s3cr3t-key\"\ndatabase = \"mysql://pod:pw0rd!@db:3306/pod\"\n")
+                .unwrap();
         r.learn_from_config(&cfg);
         r.add("envvalue42");
         let out = r.redact("key s3cr3t-key, pw pw0rd! env envvalue42 url postgres://u:hidden@h/db?x api/getRecordings?checksum=abc123&x=1");

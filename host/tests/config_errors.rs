@@ -18,9 +18,11 @@ fn refused(config: &str) -> String {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.starts_with("error: "), "{err}");
-    let left: Vec<_> = std::fs::read_dir(t.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let left: Vec<_> =
+        std::fs::read_dir(t.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     assert!(!t.path().join("state.db").exists() && !t.path().join("out.csv").exists(), "{left:?}");
-    err.replace(&format!("{}/", t.path().canonicalize().unwrap().display()), "").replace(&format!("{}/", t.path().display()), "")
+    err.replace(&format!("{}/", t.path().canonicalize().unwrap().display()), "")
+        .replace(&format!("{}/", t.path().display()), "")
 }
 
 fn good_runs() {
@@ -55,7 +57,10 @@ fn unknown_plugin_is_named_with_its_line_and_the_known_ones() {
 #[test]
 fn missing_and_unknown_plugin_keys_point_at_their_line() {
     let err = refused(&GOOD.replace("path = \"out.csv\"\n", ""));
-    assert!(err.contains("pipeline.toml:8:") && err.contains("sinks[0] (csv)") && err.contains("missing field `path`"), "{err}");
+    assert!(
+        err.contains("pipeline.toml:8:") && err.contains("sinks[0] (csv)") && err.contains("missing field `path`"),
+        "{err}"
+    );
     let err = refused(&GOOD.replace("path = \"out.csv\"", "path = \"out.csv\"\npth = 1"));
     assert!(err.contains("pipeline.toml:12:") && err.contains("unknown field `pth`"), "{err}");
 }
@@ -80,8 +85,16 @@ fn a_missing_environment_variable_is_named() {
 fn environment_values_are_used_but_never_printed() {
     let t = tempfile::tempdir().unwrap();
     write(t.path(), "r.xml", &recordings_xml(1));
-    let cfg = write(t.path(), "pipeline.toml", &GOOD.replace("path = \"out.csv\"", "path = \"out.csv\"\nsecret = \"${BBB_TEST_SECRET}\""));
-    let o = bin().args(["run", "--config", cfg.to_str().unwrap()]).env("BBB_TEST_SECRET", "hunter2-very-secret").output().unwrap();
+    let cfg = write(
+        t.path(),
+        "pipeline.toml",
+        &GOOD.replace("path = \"out.csv\"", "path = \"out.csv\"\nsecret = \"${BBB_TEST_SECRET}\""),
+    );
+    let o = bin()
+        .args(["run", "--config", cfg.to_str().unwrap()])
+        .env("BBB_TEST_SECRET", "hunter2-very-secret")
+        .output()
+        .unwrap();
     let out = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");
     assert!(out.contains("unknown field `secret`"), "{out}");

@@ -14,7 +14,10 @@ fn plugins_lists_every_plugin_from_its_so_file() {
         ("csv", "sink", "csv", "libbbb_migrate_csv.so"),
         ("prefix-table", "resolver", "prefix-table", "libprefix_resolver.so"),
     ] {
-        let line = out.lines().find(|l| l.starts_with(name) && l.contains(file)).unwrap_or_else(|| panic!("{name} missing in:\n{out}"));
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(name) && l.contains(file))
+            .unwrap_or_else(|| panic!("{name} missing in:\n{out}"));
         let cols: Vec<&str> = line.split_whitespace().collect();
         assert_eq!(&cols[..5], &[name, kind, ty, "0.1.0", "1.0.0"], "{line}");
     }
@@ -33,10 +36,14 @@ fn a_plugin_built_for_another_abi_is_refused_in_one_line() {
     let t = tempfile::tempdir().unwrap();
     write(t.path(), "r.xml", &recordings_xml(1));
     let so = dir.join("libabi_v2_plugin.so");
-    let cfg = write(t.path(), "p.toml", &format!(
-        "[fallback]\nowner = \"admin\"\n[[sources]]\ntype = \"bbb-cache\"\nplugin = \"{}\"\npath = \"r.xml\"\n",
-        so.display()
-    ));
+    let cfg = write(
+        t.path(),
+        "p.toml",
+        &format!(
+            "[fallback]\nowner = \"admin\"\n[[sources]]\ntype = \"bbb-cache\"\nplugin = \"{}\"\npath = \"r.xml\"\n",
+            so.display()
+        ),
+    );
     let o = run(&["run", "--config", cfg.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -64,10 +71,14 @@ fn a_source_doing_real_async_tcp_io_on_its_own_runtime() {
         }
     });
     let t = tempfile::tempdir().unwrap();
-    let cfg = write(t.path(), "p.toml", &format!(
-        "[fallback]\nowner = \"admin\"\n[[sources]]\ntype = \"tcp-lines\"\naddr = \"{addr}\"\nconnections = 3\n\
+    let cfg = write(
+        t.path(),
+        "p.toml",
+        &format!(
+            "[fallback]\nowner = \"admin\"\n[[sources]]\ntype = \"tcp-lines\"\naddr = \"{addr}\"\nconnections = 3\n\
          [[sinks]]\ntype = \"csv\"\npath = \"out.csv\"\n"
-    ));
+        ),
+    );
     let o = run(&["run", "--config", cfg.to_str().unwrap(), "--plugin-dir", dir.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     server.join().unwrap();
@@ -84,10 +95,13 @@ fn a_panicking_plugin_fails_its_recordings_not_the_process() {
     let dir = fixture_plugins();
     let t = tempfile::tempdir().unwrap();
     write(t.path(), "r.xml", &recordings_xml(3));
-    let cfg = write(t.path(), "p.toml",
+    let cfg = write(
+        t.path(),
+        "p.toml",
         "[fallback]\nowner = \"admin\"\n[[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
          [[sinks]]\nname = \"boom\"\ntype = \"probe\"\nlog = \"probe.log\"\npanic = true\n\
-         [[sinks]]\ntype = \"csv\"\npath = \"out.csv\"\n");
+         [[sinks]]\ntype = \"csv\"\npath = \"out.csv\"\n",
+    );
     let o = run(&["run", "--config", cfg.to_str().unwrap(), "--plugin-dir", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = text(&o);

@@ -11,14 +11,18 @@ const N: usize = 60;
 
 fn pipeline(dir: &Path, plugins: &Path) -> String {
     write(dir, "r.xml", &recordings_xml(N));
-    let cfg = write(dir, "p.toml", &format!(
-        "journal = \"state/journal.db\"\nbatch_size = 3\nplugin_dirs = [\"{}\"]\n[fallback]\nowner = \"admin\"\n\
+    let cfg = write(
+        dir,
+        "p.toml",
+        &format!(
+            "journal = \"state/journal.db\"\nbatch_size = 3\nplugin_dirs = [\"{}\"]\n[fallback]\nowner = \"admin\"\n\
          [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
          [[resolvers]]\ntype = \"slow\"\ndelay_ms = 60\n\
          [[sinks]]\ntype = \"csv\"\npath = \"out/recordings.csv\"\n\
          [[sinks]]\ntype = \"probe\"\nlog = \"probe.log\"\n",
-        plugins.display()
-    ));
+            plugins.display()
+        ),
+    );
     cfg.to_str().unwrap().to_string()
 }
 
@@ -29,7 +33,12 @@ fn lines(p: &Path) -> Vec<String> {
 /// Starts a run in the background and waits until the probe has logged
 /// `after` deliveries (the run still going).
 fn start_until(cfg: &str, log: &Path, after: usize) -> std::process::Child {
-    let mut child = bin().args(["run", "--config", cfg]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut child = bin()
+        .args(["run", "--config", cfg])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let t0 = Instant::now();
     while lines(log).len() < after {
         assert!(t0.elapsed() < Duration::from_secs(60), "the run never reached {after} deliveries");
@@ -103,7 +112,11 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut v = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
-        if p.is_dir() { v.extend(walk(&p)) } else { v.push(p) }
+        if p.is_dir() {
+            v.extend(walk(&p))
+        } else {
+            v.push(p)
+        }
     }
     v
 }
@@ -113,7 +126,11 @@ fn dry_run_writes_nothing_anywhere_and_prints_the_plan() {
     let plugins = fixture_plugins();
     let t = tempfile::tempdir().unwrap();
     let cfg = pipeline(t.path(), &plugins);
-    std::fs::write(t.path().join("p.toml"), std::fs::read_to_string(t.path().join("p.toml")).unwrap().replace("delay_ms = 60", "delay_ms = 0")).unwrap();
+    std::fs::write(
+        t.path().join("p.toml"),
+        std::fs::read_to_string(t.path().join("p.toml")).unwrap().replace("delay_ms = 60", "delay_ms = 0"),
+    )
+    .unwrap();
 
     // On a fresh folder: nothing is created.
     let before = listing(t.path());

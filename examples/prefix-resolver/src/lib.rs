@@ -35,11 +35,15 @@ impl ResolverPlugin for PrefixTable {
         Ok(batch
             .iter()
             .map(|r| {
-                let best = self.0.prefixes.iter().filter(|(p, _)| r.meeting_id.starts_with(p.as_str())).max_by_key(|(p, _)| p.len());
+                let best = self
+                    .0
+                    .prefixes
+                    .iter()
+                    .filter(|(p, _)| r.meeting_id.starts_with(p.as_str()))
+                    .max_by_key(|(p, _)| p.len());
                 match best {
-                    Some((prefix, e)) => Resolution::resolved(vec![
-                        Owner::new(&e.username, &e.email, "", "").found_by(&self.1, format!("meetingID prefix {prefix}")),
-                    ]),
+                    Some((prefix, e)) => Resolution::resolved(vec![Owner::new(&e.username, &e.email, "", "")
+                        .found_by(&self.1, format!("meetingID prefix {prefix}"))]),
                     None => Resolution::unknown("no prefix matches"),
                 }
             })

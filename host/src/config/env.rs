@@ -49,7 +49,10 @@ fn expand_str(s: &str, loc: &Locator, redactor: &Redactor) -> Result<String> {
                 redactor.add(&val);
                 out.push_str(&val);
             }
-            Err(_) => bail!("{}: environment variable `{name}` is not set (used as `${{{name}}}`)", loc.at_text(&format!("${{{name}}}"))),
+            Err(_) => bail!(
+                "{}: environment variable `{name}` is not set (used as `${{{name}}}`)",
+                loc.at_text(&format!("${{{name}}}"))
+            ),
         }
         rest = &after[end + 1..];
     }

@@ -120,8 +120,7 @@ impl Pipeline {
         let mut value: toml::Table = toml::from_str(&text).map_err(|e| locator.syntax_error(&e))?;
         env::expand(&mut value, &locator, redactor)?;
         redactor.learn_from_config(&value);
-        let top: Top = Top::deserialize(toml::Value::Table(value))
-            .map_err(|e| locator.serde_error(&e.to_string()))?;
+        let top: Top = Top::deserialize(toml::Value::Table(value)).map_err(|e| locator.serde_error(&e.to_string()))?;
         if top.batch_size == 0 {
             bail!("{}: batch_size must be at least 1", locator.at(&["batch_size"]));
         }
@@ -131,7 +130,10 @@ impl Pipeline {
             }
         }
         if top.fallback.owner.trim().is_empty() {
-            bail!("{}: fallback.owner must name the account that receives unclaimed recordings", locator.at(&["fallback", "owner"]));
+            bail!(
+                "{}: fallback.owner must name the account that receives unclaimed recordings",
+                locator.at(&["fallback", "owner"])
+            );
         }
         let resolve = |p: PathBuf| if p.is_absolute() { p } else { dir.join(p) };
         let sources = components("sources", top.sources, &locator, &dir)?;
@@ -185,15 +187,26 @@ fn components(section: &'static str, tables: Vec<toml::Table>, loc: &Locator, di
                 Some(_) => bail!("{}: {section}[{index}]: `{key}` must be a non-empty string", at(key)),
             }
         };
-        let type_name = get(&t, "type")?
-            .ok_or_else(|| anyhow!("{}: {section}[{index}]: missing key `type` (the plugin component to use)", loc.at(&[section, &idx])))?;
+        let type_name = get(&t, "type")?.ok_or_else(|| {
+            anyhow!(
+                "{}: {section}[{index}]: missing key `type` (the plugin component to use)",
+                loc.at(&[section, &idx])
+            )
+        })?;
         let name = get(&t, "name")?.unwrap_or_else(|| type_name.clone());
         if !seen.insert(name.clone()) {
-            bail!("{}: {section}[{index}]: duplicate name `{name}` (names identify components in the journal)", at("name"));
+            bail!(
+                "{}: {section}[{index}]: duplicate name `{name}` (names identify components in the journal)",
+                at("name")
+            );
         }
         let plugin = get(&t, "plugin")?.map(|p| {
             let p = PathBuf::from(p);
-            if p.is_absolute() { p } else { dir.join(p) }
+            if p.is_absolute() {
+                p
+            } else {
+                dir.join(p)
+            }
         });
         for k in HOST_KEYS {
             t.remove(*k);

@@ -73,7 +73,8 @@ impl Journal {
     /// Opens (creating) the journal for a real run.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the journal's folder", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("{}: cannot create the journal's folder", dir.display()))?;
         }
         let conn = Connection::open(path).with_context(|| format!("{}: cannot open the journal", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
@@ -105,13 +106,15 @@ impl Journal {
     }
 
     pub fn finish_run(&self, run: i64, status: &str) -> Result<()> {
-        self.conn.execute("UPDATE runs SET finished_at = ?1, status = ?2 WHERE id = ?3", params![now(), status, run])?;
+        self.conn
+            .execute("UPDATE runs SET finished_at = ?1, status = ?2 WHERE id = ?3", params![now(), status, run])?;
         Ok(())
     }
 
     /// Record ids that `sink` has finished with (`done` or `skipped`).
     pub fn finished(&self, sink: &str) -> Result<HashSet<String>> {
-        let mut st = self.conn.prepare("SELECT record_id FROM deliveries WHERE sink = ?1 AND status IN ('done', 'skipped')")?;
+        let mut st =
+            self.conn.prepare("SELECT record_id FROM deliveries WHERE sink = ?1 AND status IN ('done', 'skipped')")?;
         let rows = st.query_map([sink], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -139,21 +142,26 @@ impl Journal {
 
     /// (sink, status, count) for `status`.
     pub fn summary(&self) -> Result<Vec<(String, String, i64)>> {
-        let mut st = self.conn.prepare("SELECT sink, status, COUNT(*) FROM deliveries GROUP BY sink, status ORDER BY sink, status")?;
+        let mut st = self
+            .conn
+            .prepare("SELECT sink, status, COUNT(*) FROM deliveries GROUP BY sink, status ORDER BY sink, status")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// (record_id, sink, detail, attempts) of every failed delivery.
     pub fn failures(&self) -> Result<Vec<(String, String, String, i64)>> {
-        let mut st = self.conn.prepare("SELECT record_id, sink, detail, attempts FROM deliveries WHERE status = 'failed' ORDER BY sink, record_id")?;
+        let mut st = self.conn.prepare(
+            "SELECT record_id, sink, detail, attempts FROM deliveries WHERE status = 'failed' ORDER BY sink, record_id",
+        )?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// (id, started, finished, status) of the last `n` runs.
     pub fn runs(&self, n: i64) -> Result<Vec<(i64, String, Option<String>, String)>> {
-        let mut st = self.conn.prepare("SELECT id, started_at, finished_at, status FROM runs ORDER BY id DESC LIMIT ?1")?;
+        let mut st =
+            self.conn.prepare("SELECT id, started_at, finished_at, status FROM runs ORDER BY id DESC LIMIT ?1")?;
         let rows = st.query_map([n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

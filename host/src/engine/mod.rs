@@ -76,7 +76,13 @@ fn owners_text(item: &SinkItem) -> String {
 
 /// Runs the pipeline. Returns the report (failures inside it); `Err` only
 /// for what stops the whole run (a source that cannot list, the journal).
-pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, redactor: &Redactor, progress: &Progress) -> Result<Report> {
+pub fn run(
+    p: &Pipeline,
+    inst: &Instances,
+    opts: &RunOptions,
+    redactor: &Redactor,
+    progress: &Progress,
+) -> Result<Report> {
     let mut report = Report {
         dry_run: opts.dry_run,
         config: p.file.display().to_string(),
@@ -96,7 +102,9 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, redactor: &Redacto
 
     for (c, sink) in &inst.sinks {
         match sink.prepare().into_result() {
-            Ok(notes) => report.notes.extend(notes.into_iter().map(|n| format!("{}: {}", c.name, redactor.redact(n.as_str())))),
+            Ok(notes) => {
+                report.notes.extend(notes.into_iter().map(|n| format!("{}: {}", c.name, redactor.redact(n.as_str()))))
+            }
             Err(e) => return Err(anyhow!("sink `{}`: {}", c.name, redactor.redact(e.message.as_str()))),
         }
     }
@@ -129,7 +137,9 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, redactor: &Redacto
 
     for (c, sink) in &inst.sinks {
         match sink.finish().into_result() {
-            Ok(notes) => report.notes.extend(notes.into_iter().map(|n| format!("{}: {}", c.name, redactor.redact(n.as_str())))),
+            Ok(notes) => {
+                report.notes.extend(notes.into_iter().map(|n| format!("{}: {}", c.name, redactor.redact(n.as_str()))))
+            }
             Err(e) => report.failures.push(Line {
                 record_id: "*".into(),
                 component: c.name.clone(),
@@ -203,8 +213,18 @@ fn deliver_batch(
                             Owners::Found(item) => items.push(item.clone()),
                             Owners::Failed(msg) => {
                                 counts.failed += 1;
-                                failures.push(Line { record_id: rec.record_id.to_string(), component: c.name.clone(), detail: msg.clone() });
-                                entries.push((rec.record_id.to_string(), "failed", msg.clone(), String::new(), String::new()));
+                                failures.push(Line {
+                                    record_id: rec.record_id.to_string(),
+                                    component: c.name.clone(),
+                                    detail: msg.clone(),
+                                });
+                                entries.push((
+                                    rec.record_id.to_string(),
+                                    "failed",
+                                    msg.clone(),
+                                    String::new(),
+                                    String::new(),
+                                ));
                             }
                         }
                     }
@@ -215,20 +235,40 @@ fn deliver_batch(
                                     let id = item.recording.record_id.to_string();
                                     let detail = redactor.redact(o.detail.as_str());
                                     let status = match o.status {
-                                        OutcomeStatus::DONE => { counts.done += 1; "done" }
-                                        OutcomeStatus::SKIPPED => { counts.skipped += 1; "skipped" }
+                                        OutcomeStatus::DONE => {
+                                            counts.done += 1;
+                                            "done"
+                                        }
+                                        OutcomeStatus::SKIPPED => {
+                                            counts.skipped += 1;
+                                            "skipped"
+                                        }
                                         OutcomeStatus::PLANNED => {
                                             counts.planned += 1;
-                                            planned.push(Line { record_id: id.clone(), component: c.name.clone(), detail: detail.clone() });
+                                            planned.push(Line {
+                                                record_id: id.clone(),
+                                                component: c.name.clone(),
+                                                detail: detail.clone(),
+                                            });
                                             continue;
                                         }
                                         _ => {
                                             counts.failed += 1;
-                                            failures.push(Line { record_id: id.clone(), component: c.name.clone(), detail: detail.clone() });
+                                            failures.push(Line {
+                                                record_id: id.clone(),
+                                                component: c.name.clone(),
+                                                detail: detail.clone(),
+                                            });
                                             "failed"
                                         }
                                     };
-                                    entries.push((id, status, detail, redactor.redact(o.data_json.as_str()), owners_text(item)));
+                                    entries.push((
+                                        id,
+                                        status,
+                                        detail,
+                                        redactor.redact(o.data_json.as_str()),
+                                        owners_text(item),
+                                    ));
                                 }
                             }
                             Err(e) => {
@@ -237,7 +277,11 @@ fn deliver_batch(
                                 for item in &items {
                                     counts.failed += 1;
                                     let id = item.recording.record_id.to_string();
-                                    failures.push(Line { record_id: id.clone(), component: c.name.clone(), detail: msg.clone() });
+                                    failures.push(Line {
+                                        record_id: id.clone(),
+                                        component: c.name.clone(),
+                                        detail: msg.clone(),
+                                    });
                                     entries.push((id, "failed", msg.clone(), String::new(), owners_text(item)));
                                 }
                             }
@@ -246,7 +290,13 @@ fn deliver_batch(
                     if let (Some(run), Some(j)) = (run_id, journal.lock().unwrap_or_else(|p| p.into_inner()).as_mut()) {
                         let rows: Vec<Entry<'_>> = entries
                             .iter()
-                            .map(|(id, st, d, data, own)| Entry { record_id: id, status: st, detail: d, data, owners: own })
+                            .map(|(id, st, d, data, own)| Entry {
+                                record_id: id,
+                                status: st,
+                                detail: d,
+                                data,
+                                owners: own,
+                            })
                             .collect();
                         j.record(run, &c.name, &rows)?;
                     }

@@ -64,7 +64,10 @@ impl Report {
             ));
         }
         if self.fallback_owner > 0 {
-            out.push_str(&format!("  {} recording(s) went to the fallback owner (why: see the report)\n", self.fallback_owner));
+            out.push_str(&format!(
+                "  {} recording(s) went to the fallback owner (why: see the report)\n",
+                self.fallback_owner
+            ));
         }
         for n in &self.notes {
             out.push_str(&format!("  note: {n}\n"));

@@ -14,7 +14,12 @@ pub enum Owners {
 
 /// Resolves `batch` through the chain; recordings nobody claims go to the
 /// fallback owner. Also returns notes (why a resolver passed) for the report.
-pub fn resolve(inst: &Instances, batch: &[Recording], fallback: &Fallback, redactor: &Redactor) -> (Vec<Owners>, Vec<String>) {
+pub fn resolve(
+    inst: &Instances,
+    batch: &[Recording],
+    fallback: &Fallback,
+    redactor: &Redactor,
+) -> (Vec<Owners>, Vec<String>) {
     let mut answers: Vec<Option<Owners>> = (0..batch.len()).map(|_| None).collect();
     let mut notes = Vec::new();
     for (c, resolver) in &inst.resolvers {
@@ -37,12 +42,16 @@ pub fn resolve(inst: &Instances, batch: &[Recording], fallback: &Fallback, redac
                                     o
                                 })
                                 .collect();
-                            answers[i] = Some(Owners::Found(SinkItem { recording: batch[i].clone(), owners, fallback: false }));
+                            answers[i] =
+                                Some(Owners::Found(SinkItem { recording: batch[i].clone(), owners, fallback: false }));
                         }
                         ResolutionKind::FAILED => {
-                            answers[i] = Some(Owners::Failed(redactor.redact(&format!("resolver `{}`: {}", c.name, r.note))));
+                            answers[i] =
+                                Some(Owners::Failed(redactor.redact(&format!("resolver `{}`: {}", c.name, r.note))));
                         }
-                        _ if !r.note.is_empty() => notes.push(redactor.redact(&format!("{id}: resolver `{}`: {}", c.name, r.note))),
+                        _ if !r.note.is_empty() => {
+                            notes.push(redactor.redact(&format!("{id}: resolver `{}`: {}", c.name, r.note)))
+                        }
                         _ => {}
                     }
                 }
@@ -62,7 +71,9 @@ pub fn resolve(inst: &Instances, batch: &[Recording], fallback: &Fallback, redac
         .into_iter()
         .zip(batch)
         .map(|(a, rec)| {
-            a.unwrap_or_else(|| Owners::Found(SinkItem { recording: rec.clone(), owners: vec![admin.clone()].into(), fallback: true }))
+            a.unwrap_or_else(|| {
+                Owners::Found(SinkItem { recording: rec.clone(), owners: vec![admin.clone()].into(), fallback: true })
+            })
         })
         .collect();
     (out, notes)

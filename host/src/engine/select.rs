@@ -41,7 +41,8 @@ pub fn select(mut recs: Vec<Recording>, sel: &Select, records: &[String]) -> (Ve
     recs = recs.into_iter().enumerate().filter(|(i, _)| (from..=to).contains(&(i + 1))).map(|(_, r)| r).collect();
     s.out_of_range = before - recs.len();
     if !records.is_empty() {
-        s.missing_records = records.iter().filter(|id| !recs.iter().any(|r| r.record_id.as_str() == id.as_str())).cloned().collect();
+        s.missing_records =
+            records.iter().filter(|id| !recs.iter().any(|r| r.record_id.as_str() == id.as_str())).cloned().collect();
         let before = recs.len();
         recs.retain(|r| records.iter().any(|id| id == r.record_id.as_str()));
         s.not_requested = before - recs.len();
@@ -72,7 +73,12 @@ mod tests {
             rec("d", 20, "unpublished", ""),
             rec("e", 5, "published", ""),
         ];
-        let sel = Select { states: vec!["published".into()], ignored_servers: vec!["OLD.univ.fr".into()], from: Some(2), to: Some(3) };
+        let sel = Select {
+            states: vec!["published".into()],
+            ignored_servers: vec!["OLD.univ.fr".into()],
+            from: Some(2),
+            to: Some(3),
+        };
         let (out, s) = select(recs.clone(), &sel, &[]);
         let ids: Vec<&str> = out.iter().map(|r| r.record_id.as_str()).collect();
         // after filters: a(10), b(10), e(5) → positions 2..=3 = b, e

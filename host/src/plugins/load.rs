@@ -22,9 +22,7 @@ pub fn load_file(file: &Path) -> Result<LoadedPlugin> {
     refuse_writable_by_others(file)?;
     let header = lib_header_from_path(file).map_err(|e| anyhow!("{shown}: {}", summarise(&e)))?;
     let abi_version = header.version_strings().version.to_string();
-    let module = header
-        .init_root_module::<PluginModRef>()
-        .map_err(|e| anyhow!("{shown}: {}", summarise(&e)))?;
+    let module = header.init_root_module::<PluginModRef>().map_err(|e| anyhow!("{shown}: {}", summarise(&e)))?;
     let manifest = (module.manifest())();
     Ok(LoadedPlugin { file: file.to_path_buf(), module, manifest, abi_version })
 }

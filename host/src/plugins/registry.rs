@@ -84,12 +84,8 @@ impl Registry {
         match self.by_type.get(&(kind.0, c.type_name.clone())) {
             Some(&i) => Ok(self.plugins[i].clone()),
             None => {
-                let known: Vec<String> = self
-                    .by_type
-                    .keys()
-                    .filter(|(k, _)| *k == kind.0)
-                    .map(|(_, t)| t.clone())
-                    .collect();
+                let known: Vec<String> =
+                    self.by_type.keys().filter(|(k, _)| *k == kind.0).map(|(_, t)| t.clone()).collect();
                 let broken = if self.broken.is_empty() {
                     String::new()
                 } else {
@@ -143,9 +139,8 @@ impl Instances {
             logger: HostLog_TO::from_ptr(RArc::new(Logger(redactor.clone())), TD_Opaque),
             extra_json: "{}".into(),
         };
-        let fail = |c: &Component, e: PluginError| {
-            anyhow!("{}: {}", p.at(c, e.field()), redactor.redact(e.message.as_str()))
-        };
+        let fail =
+            |c: &Component, e: PluginError| anyhow!("{}: {}", p.at(c, e.field()), redactor.redact(e.message.as_str()));
         let mut out = Instances { sources: Vec::new(), resolvers: Vec::new(), sinks: Vec::new() };
         for c in &p.sources {
             let plugin = reg.find(ComponentKind::SOURCE, c, p)?;
@@ -154,7 +149,8 @@ impl Instances {
         }
         for c in &p.resolvers {
             let plugin = reg.find(ComponentKind::RESOLVER, c, p)?;
-            let made = (plugin.module.new_resolver())(c.type_name.as_str().into(), c.config_json.as_str().into(), ctx(c));
+            let made =
+                (plugin.module.new_resolver())(c.type_name.as_str().into(), c.config_json.as_str().into(), ctx(c));
             out.resolvers.push((c.clone(), ok(made).map_err(|e| fail(c, e))?));
         }
         for c in &p.sinks {

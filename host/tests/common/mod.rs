@@ -31,7 +31,14 @@ pub fn fixture_plugins() -> PathBuf {
     DIR.get_or_init(|| {
         let t = target().join("fixtures");
         let manifest = root().join("host/tests/fixtures/Cargo.toml");
-        cargo(&["build", "--quiet", "--manifest-path", manifest.to_str().unwrap(), "--target-dir", t.to_str().unwrap()]);
+        cargo(&[
+            "build",
+            "--quiet",
+            "--manifest-path",
+            manifest.to_str().unwrap(),
+            "--target-dir",
+            t.to_str().unwrap(),
+        ]);
         t.join("debug")
     })
     .clone()

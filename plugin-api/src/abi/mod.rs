@@ -15,9 +15,6 @@ pub use ctx::{HostLog, HostLog_TO, LogLevel, PluginCtx};
 pub use error::{ErrorKind, PluginError};
 pub use module::{ComponentDecl, ComponentKind, Manifest, PluginMod, PluginModRef, ROOT_MODULE_NAME};
 pub use records::{
-    Outcome, OutcomeStatus, Owner, Playback, Recording, Rejected, Resolution, ResolutionKind,
-    SinkItem, SourceBatch,
+    Outcome, OutcomeStatus, Owner, Playback, Recording, Rejected, Resolution, ResolutionKind, SinkItem, SourceBatch,
 };
-pub use traits::{
-    Resolver, ResolverBox, Resolver_TO, Sink, SinkBox, Sink_TO, Source, SourceBox, Source_TO,
-};
+pub use traits::{Resolver, ResolverBox, Resolver_TO, Sink, SinkBox, Sink_TO, Source, SourceBox, Source_TO};

@@ -58,10 +58,8 @@ pub struct Manifest {
 #[sabi(missing_field(panic))]
 pub struct PluginMod {
     pub manifest: extern "C" fn() -> Manifest,
-    pub new_source:
-        extern "C" fn(RStr<'_>, RStr<'_>, PluginCtx) -> RResult<SourceBox, PluginError>,
-    pub new_resolver:
-        extern "C" fn(RStr<'_>, RStr<'_>, PluginCtx) -> RResult<ResolverBox, PluginError>,
+    pub new_source: extern "C" fn(RStr<'_>, RStr<'_>, PluginCtx) -> RResult<SourceBox, PluginError>,
+    pub new_resolver: extern "C" fn(RStr<'_>, RStr<'_>, PluginCtx) -> RResult<ResolverBox, PluginError>,
     #[sabi(last_prefix_field)]
     pub new_sink: extern "C" fn(RStr<'_>, RStr<'_>, PluginCtx) -> RResult<SinkBox, PluginError>,
 }

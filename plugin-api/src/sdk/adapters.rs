@@ -1,8 +1,7 @@
 //! Native traits → FFI trait objects, with the panic guard on every call.
 use super::{ResolverPlugin, SinkPlugin, SourcePlugin};
 use crate::abi::{
-    ErrorKind, Outcome, PluginError, Recording, Resolution, Resolver, SinkItem, Sink, Source,
-    SourceBatch,
+    ErrorKind, Outcome, PluginError, Recording, Resolution, Resolver, Sink, SinkItem, Source, SourceBatch,
 };
 use abi_stable::std_types::{ROption, RResult, RSlice, RString, RVec};
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -13,7 +13,8 @@ pub fn decode<T: DeserializeOwned>(config_json: &str) -> Result<T, PluginError> 
             let msg = err.to_string();
             // serde_json appends " at line L column C" of the re-serialised text: drop it.
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-            let field = first_backticked(&msg).filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"));
+            let field =
+                first_backticked(&msg).filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"));
             let field = field.map(|f| if path.is_empty() { f } else { format!("{path}.{f}") }).unwrap_or(path);
             Err(PluginError::config(field, msg))
         }
@@ -31,7 +32,8 @@ fn serde_path_to_error<T: DeserializeOwned>(
         Ok(v) => Ok(v),
         Err(e) => {
             let msg = e.to_string();
-            if ["invalid type", "invalid value", "invalid length", "unknown variant"].iter().any(|p| msg.starts_with(p)) {
+            if ["invalid type", "invalid value", "invalid length", "unknown variant"].iter().any(|p| msg.starts_with(p))
+            {
                 if let serde_json::Value::Object(map) = &value {
                     for (k, v) in map {
                         // The first key whose value, alone, reproduces the error message.

@@ -24,7 +24,11 @@ impl Ctx {
     /// A path from the config, relative to the pipeline file's folder.
     pub fn resolve_path(&self, p: impl AsRef<Path>) -> PathBuf {
         let p = p.as_ref();
-        if p.is_absolute() { p.to_path_buf() } else { self.config_dir().join(p) }
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.config_dir().join(p)
+        }
     }
     pub fn log(&self, level: LogLevel, message: &str) {
         self.raw.logger.log(level, self.raw.component.as_rstr(), message.into());

@@ -4,8 +4,8 @@ use super::{
     Ctx, ResolverPlugin, SinkPlugin, SourcePlugin,
 };
 use crate::abi::{
-    ComponentDecl, ComponentKind, ErrorKind, Manifest, PluginCtx, PluginError, PluginMod,
-    PluginModRef, ResolverBox, Resolver_TO, SinkBox, Sink_TO, SourceBox, Source_TO,
+    ComponentDecl, ComponentKind, ErrorKind, Manifest, PluginCtx, PluginError, PluginMod, PluginModRef, ResolverBox,
+    Resolver_TO, SinkBox, Sink_TO, SourceBox, Source_TO,
 };
 use abi_stable::{
     prefix_type::PrefixTypeTrait,
@@ -58,20 +58,40 @@ pub trait PluginDecl: 'static {
 
 // Boxed trait objects forward to the native traits, so adapters can hold them.
 impl SourcePlugin for Box<dyn SourcePlugin> {
-    fn next_batch(&self, max: usize) -> super::Result<Option<crate::abi::SourceBatch>> { (**self).next_batch(max) }
-    fn check(&self) -> super::Result<Vec<String>> { (**self).check() }
-    fn close(&self) -> super::Result<()> { (**self).close() }
+    fn next_batch(&self, max: usize) -> super::Result<Option<crate::abi::SourceBatch>> {
+        (**self).next_batch(max)
+    }
+    fn check(&self) -> super::Result<Vec<String>> {
+        (**self).check()
+    }
+    fn close(&self) -> super::Result<()> {
+        (**self).close()
+    }
 }
 impl ResolverPlugin for Box<dyn ResolverPlugin> {
-    fn resolve(&self, b: &[crate::abi::Recording]) -> super::Result<Vec<crate::abi::Resolution>> { (**self).resolve(b) }
-    fn check(&self) -> super::Result<Vec<String>> { (**self).check() }
-    fn close(&self) -> super::Result<()> { (**self).close() }
+    fn resolve(&self, b: &[crate::abi::Recording]) -> super::Result<Vec<crate::abi::Resolution>> {
+        (**self).resolve(b)
+    }
+    fn check(&self) -> super::Result<Vec<String>> {
+        (**self).check()
+    }
+    fn close(&self) -> super::Result<()> {
+        (**self).close()
+    }
 }
 impl SinkPlugin for Box<dyn SinkPlugin> {
-    fn prepare(&self) -> super::Result<Vec<String>> { (**self).prepare() }
-    fn write(&self, b: &[crate::abi::SinkItem]) -> super::Result<Vec<crate::abi::Outcome>> { (**self).write(b) }
-    fn finish(&self) -> super::Result<Vec<String>> { (**self).finish() }
-    fn check(&self) -> super::Result<Vec<String>> { (**self).check() }
+    fn prepare(&self) -> super::Result<Vec<String>> {
+        (**self).prepare()
+    }
+    fn write(&self, b: &[crate::abi::SinkItem]) -> super::Result<Vec<crate::abi::Outcome>> {
+        (**self).write(b)
+    }
+    fn finish(&self) -> super::Result<Vec<String>> {
+        (**self).finish()
+    }
+    fn check(&self) -> super::Result<Vec<String>> {
+        (**self).check()
+    }
 }
 
 extern "C" fn manifest<P: PluginDecl>() -> Manifest {
@@ -93,7 +113,11 @@ extern "C" fn new_source<P: PluginDecl>(t: RStr<'_>, cfg: RStr<'_>, ctx: PluginC
     })
 }
 
-extern "C" fn new_resolver<P: PluginDecl>(t: RStr<'_>, cfg: RStr<'_>, ctx: PluginCtx) -> RResult<ResolverBox, PluginError> {
+extern "C" fn new_resolver<P: PluginDecl>(
+    t: RStr<'_>,
+    cfg: RStr<'_>,
+    ctx: PluginCtx,
+) -> RResult<ResolverBox, PluginError> {
     guard("new_resolver", || {
         let inner = P::new_resolver(t.as_str(), cfg.as_str(), Ctx::new(ctx))?;
         Ok(Resolver_TO::from_value(ResolverAdapter(inner), TD_Opaque))

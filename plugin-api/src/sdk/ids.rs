@@ -13,7 +13,10 @@ pub fn validate_record_id(id: &str) -> Result<(), String> {
         return Err(format!("recordID `{shown}…` is longer than 200 bytes"));
     }
     if let Some(bad) = id.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
-        return Err(format!("recordID `{shown}` contains `{}`; refused (not safe in a path or URL)", bad.escape_default()));
+        return Err(format!(
+            "recordID `{shown}` contains `{}`; refused (not safe in a path or URL)",
+            bad.escape_default()
+        ));
     }
     if id.starts_with('.') || id.contains("..") {
         return Err(format!("recordID `{shown}` contains `..` or starts with a dot; refused"));
@@ -43,7 +46,11 @@ pub fn safe_file_name(text: &str, max_bytes: usize) -> String {
     let mut out: String = out.trim_matches(|c| c == '_' || c == '.').to_string();
     out.truncate(max_bytes.max(1));
     let out = out.trim_end_matches(['_', '.']).to_string();
-    if out.is_empty() { "recording".into() } else { out }
+    if out.is_empty() {
+        "recording".into()
+    } else {
+        out
+    }
 }
 
 #[cfg(test)]

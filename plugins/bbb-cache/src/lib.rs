@@ -11,8 +11,8 @@
 
 use bbb_xml::RecordingsReader;
 use plugin_api::abi::{PluginError, SourceBatch};
-use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, SourcePlugin};
 use plugin_api::export_plugin;
+use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, SourcePlugin};
 use serde::Deserialize;
 use std::fs::File;
 use std::io::BufReader;

@@ -114,9 +114,25 @@ pub fn dataset(n: usize) -> Vec<TestRec> {
                 ("isBreakout".to_string(), (i % 9 == 8).to_string()),
             ]
         };
-        let formats = if i % 3 == 0 { vec!["presentation", "video"] } else if i % 8 == 1 { vec!["podcast", "presentation", "statistics"] } else { vec!["presentation"] };
+        let formats = if i % 3 == 0 {
+            vec!["presentation", "video"]
+        } else if i % 8 == 1 {
+            vec!["podcast", "presentation", "statistics"]
+        } else {
+            vec!["presentation"]
+        };
         let breakout_parent = (i % 9 == 8).then(|| format!("{}-{}", sha1_hex("parent"), start_ms));
-        v.push(TestRec { record_id, meeting_id, name, state: state.into(), published, start_ms, metadata, formats, breakout_parent });
+        v.push(TestRec {
+            record_id,
+            meeting_id,
+            name,
+            state: state.into(),
+            published,
+            start_ms,
+            metadata,
+            formats,
+            breakout_parent,
+        });
     }
     v
 }
@@ -235,7 +251,8 @@ impl TestServer {
 
     /// The recordIDs a complete listing must return (default states).
     pub fn expected_ids(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.state.recs.iter().filter(|r| listed_by_default(r)).map(|r| r.record_id.clone()).collect();
+        let mut v: Vec<String> =
+            self.state.recs.iter().filter(|r| listed_by_default(r)).map(|r| r.record_id.clone()).collect();
         v.sort();
         v
     }
@@ -255,7 +272,13 @@ struct Response {
 
 impl Response {
     fn xml(body: String) -> Self {
-        Self { status: 200, content_type: "text/xml;charset=utf-8", location: None, body: body.into_bytes(), truncate: false }
+        Self {
+            status: 200,
+            content_type: "text/xml;charset=utf-8",
+            location: None,
+            body: body.into_bytes(),
+            truncate: false,
+        }
     }
     fn html(status: u16) -> Self {
         let reason = reason(status);
@@ -327,7 +350,9 @@ fn route(st: &State, host: &str, path: &str, query: &str) -> Response {
             Flavour::Bbb27 => "<apiVersion>2.0</apiVersion><bbbVersion>2.7.12</bbbVersion>".into(),
             Flavour::Scalelite => "<build>v1.6.2</build>".into(),
         };
-        return Response::xml(format!("<response><returncode>SUCCESS</returncode><version>2.0</version>{extra}</response>"));
+        return Response::xml(format!(
+            "<response><returncode>SUCCESS</returncode><version>2.0</version>{extra}</response>"
+        ));
     }
     if let Some(call) = path.strip_prefix("/bigbluebutton/api/") {
         st.api_calls.fetch_add(1, Ordering::SeqCst);
@@ -335,7 +360,8 @@ fn route(st: &State, host: &str, path: &str, query: &str) -> Response {
         return api(st, host, call, query);
     }
     // Playback pages.
-    let video = if fl == Flavour::Scalelite { path.strip_prefix("/video/") } else { path.strip_prefix("/playback/video/") };
+    let video =
+        if fl == Flavour::Scalelite { path.strip_prefix("/video/") } else { path.strip_prefix("/playback/video/") };
     if fl == Flavour::Scalelite {
         if let Some(rest) = path.strip_prefix("/playback/video/") {
             st.playback_calls.fetch_add(1, Ordering::SeqCst);
@@ -354,7 +380,13 @@ fn route(st: &State, host: &str, path: &str, query: &str) -> Response {
         let body = format!(
             "<!DOCTYPE html><html><head><title>Recording</title></head><body>\n<video controls>\n  <source src=\"video-0.m4v\" type=\"video/mp4\">\n</video>\n<p>{id}</p></body></html>\n"
         );
-        return Response { status: 200, content_type: "text/html", location: None, body: body.into_bytes(), truncate: false };
+        return Response {
+            status: 200,
+            content_type: "text/html",
+            location: None,
+            body: body.into_bytes(),
+            truncate: false,
+        };
     }
     Response::html(404)
 }
@@ -400,7 +432,11 @@ fn checksum_ok(st: &State, call: &str, query: &str) -> bool {
 fn api(st: &State, host: &str, call: &str, query: &str) -> Response {
     let fl = st.opts.flavour;
     if !checksum_ok(st, call, query) {
-        let msg = if fl == Flavour::Bbb22 { "You did not pass the checksum security check" } else { "Checksums do not match" };
+        let msg = if fl == Flavour::Bbb22 {
+            "You did not pass the checksum security check"
+        } else {
+            "Checksums do not match"
+        };
         return failed("checksumError", msg);
     }
     if call != "getRecordings" {
@@ -441,8 +477,10 @@ fn api(st: &State, host: &str, call: &str, query: &str) -> Response {
 fn list(st: &State, host: &str, params: &[(String, String)], record_param: Option<&str>) -> Response {
     let fl = st.opts.flavour;
     let get = |k: &str| params.iter().find(|(pk, _)| pk == k).map(|(_, v)| v.clone());
-    let ids: Vec<String> = record_param.map(|p| p.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()).unwrap_or_default();
-    let meetings: Vec<String> = get("meetingID").map(|p| p.split(',').map(str::to_string).collect()).unwrap_or_default();
+    let ids: Vec<String> =
+        record_param.map(|p| p.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()).unwrap_or_default();
+    let meetings: Vec<String> =
+        get("meetingID").map(|p| p.split(',').map(str::to_string).collect()).unwrap_or_default();
     let states: Vec<String> = get("state").map(|p| p.split(',').map(str::to_string).collect()).unwrap_or_default();
     let n = st.recs.len() as u64;
     // Cost: every requested ID against every directory (N² without IDs).
@@ -483,7 +521,8 @@ fn list(st: &State, host: &str, params: &[(String, String)], record_param: Optio
     let offset: usize = get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
     let pages = matches!(fl, Flavour::Bbb26 | Flavour::Bbb27) && limit.is_some();
     let total = matched.len();
-    let page: Vec<&TestRec> = if pages { matched.iter().skip(offset).take(limit.unwrap()).copied().collect() } else { matched };
+    let page: Vec<&TestRec> =
+        if pages { matched.iter().skip(offset).take(limit.unwrap()).copied().collect() } else { matched };
     let mut out = String::with_capacity(page.len() * 1500 + 200);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response><returncode>SUCCESS</returncode>");
     if page.is_empty() && !pages {
@@ -520,7 +559,12 @@ fn x(s: &str) -> String {
 fn render(out: &mut String, fl: Flavour, host: &str, r: &TestRec) {
     let sl = fl == Flavour::Scalelite;
     let id = &r.record_id;
-    out.push_str(&format!("<recording><recordID>{}</recordID><meetingID>{}</meetingID><internalMeetingID>{}</internalMeetingID>", x(id), x(&r.meeting_id), x(id)));
+    out.push_str(&format!(
+        "<recording><recordID>{}</recordID><meetingID>{}</meetingID><internalMeetingID>{}</internalMeetingID>",
+        x(id),
+        x(&r.meeting_id),
+        x(id)
+    ));
     // Old servers wrap names in CDATA.
     if fl == Flavour::Bbb22 {
         out.push_str(&format!("<name><![CDATA[{}]]></name>", r.name));
@@ -554,7 +598,9 @@ fn render(out: &mut String, fl: Flavour, host: &str, r: &TestRec) {
     }
     if let Some(p) = &r.breakout_parent {
         if !sl {
-            out.push_str(&format!("<breakout><parentId>{p}</parentId><sequence>1</sequence><freeJoin>false</freeJoin></breakout>"));
+            out.push_str(&format!(
+                "<breakout><parentId>{p}</parentId><sequence>1</sequence><freeJoin>false</freeJoin></breakout>"
+            ));
         }
     }
     if !sl {
@@ -567,7 +613,9 @@ fn render(out: &mut String, fl: Flavour, host: &str, r: &TestRec) {
     }
     for f in formats {
         let url = match f {
-            "presentation" if fl == Flavour::Bbb22 => format!("http://{host}/playback/presentation/2.0/playback.html?meetingId={id}"),
+            "presentation" if fl == Flavour::Bbb22 => {
+                format!("http://{host}/playback/presentation/2.0/playback.html?meetingId={id}")
+            }
             "presentation" => format!("http://{host}/playback/presentation/2.3/{id}"),
             "video" => format!("http://{host}/playback/video/{id}/"),
             "podcast" => format!("http://{host}/podcast/{id}/audio.ogg"),
@@ -606,7 +654,12 @@ impl TestLog {
 }
 
 impl plugin_api::abi::HostLog for TestLog {
-    fn log(&self, level: plugin_api::abi::LogLevel, component: plugin_api::abi_stable::std_types::RStr<'_>, message: plugin_api::abi_stable::std_types::RStr<'_>) {
+    fn log(
+        &self,
+        level: plugin_api::abi::LogLevel,
+        component: plugin_api::abi_stable::std_types::RStr<'_>,
+        message: plugin_api::abi_stable::std_types::RStr<'_>,
+    ) {
         self.0.lock().unwrap().push(format!("{level:?} {component}: {message}"));
     }
 }

@@ -239,7 +239,10 @@ fn set_field(b: &mut Building, rest: &[&str], t: &str, raw: &str) {
 fn finish(mut b: Building) -> Item {
     let id = b.rec.record_id.to_string();
     if b.error {
-        return Item::Rejected(Rejected { record_id: id.into(), message: "the server listed this recording as an error entry".into() });
+        return Item::Rejected(Rejected {
+            record_id: id.into(),
+            message: "the server listed this recording as an error entry".into(),
+        });
     }
     if let Err(e) = validate_record_id(&id) {
         return Item::Rejected(Rejected { record_id: id.into(), message: e.into() });
@@ -385,10 +388,8 @@ fn esc(s: &str) -> std::borrow::Cow<'_, str> {
 /// An element name for a metadata key: keys read from XML are valid names
 /// already; anything else (from another source) is made one.
 fn xml_name(key: &str) -> String {
-    let mut n: String = key
-        .chars()
-        .map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
-        .collect();
+    let mut n: String =
+        key.chars().map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect();
     if n.is_empty() || !n.starts_with(|c: char| c.is_alphabetic() || c == '_') {
         n.insert(0, '_');
     }
@@ -398,7 +399,9 @@ fn xml_name(key: &str) -> String {
 impl<W: std::io::Write> AnswerWriter<W> {
     /// Starts the answer (`<response><returncode>SUCCESS</returncode><recordings>`).
     pub fn new(mut out: W) -> std::io::Result<Self> {
-        out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response><returncode>SUCCESS</returncode><recordings>\n")?;
+        out.write_all(
+            b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response><returncode>SUCCESS</returncode><recordings>\n",
+        )?;
         Ok(Self { out })
     }
 
@@ -426,10 +429,8 @@ impl<W: std::io::Write> AnswerWriter<W> {
         }
         s.push_str("</metadata>");
         let extra: Map<String, Value> = serde_json::from_str(&r.extra_json).unwrap_or_default();
-        let breakout: Vec<(&str, &str)> = extra
-            .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix("breakout_")?, v.as_str()?)))
-            .collect();
+        let breakout: Vec<(&str, &str)> =
+            extra.iter().filter_map(|(k, v)| Some((k.strip_prefix("breakout_")?, v.as_str()?))).collect();
         if !breakout.is_empty() {
             s.push_str("<breakout>");
             for (k, v) in breakout {

@@ -30,7 +30,9 @@ impl<'de> Deserialize<'de> for Checksum {
             "sha256" => Ok(Checksum::Sha256),
             "sha384" => Ok(Checksum::Sha384),
             "sha512" => Ok(Checksum::Sha512),
-            _ => Err(serde::de::Error::invalid_value(serde::de::Unexpected::Str(&s), &"sha1, sha256, sha384 or sha512")),
+            _ => {
+                Err(serde::de::Error::invalid_value(serde::de::Unexpected::Str(&s), &"sha1, sha256, sha384 or sha512"))
+            }
         }
     }
 }
@@ -370,7 +372,8 @@ impl Read for ChunkReader {
 }
 
 fn parse_stream(rx: tokio::sync::mpsc::Receiver<bytes::Bytes>, max: usize) -> Parsed {
-    let mut reader = RecordingsReader::new(BufReader::with_capacity(1 << 16, ChunkReader { rx, cur: bytes::Bytes::new() }));
+    let mut reader =
+        RecordingsReader::new(BufReader::with_capacity(1 << 16, ChunkReader { rx, cur: bytes::Bytes::new() }));
     let mut items = Vec::new();
     for item in reader.by_ref() {
         match item {
@@ -397,14 +400,17 @@ mod tests {
         assert_eq!(s, format!("checksum={}", Checksum::Sha1.hex("getRecordingssecret")));
         // Known value: sha1("getRecordings" + "secret").
         assert_eq!(Checksum::Sha1.hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
-        for (a, len) in [(Checksum::Sha1, 40), (Checksum::Sha256, 64), (Checksum::Sha384, 96), (Checksum::Sha512, 128)] {
+        for (a, len) in [(Checksum::Sha1, 40), (Checksum::Sha256, 64), (Checksum::Sha384, 96), (Checksum::Sha512, 128)]
+        {
             assert_eq!(a.hex("x").len(), len);
         }
     }
 
     #[test]
     fn redaction_hides_every_checksum() {
-        let r = redact("GET http://h/bigbluebutton/api/getRecordings?recordID=0&checksum=abcdef0123 failed\nagain checksum=ff");
+        let r = redact(
+            "GET http://h/bigbluebutton/api/getRecordings?recordID=0&checksum=abcdef0123 failed\nagain checksum=ff",
+        );
         assert_eq!(r, "GET http://h/bigbluebutton/api/getRecordings?recordID=0&checksum=*** failed again checksum=***");
     }
 }

@@ -151,7 +151,10 @@ impl Spool {
 fn base_url(url: &str) -> Result<String, PluginError> {
     let u = url.trim();
     if !(u.starts_with("http://") || u.starts_with("https://")) {
-        return Err(PluginError::config("url", format!("`{u}` is not an http(s) URL (expected https://host/bigbluebutton/)")));
+        return Err(PluginError::config(
+            "url",
+            format!("`{u}` is not an http(s) URL (expected https://host/bigbluebutton/)"),
+        ));
     }
     if u.contains('?') || u.contains("checksum") {
         return Err(PluginError::config("url", "give the …/bigbluebutton/ base, without a query string"));
@@ -169,7 +172,10 @@ impl BbbSource {
             return Err(PluginError::config("secret", "empty (a `${NAME}` variable that is not set?)"));
         }
         if flavour == Flavour::Scalelite && cfg.checksum == Checksum::Sha384 {
-            return Err(PluginError::config("checksum", "Scalelite does not accept sha384 (use sha1, sha256 or sha512)"));
+            return Err(PluginError::config(
+                "checksum",
+                "Scalelite does not accept sha384 (use sha1, sha256 or sha512)",
+            ));
         }
         if cfg.timeout_s == 0 || cfg.timeout_s > 3600 {
             return Err(PluginError::config("timeout_s", "must be between 1 and 3600 seconds"));
@@ -181,7 +187,10 @@ impl BbbSource {
             return Err(PluginError::config("page_size", "BBB accepts 1 to 100 (0 never pages)"));
         }
         if flavour == Flavour::Scalelite && cfg.page_size.is_some_and(|p| p > 0) {
-            return Err(PluginError::config("page_size", "Scalelite ignores offset/limit: paging it would loop; remove the key"));
+            return Err(PluginError::config(
+                "page_size",
+                "Scalelite ignores offset/limit: paging it would loop; remove the key",
+            ));
         }
         if cfg.shard_max == 0 {
             return Err(PluginError::config("shard_max", "must be at least 1"));
@@ -220,8 +229,17 @@ impl BbbSource {
     /// the cache once complete, unless dry run).
     fn load(&self) -> Result<Pending, PluginError> {
         if let Some(path) = self.cache.as_deref().filter(|p| p.is_file()) {
-            self.ctx.info(&format!("reading the cache {} instead of {} (delete it to list the server again)", path.display(), self.api.base));
-            return Ok(Pending { rejected: Vec::new(), reader: Some(open_answer(path)?), file: path.to_path_buf(), from_cache: true });
+            self.ctx.info(&format!(
+                "reading the cache {} instead of {} (delete it to list the server again)",
+                path.display(),
+                self.api.base
+            ));
+            return Ok(Pending {
+                rejected: Vec::new(),
+                reader: Some(open_answer(path)?),
+                file: path.to_path_buf(),
+                from_cache: true,
+            });
         }
         let started = Instant::now();
         let keep = self.cache.clone().filter(|_| !self.ctx.dry_run());
@@ -278,7 +296,10 @@ impl BbbSource {
             self.ctx.warn(w);
         }
         if spool.warnings_total > spool.warnings.len() {
-            self.ctx.warn(&format!("… and {} more video formats without a download URL", spool.warnings_total - spool.warnings.len()));
+            self.ctx.warn(&format!(
+                "… and {} more video formats without a download URL",
+                spool.warnings_total - spool.warnings.len()
+            ));
         }
         let s = &self.api.stats;
         self.ctx.info(&format!(
@@ -295,7 +316,8 @@ impl BbbSource {
         let file = match keep {
             // Atomic: the cache appears complete or not at all.
             Some(cache) => {
-                std::fs::rename(&spool_path, &cache).map_err(|e| PluginError::io(format!("cache {}: {e}", cache.display())))?;
+                std::fs::rename(&spool_path, &cache)
+                    .map_err(|e| PluginError::io(format!("cache {}: {e}", cache.display())))?;
                 self.ctx.info(&format!("listing saved to {}", cache.display()));
                 cache
             }
@@ -317,7 +339,8 @@ impl BbbSource {
         });
         let scalelite = match &info {
             Ok(i) if i.is_scalelite() && self.flavour == Flavour::Bbb => {
-                self.ctx.warn(&format!("{} is a Scalelite (build {}): offset/limit will not be sent", api.base, i.build));
+                self.ctx
+                    .warn(&format!("{} is a Scalelite (build {}): offset/limit will not be sent", api.base, i.build));
                 true
             }
             Ok(i) => i.is_scalelite(),
@@ -370,7 +393,10 @@ impl SourcePlugin for BbbSource {
                 p.reader = None;
             }
         }
-        if p.from_cache && self.cfg.resolve_video && batch.recordings.iter().any(|r| video::needs_resolution(r).is_some()) {
+        if p.from_cache
+            && self.cfg.resolve_video
+            && batch.recordings.iter().any(|r| video::needs_resolution(r).is_some())
+        {
             let recs = std::mem::take(&mut batch.recordings).into_vec();
             let (recs, warnings) = block_on(video::resolve_all(self.api.clone(), recs, self.cfg.concurrency));
             warnings.iter().for_each(|w| self.ctx.warn(w));
@@ -399,8 +425,13 @@ impl SourcePlugin for BbbSource {
                 }
             }
             Ok(i) => {
-                let v = if i.bbb_version.is_empty() { "version not revealed".to_string() } else { i.bbb_version.clone() };
-                lines.push(format!("{}: BigBlueButton {v} (API {})", api.base, if i.api_version.is_empty() { &i.version } else { &i.api_version }));
+                let v =
+                    if i.bbb_version.is_empty() { "version not revealed".to_string() } else { i.bbb_version.clone() };
+                lines.push(format!(
+                    "{}: BigBlueButton {v} (API {})",
+                    api.base,
+                    if i.api_version.is_empty() { &i.version } else { &i.api_version }
+                ));
                 if self.flavour == Flavour::Scalelite {
                     lines.push("note: this looks like a BigBlueButton server, not a Scalelite (no <build>)".into());
                 }
@@ -410,18 +441,28 @@ impl SourcePlugin for BbbSource {
         // A signed call that matches nothing: proves the secret and the algorithm, costs little.
         let probe = block_on({
             let api = api.clone();
-            async move { api.get_recordings(&[("recordID", "0000000000000000000000000000000000000000-0000000000000")]).await }
+            async move {
+                api.get_recordings(&[("recordID", "0000000000000000000000000000000000000000-0000000000000")]).await
+            }
         });
         match probe {
             Ok(_) => lines.push(format!("signed getRecordings call accepted ({} checksum)", self.cfg.checksum.label())),
             Err(CallError::Fatal(e)) => return Err(e),
-            Err(CallError::Timeout) => return Err(PluginError::connect(format!("{}api/getRecordings: no answer within {}s", api.base, self.cfg.timeout_s))),
+            Err(CallError::Timeout) => {
+                return Err(PluginError::connect(format!(
+                    "{}api/getRecordings: no answer within {}s",
+                    api.base, self.cfg.timeout_s
+                )))
+            }
             Err(CallError::Transient { msg, .. }) => return Err(PluginError::connect(msg)),
             Err(CallError::TooLarge) => {}
         }
         if let Some(c) = self.cache.as_deref() {
             if c.is_file() {
-                lines.push(format!("cache {} exists: runs read it instead of the server (delete it to refresh)", c.display()));
+                lines.push(format!(
+                    "cache {} exists: runs read it instead of the server (delete it to refresh)",
+                    c.display()
+                ));
             } else {
                 lines.push(format!("cache {} will be written after the first complete listing", c.display()));
             }
@@ -435,17 +476,26 @@ pub struct Plugin;
 impl PluginDecl for Plugin {
     const NAME: &'static str = "bbb";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const DESCRIPTION: &'static str = "Recordings of BigBlueButton servers and Scalelite load balancers (getRecordings API)";
+    const DESCRIPTION: &'static str =
+        "Recordings of BigBlueButton servers and Scalelite load balancers (getRecordings API)";
     const COMPONENTS: &'static [Component] = &[
         Component::source("bbb", "Lists every recording of a BigBlueButton server (prefix shards, paging when proven)"),
-        Component::source("scalelite", "Lists every recording of a Scalelite load balancer (prefix shards, never pages)"),
+        Component::source(
+            "scalelite",
+            "Lists every recording of a Scalelite load balancer (prefix shards, never pages)",
+        ),
     ];
 
     fn new_source(type_name: &str, config: &str, ctx: Ctx) -> Result<Box<dyn SourcePlugin>, PluginError> {
         let flavour = match type_name {
             "bbb" => Flavour::Bbb,
             "scalelite" => Flavour::Scalelite,
-            other => return Err(PluginError::new(plugin_api::abi::ErrorKind::UNSUPPORTED, format!("this plugin has no source named `{other}`"))),
+            other => {
+                return Err(PluginError::new(
+                    plugin_api::abi::ErrorKind::UNSUPPORTED,
+                    format!("this plugin has no source named `{other}`"),
+                ))
+            }
         };
         Ok(Box::new(BbbSource::new(flavour, config, ctx)?))
     }

@@ -131,12 +131,21 @@ async fn shard(api: Arc<Api>, prefix: String, plan: Plan) -> Result<ShardResult,
     } else {
         (recordings, Vec::new())
     };
-    Ok(ShardResult::Done(ShardOutput { prefix, recordings, rejected: items.rejected.into_values().collect(), warnings }))
+    Ok(ShardResult::Done(ShardOutput {
+        prefix,
+        recordings,
+        rejected: items.rejected.into_values().collect(),
+        warnings,
+    }))
 }
 
 /// Lists every recording: shards `0`…`f`, children on demand; each completed
 /// shard goes to `on_shard` (prefixes are disjoint, so shards never overlap).
-pub async fn list_all(api: Arc<Api>, plan: Plan, mut on_shard: impl FnMut(ShardOutput) -> Result<(), PluginError>) -> Result<(), PluginError> {
+pub async fn list_all(
+    api: Arc<Api>,
+    plan: Plan,
+    mut on_shard: impl FnMut(ShardOutput) -> Result<(), PluginError>,
+) -> Result<(), PluginError> {
     let mut queue: Vec<String> = HEX.chars().rev().map(|c| c.to_string()).collect();
     let mut running: JoinSet<(String, Result<ShardResult, PluginError>)> = JoinSet::new();
     loop {

@@ -25,7 +25,13 @@ fn config(server: &TestServer, extra: Value) -> String {
     c.to_string()
 }
 
-fn source(flavour: Flavour, server: &TestServer, extra: Value, dir: &std::path::Path, dry_run: bool) -> (BbbSource, TestLog) {
+fn source(
+    flavour: Flavour,
+    server: &TestServer,
+    extra: Value,
+    dir: &std::path::Path,
+    dry_run: bool,
+) -> (BbbSource, TestLog) {
     let (ctx, log) = bbb_testserver::ctx("old-bbb", dir, dry_run);
     (BbbSource::new(flavour, &config(server, extra), ctx).unwrap(), log)
 }
@@ -106,10 +112,8 @@ fn bbb27_pages_with_top_level_total() {
     let calls = get_recordings_calls(&s);
     assert!(calls.iter().any(|c| c.contains("limit=50&offset=150")), "{calls:?}");
     // Each shard: full pages, then the short one that ends it.
-    let pages: usize = "0123456789abcdef"
-        .chars()
-        .map(|c| s.expected_ids().iter().filter(|i| i.starts_with(c)).count() / 50 + 1)
-        .sum();
+    let pages: usize =
+        "0123456789abcdef".chars().map(|c| s.expected_ids().iter().filter(|i| i.starts_with(c)).count() / 50 + 1).sum();
     assert_eq!(calls.len(), pages);
 }
 
@@ -228,7 +232,11 @@ fn quadratic_list_all_dies_but_shards_pass() {
     assert_eq!(ids(&recs), s.expected_ids());
     assert!(get_recordings_calls(&s).iter().all(|c| c.contains("recordID=")));
     // The reference's single unfiltered call gets the nginx page.
-    let url = format!("{}api/getRecordings?checksum={}", s.url(), bbb_migrate_bbb::api::Checksum::Sha1.hex(&format!("getRecordings{SECRET}")));
+    let url = format!(
+        "{}api/getRecordings?checksum={}",
+        s.url(),
+        bbb_migrate_bbb::api::Checksum::Sha1.hex(&format!("getRecordings{SECRET}"))
+    );
     let body = plugin_api::sdk::runtime::block_on(async move { reqwest::get(url).await.unwrap().status().as_u16() });
     assert_eq!(body, 404);
 }
@@ -271,13 +279,19 @@ fn video_files_are_resolved_and_presentation_urls_rewritten() {
         let p = r.playback("video").unwrap();
         let extra: Value = serde_json::from_str(&p.extra_json).unwrap_or(Value::Null);
         if r.published {
-            assert_eq!(extra["download_url"], format!("http://127.0.0.1:{}/playback/video/{}/video-0.m4v", s.port, r.record_id));
+            assert_eq!(
+                extra["download_url"],
+                format!("http://127.0.0.1:{}/playback/video/{}/video-0.m4v", s.port, r.record_id)
+            );
         } else {
             assert!(extra.get("download_url").is_none());
         }
     }
     for r in &recs {
-        assert_eq!(r.playback("presentation").unwrap().url.as_str(), format!("http://127.0.0.1:{}/playback/presentation/2.3/{}", s.port, r.record_id));
+        assert_eq!(
+            r.playback("presentation").unwrap().url.as_str(),
+            format!("http://127.0.0.1:{}/playback/presentation/2.3/{}", s.port, r.record_id)
+        );
     }
     // Scalelite redirects to /video/<id>/: the file is resolved against the final URL.
     let s = server(Server::Scalelite, 12, false);
@@ -302,7 +316,8 @@ fn cache_is_written_once_complete_and_reused_without_the_server() {
     assert!(dir.path().join("cache.xml").is_file());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
     s.reset_counters();
-    let (src, log) = source(Flavour::Bbb, &s, json!({ "cache": "cache.xml", "playback_url_23": true }), dir.path(), false);
+    let (src, log) =
+        source(Flavour::Bbb, &s, json!({ "cache": "cache.xml", "playback_url_23": true }), dir.path(), false);
     let (again, _) = drain(&src).unwrap();
     assert_eq!(s.api_calls(), 0);
     assert_eq!(s.playback_calls(), 0, "download URLs come from the cache too");
@@ -339,7 +354,9 @@ fn config_errors_name_the_key() {
     let (ctx, _) = bbb_testserver::ctx("x", std::path::Path::new("/tmp"), false);
     let e = BbbSource::new(Flavour::Bbb, &config(&s, json!({ "concurency": 3 })), ctx.clone()).err().unwrap();
     assert_eq!(e.field(), Some("concurency"));
-    let e = BbbSource::new(Flavour::Bbb, &json!({ "url": "bbb.example.org", "secret": "s" }).to_string(), ctx.clone()).err().unwrap();
+    let e = BbbSource::new(Flavour::Bbb, &json!({ "url": "bbb.example.org", "secret": "s" }).to_string(), ctx.clone())
+        .err()
+        .unwrap();
     assert_eq!(e.field(), Some("url"));
     let e = BbbSource::new(Flavour::Bbb, &config(&s, json!({ "checksum": "md5" })), ctx.clone()).err().unwrap();
     assert_eq!(e.field(), Some("checksum"));
@@ -353,7 +370,17 @@ fn config_errors_name_the_key() {
 fn encoded_parameters_pass_the_servers_checksum_check() {
     // Spaces, accents and Moodle's `[ ]` in a meetingID, signed and verified on the raw query.
     let s = server(Server::Bbb26, 8, false);
-    let api = bbb_migrate_bbb::api::Api::new(s.url(), plugin_api::sdk::Secret::new(SECRET), Default::default(), Duration::from_secs(5), 0, Duration::from_millis(1), 100, 2).unwrap();
+    let api = bbb_migrate_bbb::api::Api::new(
+        s.url(),
+        plugin_api::sdk::Secret::new(SECRET),
+        Default::default(),
+        Duration::from_secs(5),
+        0,
+        Duration::from_millis(1),
+        100,
+        2,
+    )
+    .unwrap();
     let page = plugin_api::sdk::runtime::block_on(async move {
         api.get_recordings(&[("meetingID", "room é 1"), ("state", "published,unpublished,available")]).await
     });

@@ -19,8 +19,8 @@
 mod row;
 
 use plugin_api::abi::{Outcome, PluginError, SinkItem};
-use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, SinkPlugin};
 use plugin_api::export_plugin;
+use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, SinkPlugin};
 use row::{Row, HEADER};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -61,7 +61,8 @@ fn existing_keys(path: &Path) -> Result<(HashSet<String>, u64), PluginError> {
     let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(&bytes[..valid]);
     let mut keys = HashSet::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| PluginError::data(format!("{}: not a CSV written by this sink: {e}", path.display())))?;
+        let rec =
+            rec.map_err(|e| PluginError::data(format!("{}: not a CSV written by this sink: {e}", path.display())))?;
         if let Some(id) = rec.get(0) {
             keys.insert(id.to_string());
         }
@@ -103,7 +104,13 @@ impl CsvSink {
         if !self.partial.exists() && self.path.exists() {
             std::fs::copy(&self.path, &self.partial).map_err(|e| io_err(&self.partial, e))?;
         }
-        let mut file = OpenOptions::new().create(true).read(true).write(true).truncate(false).open(&self.partial).map_err(|e| io_err(&self.partial, e))?;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .write(true)
+            .truncate(false)
+            .open(&self.partial)
+            .map_err(|e| io_err(&self.partial, e))?;
         let (keys, valid) = existing_keys(&self.partial)?;
         file.set_len(valid).map_err(|e| io_err(&self.partial, e))?;
         file.seek(SeekFrom::End(0)).map_err(|e| io_err(&self.partial, e))?;
@@ -135,7 +142,10 @@ impl SinkPlugin for CsvSink {
             let row = Row::of(item).cells();
             let owners = row[row::OWNERS].clone();
             if self.dry_run {
-                outcomes.push(Outcome::planned(id, format!("would add a row to {} (owners: {owners})", self.path.display())));
+                outcomes.push(Outcome::planned(
+                    id,
+                    format!("would add a row to {} (owners: {owners})", self.path.display()),
+                ));
             } else {
                 rows.push(row);
                 st.keys.insert(id.to_string());

@@ -3,8 +3,21 @@ use chrono::{DateTime, SecondsFormat};
 use plugin_api::abi::SinkItem;
 
 pub const HEADER: [&str; 15] = [
-    "record_id", "meeting_id", "name", "start_time", "end_time", "duration_s", "state", "origin",
-    "origin_server", "context", "presentation_url", "video_url", "owners", "owner_emails", "resolved_by",
+    "record_id",
+    "meeting_id",
+    "name",
+    "start_time",
+    "end_time",
+    "duration_s",
+    "state",
+    "origin",
+    "origin_server",
+    "context",
+    "presentation_url",
+    "video_url",
+    "owners",
+    "owner_emails",
+    "resolved_by",
 ];
 
 /// Index of `owners` in [`HEADER`] (checked by a test).
@@ -28,7 +41,8 @@ impl<'a> Row<'a> {
         let item = self.0;
         let r = &item.recording;
         let url = |f: &str| r.playback(f).map(|p| p.url.to_string()).unwrap_or_default();
-        let join = |f: &dyn Fn(&plugin_api::abi::Owner) -> String| item.owners.iter().map(f).collect::<Vec<_>>().join(";");
+        let join =
+            |f: &dyn Fn(&plugin_api::abi::Owner) -> String| item.owners.iter().map(f).collect::<Vec<_>>().join(";");
         let context = r.meta("bbb-context").or_else(|| r.meta("bbb-context-name")).unwrap_or_default();
         let mut resolved: Vec<String> = Vec::new();
         for o in item.owners.iter().filter(|o| !o.resolver.is_empty()) {
@@ -89,7 +103,9 @@ mod tests {
 
     #[test]
     fn quoting_follows_rfc4180() {
-        let out = String::from_utf8(to_csv(&[vec!["a,b".into(), "say \"hi\"".into(), "plain".into(), "été 🎓".into()]])).unwrap();
+        let out =
+            String::from_utf8(to_csv(&[vec!["a,b".into(), "say \"hi\"".into(), "plain".into(), "été 🎓".into()]]))
+                .unwrap();
         assert_eq!(out, "\"a,b\",\"say \"\"hi\"\"\",plain,été 🎓\r\n");
     }
 

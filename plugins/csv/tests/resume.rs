@@ -5,8 +5,16 @@ use plugin_api::{OutcomeStatus, Owner, Recording, SinkItem};
 
 fn item(id: &str, name: &str) -> SinkItem {
     SinkItem {
-        recording: Recording { record_id: id.into(), name: name.into(), start_ms: 1_700_000_000_000, end_ms: 1_700_000_060_000, state: "published".into(), ..Default::default() },
-        owners: vec![Owner::new("alice", "a@x", "", "").found_by("r", "because"), Owner::new("bob", "b@x", "", "")].into(),
+        recording: Recording {
+            record_id: id.into(),
+            name: name.into(),
+            start_ms: 1_700_000_000_000,
+            end_ms: 1_700_000_060_000,
+            state: "published".into(),
+            ..Default::default()
+        },
+        owners: vec![Owner::new("alice", "a@x", "", "").found_by("r", "because"), Owner::new("bob", "b@x", "", "")]
+            .into(),
         fallback: false,
     }
 }
@@ -39,7 +47,11 @@ fn a_torn_partial_file_is_repaired_and_nothing_is_written_twice() {
     let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 4, "{text}");
     assert!(lines[0].starts_with("record_id,meeting_id,name,start_time,end_time,duration_s,state,"));
-    assert!(lines[2].starts_with("b-2,,\"Second, \"\"quoted\"\"\",2023-11-14T22:13:20Z,2023-11-14T22:14:20Z,60,published,"), "{}", lines[2]);
+    assert!(
+        lines[2].starts_with("b-2,,\"Second, \"\"quoted\"\"\",2023-11-14T22:13:20Z,2023-11-14T22:14:20Z,60,published,"),
+        "{}",
+        lines[2]
+    );
     assert!(lines[2].ends_with(",alice;bob,a@x;b@x,r: because"), "{}", lines[2]);
     assert!(lines[3].starts_with("c-3,"));
 }

@@ -22,8 +22,8 @@
 //! Usernames: Greenlight has none for local accounts; the owner's `username`
 //! is v2 `users.username` (LDAP) when set, else the e-mail address.
 
-use bbb_migrate_db::routing::{meta_ci, origin};
 use bbb_migrate_db::owners::{Person, Picker};
+use bbb_migrate_db::routing::{meta_ci, origin};
 use bbb_migrate_db::{placeholders, Answers, Db, DbUrl, Engine, Param, Row, Tx, TxMode};
 use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, ResolverPlugin};
 use plugin_api::{export_plugin, PluginError, Recording, Resolution};
@@ -55,7 +55,8 @@ pub fn is_greenlight_recording(r: &Recording) -> bool {
         Some(o) => o == "greenlight",
         None => {
             let m = r.meeting_id.as_str();
-            meta_ci(r, "gl-listed").is_some() || (m.len() == 40 && m.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+            meta_ci(r, "gl-listed").is_some()
+                || (m.len() == 40 && m.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
         }
     }
 }
@@ -63,16 +64,26 @@ pub fn is_greenlight_recording(r: &Recording) -> bool {
 impl GreenlightResolver {
     pub fn new(config: &str, ctx: Ctx) -> Result<Self, PluginError> {
         let cfg: Config = decode(config)?;
-        let url: DbUrl = cfg.database.parse().map_err(|e: String| PluginError::config("database", format!("database: {e}")))?;
+        let url: DbUrl =
+            cfg.database.parse().map_err(|e: String| PluginError::config("database", format!("database: {e}")))?;
         if url.engine != Engine::Postgres {
-            return Err(PluginError::config("database", format!("database: Greenlight runs on PostgreSQL; {} is not a postgres:// URL", url.redacted())));
+            return Err(PluginError::config(
+                "database",
+                format!("database: Greenlight runs on PostgreSQL; {} is not a postgres:// URL", url.redacted()),
+            ));
         }
         if let Some(v) = cfg.version {
             if v != 2 && v != 3 {
                 return Err(PluginError::config("version", format!("version must be 2 or 3, not {v}")));
             }
         }
-        Ok(Self { name: ctx.component().to_string(), db: Db::new(&url)?, configured: cfg.version, detected: Mutex::new(None), ctx })
+        Ok(Self {
+            name: ctx.component().to_string(),
+            db: Db::new(&url)?,
+            configured: cfg.version,
+            detected: Mutex::new(None),
+            ctx,
+        })
     }
 }
 
@@ -90,7 +101,10 @@ async fn detect(tx: &mut Tx) -> Result<u8, PluginError> {
     } else if cols.contains("bbb_id") {
         Ok(2)
     } else {
-        Err(PluginError::data(format!("{}: no rooms.bbb_id nor rooms.meeting_id: not a Greenlight database", tx.url().redacted())))
+        Err(PluginError::data(format!(
+            "{}: no rooms.bbb_id nor rooms.meeting_id: not a Greenlight database",
+            tx.url().redacted()
+        )))
     }
 }
 
@@ -151,7 +165,10 @@ fn user_v3(r: &Row) -> Option<Person> {
     person(r, None, (r.int("status") == Some(2)).then_some("banned"), r.text("external_id"))
 }
 
-async fn resolve_v2(tx: &mut Tx, items: &[Item]) -> Result<(Vec<Option<(Room, &'static str)>>, HashMap<String, Vec<Person>>), PluginError> {
+async fn resolve_v2(
+    tx: &mut Tx,
+    items: &[Item],
+) -> Result<(Vec<Option<(Room, &'static str)>>, HashMap<String, Vec<Person>>), PluginError> {
     let mids: Vec<String> = items.iter().map(|i| i.meeting_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let mut rooms: HashMap<String, Room> = HashMap::new();
     for chunk in mids.chunks(CHUNK) {
@@ -170,7 +187,8 @@ async fn resolve_v2(tx: &mut Tx, items: &[Item]) -> Result<(Vec<Option<(Room, &'
             });
         }
     }
-    let room_ids: Vec<i64> = rooms.values().filter_map(|r| r.id.parse().ok()).collect::<BTreeSet<_>>().into_iter().collect();
+    let room_ids: Vec<i64> =
+        rooms.values().filter_map(|r| r.id.parse().ok()).collect::<BTreeSet<_>>().into_iter().collect();
     let mut shared: HashMap<String, Vec<Person>> = HashMap::new();
     for chunk in room_ids.chunks(CHUNK) {
         let sql = format!(
@@ -188,7 +206,10 @@ async fn resolve_v2(tx: &mut Tx, items: &[Item]) -> Result<(Vec<Option<(Room, &'
     Ok((found, shared))
 }
 
-async fn resolve_v3(tx: &mut Tx, items: &[Item]) -> Result<(Vec<Option<(Room, &'static str)>>, HashMap<String, Vec<Person>>), PluginError> {
+async fn resolve_v3(
+    tx: &mut Tx,
+    items: &[Item],
+) -> Result<(Vec<Option<(Room, &'static str)>>, HashMap<String, Vec<Person>>), PluginError> {
     let rids: Vec<String> = items.iter().map(|i| i.record_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let mut by_rec: HashMap<String, String> = HashMap::new();
     for chunk in rids.chunks(CHUNK) {
@@ -201,8 +222,10 @@ async fn resolve_v3(tx: &mut Tx, items: &[Item]) -> Result<(Vec<Option<(Room, &'
         }
     }
     let room_uuids: BTreeSet<String> = by_rec.values().cloned().collect();
-    let mids: BTreeSet<String> = items.iter().filter(|i| !by_rec.contains_key(&i.record_id)).map(|i| i.meeting_id.clone()).collect();
-    let ctxs: BTreeSet<String> = items.iter().filter(|i| !by_rec.contains_key(&i.record_id)).filter_map(|i| i.context_id.clone()).collect();
+    let mids: BTreeSet<String> =
+        items.iter().filter(|i| !by_rec.contains_key(&i.record_id)).map(|i| i.meeting_id.clone()).collect();
+    let ctxs: BTreeSet<String> =
+        items.iter().filter(|i| !by_rec.contains_key(&i.record_id)).filter_map(|i| i.context_id.clone()).collect();
     let (room_uuids, mids, ctxs): (Vec<String>, Vec<String>, Vec<String>) =
         (room_uuids.into_iter().collect(), mids.into_iter().collect(), ctxs.into_iter().collect());
     let mut rooms: Vec<Room> = Vec::new();
@@ -258,7 +281,12 @@ async fn resolve_v3(tx: &mut Tx, items: &[Item]) -> Result<(Vec<Option<(Room, &'
     Ok((found, shared))
 }
 
-fn compose(found: Option<(Room, &'static str)>, shared: &HashMap<String, Vec<Person>>, resolver: &str, version: u8) -> Resolution {
+fn compose(
+    found: Option<(Room, &'static str)>,
+    shared: &HashMap<String, Vec<Person>>,
+    resolver: &str,
+    version: u8,
+) -> Resolution {
     let Some((room, via)) = found else {
         return Resolution::unknown(format!("greenlight v{version}: no room with this meetingID or recordID"));
     };
@@ -272,11 +300,16 @@ fn compose(found: Option<(Room, &'static str)>, shared: &HashMap<String, Vec<Per
     }
     let notes = pk.notes();
     if pk.is_empty() {
-        let why = if notes.is_empty() { "the room has no owner".to_string() } else { format!("no usable owner: {notes}") };
+        let why =
+            if notes.is_empty() { "the room has no owner".to_string() } else { format!("no usable owner: {notes}") };
         return Resolution::unknown(format!("greenlight v{version} room {}{deleted}: {why}", room.friendly));
     }
     let common = serde_json::json!({ "greenlight_version": version, "room": room.friendly });
-    let mut r = Resolution::resolved(pk.into_owners(resolver, |why| format!("greenlight:room {} {}{deleted}", room.friendly, why.join(", ")), &common));
+    let mut r = Resolution::resolved(pk.into_owners(
+        resolver,
+        |why| format!("greenlight:room {} {}{deleted}", room.friendly, why.join(", ")),
+        &common,
+    ));
     if !notes.is_empty() {
         r.note = format!("greenlight room {}: skipped {notes}", room.friendly).into();
     }
@@ -305,7 +338,8 @@ impl ResolverPlugin for GreenlightResolver {
                         Some(v) => v,
                         None => version_check(configured, detect(tx).await?, tx.url())?,
                     };
-                    let (found, shared) = if version == 2 { resolve_v2(tx, &items).await? } else { resolve_v3(tx, &items).await? };
+                    let (found, shared) =
+                        if version == 2 { resolve_v2(tx, &items).await? } else { resolve_v3(tx, &items).await? };
                     Ok((version, found.into_iter().map(|f| compose(f, &shared, &name, version)).collect::<Vec<_>>()))
                 })
             });
@@ -342,7 +376,8 @@ impl PluginDecl for Plugin {
     const NAME: &'static str = "greenlight";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Owners of Greenlight v2/v3 recordings, from the Greenlight database";
-    const COMPONENTS: &'static [Component] = &[Component::resolver("greenlight", "Room owner and shared-access users of Greenlight v2/v3 recordings")];
+    const COMPONENTS: &'static [Component] =
+        &[Component::resolver("greenlight", "Room owner and shared-access users of Greenlight v2/v3 recordings")];
 
     fn new_resolver(_type: &str, config: &str, ctx: Ctx) -> Result<Box<dyn ResolverPlugin>, PluginError> {
         Ok(Box::new(GreenlightResolver::new(config, ctx)?))
@@ -362,7 +397,11 @@ mod tests {
         assert!(is_greenlight_recording(&recording("r", "x", &[("bbb-origin", "greenlight")])));
         assert!(is_greenlight_recording(&recording("r", "x", &[("gl-listed", "false")])));
         assert!(is_greenlight_recording(&recording("r", "0v1xkcrre2la0vafauyepzfei16x2fkuhcfydvps", &[])));
-        assert!(!is_greenlight_recording(&recording("r", "0v1xkcrre2la0vafauyepzfei16x2fkuhcfydvps", &[("bbb-origin", "Moodle")])));
+        assert!(!is_greenlight_recording(&recording(
+            "r",
+            "0v1xkcrre2la0vafauyepzfei16x2fkuhcfydvps",
+            &[("bbb-origin", "Moodle")]
+        )));
         assert!(!is_greenlight_recording(&recording("r", "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1[0]", &[])));
         assert!(!is_greenlight_recording(&recording("r", "0003-soutenances", &[])));
         assert_eq!(split_name("Jeanne Dupont"), ("Jeanne".into(), "Dupont".into()));

@@ -98,7 +98,10 @@ impl SinkPlugin for MoodleNotice {
                 None => {
                     out[i] = Some(Outcome::skipped(
                         id,
-                        format!("no Moodle database configured for origin server `{}` and no \"default\"", origin_server(r).unwrap_or("(none)")),
+                        format!(
+                            "no Moodle database configured for origin server `{}` and no \"default\"",
+                            origin_server(r).unwrap_or("(none)")
+                        ),
                     ))
                 }
             }
@@ -106,13 +109,18 @@ impl SinkPlugin for MoodleNotice {
         for (key, idx) in groups {
             let (_, db) = self.dbs.all().into_iter().find(|(k, _)| *k == key).expect("key from the map");
             // Read phase: the activity of every recording, and its current intro (read-only).
-            let items: Vec<(String, String)> =
-                idx.iter().map(|&i| (batch[i].recording.record_id.to_string(), batch[i].recording.meeting_id.to_string())).collect();
+            let items: Vec<(String, String)> = idx
+                .iter()
+                .map(|&i| (batch[i].recording.record_id.to_string(), batch[i].recording.meeting_id.to_string()))
+                .collect();
             let prefix = self.prefix.clone();
             let read = db.transaction(TxMode::ReadOnly, move |tx| {
                 Box::pin(async move {
                     let schema = moodle_core::detect_schema(tx, &prefix).await?;
-                    let queries: Vec<Query> = items.iter().map(|(r, m)| Query { record_id: r, meeting: moodle_core::parse_meeting_id(m) }).collect();
+                    let queries: Vec<Query> = items
+                        .iter()
+                        .map(|(r, m)| Query { record_id: r, meeting: moodle_core::parse_meeting_id(m) })
+                        .collect();
                     let found = find_activities(tx, &prefix, schema, &queries).await?;
                     Ok(found)
                 })
@@ -121,7 +129,10 @@ impl SinkPlugin for MoodleNotice {
                 Ok(f) => f,
                 Err(e) => {
                     for &i in &idx {
-                        out[i] = Some(Outcome::failed(batch[i].recording.record_id.as_str(), format!("moodle `{key}`: {}", e.message)));
+                        out[i] = Some(Outcome::failed(
+                            batch[i].recording.record_id.as_str(),
+                            format!("moodle `{key}`: {}", e.message),
+                        ));
                     }
                     continue;
                 }
@@ -132,7 +143,10 @@ impl SinkPlugin for MoodleNotice {
                 let plan = match f {
                     Err(why) => Plan::Done(Outcome::skipped(&rid, format!("no Moodle activity: {why}"))),
                     Ok(found) => match &found.activity {
-                        None => Plan::Done(Outcome::skipped(&rid, format!("{} was deleted: no intro to change", found.label()))),
+                        None => Plan::Done(Outcome::skipped(
+                            &rid,
+                            format!("{} was deleted: no intro to change", found.label()),
+                        )),
                         Some(a) => Plan::Write { name: a.name.clone(), found: found.clone() },
                     },
                 };
@@ -154,10 +168,8 @@ impl SinkPlugin for MoodleNotice {
                 let act = found.activity_id;
                 let notice = self.notice.clone();
                 let dry = self.ctx.dry_run();
-                let sql_lock = format!(
-                    "SELECT intro FROM {table} WHERE id = ?{}",
-                    if dry { "" } else { " FOR UPDATE" }
-                );
+                let sql_lock =
+                    format!("SELECT intro FROM {table} WHERE id = ?{}", if dry { "" } else { " FOR UPDATE" });
                 let sql_update = format!("UPDATE {table} SET intro = ? WHERE id = ?");
                 let mode = if dry { TxMode::ReadOnly } else { TxMode::ReadWrite };
                 // One transaction per recording.
@@ -170,7 +182,8 @@ impl SinkPlugin for MoodleNotice {
                             return Ok(Some((false, intro.len())));
                         }
                         if !dry {
-                            tx.execute(&sql_update, vec![Param::Str(format!("{intro}{notice}")), Param::Int(act)]).await?;
+                            tx.execute(&sql_update, vec![Param::Str(format!("{intro}{notice}")), Param::Int(act)])
+                                .await?;
                         }
                         Ok(Some((true, intro.len())))
                     })
@@ -180,12 +193,17 @@ impl SinkPlugin for MoodleNotice {
                     Ok(None) => Outcome::skipped(&rid, format!("{} no longer exists", found.label())),
                     Ok(Some((false, _))) => Outcome::skipped(&rid, format!("notice already in {what}")),
                     Ok(Some((true, len))) if dry => match seen_in_dry_run.get(&act) {
-                        Some(first) => Outcome::planned(&rid, format!("notice for {what} already planned for recording {first}")),
+                        Some(first) => {
+                            Outcome::planned(&rid, format!("notice for {what} already planned for recording {first}"))
+                        }
                         None => {
                             seen_in_dry_run.insert(act, rid.clone());
                             Outcome::planned(
                                 &rid,
-                                format!("would append the notice ({} bytes) to {what} (intro kept, {len} bytes)", self.notice.len()),
+                                format!(
+                                    "would append the notice ({} bytes) to {what} (intro kept, {len} bytes)",
+                                    self.notice.len()
+                                ),
                             )
                             .with_data(&data)
                         }
@@ -201,7 +219,9 @@ impl SinkPlugin for MoodleNotice {
     fn check(&self) -> Result<Vec<String>, PluginError> {
         self.dbs.check_with(|key, db| {
             let prefix = self.prefix.clone();
-            db.transaction(TxMode::ReadOnly, move |tx| Box::pin(async move { moodle_core::detect_schema(tx, &prefix).await }))?;
+            db.transaction(TxMode::ReadOnly, move |tx| {
+                Box::pin(async move { moodle_core::detect_schema(tx, &prefix).await })
+            })?;
             Ok(format!("{key}: {} reachable", db.url().redacted()))
         })
     }

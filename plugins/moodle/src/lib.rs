@@ -82,13 +82,21 @@ impl ResolverPlugin for MoodleResolver {
                 Some((key, db)) => groups.entry(key.to_string()).or_insert_with(|| (db.clone(), Vec::new())).1.push(i),
                 None => out.set(
                     i,
-                    Resolution::unknown(format!("moodle: no database configured for origin server `{}` and no \"default\"", server.unwrap_or("(none)"))),
+                    Resolution::unknown(format!(
+                        "moodle: no database configured for origin server `{}` and no \"default\"",
+                        server.unwrap_or("(none)")
+                    )),
                 ),
             }
         }
         for (key, (db, idx)) in groups {
-            let items: Vec<Item> =
-                idx.iter().map(|&i| Item { record_id: batch[i].record_id.to_string(), meeting_id: batch[i].meeting_id.to_string() }).collect();
+            let items: Vec<Item> = idx
+                .iter()
+                .map(|&i| Item {
+                    record_id: batch[i].record_id.to_string(),
+                    meeting_id: batch[i].meeting_id.to_string(),
+                })
+                .collect();
             let prefix = self.prefix.clone();
             let cached = self.cached_schema(&key);
             let name = self.name.clone();
@@ -108,9 +116,15 @@ impl ResolverPlugin for MoodleResolver {
     fn check(&self) -> Result<Vec<String>, PluginError> {
         self.dbs.check_with(|key, db| {
             let prefix = self.prefix.clone();
-            let schema = db.transaction(TxMode::ReadOnly, move |tx| Box::pin(async move { moodle_core::detect_schema(tx, &prefix).await }))?;
+            let schema = db.transaction(TxMode::ReadOnly, move |tx| {
+                Box::pin(async move { moodle_core::detect_schema(tx, &prefix).await })
+            })?;
             self.schemas.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_string(), schema);
-            let generation = if schema.has_recordings_table { "Moodle 4.x (recordings table)" } else { "Moodle 3.x (no recordings table)" };
+            let generation = if schema.has_recordings_table {
+                "Moodle 4.x (recordings table)"
+            } else {
+                "Moodle 3.x (no recordings table)"
+            };
             Ok(format!("{key}: {} reachable, {generation}", db.url().redacted()))
         })
     }
@@ -189,11 +203,13 @@ fn default_rules(setting: &str) -> Vec<Rule> {
         .collect()
 }
 
-const USER_COLS: &str = "u.id AS uid, u.username, u.email, u.firstname, u.lastname, u.idnumber, u.auth, u.deleted, u.suspended";
+const USER_COLS: &str =
+    "u.id AS uid, u.username, u.email, u.firstname, u.lastname, u.idnumber, u.auth, u.deleted, u.suspended";
 
 /// A Moodle user; deleted and suspended accounts are unusable.
 fn user_of(r: &Row) -> Option<Person> {
-    let cols = Columns { id: "uid", username: "username", email: "email", first_name: "firstname", last_name: "lastname" };
+    let cols =
+        Columns { id: "uid", username: "username", email: "email", first_name: "firstname", last_name: "lastname" };
     let mut p = Person::from_row(r, &cols)?;
     p.unusable = if r.bool("deleted").unwrap_or(false) {
         Some("deleted".into())
@@ -202,7 +218,8 @@ fn user_of(r: &Row) -> Option<Person> {
     } else {
         None
     };
-    p.extra = serde_json::json!({ "moodle_user_id": r.int("uid"), "idnumber": r.text("idnumber"), "auth": r.text("auth") });
+    p.extra =
+        serde_json::json!({ "moodle_user_id": r.int("uid"), "idnumber": r.text("idnumber"), "auth": r.text("auth") });
     Some(p)
 }
 
@@ -225,8 +242,10 @@ async fn resolve_on(
         Some(s) => s,
         None => moodle_core::detect_schema(tx, prefix).await?,
     };
-    let queries: Vec<Query> =
-        items.iter().map(|it| Query { record_id: &it.record_id, meeting: moodle_core::parse_meeting_id(&it.meeting_id) }).collect();
+    let queries: Vec<Query> = items
+        .iter()
+        .map(|it| Query { record_id: &it.record_id, meeting: moodle_core::parse_meeting_id(&it.meeting_id) })
+        .collect();
     let found = find_activities(tx, prefix, schema, &queries).await?;
 
     // Activities to read owners and rules for.
@@ -263,11 +282,17 @@ async fn resolve_on(
     }
 
     // Users named by `user` rules.
-    let rule_users: Vec<i64> =
-        rules.values().flatten().filter_map(|r| if let Rule::User(u) = r { Some(*u) } else { None }).collect::<BTreeSet<_>>().into_iter().collect();
+    let rule_users: Vec<i64> = rules
+        .values()
+        .flatten()
+        .filter_map(|r| if let Rule::User(u) = r { Some(*u) } else { None })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut users: HashMap<i64, Person> = HashMap::new();
     for chunk in rule_users.chunks(moodle_core::CHUNK) {
-        let sql = format!("SELECT {USER_COLS} FROM {} u WHERE u.id IN ({})", prefix.t("user"), placeholders(chunk.len()));
+        let sql =
+            format!("SELECT {USER_COLS} FROM {} u WHERE u.id IN ({})", prefix.t("user"), placeholders(chunk.len()));
         for row in tx.query(&sql, chunk.iter().map(|&i| Param::Int(i)).collect()).await? {
             if let (Some(id), Some(u)) = (row.int("uid"), user_of(&row)) {
                 users.insert(id, u);
@@ -280,7 +305,8 @@ async fn resolve_on(
     let mut need_course_ctx = BTreeSet::new();
     for f in found.iter().flatten() {
         if let Some(a) = &f.activity {
-            let has_role_rule = rules.get(&a.id).is_some_and(|r| r.iter().any(|x| matches!(x, Rule::RoleId(_) | Rule::RoleName(_))));
+            let has_role_rule =
+                rules.get(&a.id).is_some_and(|r| r.iter().any(|x| matches!(x, Rule::RoleId(_) | Rule::RoleName(_))));
             if !has_role_rule {
                 continue;
             }
@@ -309,15 +335,22 @@ async fn resolve_on(
         }
         for f in found.iter().flatten() {
             if let Some(a) = &f.activity {
-                if let (std::collections::hash_map::Entry::Vacant(e), Some(p)) = (paths.entry(a.id), course_paths.get(&a.course)) {
+                if let (std::collections::hash_map::Entry::Vacant(e), Some(p)) =
+                    (paths.entry(a.id), course_paths.get(&a.course))
+                {
                     e.insert(p.clone());
                 }
             }
         }
     }
     let all_ctx: Vec<i64> = paths.values().flatten().copied().collect::<BTreeSet<_>>().into_iter().collect();
-    let role_ids: Vec<i64> =
-        rules.values().flatten().filter_map(|r| if let Rule::RoleId(x) = r { Some(*x) } else { None }).collect::<BTreeSet<_>>().into_iter().collect();
+    let role_ids: Vec<i64> = rules
+        .values()
+        .flatten()
+        .filter_map(|r| if let Rule::RoleId(x) = r { Some(*x) } else { None })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let role_names: Vec<String> = rules
         .values()
         .flatten()
@@ -444,8 +477,10 @@ impl PluginDecl for Plugin {
     const NAME: &'static str = "moodle";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Owners of Moodle (mod_bigbluebuttonbn) recordings, from the Moodle databases";
-    const COMPONENTS: &'static [Component] =
-        &[Component::resolver("moodle", "Activity creator and moderators of Moodle recordings (MariaDB/MySQL, PostgreSQL)")];
+    const COMPONENTS: &'static [Component] = &[Component::resolver(
+        "moodle",
+        "Activity creator and moderators of Moodle recordings (MariaDB/MySQL, PostgreSQL)",
+    )];
 
     fn new_resolver(_type: &str, config: &str, ctx: Ctx) -> Result<Box<dyn ResolverPlugin>, PluginError> {
         Ok(Box::new(MoodleResolver::new(config, ctx)?))

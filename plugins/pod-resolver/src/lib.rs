@@ -21,8 +21,8 @@
 //! (`^\d{4,9}-[a-z0-9-]*$`) or an `endCallbackUrl` of `/meeting/end_callback/`,
 //! the recordID lookup for all of them.
 
-use bbb_migrate_db::routing::{meta_ci, origin};
 use bbb_migrate_db::owners::{Columns, Person, Picker};
+use bbb_migrate_db::routing::{meta_ci, origin};
 use bbb_migrate_db::{placeholders, Answers, Db, DbUrl, Param, Row, Tx, TxMode};
 use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, ResolverPlugin};
 use plugin_api::{export_plugin, PluginError, Recording, Resolution};
@@ -72,7 +72,8 @@ pub fn looks_like_pod_meeting(r: &Recording) -> bool {
 impl PodResolver {
     pub fn new(config: &str, ctx: Ctx) -> Result<Self, PluginError> {
         let cfg: Config = decode(config)?;
-        let url: DbUrl = cfg.database.parse().map_err(|e: String| PluginError::config("database", format!("database: {e}")))?;
+        let url: DbUrl =
+            cfg.database.parse().map_err(|e: String| PluginError::config("database", format!("database: {e}")))?;
         Ok(Self { name: ctx.component().to_string(), db: Db::new(&url)?, ctx })
     }
 }
@@ -96,7 +97,8 @@ const USER_COLS: &str = "u.id AS uid, u.username, u.email, u.first_name, u.last_
 
 /// A Pod user; inactive accounts are unusable.
 fn user_of(r: &Row) -> Option<Person> {
-    let cols = Columns { id: "uid", username: "username", email: "email", first_name: "first_name", last_name: "last_name" };
+    let cols =
+        Columns { id: "uid", username: "username", email: "email", first_name: "first_name", last_name: "last_name" };
     let mut p = Person::from_row(r, &cols)?;
     p.unusable = (!r.bool("is_active").unwrap_or(true)).then(|| "inactive".to_string());
     p.extra = serde_json::json!({ "pod_user_id": r.int("uid") });
@@ -125,7 +127,8 @@ async fn read(tx: &mut Tx, items: &[Item]) -> Result<Data, PluginError> {
     }
     // 2. Meetings: exact meetingIDs, numeric prefixes, internal recordings' meetings.
     let exact: BTreeSet<String> = items.iter().filter(|i| i.meeting_lookup).map(|i| i.meeting_id.clone()).collect();
-    let mut ids: BTreeSet<i64> = items.iter().filter(|i| i.meeting_lookup).filter_map(|i| pod_meeting_number(&i.meeting_id)).collect();
+    let mut ids: BTreeSet<i64> =
+        items.iter().filter(|i| i.meeting_lookup).filter_map(|i| pod_meeting_number(&i.meeting_id)).collect();
     ids.extend(internal.values().filter_map(|v| v.1));
     let (exact, ids): (Vec<String>, Vec<i64>) = (exact.into_iter().collect(), ids.into_iter().collect());
     let mut meetings: Vec<Meeting> = Vec::new();
@@ -196,7 +199,8 @@ fn compose(item: &Item, d: &Data, resolver: &str) -> Resolution {
     if meeting.is_none() && item.meeting_lookup {
         if let Some(m) = d.meetings.iter().find(|m| m.meeting_id == item.meeting_id) {
             meeting = Some((m, String::new()));
-        } else if let Some(m) = pod_meeting_number(&item.meeting_id).and_then(|n| d.meetings.iter().find(|m| m.id == n)) {
+        } else if let Some(m) = pod_meeting_number(&item.meeting_id).and_then(|n| d.meetings.iter().find(|m| m.id == n))
+        {
             meeting = Some((m, format!(" (renamed, now {})", m.meeting_id)));
         }
     }
@@ -276,7 +280,8 @@ impl PluginDecl for Plugin {
     const NAME: &'static str = "pod-resolver";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Owners of Esup-Pod meeting recordings, from the Pod database";
-    const COMPONENTS: &'static [Component] = &[Component::resolver("pod", "Meeting owner and additional owners of Pod recordings (PostgreSQL, MariaDB)")];
+    const COMPONENTS: &'static [Component] =
+        &[Component::resolver("pod", "Meeting owner and additional owners of Pod recordings (PostgreSQL, MariaDB)")];
 
     fn new_resolver(_type: &str, config: &str, ctx: Ctx) -> Result<Box<dyn ResolverPlugin>, PluginError> {
         Ok(Box::new(PodResolver::new(config, ctx)?))

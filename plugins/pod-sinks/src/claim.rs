@@ -93,8 +93,10 @@ pub struct ClaimDirSink {
 }
 
 /// Pod's VIDEO_ALLOWED_EXTENSIONS: the files its recorder cron looks at.
-pub const POD_VIDEO_EXTENSIONS: &[&str] =
-    &["3gp", "avi", "divx", "flv", "m2p", "m4v", "mkv", "mov", "mp4", "mpeg", "mpg", "mts", "wmv", "mp3", "ogg", "wav", "wma", "webm", "ts"];
+pub const POD_VIDEO_EXTENSIONS: &[&str] = &[
+    "3gp", "avi", "divx", "flv", "m2p", "m4v", "mkv", "mov", "mp4", "mpeg", "mpg", "mts", "wmv", "mp3", "ogg", "wav",
+    "wma", "webm", "ts",
+];
 
 /// Shortest room left for the meeting-name part of a file name.
 const MIN_NAME_ROOM: usize = 8;
@@ -121,7 +123,8 @@ pub fn pod_extension(url: &str) -> Option<String> {
 /// Free bytes for an unprivileged writer on the filesystem holding `dir`.
 pub fn free_bytes(dir: &Path) -> std::io::Result<u64> {
     use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is a valid NUL-terminated path and `st` a valid out-pointer.
     let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
@@ -163,16 +166,23 @@ fn known_download_url(rec: &Recording) -> Option<String> {
 /// Finds the file of a video playback page (`…/playback/video/<id>/`): its
 /// `<source src>`, relative to the page after redirects.
 async fn resolve_video_page(client: &reqwest::Client, page: &str) -> Result<String, FetchError> {
-    let resp = client.get(page).send().await.map_err(|e| FetchError { message: format!("{page}: {}", one_line(&e)), permanent: false })?;
+    let resp = client
+        .get(page)
+        .send()
+        .await
+        .map_err(|e| FetchError { message: format!("{page}: {}", one_line(&e)), permanent: false })?;
     if !resp.status().is_success() {
         let s = resp.status();
         return Err(FetchError { message: format!("{page}: HTTP {s}"), permanent: matches!(s.as_u16(), 404 | 410) });
     }
     let base = resp.url().clone();
-    let html = resp.text().await.map_err(|e| FetchError { message: format!("{page}: {}", one_line(&e)), permanent: false })?;
+    let html =
+        resp.text().await.map_err(|e| FetchError { message: format!("{page}: {}", one_line(&e)), permanent: false })?;
     let src = bbb_migrate_video_page::first_source(&html)
         .ok_or_else(|| FetchError { message: format!("{page}: no <source> in the video page"), permanent: true })?;
-    base.join(&src).map(|u| u.to_string()).map_err(|e| FetchError { message: format!("{page}: bad <source> `{src}`: {e}"), permanent: true })
+    base.join(&src)
+        .map(|u| u.to_string())
+        .map_err(|e| FetchError { message: format!("{page}: bad <source> `{src}`: {e}"), permanent: true })
 }
 
 /// `https://host/presentation/<recordID>/` from a presentation playback URL.
@@ -236,20 +246,39 @@ impl ClaimDirSink {
                 for t in ["recorder_recorder", "recorder_recordingfiletreatment", "recorder_recording"] {
                     pod::require_table(tx, t).await?;
                 }
-                let rows = tx.query("SELECT id, directory, recording_type, user_id FROM recorder_recorder WHERE id = ?", vec![Param::Int(id)]).await?;
+                let rows = tx
+                    .query(
+                        "SELECT id, directory, recording_type, user_id FROM recorder_recorder WHERE id = ?",
+                        vec![Param::Int(id)],
+                    )
+                    .await?;
                 let max = pod::column_max_len(tx, "recorder_recordingfiletreatment", "file").await?;
                 Ok((rows.into_iter().next(), max))
             })
         })?;
         let db = self.inner.db.url().redacted();
-        let row = row.ok_or_else(|| PluginError::config("recorder_id", format!("recorder_id {id}: no recorder_recorder row with that id in {db}")))?;
+        let row = row.ok_or_else(|| {
+            PluginError::config(
+                "recorder_id",
+                format!("recorder_id {id}: no recorder_recorder row with that id in {db}"),
+            )
+        })?;
         let directory = row.text("directory");
         if directory.is_empty() || directory == "." || directory == ".." || directory.contains(['/', '\\', '\0']) {
-            return Err(PluginError::data(format!("recorder {id} in {db}: directory `{}` is not a single folder name", directory.escape_default())));
+            return Err(PluginError::data(format!(
+                "recorder {id} in {db}: directory `{}` is not a single folder name",
+                directory.escape_default()
+            )));
         }
         let dir = self.inner.recorder_path.join(&directory);
         if !dir.is_dir() {
-            return Err(PluginError::config("recorder_path", format!("{}: directory of recorder {id} does not exist (create it, or fix recorder_path)", dir.display())));
+            return Err(PluginError::config(
+                "recorder_path",
+                format!(
+                    "{}: directory of recorder {id} does not exist (create it, or fix recorder_path)",
+                    dir.display()
+                ),
+            ));
         }
         let file_max = file_max.map(|n| n as usize).unwrap_or(100);
         let room = file_max.saturating_sub(dir.to_string_lossy().chars().count() + 1);
@@ -302,7 +331,10 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
         (Job::Download { url }, ext)
     } else if let Some(p) = presentation {
         let Some(ext) = inner.converter.extension() else {
-            return Outcome::failed_permanently(id, "presentation only, and no converter configured (converter / converter_command)");
+            return Outcome::failed_permanently(
+                id,
+                "presentation only, and no converter configured (converter / converter_command)",
+            );
         };
         let url = match inner.converter.input_url(p.url.trim(), id) {
             Ok(u) => u,
@@ -310,7 +342,10 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
         };
         (Job::Convert { url }, ext.to_string())
     } else {
-        return Outcome::failed_permanently(id, "no video or presentation playback: nothing to put in the claim directory");
+        return Outcome::failed_permanently(
+            id,
+            "no video or presentation playback: nothing to put in the claim directory",
+        );
     };
     let room = rec.file_max.saturating_sub(rec.dir.to_string_lossy().chars().count() + 1);
     let Some(name) = claim_file_name(r, &ext, room) else {
@@ -325,9 +360,19 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
         .db
         .transaction_async(TxMode::ReadOnly, move |tx| {
             Box::pin(async move {
-                let claimed = tx.query("SELECT id FROM recorder_recording WHERE source_file = ?", vec![Param::from(key.as_str())]).await?;
-                let rft = tx.query("SELECT id, file_size FROM recorder_recordingfiletreatment WHERE file = ?", vec![Param::from(key.as_str())]).await?;
-                Ok((claimed.first().and_then(|r| r.int("id")), rft.first().map(|r| (r.int("id").unwrap_or(0), r.int("file_size")))))
+                let claimed = tx
+                    .query("SELECT id FROM recorder_recording WHERE source_file = ?", vec![Param::from(key.as_str())])
+                    .await?;
+                let rft = tx
+                    .query(
+                        "SELECT id, file_size FROM recorder_recordingfiletreatment WHERE file = ?",
+                        vec![Param::from(key.as_str())],
+                    )
+                    .await?;
+                Ok((
+                    claimed.first().and_then(|r| r.int("id")),
+                    rft.first().map(|r| (r.int("id").unwrap_or(0), r.int("file_size"))),
+                ))
             })
         })
         .await;
@@ -338,7 +383,12 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
     if let Some(cid) = claimed {
         let detail = format!("{path_text}: already claimed in Pod (recorder_recording #{cid})");
         let data = json!({"file": path_text, "claimed": cid});
-        return if inner.dry_run { Outcome::planned(id, format!("nothing to write: {detail}")) } else { Outcome::skipped(id, detail) }.with_data(&data);
+        return if inner.dry_run {
+            Outcome::planned(id, format!("nothing to write: {detail}"))
+        } else {
+            Outcome::skipped(id, detail)
+        }
+        .with_data(&data);
     }
 
     let present = std::fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len());
@@ -381,7 +431,11 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
             }
             Job::Convert { url } => match check_space(&dir, None, min_free) {
                 Err(e) => Err(FetchError { message: e, permanent: false }),
-                Ok(()) => inner.converter.run(url, id, &path, r.duration_s()).await.map_err(|e| FetchError { message: e, permanent: false }),
+                Ok(()) => inner
+                    .converter
+                    .run(url, id, &path, r.duration_s())
+                    .await
+                    .map_err(|e| FetchError { message: e, permanent: false }),
             },
         };
         match result {
@@ -455,14 +509,27 @@ fn size_text(s: Option<u64>) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn planned(inner: &Inner, rec: &Recorder, id: &str, path: &str, source: &str, how: &str, size: Option<u64>, rft: Option<(i64, Option<i64>)>) -> Outcome {
+fn planned(
+    inner: &Inner,
+    rec: &Recorder,
+    id: &str,
+    path: &str,
+    source: &str,
+    how: &str,
+    size: Option<u64>,
+    rft: Option<(i64, Option<i64>)>,
+) -> Outcome {
     let mut parts = Vec::new();
     match how {
         "present" => parts.push(format!("{path} already present ({})", size_text(size))),
         "download" => {
             let part = crate::fetch::part_path(Path::new(path));
             let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
-            let resume = if have > 0 { format!(", resuming after the {have} bytes already in {}", part.display()) } else { String::new() };
+            let resume = if have > 0 {
+                format!(", resuming after the {have} bytes already in {}", part.display())
+            } else {
+                String::new()
+            };
             parts.push(format!("would download {source} ({}{resume}) to {path}", size_text(size)))
         }
         verb => parts.push(format!("would {verb} {source} to {path}")),
@@ -496,17 +563,23 @@ fn finished(rec: &Recorder, id: &str, d: Done) -> Outcome {
     let size = d.size.unwrap_or(0);
     let what = match d.how {
         "present" => format!("{} already present ({size} bytes)", d.path),
-        "download" if d.resumed_from > 0 => format!("downloaded {} to {} ({size} bytes, resumed at byte {})", d.source, d.path, d.resumed_from),
+        "download" if d.resumed_from > 0 => {
+            format!("downloaded {} to {} ({size} bytes, resumed at byte {})", d.source, d.path, d.resumed_from)
+        }
         "download" => format!("downloaded {} to {} ({size} bytes)", d.source, d.path),
         verb => format!("{}ed {} to {} ({size} bytes)", verb.trim_end_matches('e'), d.source, d.path),
     };
-    let detail = format!("{what}; recorder_recordingfiletreatment #{fid} {row} (recorder {}, type {})", rec.id, rec.recording_type);
+    let detail = format!(
+        "{what}; recorder_recordingfiletreatment #{fid} {row} (recorder {}, type {})",
+        rec.id, rec.recording_type
+    );
     let data = json!({
         "file": d.path, "file_size": size, "source": d.source, "action": d.how,
         "recorder_id": rec.id, "type": rec.recording_type, "require_manual_claim": true,
         "rft_id": fid, "row": row, "resumed_from": d.resumed_from,
     });
-    if d.how == "present" && row == "existed" { Outcome::skipped(id, detail) } else { Outcome::done(id, detail) }.with_data(&data)
+    if d.how == "present" && row == "existed" { Outcome::skipped(id, detail) } else { Outcome::done(id, detail) }
+        .with_data(&data)
 }
 
 impl SinkPlugin for ClaimDirSink {

@@ -82,35 +82,56 @@ impl Converter {
         match kind {
             "none" => {
                 if c.command.is_some() {
-                    return Err(PluginError::config("converter_command", "converter = \"none\" but converter_command is set"));
+                    return Err(PluginError::config(
+                        "converter_command",
+                        "converter = \"none\" but converter_command is set",
+                    ));
                 }
                 Ok(Converter::None)
             }
             "native" => {
                 if c.command.is_some() {
-                    return Err(PluginError::config("converter_command", "converter = \"native\" does not use converter_command; remove one of them"));
+                    return Err(PluginError::config(
+                        "converter_command",
+                        "converter = \"native\" does not use converter_command; remove one of them",
+                    ));
                 }
                 Ok(Converter::Native)
             }
             "command" => {
                 let argv = match c.command {
-                    None => return Err(PluginError::config("converter_command", "converter = \"command\" needs converter_command, e.g. \"node export.js {url} {file}\"")),
-                    Some(CommandLine::Line(l)) => split_command(&l).map_err(|e| PluginError::config("converter_command", format!("converter_command: {e}")))?,
+                    None => {
+                        return Err(PluginError::config(
+                            "converter_command",
+                            "converter = \"command\" needs converter_command, e.g. \"node export.js {url} {file}\"",
+                        ))
+                    }
+                    Some(CommandLine::Line(l)) => split_command(&l)
+                        .map_err(|e| PluginError::config("converter_command", format!("converter_command: {e}")))?,
                     Some(CommandLine::Argv(v)) => v,
                 };
                 if argv.first().map(|p| p.trim().is_empty()).unwrap_or(true) {
                     return Err(PluginError::config("converter_command", "converter_command is empty"));
                 }
                 if !argv.iter().any(|a| a.contains("{file}")) || !argv.iter().any(|a| a.contains("{url}")) {
-                    return Err(PluginError::config("converter_command", "converter_command must contain {url} (the presentation) and {file} (the output file)"));
+                    return Err(PluginError::config(
+                        "converter_command",
+                        "converter_command must contain {url} (the presentation) and {file} (the output file)",
+                    ));
                 }
                 let ext = c.extension.unwrap_or_else(|| "webm".into()).trim_start_matches('.').to_ascii_lowercase();
                 if !crate::claim::POD_VIDEO_EXTENSIONS.contains(&ext.as_str()) {
-                    return Err(PluginError::config("converter_extension", format!("converter_extension `{ext}` is not a video extension Pod picks up")));
+                    return Err(PluginError::config(
+                        "converter_extension",
+                        format!("converter_extension `{ext}` is not a video extension Pod picks up"),
+                    ));
                 }
                 Ok(Converter::Command { argv, ext, dir: c.dir.map(|d| ctx.resolve_path(d)), timeout_s: c.timeout_s })
             }
-            other => Err(PluginError::config("converter", format!("converter `{other}`: use \"native\", \"command\" or \"none\""))),
+            other => Err(PluginError::config(
+                "converter",
+                format!("converter `{other}`: use \"native\", \"command\" or \"none\""),
+            )),
         }
     }
 
@@ -151,7 +172,9 @@ impl Converter {
                 })
                 .await
                 .map_err(|e| format!("renderer stopped: {e}"))?
-                .map_err(|e| format!("native renderer: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")))?;
+                .map_err(|e| {
+                    format!("native renderer: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
+                })?;
                 Ok(report.output_size)
             }
             Converter::Command { argv, dir, timeout_s, .. } => {
@@ -181,7 +204,12 @@ impl Converter {
                     let text = String::from_utf8_lossy(&out.stderr);
                     let last: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
                     let last = last[last.len().saturating_sub(2)..].join("; ");
-                    return Err(format!("converter `{}` failed ({}): {}", args[0], out.status, if last.is_empty() { "no message" } else { &last }));
+                    return Err(format!(
+                        "converter `{}` failed ({}): {}",
+                        args[0],
+                        out.status,
+                        if last.is_empty() { "no message" } else { &last }
+                    ));
                 }
                 let size = tokio::fs::metadata(&tmp).await.map(|m| m.len()).unwrap_or(0);
                 if size == 0 {

@@ -93,16 +93,28 @@ impl PodExternalSink {
             return Err(PluginError::config("site_id", "site_id must be a django_site id (≥ 1)"));
         }
         if cfg.secret_key.expose().is_empty() {
-            return Err(PluginError::config("secret_key", "secret_key (Pod's SECRET_KEY) is empty: owners' hashkeys would be wrong"));
+            return Err(PluginError::config(
+                "secret_key",
+                "secret_key (Pod's SECRET_KEY) is empty: owners' hashkeys would be wrong",
+            ));
         }
-        Ok(Self { db: pod::open(&cfg.database)?, site_id: cfg.site_id, secret_key: cfg.secret_key, rewrite_23: cfg.presentation_url_23, ctx })
+        Ok(Self {
+            db: pod::open(&cfg.database)?,
+            site_id: cfg.site_id,
+            secret_key: cfg.secret_key,
+            rewrite_23: cfg.presentation_url_23,
+            ctx,
+        })
     }
 
     fn plan(&self, item: &SinkItem) -> Result<Plan, String> {
         let rec = &item.recording;
-        let source_url = source_url(rec, self.rewrite_23).ok_or("no video or presentation playback URL: nothing Pod could import")?;
+        let source_url = source_url(rec, self.rewrite_23)
+            .ok_or("no video or presentation playback URL: nothing Pod could import")?;
         if source_url.chars().count() > URL_MAX {
-            return Err(format!("playback URL longer than {URL_MAX} characters (import_video_externalrecording.source_url)"));
+            return Err(format!(
+                "playback URL longer than {URL_MAX} characters (import_video_externalrecording.source_url)"
+            ));
         }
         let name = rec.name.trim();
         let name = if name.is_empty() { rec.record_id.as_str() } else { name };
@@ -113,7 +125,10 @@ impl PodExternalSink {
                 continue;
             }
             if username.chars().count() > USERNAME_MAX {
-                return Err(format!("owner username `{}…` is longer than {USERNAME_MAX} characters (auth_user.username)", clip(username, 40)));
+                return Err(format!(
+                    "owner username `{}…` is longer than {USERNAME_MAX} characters (auth_user.username)",
+                    clip(username, 40)
+                ));
             }
             if people.iter().any(|p| p.username == username) {
                 continue;
@@ -169,7 +184,13 @@ async fn apply(tx: &mut Tx, plan: &Plan) -> Result<Vec<OwnerResult>, PluginError
     for p in &plan.people {
         let sql = format!("SELECT id FROM auth_user WHERE username = ?{}", lock_clause(plan.dry_run));
         let found = tx.query(&sql, vec![Param::from(p.username.as_str())]).await?;
-        let mut r = OwnerResult { username: p.username.clone(), user_id: None, user_created: false, row_id: None, row_inserted: false };
+        let mut r = OwnerResult {
+            username: p.username.clone(),
+            user_id: None,
+            user_created: false,
+            row_id: None,
+            row_inserted: false,
+        };
         match found.first().and_then(|row| row.int("id")) {
             Some(uid) => r.user_id = Some(uid),
             None if plan.fallback => {
@@ -244,8 +265,11 @@ async fn create_user(tx: &mut Tx, engine: Engine, p: &Person, plan: &Plan) -> Re
             vec![Param::Int(uid), Param::from(hashkey(&plan.hashkey_secret, &p.username))],
         )
         .await?;
-    tx.execute("INSERT INTO authentication_owner_sites (owner_id, site_id) VALUES (?, ?)", vec![Param::Int(owner_id), Param::Int(plan.site_id)])
-        .await?;
+    tx.execute(
+        "INSERT INTO authentication_owner_sites (owner_id, site_id) VALUES (?, ?)",
+        vec![Param::Int(owner_id), Param::Int(plan.site_id)],
+    )
+    .await?;
     Ok(uid)
 }
 
@@ -259,7 +283,10 @@ fn describe(id: &str, url: &str, site: i64, dry: bool, results: &[OwnerResult]) 
         };
         let row = r.row_id.map(|i| format!("#{i}")).unwrap_or_default();
         parts.push(match (dry, r.user_created, r.row_inserted) {
-            (true, true, _) => format!("would create Pod user {} (auth_user + authentication_owner + site {site}) and insert its row", r.username),
+            (true, true, _) => format!(
+                "would create Pod user {} (auth_user + authentication_owner + site {site}) and insert its row",
+                r.username
+            ),
             (true, false, true) => format!("would insert a row for {who}"),
             (false, true, _) => format!("created Pod user {who} and inserted row {row}"),
             (false, false, true) => format!("inserted row {row} for {who}"),
@@ -291,7 +318,12 @@ impl SinkPlugin for PodExternalSink {
         let site = self.site_id;
         let info = self.db.transaction(TxMode::ReadOnly, move |tx| {
             Box::pin(async move {
-                for t in ["auth_user", "authentication_owner", "authentication_owner_sites", "import_video_externalrecording"] {
+                for t in [
+                    "auth_user",
+                    "authentication_owner",
+                    "authentication_owner_sites",
+                    "import_video_externalrecording",
+                ] {
                     pod::require_table(tx, t).await?;
                 }
                 let rows = tx.query("SELECT domain FROM django_site WHERE id = ?", vec![Param::Int(site)]).await?;
@@ -299,7 +331,10 @@ impl SinkPlugin for PodExternalSink {
             })
         })?;
         let domain = info.ok_or_else(|| {
-            PluginError::config("site_id", format!("site_id {site}: no django_site row with that id in {}", self.db.url().redacted()))
+            PluginError::config(
+                "site_id",
+                format!("site_id {site}: no django_site row with that id in {}", self.db.url().redacted()),
+            )
         })?;
         Ok(vec![format!("{}: site {site} ({domain})", self.db.url().redacted())])
     }
@@ -340,7 +375,11 @@ mod tests {
         });
         assert_eq!(source_url(&r, false).unwrap(), "https://b/playback/presentation/2.0/playback.html?meetingId=r1");
         assert_eq!(source_url(&r, true).unwrap(), "https://b/playback/presentation/2.3/r1?meetingId=r1");
-        r.playback.push(Playback { format: "video".into(), url: "https://b/playback/video/r1/".into(), ..Default::default() });
+        r.playback.push(Playback {
+            format: "video".into(),
+            url: "https://b/playback/video/r1/".into(),
+            ..Default::default()
+        });
         assert_eq!(source_url(&r, true).unwrap(), "https://b/playback/video/r1/");
     }
 }

@@ -72,16 +72,28 @@ impl Fetcher {
     /// The size of the file at `url` (HEAD; if the server refuses HEAD, a
     /// one-byte ranged GET). `None` when the server does not say.
     pub async fn size(&self, url: &str) -> Result<Option<u64>, FetchError> {
-        let resp = self.client.head(url).send().await.map_err(|e| FetchError::retry(format!("{url}: {}", one_line(&e))))?;
+        let resp =
+            self.client.head(url).send().await.map_err(|e| FetchError::retry(format!("{url}: {}", one_line(&e))))?;
         if resp.status().is_success() {
             return Ok(header_u64(&resp, CONTENT_LENGTH));
         }
         if matches!(resp.status().as_u16(), 404 | 410) {
             return Err(FetchError::status(url, resp.status()));
         }
-        let resp = self.client.get(url).header(RANGE, "bytes=0-0").send().await.map_err(|e| FetchError::retry(format!("{url}: {}", one_line(&e))))?;
+        let resp = self
+            .client
+            .get(url)
+            .header(RANGE, "bytes=0-0")
+            .send()
+            .await
+            .map_err(|e| FetchError::retry(format!("{url}: {}", one_line(&e))))?;
         match resp.status() {
-            StatusCode::PARTIAL_CONTENT => Ok(resp.headers().get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).and_then(content_range).and_then(|c| c.1)),
+            StatusCode::PARTIAL_CONTENT => Ok(resp
+                .headers()
+                .get(CONTENT_RANGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(content_range)
+                .and_then(|c| c.1)),
             s if s.is_success() => Ok(header_u64(&resp, CONTENT_LENGTH)),
             s => Err(FetchError::status(url, s)),
         }
@@ -110,24 +122,34 @@ impl Fetcher {
                 let resp = req.send().await.map_err(|e| FetchError::retry(format!("{url}: {}", one_line(&e))))?;
                 let (start, total) = match resp.status() {
                     StatusCode::PARTIAL_CONTENT => {
-                        let cr = resp.headers().get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).and_then(content_range);
+                        let cr =
+                            resp.headers().get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).and_then(content_range);
                         match cr {
                             Some((Some(s), total)) if s == have => (have, total),
                             _ => {
                                 // A range we did not ask for: start over.
                                 truncate(&part).await?;
-                                return Err(FetchError::retry(format!("{url}: unexpected Content-Range; restarting from 0")));
+                                return Err(FetchError::retry(format!(
+                                    "{url}: unexpected Content-Range; restarting from 0"
+                                )));
                             }
                         }
                     }
                     StatusCode::OK => (0, header_u64(&resp, CONTENT_LENGTH)),
                     StatusCode::RANGE_NOT_SATISFIABLE => {
-                        let total = resp.headers().get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).and_then(content_range).and_then(|c| c.1);
+                        let total = resp
+                            .headers()
+                            .get(CONTENT_RANGE)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(content_range)
+                            .and_then(|c| c.1);
                         if total == Some(have) {
                             return Ok((have, have, 0u64));
                         }
                         truncate(&part).await?;
-                        return Err(FetchError::retry(format!("{url}: the partial file is larger than the file; restarting from 0")));
+                        return Err(FetchError::retry(format!(
+                            "{url}: the partial file is larger than the file; restarting from 0"
+                        )));
                     }
                     s => return Err(FetchError::status(url, s)),
                 };
@@ -165,10 +187,14 @@ impl Fetcher {
                 let file = out.into_inner();
                 file.sync_all().await.map_err(|e| io(&part, e))?;
                 if let Some(why) = cut {
-                    return Err(FetchError::retry(format!("{url}: transfer cut after {got} bytes ({why}); it resumes from there")));
+                    return Err(FetchError::retry(format!(
+                        "{url}: transfer cut after {got} bytes ({why}); it resumes from there"
+                    )));
                 }
                 match total {
-                    Some(t) if got < t => Err(FetchError::retry(format!("{url}: transfer cut after {got} of {t} bytes; it resumes from there"))),
+                    Some(t) if got < t => Err(FetchError::retry(format!(
+                        "{url}: transfer cut after {got} of {t} bytes; it resumes from there"
+                    ))),
                     Some(t) if got > t => {
                         truncate(&part).await?;
                         Err(FetchError::retry(format!("{url}: got {got} bytes, the server announced {t}; restarting")))

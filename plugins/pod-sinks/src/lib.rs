@@ -28,17 +28,27 @@ pub struct Plugin;
 impl PluginDecl for Plugin {
     const NAME: &'static str = "pod-sinks";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const DESCRIPTION: &'static str = "Esup-Pod delivery: external recordings (with users) and the recorder claim directory";
+    const DESCRIPTION: &'static str =
+        "Esup-Pod delivery: external recordings (with users) and the recorder claim directory";
     const COMPONENTS: &'static [Component] = &[
-        Component::sink("pod-external", "one Pod external recording (import_video) per recording and owner; missing users created"),
-        Component::sink("claim-dir", "one video file per recording in a Pod recorder's directory, registered for manual claim"),
+        Component::sink(
+            "pod-external",
+            "one Pod external recording (import_video) per recording and owner; missing users created",
+        ),
+        Component::sink(
+            "claim-dir",
+            "one video file per recording in a Pod recorder's directory, registered for manual claim",
+        ),
     ];
 
     fn new_sink(type_name: &str, config: &str, ctx: Ctx) -> Result<Box<dyn SinkPlugin>, PluginError> {
         match type_name {
             "pod-external" => Ok(Box::new(PodExternalSink::new(config, ctx)?)),
             "claim-dir" => Ok(Box::new(ClaimDirSink::new(config, ctx)?)),
-            other => Err(PluginError::new(plugin_api::ErrorKind::UNSUPPORTED, format!("this plugin has no sink named `{other}`"))),
+            other => Err(PluginError::new(
+                plugin_api::ErrorKind::UNSUPPORTED,
+                format!("this plugin has no sink named `{other}`"),
+            )),
         }
     }
 }

@@ -38,7 +38,11 @@ pub fn now_sql(engine: Engine) -> &'static str {
 
 /// `FOR UPDATE`, only in a read-write transaction (PostgreSQL refuses it in a read-only one).
 pub fn lock_clause(dry_run: bool) -> &'static str {
-    if dry_run { "" } else { " FOR UPDATE" }
+    if dry_run {
+        ""
+    } else {
+        " FOR UPDATE"
+    }
 }
 
 /// The declared length of a varchar column (`None` if the server does not say).
@@ -58,7 +62,10 @@ pub async fn column_max_len(tx: &mut Tx, table: &str, column: &str) -> Result<Op
 pub async fn require_table(tx: &mut Tx, table: &str) -> Result<(), PluginError> {
     let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE 1 = 0");
     tx.query(&sql, vec![]).await.map(|_| ()).map_err(|e| {
-        PluginError::new(e.kind, format!("{}: table {table} is missing or unreadable: {}", tx.url().redacted(), e.message))
+        PluginError::new(
+            e.kind,
+            format!("{}: table {table} is missing or unreadable: {}", tx.url().redacted(), e.message),
+        )
     })
 }
 
@@ -83,7 +90,8 @@ pub fn failure(record_id: &str, prefix: &str, e: &PluginError) -> Outcome {
 /// A deadlock or serialization failure: the transaction can simply be run again.
 pub fn is_transient(e: &PluginError) -> bool {
     let m = e.message.to_ascii_lowercase();
-    e.kind == ErrorKind::DATA && (m.contains("deadlock") || m.contains("40001") || m.contains("40p01") || m.contains("could not serialize"))
+    e.kind == ErrorKind::DATA
+        && (m.contains("deadlock") || m.contains("40001") || m.contains("40p01") || m.contains("could not serialize"))
 }
 
 /// How many times a transaction that hit a deadlock is run again.
@@ -100,8 +108,12 @@ mod tests {
 
     #[test]
     fn deadlocks_are_transient() {
-        assert!(is_transient(&PluginError::data("mysql://r@h/d: query `INSERT …` failed: Server error: `ERROR 40001 (1213): Deadlock found`")));
-        assert!(is_transient(&PluginError::data("postgres://p@h/d: query `INSERT …` failed: db error: ERROR: deadlock detected")));
+        assert!(is_transient(&PluginError::data(
+            "mysql://r@h/d: query `INSERT …` failed: Server error: `ERROR 40001 (1213): Deadlock found`"
+        )));
+        assert!(is_transient(&PluginError::data(
+            "postgres://p@h/d: query `INSERT …` failed: db error: ERROR: deadlock detected"
+        )));
         assert!(!is_transient(&PluginError::data("duplicate key value violates unique constraint")));
         assert!(!is_transient(&PluginError::connect("deadlock")));
     }

@@ -17,10 +17,7 @@ type RequestLog = Arc<Mutex<Vec<(String, u16)>>>;
 /// Serves `root` under `/presentation/rec/`; returns the base URL and the request log.
 fn serve(root: PathBuf) -> (String, RequestLog) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!(
-        "http://{}/presentation/rec/",
-        listener.local_addr().unwrap()
-    );
+    let base = format!("http://{}/presentation/rec/", listener.local_addr().unwrap());
     let log = Arc::new(Mutex::new(Vec::new()));
     let log2 = log.clone();
     std::thread::spawn(move || {
@@ -41,13 +38,8 @@ fn serve(root: PathBuf) -> (String, RequestLog) {
                 _ => (404, b"not found".to_vec()),
             };
             log2.lock().unwrap().push((rel.to_string(), status));
-            let head = format!(
-                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream
-                .write_all(head.as_bytes())
-                .and_then(|_| stream.write_all(&body));
+            let head = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(&body));
         }
     });
     (base, log)
@@ -59,20 +51,13 @@ fn render_url_fetches_the_published_files_then_renders() {
     let rec = tempfile::tempdir().unwrap();
     common::make_recording(
         rec.path(),
-        Media {
-            length: 10.0,
-            webcams: true,
-            audio_only: false,
-            deskshare: false,
-            slides: true,
-        },
+        Media { length: 10.0, webcams: true, audio_only: false, deskshare: false, slides: true },
     );
     std::fs::remove_file(rec.path().join("cursor.xml")).unwrap();
     let (base, log) = serve(rec.path().to_path_buf());
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().join("fetched.mp4");
-    let report =
-        render_url(&base, &out, &RenderOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let report = render_url(&base, &out, &RenderOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     assert!((common::duration(&out) - 10.0).abs() <= 0.1);
     assert!(common::has_stream(&out, "audio"));
     let log = log.lock().unwrap();
@@ -81,20 +66,9 @@ fn render_url_fetches_the_published_files_then_renders() {
     assert_eq!(status("cursor.xml"), Some(404));
     assert_eq!(status("video/webcams.webm"), Some(200));
     assert_eq!(status(&format!("{}/slide-2.png", common::PRES)), Some(200));
-    assert!(
-        report
-            .notes
-            .iter()
-            .any(|n| n == "cursor.xml not on the server"),
-        "{:?}",
-        report.notes
-    );
+    assert!(report.notes.iter().any(|n| n == "cursor.xml not on the server"), "{:?}", report.notes);
     // deskshare.xml has intervals but the server has no deskshare video.
-    assert!(
-        report.not_drawn.iter().any(|n| n.contains("screen share")),
-        "{:?}",
-        report.not_drawn
-    );
+    assert!(report.not_drawn.iter().any(|n| n.contains("screen share")), "{:?}", report.not_drawn);
 }
 
 #[test]
@@ -102,9 +76,7 @@ fn render_url_without_shapes_svg_names_the_url() {
     let empty = tempfile::tempdir().unwrap();
     let (base, _) = serve(empty.path().to_path_buf());
     let out = empty.path().join("x.mp4");
-    let err = render_url(&base, &out, &RenderOptions::default())
-        .unwrap_err()
-        .to_string();
+    let err = render_url(&base, &out, &RenderOptions::default()).unwrap_err().to_string();
     assert_eq!(err, format!("{base}shapes.svg: not found (404)"));
     assert!(!out.exists());
 }

@@ -22,26 +22,12 @@ fn jpeg_and_svg_slides_and_poll_images() {
     let dir = rec.path();
     common::make_recording(
         dir,
-        common::Media {
-            length: 1.0,
-            webcams: false,
-            audio_only: false,
-            deskshare: false,
-            slides: false,
-        },
+        common::Media { length: 1.0, webcams: false, audio_only: false, deskshare: false, slides: false },
     );
     let pres = dir.join(common::PRES);
     std::fs::create_dir_all(pres.join("svgs")).unwrap();
     let jpg = pres.join("slide-1.jpg");
-    common::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=c=0x2040c0:s=1600x900",
-        "-frames:v",
-        "1",
-        jpg.to_str().unwrap(),
-    ]);
+    common::ffmpeg(&["-f", "lavfi", "-i", "color=c=0x2040c0:s=1600x900", "-frames:v", "1", jpg.to_str().unwrap()]);
     std::fs::write(
         pres.join("svgs/slide2.svg"),
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="1600" height="900" viewBox="0 0 1600 900"><rect width="1600" height="900" fill="#20c040"/></svg>"##,
@@ -62,53 +48,21 @@ fn jpeg_and_svg_slides_and_poll_images() {
         common::PRES
     );
     let shapes = shapes
-        .replacen(
-            &format!("{}/slide-1.png", common::PRES),
-            &format!("{}/slide-1.jpg", common::PRES),
-            1,
-        )
-        .replacen(
-            &format!("{}/slide-2.png", common::PRES),
-            &format!("{}/svgs/slide2.svg", common::PRES),
-            1,
-        )
-        .replacen(
-            r#"<g class="canvas" id="canvas2" image="image2" display="none">"#,
-            &poll,
-            1,
-        );
+        .replacen(&format!("{}/slide-1.png", common::PRES), &format!("{}/slide-1.jpg", common::PRES), 1)
+        .replacen(&format!("{}/slide-2.png", common::PRES), &format!("{}/svgs/slide2.svg", common::PRES), 1)
+        .replacen(r#"<g class="canvas" id="canvas2" image="image2" display="none">"#, &poll, 1);
     std::fs::write(dir.join("shapes.svg"), shapes).unwrap();
 
     let opts = RenderOptions::default();
     let jpeg_slide = snapshot(dir, 3.0, &opts).unwrap();
-    assert!(
-        near(pixel(&jpeg_slide.rgb, 640, 360), [0x20, 0x40, 0xc0]),
-        "{:?}",
-        pixel(&jpeg_slide.rgb, 640, 360)
-    );
+    assert!(near(pixel(&jpeg_slide.rgb, 640, 360), [0x20, 0x40, 0xc0]), "{:?}", pixel(&jpeg_slide.rgb, 640, 360));
     let svg_slide = snapshot(dir, 6.5, &opts).unwrap();
-    assert!(
-        near(pixel(&svg_slide.rgb, 640, 360), [0x20, 0xc0, 0x40]),
-        "{:?}",
-        pixel(&svg_slide.rgb, 640, 360)
-    );
+    assert!(near(pixel(&svg_slide.rgb, 640, 360), [0x20, 0xc0, 0x40]), "{:?}", pixel(&svg_slide.rgb, 640, 360));
     // Poll image (slide pixels 100..500 × 100..400 → output 80..400 × 80..320) from 7 s on.
     assert!(near(pixel(&svg_slide.rgb, 240, 200), [0x20, 0xc0, 0x40]));
     let with_poll = snapshot(dir, 7.5, &opts).unwrap();
-    assert!(
-        near(pixel(&with_poll.rgb, 240, 200), [0xc0, 0x20, 0xc0]),
-        "{:?}",
-        pixel(&with_poll.rgb, 240, 200)
-    );
+    assert!(near(pixel(&with_poll.rgb, 240, 200), [0xc0, 0x20, 0xc0]), "{:?}", pixel(&with_poll.rgb, 240, 200));
     // Annotations off: the poll is not drawn.
-    let bare = snapshot(
-        dir,
-        7.5,
-        &RenderOptions {
-            annotations: false,
-            ..opts
-        },
-    )
-    .unwrap();
+    let bare = snapshot(dir, 7.5, &RenderOptions { annotations: false, ..opts }).unwrap();
     assert!(near(pixel(&bare.rgb, 240, 200), [0x20, 0xc0, 0x40]));
 }

@@ -38,7 +38,10 @@ mod tests {
 
     #[test]
     fn finds_the_source_element() {
-        assert_eq!(first_source("<video><SOURCE type=\"video/mp4\" src=\"video-0.m4v\"></video>").as_deref(), Some("video-0.m4v"));
+        assert_eq!(
+            first_source("<video><SOURCE type=\"video/mp4\" src=\"video-0.m4v\"></video>").as_deref(),
+            Some("video-0.m4v")
+        );
         assert_eq!(first_source("<source src='a.webm?x=1&amp;y=2'/>").as_deref(), Some("a.webm?x=1&y=2"));
         assert_eq!(first_source("<p>no video</p>"), None);
         assert_eq!(first_source("<source type=x><source src=b.mp4>").as_deref(), Some("b.mp4"));

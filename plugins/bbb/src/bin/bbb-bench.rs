@@ -17,7 +17,11 @@ const SECRET: &str = "bench-secret-0123456789";
 fn vm_hwm_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse().unwrap_or(0)))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse().unwrap_or(0))
+        })
         .unwrap_or(0)
 }
 
@@ -28,7 +32,10 @@ fn child(mode: &str, url: &str, extra: &str) {
         "reference" => {
             // Esup-Pod's migrate_bbb_recordings: one call, checksum sha1("getRecordings" + secret),
             // the whole answer in memory, then a parse of everything.
-            let full = format!("{url}api/getRecordings?checksum={}", api::Checksum::Sha1.hex(&format!("getRecordings{SECRET}")));
+            let full = format!(
+                "{url}api/getRecordings?checksum={}",
+                api::Checksum::Sha1.hex(&format!("getRecordings{SECRET}"))
+            );
             let body = block_on(async move {
                 let client = reqwest::Client::builder().timeout(Duration::from_secs(3600)).build().unwrap();
                 client.get(full).send().await.unwrap().bytes().await.unwrap()
@@ -106,7 +113,10 @@ fn main() {
             let out = Command::new(&exe).args(["--child", mode, &server.url(), extra]).output().expect("child");
             let text = String::from_utf8_lossy(&out.stdout);
             let Some(line) = text.lines().find(|l| l.starts_with("RESULT ")) else {
-                println!("| {label} | {what} | failed: {} | | | | |", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or(""));
+                println!(
+                    "| {label} | {what} | failed: {} | | | | |",
+                    String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+                );
                 continue;
             };
             let f: Vec<&str> = line.split_whitespace().collect();
