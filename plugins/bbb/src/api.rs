@@ -150,8 +150,7 @@ pub struct Api {
     /// Recordings per answer above which a shard is split.
     pub shard_max: usize,
     pub stats: Arc<Stats>,
-    /// One permit per HTTP request in flight (`concurrency`), shared by
-    /// listing calls and video pages.
+    /// One permit per HTTP request in flight (`concurrency`).
     permits: Arc<tokio::sync::Semaphore>,
 }
 
@@ -302,30 +301,6 @@ impl Api {
                 ))))
             }
         }
-    }
-
-    /// GETs a small page (video index), following redirects; returns the final URL and body.
-    pub async fn get_page(&self, url: &str) -> Result<(reqwest::Url, String), String> {
-        let mut last = String::new();
-        for attempt in 0..=self.retries {
-            if attempt > 0 {
-                tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
-            }
-            let Ok(_permit) = self.permits.acquire().await else { break };
-            match self.http.get(url).timeout(self.timeout).send().await {
-                Ok(r) if r.status().is_success() => {
-                    let final_url = r.url().clone();
-                    match r.text().await {
-                        Ok(t) => return Ok((final_url, t)),
-                        Err(e) => last = error_chain(&e.without_url()),
-                    }
-                }
-                Ok(r) if r.status().is_server_error() => last = format!("HTTP {}", r.status()),
-                Ok(r) => return Err(format!("HTTP {}", r.status())),
-                Err(e) => last = error_chain(&e.without_url()),
-            }
-        }
-        Err(last)
     }
 }
 
