@@ -410,7 +410,8 @@ fn route(st: &State, host: &str, path: &str, query: &str) -> Response {
         }
     }
     if let Some(rest) = video {
-        let has_video = |id: &str| st.recs.iter().any(|r| r.record_id == id && r.published && r.formats.contains(&"video"));
+        let has_video =
+            |id: &str| st.recs.iter().any(|r| r.record_id == id && r.published && r.formats.contains(&"video"));
         if let Some(id) = rest.strip_suffix("/video-0.m4v") {
             st.file_calls.fetch_add(1, Ordering::SeqCst);
             if !has_video(id) {

@@ -188,7 +188,9 @@ impl BbbSource {
             return Err(PluginError::config("shard_max", "must be at least 1"));
         }
         if cfg.resolve_video.is_some() {
-            ctx.info("resolve_video is no longer used: video files are found after selection, by the sinks that need them");
+            ctx.info(
+                "resolve_video is no longer used: video files are found after selection, by the sinks that need them",
+            );
         }
         let cache = cfg.cache.as_ref().map(|p| ctx.resolve_path(p));
         let api = Api::new(
@@ -229,11 +231,7 @@ impl BbbSource {
                 path.display(),
                 self.api.base
             ));
-            return Ok(Pending {
-                rejected: Vec::new(),
-                reader: Some(open_answer(path)?),
-                file: path.to_path_buf(),
-            });
+            return Ok(Pending { rejected: Vec::new(), reader: Some(open_answer(path)?), file: path.to_path_buf() });
         }
         let started = Instant::now();
         let keep = self.cache.clone().filter(|_| !self.ctx.dry_run());

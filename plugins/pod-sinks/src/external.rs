@@ -8,12 +8,12 @@
 //! recording whose rows all exist writes nothing. See [`apply_batch`].
 use crate::pod::{self, clip, now_sql, permanent, timestamp_text, ts_placeholder};
 use bbb_migrate_db::{placeholders, Db, Engine, Param, Tx, TxMode};
-use std::collections::HashMap;
 use plugin_api::sdk::{decode, Ctx, Secret, SinkPlugin};
 use plugin_api::{Outcome, PluginError, Recording, SinkItem};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

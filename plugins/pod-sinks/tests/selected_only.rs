@@ -78,7 +78,11 @@ fn only_selected_recordings_cost_a_page_request() {
     let (id, _) = order.iter().rev().find(|r| r.1).unwrap();
     let o = run(&claim_cfg, &["--record", id]);
     assert_eq!(s.playback_calls(), 1, "{}", text(&o));
-    assert!(text(&o).contains(&format!("{}/playback/video/{id}/video-0.m4v", s.url().trim_end_matches("/bigbluebutton/"))), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("{}/playback/video/{id}/video-0.m4v", s.url().trim_end_matches("/bigbluebutton/"))),
+        "{}",
+        text(&o)
+    );
     let (plain, _) = order.iter().find(|r| !r.1).unwrap();
     let o = run(&claim_cfg, &["--record", plain]);
     assert_eq!(s.playback_calls(), 0, "{}", text(&o));

@@ -58,7 +58,11 @@ impl VideoFiles {
         let status = resp.status();
         if !status.is_success() {
             let msg = format!("{page}: HTTP {status}");
-            return Err(if matches!(status.as_u16(), 404 | 410) { PageError::permanent(msg) } else { PageError::retry(msg) });
+            return Err(if matches!(status.as_u16(), 404 | 410) {
+                PageError::permanent(msg)
+            } else {
+                PageError::retry(msg)
+            });
         }
         let base = resp.url().clone();
         let mut body = Vec::new();
@@ -73,7 +77,9 @@ impl VideoFiles {
         let html = String::from_utf8_lossy(&body);
         let src = first_source(&html)
             .ok_or_else(|| PageError::permanent(format!("{page}: no <source> in the video page")))?;
-        base.join(&src).map(|u| u.to_string()).map_err(|e| PageError::permanent(format!("{page}: bad <source> `{src}`: {e}")))
+        base.join(&src)
+            .map(|u| u.to_string())
+            .map_err(|e| PageError::permanent(format!("{page}: bad <source> `{src}`: {e}")))
     }
 
     /// Finds the file of every recording whose `video` playback has a page

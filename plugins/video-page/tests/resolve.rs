@@ -23,12 +23,20 @@ fn recordings(s: &TestServer, n: usize) -> Vec<Recording> {
                     ..Default::default()
                 })
                 .collect::<Vec<_>>();
-            Recording { record_id: t.record_id.into(), published: t.published, playback: playback.into(), ..Default::default() }
+            Recording {
+                record_id: t.record_id.into(),
+                published: t.published,
+                playback: playback.into(),
+                ..Default::default()
+            }
         })
         .collect()
 }
 
-fn resolve(files: Arc<VideoFiles>, recs: Vec<Recording>) -> (Vec<Recording>, Vec<Option<bbb_migrate_video_page::PageError>>) {
+fn resolve(
+    files: Arc<VideoFiles>,
+    recs: Vec<Recording>,
+) -> (Vec<Recording>, Vec<Option<bbb_migrate_video_page::PageError>>) {
     block_on(async move {
         let mut recs = recs;
         let errors = files.resolve(recs.iter_mut()).await;
