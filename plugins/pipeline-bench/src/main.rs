@@ -72,6 +72,7 @@ fn pipeline(dir: &Path, s: &TestServer, pod: Option<&TempDb>) -> PathBuf {
 }
 
 /// Runs `bin run --config cfg extra…` and waits for it with `wait4` (its own peak RSS).
+#[allow(clippy::zombie_processes)] // reaped by `wait4`, which `Child::wait` cannot replace
 fn run(bin: &Path, cfg: &Path, extra: &[&str], s: &TestServer, pod: Option<&TempDb>) -> Run {
     s.reset_counters();
     let dir = cfg.parent().unwrap();
