@@ -43,7 +43,7 @@ const PERSON_NAME_MAX: usize = 150;
 const EMAIL_MAX: usize = 254;
 
 /// The URL Pod's import page is given: the `video` playback if any, else the
-/// `presentation` one (reference script §3.3).
+/// `presentation` one, as the reference script chose (`docs/pod.md` §3.3).
 pub fn source_url(rec: &Recording, rewrite_23: bool) -> Option<String> {
     if let Some(v) = rec.playback("video").map(|p| p.url.trim()).filter(|u| !u.is_empty()) {
         return Some(v.to_string());
@@ -360,7 +360,7 @@ async fn apply(
 }
 
 /// `auth_user` + `authentication_owner` + `authentication_owner_sites`, with
-/// the values Pod's `User.objects.create` and its signals give (pod.md §5.3).
+/// the values Pod's `User.objects.create` and its signals give (`docs/pod.md` §5.3).
 /// Race-free: PostgreSQL inserts `ON CONFLICT (username) DO NOTHING` (a user
 /// created meanwhile by Pod is taken as it is, `false`); on MariaDB the
 /// batch's `FOR UPDATE` lookup holds the username's gap, so no one else can
