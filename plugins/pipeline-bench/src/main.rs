@@ -23,6 +23,8 @@ const SECRET: &str = "bench-secret-0123456789";
 /// What one run did.
 struct Run {
     seconds: f64,
+    /// User + system CPU time of the `bbb-migrate` process (not the database's).
+    cpu_seconds: f64,
     rss_mib: f64,
     exit: i32,
     pages: u64,
@@ -108,6 +110,7 @@ fn run(bin: &Path, cfg: &Path, extra: &[&str], s: &TestServer, pod: Option<&Temp
         .unwrap_or(0);
     Run {
         seconds,
+        cpu_seconds: [usage.ru_utime, usage.ru_stime].iter().map(|t| t.tv_sec as f64 + t.tv_usec as f64 / 1e6).sum(),
         rss_mib: usage.ru_maxrss as f64 / 1024.0,
         exit,
         pages: s.playback_calls(),
@@ -119,8 +122,8 @@ fn run(bin: &Path, cfg: &Path, extra: &[&str], s: &TestServer, pod: Option<&Temp
 fn row(scenario: &str, build: &str, n: usize, r: &Run, delivered: usize) {
     let rate = if delivered > 0 { format!("{:.0}", delivered as f64 / r.seconds) } else { "–".into() };
     println!(
-        "| {scenario} | {build} | {n} | {:.2} | {rate} | {} | {} | {} | {:.1} | {} |",
-        r.seconds, r.pages, r.pod_rows, r.csv_rows, r.rss_mib, r.exit
+        "| {scenario} | {build} | {n} | {:.2} | {:.2} | {rate} | {} | {} | {} | {:.1} | {} |",
+        r.seconds, r.cpu_seconds, r.pages, r.pod_rows, r.csv_rows, r.rss_mib, r.exit
     );
 }
 
@@ -145,8 +148,10 @@ fn main() {
     }
     builds.push(("after", after));
 
-    println!("| scenario | build | recordings listed | time (s) | delivered/s | video pages read | Pod rows | CSV rows | peak RSS (MiB) | exit |");
-    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| scenario | build | recordings listed | time (s) | CPU of bbb-migrate (s) | delivered/s | video pages read | Pod rows | CSV rows | peak RSS (MiB) | exit |"
+    );
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let n = sizes[0];
     let s = server(n);
     for (label, extra) in [("dry run, every recording", &[][..]), ("dry run `--to 10`", &["--to", "10"][..])] {
