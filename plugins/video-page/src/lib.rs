@@ -119,17 +119,7 @@ impl VideoFiles {
 
 /// An HTTP error and its causes, on one line.
 fn error_line(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    bbb_migrate_db::error_chain(e).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The first `<source src="…">` of an HTML page (attribute order, quotes and case free).
