@@ -691,7 +691,23 @@ fn compose(cands: &[Found], d: &Data, resolver: &str, site: &str, breakout: &str
             tried.push(format!("{label}{}: {why}", why_this(first, &[])));
             continue;
         }
-        let suffix = format!("{}{admin_only}{breakout}", why_this(first, &tried));
+        if rank == 1 && several {
+            return Resolution::unknown(format!(
+                "moodle `{site}`{breakout}: ambiguous, not guessed: the meetingID seed of activity {} is carried by {label}",
+                match first.via {
+                    Via::Seed { was_activity, was_course } => format!("{was_activity} course {was_course}"),
+                    _ => String::new(),
+                }
+            ));
+        }
+        // The live activity speaks for a deleted one it was restored from.
+        let deleted: Vec<String> = cands.iter().filter(|c| rank < 2 && c.rank() == 2).map(Found::label).collect();
+        let restored = if deleted.is_empty() {
+            String::new()
+        } else {
+            format!(" (live activity; the recording's {} was deleted)", deleted.join(", "))
+        };
+        let suffix = format!("{}{restored}{admin_only}{breakout}", why_this(first, &tried));
         let head = if several { String::new() } else { format!("{label} ") };
         let common = serde_json::json!({ "site": site, "activity": first.activity_id, "course": first.course_id });
         let owners = pk.into_owners(resolver, |reasons| format!("{head}{}{suffix}", reasons.join(", ")), &common);
