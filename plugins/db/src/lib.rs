@@ -1264,11 +1264,14 @@ pub mod routing {
     /// id is `internal_id`? BBB's internal id is `sha1(meetingID)-<createTime>`,
     /// so a breakout room's parent id names its parent meeting exactly.
     pub fn is_internal_id_of(internal_id: &str, meeting_id: &str) -> bool {
-        use sha1::{Digest, Sha1};
         let Some((hash, _)) = internal_id.split_once('-') else { return false };
-        let digest = Sha1::digest(meeting_id.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        hash.eq_ignore_ascii_case(&hex)
+        hash.eq_ignore_ascii_case(&internal_hash(meeting_id))
+    }
+
+    /// The hash part of the internal ids BBB gives a meetingID: `sha1(meetingID)`, lower-case hex.
+    pub fn internal_hash(meeting_id: &str) -> String {
+        use sha1::{Digest, Sha1};
+        Sha1::digest(meeting_id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The front-end that created the recording, lower-cased: `bbb-origin`
