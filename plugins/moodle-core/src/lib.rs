@@ -5,11 +5,12 @@
 //!   always has the `[groupid]`, 3.x only in group mode);
 //! - [`origin`] / [`is_moodle_recording`]: routing by `bbb-origin` (and the older
 //!   `bn-origin` / `origin` keys, `bbb-origin-tag`), else by the meetingID shape;
-//! - [`find_activities`]: the activity (and course, group) of each recording of a
-//!   batch, in a handful of queries: Moodle 4.x `bigbluebuttonbn_recordings` by
-//!   recordID first (original preferred over imported copies), then the meetingID
-//!   (the activity's `meetingid` seed and course must match, so a reused id never
-//!   matches), and for deleted activities the `Add` log that carries the seed;
+//! - [`find_candidates`] / [`find_activities`]: the activities (and course, group)
+//!   of each recording of a batch, ranked, in a handful of queries: Moodle 4.x
+//!   `bigbluebuttonbn_recordings` rows by recordID (original, imported copies,
+//!   restored rows), then the meetingID (the activity's `meetingid` seed and
+//!   course must match, so a reused id never matches), for deleted activities
+//!   the `Add` log that carries the seed, and restored copies by their seed;
 //! - [`Prefix`]: the validated table prefix (`mdl_` by default).
 //!
 //! All SQL is parameterised; the prefix is the only thing put into SQL text and

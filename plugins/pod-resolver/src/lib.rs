@@ -14,7 +14,9 @@
 //! recordings. A recording uploaded into Pod (`meeting_internalrecording`) is
 //! matched by its recordID. Owners: the recording's uploader (internal
 //! recordings), the meeting owner, then `meeting_additional_owners`
-//! (secondary). Inactive Pod users are skipped with a note. Four queries per batch.
+//! (secondary). Inactive Pod users are skipped with a note. Five queries per batch.
+//! Only meetings of the site (`django_site`) the recording's `endCallbackUrl`
+//! names are taken; breakout rooms go to their parent meeting.
 //!
 //! Routing: Pod sends no `bbb-origin`; a recording with another origin is never
 //! looked at. Without origin, the meeting lookup runs for Pod-shaped meetingIDs
