@@ -1546,6 +1546,17 @@ pub mod testing {
         }
     }
 
+    /// A breakout room's recording as a source lists it: its own recordID and
+    /// meetingID (`<recordID hash>-1`), the parent's metadata `meta`, and the
+    /// parent's internal id in `extra_json` (`breakout_parentId`).
+    pub fn breakout(record_id: &str, parent: &str, meta: &[(&str, &str)]) -> plugin_api::Recording {
+        let hash = record_id.split('-').next().unwrap_or(record_id);
+        let mut r = recording(record_id, &format!("{hash}-1"), meta);
+        r.is_breakout = true;
+        r.extra_json = serde_json::json!({ "breakout_parentId": parent, "breakout_sequence": "1" }).to_string().into();
+        r
+    }
+
     /// Splits SQL text: drops `--` comment lines, splits on `;` at end of line.
     pub fn split_sql(text: &str) -> Vec<String> {
         let mut out = Vec::new();

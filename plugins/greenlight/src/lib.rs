@@ -331,7 +331,9 @@ fn compose(
 ) -> Resolution {
     let breakout = item.parent.as_ref().map(|p| format!(" (breakout room of meeting {p})")).unwrap_or_default();
     let Some((room, via)) = found else {
-        return Resolution::unknown(format!("greenlight v{version}{breakout}: no room with this meetingID or recordID"));
+        return Resolution::unknown(format!(
+            "greenlight v{version}{breakout}: no room with this meetingID or recordID"
+        ));
     };
     let deleted = format!("{}{breakout}", if room.deleted { " (room deleted)" } else { "" });
     let mut pk = Picker::new();
@@ -390,8 +392,11 @@ impl ResolverPlugin for GreenlightResolver {
                     }
                     let (found, shared) =
                         if version == 2 { resolve_v2(tx, &items).await? } else { resolve_v3(tx, &items).await? };
-                    let answers =
-                        items.iter().zip(found).map(|(it, f)| compose(it, f, &shared, &name, version)).collect::<Vec<_>>();
+                    let answers = items
+                        .iter()
+                        .zip(found)
+                        .map(|(it, f)| compose(it, f, &shared, &name, version))
+                        .collect::<Vec<_>>();
                     Ok((version, hashes, answers))
                 })
             });

@@ -1,11 +1,11 @@
 //! Greenlight's hard cases on real PostgreSQL databases: banned (`denied`)
 //! v2 users, breakout rooms of v2 and v3 meetings. Exact owner sets.
 use bbb_migrate_db::routing::internal_hash;
-use bbb_migrate_db::testing::{recording, schema, TempDb};
+use bbb_migrate_db::testing::{breakout, recording, schema, TempDb};
 use bbb_migrate_db::Engine;
 use bbb_migrate_greenlight::GreenlightResolver;
 use plugin_api::sdk::{testing::ctx, ResolverPlugin};
-use plugin_api::{Recording, Resolution, ResolutionKind};
+use plugin_api::{Resolution, ResolutionKind};
 
 fn gl_db(file: &str, tag: &str) -> TempDb {
     let t = TempDb::new(Engine::Postgres, tag);
@@ -26,14 +26,6 @@ fn own(user: &str, primary: bool, reason: &str) -> (String, bool, String) {
     (user.to_string(), primary, reason.to_string())
 }
 
-/// A breakout room's recording: its own ids, the parent's metadata and id.
-fn breakout(record_id: &str, parent: &str, meta: &[(&str, &str)]) -> Recording {
-    let mut r = recording(record_id, &format!("{}-1", &record_id[..40]), meta);
-    r.is_breakout = true;
-    r.extra_json = serde_json::json!({ "breakout_parentId": parent, "breakout_sequence": "2" }).to_string().into();
-    r
-}
-
 #[test]
 fn greenlight_v2_denied_users_and_breakout_rooms() {
     let t = gl_db("greenlight2-postgres.sql", "gl2_hard");
@@ -44,11 +36,23 @@ fn greenlight_v2_denied_users_and_breakout_rooms() {
     let parent = format!("{}-1642000000000", internal_hash("38hyf9sxmecosfogyr3xkxwnrek8pk3yr9oudocu"));
     let res = r
         .resolve(&[
-            recording("5abbbd5b27bc846f24d8d4d2b7a6f8bb08335996-1642000000000", "38hyf9sxmecosfogyr3xkxwnrek8pk3yr9oudocu", &meta),
-            recording("6666666666666666666666666666666666666666-1630000000000", "vhs1k3aq6l6gt6mjxk87au5bhxtpdpff5e8ii49k", &meta),
+            recording(
+                "5abbbd5b27bc846f24d8d4d2b7a6f8bb08335996-1642000000000",
+                "38hyf9sxmecosfogyr3xkxwnrek8pk3yr9oudocu",
+                &meta,
+            ),
+            recording(
+                "6666666666666666666666666666666666666666-1630000000000",
+                "vhs1k3aq6l6gt6mjxk87au5bhxtpdpff5e8ii49k",
+                &meta,
+            ),
             breakout("7777777777777777777777777777777777777777-1642000060000", &parent, &meta),
             // A breakout room whose parent no room of this database hashes to.
-            breakout("8888888888888888888888888888888888888888-1642000060000", "0000000000000000000000000000000000000000-1642000000000", &meta),
+            breakout(
+                "8888888888888888888888888888888888888888-1642000060000",
+                "0000000000000000000000000000000000000000-1642000000000",
+                &meta,
+            ),
         ])
         .unwrap();
     assert_eq!(
@@ -58,7 +62,10 @@ fn greenlight_v2_denied_users_and_breakout_rooms() {
             own("pmartin", false, "room jea-9wd-r2c-m6t shared access"),
         ]
     );
-    assert_eq!(res[0].note.as_str(), "greenlight room jea-9wd-r2c-m6t: skipped shared access (user 4) banned (denied role)");
+    assert_eq!(
+        res[0].note.as_str(),
+        "greenlight room jea-9wd-r2c-m6t: skipped shared access (user 4) banned (denied role)"
+    );
     assert_eq!(res[1].kind, ResolutionKind::UNKNOWN);
     assert_eq!(
         res[1].note.as_str(),

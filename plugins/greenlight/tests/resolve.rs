@@ -201,10 +201,7 @@ fn greenlight_v3_and_a_room_migrated_from_v2() {
     assert_eq!(owners(&res[1]), migrated);
     assert_eq!(
         res[2].owners.iter().map(|o| o.reason.to_string()).collect::<Vec<_>>(),
-        vec![
-            "room jea-9wd-r2c-m6t owner (by recordID)",
-            "room jea-9wd-r2c-m6t shared access (by recordID)"
-        ]
+        vec!["room jea-9wd-r2c-m6t owner (by recordID)", "room jea-9wd-r2c-m6t shared access (by recordID)"]
     );
     let extra: serde_json::Value = serde_json::from_str(res[1].owners[1].extra_json.as_str()).unwrap();
     assert_eq!(extra["greenlight_user_id"], "90c192cf-d3ac-44af-8f21-ddb66cad4a26");

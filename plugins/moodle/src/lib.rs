@@ -7,7 +7,8 @@
 //! name = "moodle"
 //! type = "moodle"
 //! prefix = "mdl_"                       # default
-//! [resolvers.databases]                 # keyed by bbb-origin-server-name; "default" for the rest
+//! [resolvers.databases]                 # keyed by bbb-origin-server-name; "default" for other servers;
+//!                                       # a recording without origin server is asked of every site
 //! "moodle.univ.fr" = "mysql://moodle:${MOODLE_PW}@db1/moodle"
 //! "moodle2.univ.fr" = "postgres://user@db2/moodle"
 //! ```
@@ -144,7 +145,7 @@ impl ResolverPlugin for MoodleResolver {
         let mut out = Answers::new(batch.len());
         // database key -> (db, indexes)
         let mut groups: BTreeMap<String, (Db, Vec<usize>)> = BTreeMap::new();
-        // Recordings without origin server, asked of every site (more than one configured).
+        // Recordings without origin server, asked of every configured site.
         let mut everywhere: BTreeMap<usize, Vec<(String, SiteAnswer)>> = BTreeMap::new();
         let all = self.dbs.all();
         for (i, r) in batch.iter().enumerate() {
@@ -152,7 +153,7 @@ impl ResolverPlugin for MoodleResolver {
                 continue;
             }
             let server = origin_server(r);
-            if server.is_none() && all.len() > 1 {
+            if server.is_none() && !all.is_empty() {
                 for (key, db) in &all {
                     groups.entry(key.to_string()).or_insert_with(|| ((*db).clone(), Vec::new())).1.push(i);
                 }
@@ -365,7 +366,9 @@ async fn breakout_parents(
     }
     let times: Vec<i64> = wanted
         .iter()
-        .filter_map(|(_, parent, _)| parent.rsplit_once('-').and_then(|(_, t)| t.parse::<i64>().ok()).map(|ms| ms / 1000))
+        .filter_map(|(_, parent, _)| {
+            parent.rsplit_once('-').and_then(|(_, t)| t.parse::<i64>().ok()).map(|ms| ms / 1000)
+        })
         .collect();
     let (Some(lo), Some(hi)) = (times.iter().min(), times.iter().max()) else { return Ok(out) };
     let courses: Vec<i64> = wanted.iter().map(|w| w.2).collect::<BTreeSet<_>>().into_iter().collect();
@@ -436,9 +439,7 @@ async fn resolve_on(
                     resolution: Resolution::unknown(format!("moodle `{site}`{breakout}: {why}")),
                     matched: false,
                 },
-                Ok(cands) => {
-                    SiteAnswer { resolution: compose(&cands, &d, resolver, site, &breakout), matched: true }
-                }
+                Ok(cands) => SiteAnswer { resolution: compose(&cands, &d, resolver, site, &breakout), matched: true },
             }
         })
         .collect();
@@ -446,11 +447,7 @@ async fn resolve_on(
 }
 
 /// Creators, rules, rule users, role assignments and site admins of every candidate activity.
-async fn read_owners(
-    tx: &mut Tx,
-    prefix: &Prefix,
-    found: &[Result<Vec<Found>, String>],
-) -> Result<Data, PluginError> {
+async fn read_owners(tx: &mut Tx, prefix: &Prefix, found: &[Result<Vec<Found>, String>]) -> Result<Data, PluginError> {
     let mut d = Data::default();
     let cands: Vec<&Found> = found.iter().flatten().flatten().collect();
     if cands.is_empty() {
@@ -466,9 +463,8 @@ async fn read_owners(
 
     // Settings: the default rules and the site admins, in one statement.
     let sql = format!("SELECT name, value FROM {} WHERE name IN (?, ?)", prefix.t("config"));
-    let rows = tx
-        .query(&sql, vec!["bigbluebuttonbn_participant_moderator_default".into(), "siteadmins".into()])
-        .await?;
+    let rows =
+        tx.query(&sql, vec!["bigbluebuttonbn_participant_moderator_default".into(), "siteadmins".into()]).await?;
     let setting = |n: &str| rows.iter().find(|r| r.text("name") == n).map(|r| r.text("value"));
     let default_setting = setting("bigbluebuttonbn_participant_moderator_default").unwrap_or_else(|| "0".into());
     d.site_admins = setting("siteadmins")
@@ -643,9 +639,9 @@ fn add_owners(f: &Found, d: &Data, tag: &str, pk: &mut Picker, admins: &mut Pick
 /// Why this candidate speaks for the recording, when it is not simply its activity.
 fn why_this(f: &Found, tried: &[String]) -> String {
     let mut s = match (&f.via, f.live()) {
-        (Via::Seed { was_activity, was_course }, _) => format!(
-            " (found by its meetingID seed: activity {was_activity} course {was_course} restored as this one)"
-        ),
+        (Via::Seed { was_activity, was_course }, _) => {
+            format!(" (found by its meetingID seed: activity {was_activity} course {was_course} restored as this one)")
+        }
         (Via::RecordingsTable { imported: true, .. }, true) => " (imported copy)".into(),
         (Via::RecordingsTable { imported: true, .. }, false) => " (imported copy, activity deleted)".into(),
         (_, false) => " (activity deleted)".into(),
@@ -680,11 +676,8 @@ fn compose(cands: &[Found], d: &Data, resolver: &str, site: &str, breakout: &str
             admin_only = " (site admin: nobody else left)";
         }
         let first = tier[0];
-        let label = if several {
-            tier.iter().map(|f| f.label()).collect::<Vec<_>>().join(" + ")
-        } else {
-            first.label()
-        };
+        let label =
+            if several { tier.iter().map(|f| f.label()).collect::<Vec<_>>().join(" + ") } else { first.label() };
         let notes = pk.notes();
         if pk.is_empty() {
             let why = if notes.is_empty() { "no owner found".to_string() } else { format!("no usable owner: {notes}") };

@@ -1,7 +1,7 @@
 //! The hard cases of real Moodle sites, on MariaDB and PostgreSQL: imported
 //! copies, recycle-bin restores, site admins, restored courses, ambiguous
 //! seeds, breakout rooms, recordings without origin server. Exact owner sets.
-use bbb_migrate_db::testing::{recording, schema, TempDb};
+use bbb_migrate_db::testing::{breakout, recording, schema, TempDb};
 use bbb_migrate_db::Engine;
 use bbb_migrate_moodle::MoodleResolver;
 use plugin_api::sdk::{testing::ctx, testing::testdata, ResolverPlugin};
@@ -24,20 +24,15 @@ fn moodle_db(engine: Engine, tag: &str, extra: bool) -> TempDb {
 fn resolver(dbs: &[(&str, String)]) -> MoodleResolver {
     let map: serde_json::Map<String, serde_json::Value> =
         dbs.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone()))).collect();
-    MoodleResolver::new(&serde_json::json!({ "databases": map }).to_string(), ctx("moodle", std::path::Path::new("."), false))
-        .unwrap()
+    MoodleResolver::new(
+        &serde_json::json!({ "databases": map }).to_string(),
+        ctx("moodle", std::path::Path::new("."), false),
+    )
+    .unwrap()
 }
 
 fn moodle(record_id: &str, meeting_id: &str) -> Recording {
     recording(record_id, meeting_id, &[("bbb-origin", "Moodle"), ("BBB-Origin-Server-Name", SERVER)])
-}
-
-/// A breakout room's recording: its own ids, the parent's metadata and parent id.
-fn breakout(record_id: &str, parent: &str, meta: &[(&str, &str)]) -> Recording {
-    let mut r = recording(record_id, &format!("{}-1", &record_id[..40]), meta);
-    r.is_breakout = true;
-    r.extra_json = serde_json::json!({ "breakout_parentId": parent, "breakout_sequence": "1" }).to_string().into();
-    r
 }
 
 fn brief(r: &Resolution) -> Vec<(String, bool, String)> {
@@ -55,17 +50,35 @@ fn hard_cases(engine: Engine) {
     let r = resolver(&[(SERVER, t.url_string()), ("other-moodle.example.fr", plain.url_string())]);
     let batch = vec![
         // 0: imported copy; the original activity 10 is deleted with its creator → the importing activity 3
-        moodle("1000000000000000000000000000000000000001-1720000000000", "0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a-2-10[0]"),
+        moodle(
+            "1000000000000000000000000000000000000001-1720000000000",
+            "0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a-2-10[0]",
+        ),
         // 1: recycle-bin restore: the live activity 12 and its moderators, not the old headless row
-        moodle("2000000000000000000000000000000000000002-1720000000000", "1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b-2-11[0]"),
+        moodle(
+            "2000000000000000000000000000000000000002-1720000000000",
+            "1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b-2-11[0]",
+        ),
         // 2: activity 3: manager rule reaches the site admin, held back; aleroy is left
-        moodle("8abd913bf59d695e553261e1356b57dd80398392-1712656800456", "c05dc6bd9c2352dc49856df88ec162057978018e-3-3[0]"),
+        moodle(
+            "8abd913bf59d695e553261e1356b57dd80398392-1712656800456",
+            "c05dc6bd9c2352dc49856df88ec162057978018e-3-3[0]",
+        ),
         // 3: activity 13: only the site admin (creator, manager) → the admin, saying why
-        moodle("3000000000000000000000000000000000000003-1720000000000", "3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c-3-13[0]"),
+        moodle(
+            "3000000000000000000000000000000000000003-1720000000000",
+            "3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c-3-13[0]",
+        ),
         // 4: course restored from another site: ids 9/99 unknown here, seed carried by activity 14
-        moodle("4000000000000000000000000000000000000004-1720000000000", "4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d-9-99[0]"),
+        moodle(
+            "4000000000000000000000000000000000000004-1720000000000",
+            "4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d-9-99[0]",
+        ),
         // 5: a seed carried by two live activities: ambiguous, not guessed
-        moodle("5000000000000000000000000000000000000005-1720000000000", "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e-9-98[0]"),
+        moodle(
+            "5000000000000000000000000000000000000005-1720000000000",
+            "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e-9-98[0]",
+        ),
         // 6: breakout room of activity 1's meeting (its parent's recordings row)
         breakout(
             "6000000000000000000000000000000000000006-1710237490000",
@@ -73,9 +86,17 @@ fn hard_cases(engine: Engine) {
             &[("bbb-origin", "Moodle"), ("bbb-origin-server-name", SERVER), ("bbb-context-id", "2")],
         ),
         // 7: no origin server at all: only this site has the seed → resolved, saying so
-        recording("7000000000000000000000000000000000000007-1720000000000", "4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d-9-99[0]", &[]),
+        recording(
+            "7000000000000000000000000000000000000007-1720000000000",
+            "4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d-9-99[0]",
+            &[],
+        ),
         // 8: no origin server, both sites have activity 1 with this recording → ambiguous
-        recording("a3af0ac668deec2baeefad04e38d8df093094350-1710237483000", "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1[0]", &[]),
+        recording(
+            "a3af0ac668deec2baeefad04e38d8df093094350-1710237483000",
+            "1f748191b13a43ca7cccb140635dd9f91bee94a9-2-1[0]",
+            &[],
+        ),
     ];
     let res = r.resolve(&batch).unwrap();
 
@@ -105,9 +126,15 @@ fn hard_cases(engine: Engine) {
             ),
         ]
     );
-    assert_eq!(res[1].note.as_str(), "moodle `moodle.univ.example.fr` activity 12 course 2: skipped no Add log (creator unknown)");
+    assert_eq!(
+        res[1].note.as_str(),
+        "moodle `moodle.univ.example.fr` activity 12 course 2: skipped no Add log (creator unknown)"
+    );
     assert_eq!(brief(&res[2]), one("aleroy", "activity 3 course 3 creator, role editingteacher"));
-    assert_eq!(brief(&res[3]), one("admin", "activity 13 course 3 creator, role manager (site admin: nobody else left)"));
+    assert_eq!(
+        brief(&res[3]),
+        one("admin", "activity 13 course 3 creator, role manager (site admin: nobody else left)")
+    );
     assert_eq!(
         brief(&res[4]),
         one(
@@ -142,7 +169,11 @@ fn hard_cases(engine: Engine) {
         )
     );
     assert_eq!(res[8].kind, ResolutionKind::UNKNOWN);
-    assert!(res[8].note.starts_with("moodle: ambiguous, not guessed: no origin server and 2 sites have this recording: "), "{}", res[8].note);
+    assert!(
+        res[8].note.starts_with("moodle: ambiguous, not guessed: no origin server and 2 sites have this recording: "),
+        "{}",
+        res[8].note
+    );
 }
 
 #[test]

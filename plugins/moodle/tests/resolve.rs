@@ -168,9 +168,15 @@ fn shared_scenario(engine: Engine) {
         res[8].note.as_str(),
         "moodle: no database configured for origin server `other-moodle.example.org` and no \"default\""
     );
-    // No origin server and no default: not resolvable either.
-    assert_eq!(res[9].kind, ResolutionKind::UNKNOWN);
-    assert_eq!(res[9].note.as_str(), "moodle: no database configured for origin server `(none)` and no \"default\"");
+    // No origin server: every configured site is asked (here the only one), and the reason says so.
+    assert_eq!(
+        brief(&res[9]),
+        vec![(
+            s("aleroy"),
+            true,
+            s("activity 3 course 3 creator, owner rule (no origin server; only site `moodle.univ.example.fr` has it)")
+        )]
+    );
 
     let lines = r.check().unwrap();
     assert_eq!(lines.len(), 1);

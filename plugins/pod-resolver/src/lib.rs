@@ -258,7 +258,8 @@ async fn read(tx: &mut Tx, items: &[Item]) -> Result<Data, PluginError> {
 /// recording's host is never taken; without a host, meetings on several sites
 /// are ambiguous. `Err` = why not (UNKNOWN with that note).
 fn pick_meeting<'a>(item: &Item, d: &'a Data) -> Result<Option<(&'a Meeting, String)>, String> {
-    let allowed: Option<Vec<i64>> = item.host.as_ref().map(|h| d.sites.iter().filter(|s| &s.1 == h).map(|s| s.0).collect());
+    let allowed: Option<Vec<i64>> =
+        item.host.as_ref().map(|h| d.sites.iter().filter(|s| &s.1 == h).map(|s| s.0).collect());
     if allowed.as_ref().is_some_and(|a| a.is_empty()) {
         let known: Vec<&str> = d.sites.iter().map(|s| s.1.as_str()).collect();
         return Err(format!(

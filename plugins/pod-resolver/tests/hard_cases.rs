@@ -2,11 +2,11 @@
 //! `django_site`) whose meetingIDs and numbers collide with production's,
 //! an unknown instance, breakout rooms. Exact owner sets.
 use bbb_migrate_db::routing::internal_hash;
-use bbb_migrate_db::testing::{recording, schema, TempDb};
+use bbb_migrate_db::testing::{breakout, recording, schema, TempDb};
 use bbb_migrate_db::{Engine, Param};
 use bbb_migrate_pod_resolver::PodResolver;
 use plugin_api::sdk::{testing::ctx, ResolverPlugin};
-use plugin_api::{Recording, Resolution, ResolutionKind};
+use plugin_api::{Resolution, ResolutionKind};
 
 /// Copies meeting 1 as meeting `id` with another meetingID, owner, site and no internal id.
 fn copy_meeting(t: &TempDb, id: i64, meeting_id: &str, owner: i64, site: i64) {
@@ -32,8 +32,12 @@ fn copy_meeting(t: &TempDb, id: i64, meeting_id: &str, owner: i64, site: i64) {
             other => other.to_string(),
         })
         .collect();
-    t.db.execute_batch(&format!("INSERT INTO meeting ({}) SELECT {} FROM meeting WHERE id = 1", cols.join(", "), values.join(", ")))
-        .unwrap();
+    t.db.execute_batch(&format!(
+        "INSERT INTO meeting ({}) SELECT {} FROM meeting WHERE id = 1",
+        cols.join(", "),
+        values.join(", ")
+    ))
+    .unwrap();
 }
 
 fn pod_db(engine: Engine) -> TempDb {
@@ -46,8 +50,11 @@ fn pod_db(engine: Engine) -> TempDb {
 }
 
 fn resolver(t: &TempDb) -> PodResolver {
-    PodResolver::new(&serde_json::json!({ "database": t.url_string() }).to_string(), ctx("pod", std::path::Path::new("."), false))
-        .unwrap()
+    PodResolver::new(
+        &serde_json::json!({ "database": t.url_string() }).to_string(),
+        ctx("pod", std::path::Path::new("."), false),
+    )
+    .unwrap()
 }
 
 fn brief(r: &Resolution) -> Vec<(String, bool, String)> {
@@ -60,13 +67,6 @@ fn own(user: &str, primary: bool, reason: &str) -> (String, bool, String) {
 
 fn cb(host: &str, meeting: &str) -> String {
     format!("https://{host}/meeting/end_callback/{meeting}/")
-}
-
-fn breakout(record_id: &str, parent: &str, callback: &str) -> Recording {
-    let mut r = recording(record_id, &format!("{}-1", &record_id[..40]), &[("EndCallbackUrl", callback)]);
-    r.is_breakout = true;
-    r.extra_json = serde_json::json!({ "breakout_parentId": parent, "breakout_sequence": "1" }).to_string().into();
-    r
 }
 
 fn scenario(engine: Engine) {
@@ -83,13 +83,29 @@ fn scenario(engine: Engine) {
         // 2: no host at all and the meetingID exists on both sites: ambiguous
         recording("a300000000000000000000000000000000000003-1720000000000", m1, &[]),
         // 3: an instance this database does not serve
-        recording("a400000000000000000000000000000000000004-1720000000000", "0004-reunion-dequipe", &[("endcallbackurl", &cb(dev, "0004-reunion-dequipe"))]),
+        recording(
+            "a400000000000000000000000000000000000004-1720000000000",
+            "0004-reunion-dequipe",
+            &[("endcallbackurl", &cb(dev, "0004-reunion-dequipe"))],
+        ),
         // 4: the test instance's meeting number 4 collides with production's meeting 4
-        recording("a500000000000000000000000000000000000005-1720000000000", "0004-atelier-test", &[("endcallbackurl", &cb(test, "0004-atelier-test"))]),
+        recording(
+            "a500000000000000000000000000000000000005-1720000000000",
+            "0004-atelier-test",
+            &[("endcallbackurl", &cb(test, "0004-atelier-test"))],
+        ),
         // 5: breakout room of meeting 4's last session (meeting.internal_meeting_id)
-        breakout("a600000000000000000000000000000000000006-1715076060000", "e9ac101ae0bd249fc37e6762df3ec712249bbf22-1715076000111", &cb(prod, "0004-reunion-dequipe")),
+        breakout(
+            "a600000000000000000000000000000000000006-1715076060000",
+            "e9ac101ae0bd249fc37e6762df3ec712249bbf22-1715076000111",
+            &[("EndCallbackUrl", &cb(prod, "0004-reunion-dequipe"))],
+        ),
         // 6: breakout room of an earlier session of meeting 3, renamed since: the callback's meetingID
-        breakout("a700000000000000000000000000000000000007-1712000060000", &renamed_parent, &cb(prod, "0003-soutenances")),
+        breakout(
+            "a700000000000000000000000000000000000007-1712000060000",
+            &renamed_parent,
+            &[("EndCallbackUrl", &cb(prod, "0003-soutenances"))],
+        ),
     ];
     let res = r.resolve(&batch).unwrap();
     assert_eq!(brief(&res[0]), vec![own("aleroy", true, "meeting 5 on site pod-test.univ.example.fr owner")]);
@@ -102,7 +118,10 @@ fn scenario(engine: Engine) {
     );
     assert_eq!(
         (res[2].kind, res[2].note.as_str()),
-        (ResolutionKind::UNKNOWN, "pod: ambiguous, not guessed: meetings 1, 5 on several sites and the recording names no Pod host")
+        (
+            ResolutionKind::UNKNOWN,
+            "pod: ambiguous, not guessed: meetings 1, 5 on several sites and the recording names no Pod host"
+        )
     );
     assert_eq!(
         (res[3].kind, res[3].note.as_str()),
@@ -114,7 +133,10 @@ fn scenario(engine: Engine) {
     );
     assert_eq!(
         (res[4].kind, res[4].note.as_str()),
-        (ResolutionKind::UNKNOWN, "pod: no meeting `0004-atelier-test` (nor meeting id 4) on `pod-test.univ.example.fr`")
+        (
+            ResolutionKind::UNKNOWN,
+            "pod: no meeting `0004-atelier-test` (nor meeting id 4) on `pod-test.univ.example.fr`"
+        )
     );
     let why = " (breakout room of meeting e9ac101ae0bd249fc37e6762df3ec712249bbf22-1715076000111)";
     assert_eq!(

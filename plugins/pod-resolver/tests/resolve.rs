@@ -68,12 +68,7 @@ fn scenario(engine: Engine) {
     assert_eq!(
         brief(&res[0]),
         vec![
-            (
-                s("jdupont"),
-                s("jeanne.dupont@univ.example.fr"),
-                true,
-                s("internal recording owner, meeting 1 owner")
-            ),
+            (s("jdupont"), s("jeanne.dupont@univ.example.fr"), true, s("internal recording owner, meeting 1 owner")),
             (s("pmartin"), s("paul.martin@univ.example.fr"), false, s("meeting 1 additional owner")),
         ]
     );
@@ -97,10 +92,7 @@ fn scenario(engine: Engine) {
             (s("aleroy"), s("antoine.leroy@univ.example.fr"), false, s("meeting 4 additional owner")),
         ]
     );
-    assert_eq!(
-        brief(&res[3]),
-        vec![(s("jdupont"), s("jeanne.dupont@univ.example.fr"), true, s("meeting 2 owner"))]
-    );
+    assert_eq!(brief(&res[3]), vec![(s("jdupont"), s("jeanne.dupont@univ.example.fr"), true, s("meeting 2 owner"))]);
     assert_eq!(res[3].note.as_str(), "pod: skipped meeting 2 additional owner (user 6) inactive");
     assert_eq!(
         (res[4].kind, res[4].note.as_str()),
