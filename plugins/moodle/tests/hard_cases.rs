@@ -195,12 +195,17 @@ fn breakout_on_moodle3_by_start_logs() {
     let r = resolver(&[("default", t.url_string())]);
     // The parent: meeting 1f748191…-2-1 created at 1699999001 (log 6, create-migrated).
     let parent = "71d6ce46098db2bcf69692f5f29fd6f82505f6a1-1699999001000";
-    let meta = [("bbb-origin", "Moodle"), ("bbb-context-id", "2")];
+    let server = ("bbb-origin-server-name", "moodle3.example.fr");
+    let meta = [("bbb-origin", "Moodle"), server, ("bbb-context-id", "2")];
     let res = r
         .resolve(&[
             breakout("6100000000000000000000000000000000000061-1699999100000", parent, &meta),
             // Without the course, nothing to search: unknown, saying it is a breakout room.
-            breakout("6200000000000000000000000000000000000062-1699999100000", parent, &[("bbb-origin", "Moodle")]),
+            breakout(
+                "6200000000000000000000000000000000000062-1699999100000",
+                parent,
+                &[("bbb-origin", "Moodle"), server],
+            ),
         ])
         .unwrap();
     assert_eq!(
