@@ -422,7 +422,7 @@ async fn resolve_on(
         let idx: Vec<usize> = parents.keys().copied().collect();
         let again: Vec<Query> = idx
             .iter()
-            .map(|i| Query { record_id: &queries[*i].record_id, meeting: moodle_core::parse_meeting_id(&parents[i]) })
+            .map(|i| Query { record_id: queries[*i].record_id, meeting: moodle_core::parse_meeting_id(&parents[i]) })
             .collect();
         for (i, f) in idx.iter().zip(find_candidates(tx, prefix, schema, &again).await?) {
             found[*i] = f;
