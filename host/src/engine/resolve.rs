@@ -35,7 +35,7 @@ pub fn resolve(
         let recs: Vec<Recording> = pending.iter().map(|&i| batch[i].clone()).collect();
         match resolver.resolve(RSlice::from_slice(&recs)).into_result() {
             Ok(res) => {
-                for (&i, r) in pending.iter().zip(res.into_iter()) {
+                for (&i, r) in pending.iter().zip(res) {
                     let id = batch[i].record_id.as_str();
                     match r.kind {
                         ResolutionKind::RESOLVED if !r.owners.is_empty() => {
