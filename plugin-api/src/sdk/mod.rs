@@ -15,6 +15,7 @@ pub use adapters::{guard, ResolverAdapter, SinkAdapter, SourceAdapter};
 pub use config::decode;
 pub use ctx::Ctx;
 pub use export::{root_module, Component, PluginDecl};
+pub use recording::meta_key_eq;
 pub use secret::Secret;
 
 use crate::abi::{Outcome, PluginError, Recording, Resolution, SinkItem, SourceBatch};

@@ -368,8 +368,7 @@ pub fn parse_all<R: BufRead>(input: R) -> Result<(Vec<Recording>, Vec<Rejected>,
 
 /// The `breakout` parent id, if the recording is a breakout room.
 pub fn breakout_parent(r: &Recording) -> Option<String> {
-    let v: Value = serde_json::from_str(r.extra_json.as_str()).ok()?;
-    v.get("breakout_parentId")?.as_str().map(str::to_string)
+    r.breakout_parent()
 }
 
 // ---------------------------------------------------------------------------
