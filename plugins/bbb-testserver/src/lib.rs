@@ -49,6 +49,42 @@ pub enum Fault {
     Failed(&'static str),
     /// Announce the full Content-Length, send half the body, close.
     Truncate,
+    /// A hostile answer that never ends (no Content-Length, sent until the
+    /// client hangs up).
+    Endless(Endless),
+    /// These raw bytes (any, invalid UTF-8 included) inserted as the first
+    /// recordings of the normal answer.
+    Inject(Vec<u8>),
+}
+
+/// What an endless answer repeats after its head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endless {
+    /// `<response><returncode>SUCCESS</returncode><recordings>` then spaces.
+    Whitespace,
+    /// A recording whose `<name>` text never ends.
+    NameText,
+    /// The same recording, again and again.
+    Recordings,
+}
+
+impl Endless {
+    fn head_and_unit(self) -> (Vec<u8>, Vec<u8>) {
+        let head = b"<?xml version=\"1.0\"?>\n<response><returncode>SUCCESS</returncode><recordings>".to_vec();
+        match self {
+            Endless::Whitespace => (head, vec![b' '; 8192]),
+            Endless::NameText => {
+                let mut h = head;
+                h.extend_from_slice(b"<recording><recordID>0000000000000000000000000000000000000000-1600000000000</recordID><name>");
+                (h, b"endless name ".repeat(512))
+            }
+            Endless::Recordings => {
+                let mut one = String::new();
+                render(&mut one, Flavour::Bbb27, "127.0.0.1", &dataset(1)[0]);
+                (head, one.into_bytes())
+            }
+        }
+    }
 }
 
 /// One recording of the fake server.
@@ -268,6 +304,8 @@ struct Response {
     location: Option<String>,
     body: Vec<u8>,
     truncate: bool,
+    /// Sent after `body`, forever (no Content-Length).
+    endless: Option<Vec<u8>>,
 }
 
 impl Response {
@@ -278,12 +316,13 @@ impl Response {
             location: None,
             body: body.into_bytes(),
             truncate: false,
+            endless: None,
         }
     }
     fn html(status: u16) -> Self {
         let reason = reason(status);
         let body = format!("<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
-        Self { status, content_type: "text/html", location: None, body: body.into_bytes(), truncate: false }
+        Self { status, content_type: "text/html", location: None, body: body.into_bytes(), truncate: false, endless: None }
     }
 }
 
@@ -321,12 +360,15 @@ fn handle(st: &State, conn: TcpStream) -> std::io::Result<()> {
     };
     let resp = route(st, &host, &path, &query);
     let mut out = conn;
+    let length = match resp.endless {
+        Some(_) => String::new(),
+        None => format!("Content-Length: {}\r\n", resp.body.len()),
+    };
     let mut head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\n{length}Connection: close\r\n",
         resp.status,
         reason(resp.status),
         resp.content_type,
-        resp.body.len()
     );
     if let Some(l) = &resp.location {
         head.push_str(&format!("Location: {l}\r\n"));
@@ -336,6 +378,13 @@ fn handle(st: &State, conn: TcpStream) -> std::io::Result<()> {
     let body = if resp.truncate { &resp.body[..resp.body.len() / 2] } else { &resp.body[..] };
     out.write_all(body)?;
     st.bytes_sent.fetch_add(body.len() as u64, Ordering::SeqCst);
+    if let Some(unit) = &resp.endless {
+        // Until the client hangs up (or 4 GiB, so a stuck client cannot keep the thread forever).
+        for _ in 0..(4u64 << 30) / unit.len().max(1) as u64 {
+            out.write_all(unit)?;
+            st.bytes_sent.fetch_add(unit.len() as u64, Ordering::SeqCst);
+        }
+    }
     out.flush()?;
     let _ = out.shutdown(std::net::Shutdown::Both);
     Ok(())
@@ -386,6 +435,7 @@ fn route(st: &State, host: &str, path: &str, query: &str) -> Response {
             location: None,
             body: body.into_bytes(),
             truncate: false,
+            endless: None,
         };
     }
     Response::html(404)
@@ -466,6 +516,20 @@ fn api(st: &State, host: &str, call: &str, query: &str) -> Response {
                 Fault::Truncate => {
                     let mut r = list(st, host, &params, record_param.as_deref());
                     r.truncate = true;
+                    return r;
+                }
+                Fault::Endless(kind) => {
+                    let (head, unit) = kind.head_and_unit();
+                    let mut r = Response::xml(String::new());
+                    r.body = head;
+                    r.endless = Some(unit);
+                    return r;
+                }
+                Fault::Inject(raw) => {
+                    let mut r = list(st, host, &params, record_param.as_deref());
+                    let body = std::mem::take(&mut r.body);
+                    let at = find(&body, b"<recordings>").map(|i| i + 12).unwrap_or(body.len());
+                    r.body = [&body[..at], &raw[..], &body[at..]].concat();
                     return r;
                 }
             }
@@ -550,6 +614,10 @@ fn list(st: &State, host: &str, params: &[(String, String)], record_param: Optio
     }
     out.push_str("</response>\n");
     Response::xml(out)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn x(s: &str) -> String {
