@@ -19,9 +19,12 @@
 //!   truncated bodies;
 //! * `/playback/video/<id>/` index pages with a `<source>` (Scalelite: 307 to
 //!   `/video/<id>/`), 404 for unpublished recordings.
+mod tls;
+pub use tls::TestCa;
+
 use sha1::{Digest, Sha1};
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -80,7 +83,7 @@ impl Endless {
             }
             Endless::Recordings => {
                 let mut one = String::new();
-                render(&mut one, Flavour::Bbb27, "127.0.0.1", &dataset(1)[0]);
+                render(&mut one, Flavour::Bbb27, "http://127.0.0.1", &dataset(1)[0]);
                 (head, one.into_bytes())
             }
         }
@@ -222,10 +225,27 @@ struct State {
 pub struct TestServer {
     pub port: u16,
     state: Arc<State>,
+    /// HTTPS: the PEM of the CA that signed the server's certificate.
+    ca_pem: Option<String>,
 }
 
 impl TestServer {
-    pub fn start(opts: Options, mut recs: Vec<TestRec>) -> TestServer {
+    pub fn start(opts: Options, recs: Vec<TestRec>) -> TestServer {
+        Self::start_with(opts, recs, None)
+    }
+
+    /// The same server over HTTPS, with a certificate from a CA made now
+    /// ([`TestServer::ca_pem`]).
+    pub fn start_tls(opts: Options, recs: Vec<TestRec>) -> TestServer {
+        Self::start_with(opts, recs, Some(TestCa::generate()))
+    }
+
+    /// The CA certificate (PEM) of an HTTPS server.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    fn start_with(opts: Options, mut recs: Vec<TestRec>, tls: Option<TestCa>) -> TestServer {
         // BBB answers in hash (directory) order; Scalelite by startTime desc.
         match opts.flavour {
             Flavour::Scalelite => recs.sort_by_key(|r| std::cmp::Reverse(r.start_ms)),
@@ -243,20 +263,34 @@ impl TestServer {
             bytes_sent: AtomicU64::new(0),
         });
         let st = state.clone();
+        let config = tls.as_ref().map(|t| t.config.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                let st = st.clone();
-                std::thread::spawn(move || {
-                    let _ = handle(&st, conn);
+                let (st, config) = (st.clone(), config.clone());
+                std::thread::spawn(move || match config {
+                    None => {
+                        let mut conn = conn;
+                        let _ = handle(&st, &mut conn, "http");
+                        let _ = conn.shutdown(std::net::Shutdown::Both);
+                    }
+                    Some(config) => {
+                        let Ok(server) = rustls::ServerConnection::new(config) else { return };
+                        let mut tls = rustls::StreamOwned::new(server, conn);
+                        if handle(&st, &mut tls, "https").is_ok() {
+                            tls.conn.send_close_notify();
+                            let _ = tls.flush();
+                        }
+                    }
                 });
             }
         });
-        TestServer { port, state }
+        TestServer { port, state, ca_pem: tls.map(|t| t.ca_pem) }
     }
 
     /// The `.../bigbluebutton/` base URL.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/bigbluebutton/", self.port)
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}/bigbluebutton/", self.port)
     }
 
     /// Applies `fault` to the next `times` getRecordings calls whose
@@ -337,29 +371,40 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn handle(st: &State, conn: TcpStream) -> std::io::Result<()> {
-    let mut reader = BufReader::new(conn.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let mut host = String::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
+/// The request head (request line and headers), read byte by byte (at most 64 KiB).
+fn read_head(conn: &mut impl Read) -> std::io::Result<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && !head.ends_with(b"\n\n") && head.len() < 65536 {
+        if conn.read(&mut byte)? == 0 {
             break;
         }
+        head.push(byte[0]);
+    }
+    Ok(String::from_utf8_lossy(&head).into_owned())
+}
+
+fn handle(st: &State, conn: &mut (impl Read + Write), scheme: &str) -> std::io::Result<()> {
+    let head = read_head(conn)?;
+    let mut lines = head.lines();
+    let line = lines.next().unwrap_or_default().to_string();
+    let mut host = String::new();
+    for h in lines {
         if let Some((k, v)) = h.split_once(':') {
             if k.eq_ignore_ascii_case("host") {
                 host = v.trim().to_string();
             }
         }
     }
+    // Links in answers name this server with its scheme.
+    let host = format!("{scheme}://{host}");
     let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
     let (path, query) = match target.split_once('?') {
         Some((p, q)) => (p.to_string(), q.to_string()),
         None => (target.clone(), String::new()),
     };
     let resp = route(st, &host, &path, &query);
-    let mut out = conn;
+    let out = conn;
     let length = match resp.endless {
         Some(_) => String::new(),
         None => format!("Content-Length: {}\r\n", resp.body.len()),
@@ -386,7 +431,6 @@ fn handle(st: &State, conn: TcpStream) -> std::io::Result<()> {
         }
     }
     out.flush()?;
-    let _ = out.shutdown(std::net::Shutdown::Both);
     Ok(())
 }
 
@@ -624,6 +668,7 @@ fn x(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
+/// One `<recording>`; `host` is the origin (`http://127.0.0.1:port`) its links name.
 fn render(out: &mut String, fl: Flavour, host: &str, r: &TestRec) {
     let sl = fl == Flavour::Scalelite;
     let id = &r.record_id;
@@ -682,12 +727,12 @@ fn render(out: &mut String, fl: Flavour, host: &str, r: &TestRec) {
     for f in formats {
         let url = match f {
             "presentation" if fl == Flavour::Bbb22 => {
-                format!("http://{host}/playback/presentation/2.0/playback.html?meetingId={id}")
+                format!("{host}/playback/presentation/2.0/playback.html?meetingId={id}")
             }
-            "presentation" => format!("http://{host}/playback/presentation/2.3/{id}"),
-            "video" => format!("http://{host}/playback/video/{id}/"),
-            "podcast" => format!("http://{host}/podcast/{id}/audio.ogg"),
-            other => format!("http://{host}/{other}/{id}/"),
+            "presentation" => format!("{host}/playback/presentation/2.3/{id}"),
+            "video" => format!("{host}/playback/video/{id}/"),
+            "podcast" => format!("{host}/podcast/{id}/audio.ogg"),
+            other => format!("{host}/{other}/{id}/"),
         };
         out.push_str(&format!("<format><type>{f}</type><url>{}</url>", x(&url)));
         if sl {
@@ -697,7 +742,7 @@ fn render(out: &mut String, fl: Flavour, host: &str, r: &TestRec) {
         }
         if f == "presentation" {
             out.push_str(&format!(
-                "<preview><images><image width=\"176\" height=\"136\" alt=\"Welcome\">http://{host}/presentation/{id}/presentation/d2d9a672040fbde2a47a10bf6c37b6a4b5ae187f-{}/thumbnails/thumb-1.png</image></images></preview>",
+                "<preview><images><image width=\"176\" height=\"136\" alt=\"Welcome\">{host}/presentation/{id}/presentation/d2d9a672040fbde2a47a10bf6c37b6a4b5ae187f-{}/thumbnails/thumb-1.png</image></images></preview>",
                 r.start_ms
             ));
         }
