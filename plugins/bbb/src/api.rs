@@ -102,10 +102,12 @@ pub fn redact(text: &str) -> String {
     out.replace(['\n', '\r'], " ")
 }
 
-/// Bytes of one getRecordings answer (and so of the recordings one shard
-/// holds in memory) above which the shard is split: 4× a full real shard
-/// (5 000 recordings ≈ 7 MiB).
-pub const ANSWER_BUDGET: u64 = 32 << 20;
+/// Bytes of getRecordings answers read at once, shared by the requests in
+/// flight (each answer gets `ANSWER_BUDGET / concurrency`): the recordings a
+/// shard holds in memory come from its answer, so this bounds the listing's
+/// memory whatever the server sends. A shard whose answer is larger is split
+/// (a real 20 000-recording server answers 1.7 MiB per shard).
+pub const ANSWER_BUDGET: u64 = 16 << 20;
 /// Bytes of the small pages read whole (API index, video index pages).
 pub const PAGE_BUDGET: u64 = 1 << 20;
 
@@ -158,6 +160,8 @@ pub struct Api {
     pub backoff: Duration,
     /// Recordings per answer above which a shard is split.
     pub shard_max: usize,
+    /// Bytes per answer above which a shard is split (`ANSWER_BUDGET / concurrency`).
+    pub answer_budget: u64,
     pub stats: Arc<Stats>,
     /// One permit per HTTP request in flight (`concurrency`), shared by
     /// listing calls and video pages.
@@ -194,7 +198,20 @@ impl Api {
         })
         .map_err(|e| PluginError::config("ca_file", e))?;
         let permits = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-        Ok(Self { base, secret, algo, http, timeout, retries, backoff, shard_max, stats: Arc::default(), permits })
+        let answer_budget = ANSWER_BUDGET / concurrency.max(1) as u64;
+        Ok(Self {
+            base,
+            secret,
+            algo,
+            http,
+            timeout,
+            retries,
+            backoff,
+            shard_max,
+            answer_budget,
+            stats: Arc::default(),
+            permits,
+        })
     }
 
     fn url(&self, call: &str, params: &[(&str, &str)]) -> String {
@@ -263,10 +280,10 @@ impl Api {
         // Bounded by construction: the answer may not exceed what it
         // announced (hyper enforces Content-Length) nor the budget; each token
         // and recording has its own bound (`Limits`).
-        if resp.content_length().is_some_and(|n| n > ANSWER_BUDGET) {
+        if resp.content_length().is_some_and(|n| n > self.answer_budget) {
             return Attempt::Err(CallError::TooLarge);
         }
-        let limits = Limits { answer: Some(ANSWER_BUDGET), ..Limits::default() };
+        let limits = Limits { answer: Some(self.answer_budget), ..Limits::default() };
         // The body goes from the socket through a small bounded channel into
         // the parser on a blocking thread: memory is bounded by the channel
         // (8 chunks) plus the recordings kept (at most the budget).

@@ -158,11 +158,11 @@ async fn shard(api: Arc<Api>, shard: Shard, plan: Plan) -> Result<ShardResult, P
             }
             Err(CallError::TooLarge) => {
                 return Err(PluginError::data(format!(
-                    "{}: more than {} recordings (or {} MiB) under recordID prefix {prefix}, even after splitting: \
+                    "{}: more than {} recordings (or {} KiB) under recordID prefix {prefix}, even after splitting: \
                      a server sending an endless answer, or raise shard_max",
                     api.base,
                     api.shard_max,
-                    crate::api::ANSWER_BUDGET >> 20
+                    api.answer_budget >> 10
                 )))
             }
         };

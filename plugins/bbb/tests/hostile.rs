@@ -54,7 +54,7 @@ fn endless_answers_end_in_one_line_and_memory_stays_bounded() {
     let m = endless_listing_fails(Endless::NameText);
     assert!(m.contains("longer than 1048576 bytes inside <name>"), "{m}");
     let m = endless_listing_fails(Endless::Recordings);
-    assert!(m.contains("more than 5000 recordings (or 32 MiB) under recordID prefix"), "{m}");
+    assert!(m.contains("more than 5000 recordings (or 4096 KiB) under recordID prefix"), "{m}");
     let peak = vm_hwm_mib();
     assert!(peak < 100, "peak RSS {peak} MiB");
     eprintln!("peak RSS of the hostile tests: {peak} MiB");
