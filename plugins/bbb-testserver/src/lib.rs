@@ -102,6 +102,8 @@ pub struct TestRec {
     pub metadata: Vec<(String, String)>,
     pub formats: Vec<&'static str>,
     pub breakout_parent: Option<String>,
+    /// Scalelite `protected`: playback URLs become one-time `/recording/<id>/<format>?token=` URLs.
+    pub protected: bool,
 }
 
 pub fn sha1_hex(s: &str) -> String {
@@ -171,6 +173,7 @@ pub fn dataset(n: usize) -> Vec<TestRec> {
             metadata,
             formats,
             breakout_parent,
+            protected: false,
         });
     }
     v
@@ -189,6 +192,7 @@ pub fn hostile() -> TestRec {
         metadata: vec![],
         formats: vec!["presentation"],
         breakout_parent: None,
+        protected: false,
     }
 }
 
@@ -456,6 +460,15 @@ fn route(st: &State, host: &str, path: &str, query: &str) -> Response {
     let video =
         if fl == Flavour::Scalelite { path.strip_prefix("/video/") } else { path.strip_prefix("/playback/video/") };
     if fl == Flavour::Scalelite {
+        // A protected recording's one-time token URL: using it up is what a client must not do while listing.
+        if let Some(rest) = path.strip_prefix("/recording/") {
+            st.playback_calls.fetch_add(1, Ordering::SeqCst);
+            st.log.lock().unwrap().push(format!("{path}?{query}"));
+            let mut r = Response::html(307);
+            let (id, format) = rest.split_once('/').unwrap_or((rest, ""));
+            r.location = Some(format!("/{format}/{id}/"));
+            return r;
+        }
         if let Some(rest) = path.strip_prefix("/playback/video/") {
             st.playback_calls.fetch_add(1, Ordering::SeqCst);
             let mut r = Response::html(307);
@@ -726,6 +739,8 @@ fn render(out: &mut String, fl: Flavour, host: &str, r: &TestRec) {
     }
     for f in formats {
         let url = match f {
+            // Scalelite with PROTECTED_RECORDINGS_ENABLED: a fresh one-time token per listing.
+            _ if sl && r.protected => format!("{host}/recording/{id}/{f}?token={}", sha1_hex(&format!("{id}{f}"))),
             "presentation" if fl == Flavour::Bbb22 => {
                 format!("{host}/playback/presentation/2.0/playback.html?meetingId={id}")
             }
@@ -751,6 +766,8 @@ fn render(out: &mut String, fl: Flavour, host: &str, r: &TestRec) {
     out.push_str("</playback>");
     if !sl {
         out.push_str("<data/>");
+    } else {
+        out.push_str(&format!("<protected>{}</protected>", r.protected));
     }
     out.push_str("</recording>\n");
 }

@@ -390,3 +390,26 @@ fn encoded_parameters_pass_the_servers_checksum_check() {
     assert!(page.envelope.is_success());
     assert_eq!(page.items.len(), 1);
 }
+
+#[test]
+fn protected_scalelite_recordings_are_listed_with_why_they_cannot_be_fetched() {
+    let mut recs = dataset(24);
+    for r in recs.iter_mut().step_by(2) {
+        r.protected = true;
+    }
+    let s = TestServer::start(Options::new(Server::Scalelite, SECRET), recs.clone());
+    let (listed, bad, _) = list(Flavour::Scalelite, &s, json!({}));
+    assert_eq!(ids(&listed), s.expected_ids());
+    assert!(bad.is_empty(), "{bad:?}");
+    let protected: Vec<&Recording> = listed.iter().filter(|r| r.extra_json.contains("\"protected\":true")).collect();
+    assert_eq!(protected.len(), recs.iter().filter(|r| r.protected && r.state != "deleted" && r.state != "processing").count());
+    for r in &protected {
+        assert!(r.playback.iter().all(|p| p.url.contains("/recording/") && p.url.contains("?token=")), "{r:?}");
+        if let Some(v) = r.playback("video").filter(|_| r.published) {
+            assert!(v.extra_json.contains("\"download_error\":\"protected recording: "), "{}", v.extra_json);
+        }
+    }
+    // Unprotected videos are resolved; no token was used up while listing.
+    assert!(listed.iter().any(|r| r.playback("video").is_some_and(|v| v.extra_json.contains("download_url"))));
+    assert!(s.log().iter().all(|l| !l.starts_with("/recording/")), "{:?}", s.log());
+}

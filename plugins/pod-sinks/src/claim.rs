@@ -172,21 +172,6 @@ fn known_download_url(rec: &Recording) -> Option<String> {
     extra.get("download_url").and_then(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty()).map(String::from)
 }
 
-/// Why a recording's files cannot be fetched at all: a protected Scalelite
-/// recording (its playback URLs are one-time tokens that open a cookie
-/// session, and its files are refused without that cookie).
-fn not_deliverable(rec: &Recording) -> Option<String> {
-    let extra: Map<String, Value> = serde_json::from_str(&rec.extra_json).unwrap_or_default();
-    let protected = extra.get("protected").and_then(Value::as_bool) == Some(true)
-        || rec.playback.iter().any(|p| p.url.contains("token="));
-    protected.then(|| {
-        "protected recording: Scalelite serves its files only through one-time token URLs and a session \
-         cookie, which this sink does not follow; turn protection off for it (Scalelite `protected=false`) \
-         and run again"
-            .to_string()
-    })
-}
-
 /// `https://host/presentation/<recordID>/` from a presentation playback URL.
 pub fn presentation_base(playback_url: &str, record_id: &str) -> Option<String> {
     let u = reqwest::Url::parse(playback_url.trim()).ok()?;
@@ -326,7 +311,7 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
     if let Err(e) = validate_record_id(id) {
         return Outcome::failed_permanently(id, e);
     }
-    if let Some(why) = not_deliverable(r) {
+    if let Some(why) = bbb_migrate_video_page::not_deliverable(r) {
         return Outcome::failed_permanently(id, why);
     }
     let video = r.playback("video").filter(|p| !p.url.trim().is_empty());
