@@ -16,6 +16,12 @@ type RequestLog = Arc<Mutex<Vec<(String, u16)>>>;
 
 /// Serves `root` under `/presentation/rec/`; returns the base URL and the request log.
 fn serve(root: PathBuf) -> (String, RequestLog) {
+    serve_flaky(root, &[])
+}
+
+/// The same, the paths in `flaky` answering 503 to their first request.
+fn serve_flaky(root: PathBuf, flaky: &[&str]) -> (String, RequestLog) {
+    let mut flaky: Vec<String> = flaky.iter().map(|s| s.to_string()).collect();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}/presentation/rec/", listener.local_addr().unwrap());
     let log = Arc::new(Mutex::new(Vec::new()));
@@ -34,6 +40,10 @@ fn serve(root: PathBuf) -> (String, RequestLog) {
             let rel = path.strip_prefix("/presentation/rec/").unwrap_or("");
             let file = root.join(rel);
             let (status, body) = match (rel.contains(".."), std::fs::read(&file)) {
+                _ if flaky.iter().any(|f| f == rel) => {
+                    flaky.retain(|f| f != rel);
+                    (503, b"busy".to_vec())
+                }
                 (false, Ok(body)) => (200, body),
                 _ => (404, b"not found".to_vec()),
             };
@@ -54,14 +64,18 @@ fn render_url_fetches_the_published_files_then_renders() {
         Media { length: 10.0, webcams: true, audio_only: false, deskshare: false, slides: true },
     );
     std::fs::remove_file(rec.path().join("cursor.xml")).unwrap();
-    let (base, log) = serve(rec.path().to_path_buf());
+    // Two files answer 503 once: retried within the fetch.
+    let (base, log) = serve_flaky(rec.path().to_path_buf(), &["shapes.svg", "video/webcams.webm"]);
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().join("fetched.mp4");
     let report = render_url(&base, &out, &RenderOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     assert!((common::duration(&out) - 10.0).abs() <= 0.1);
     assert!(common::has_stream(&out, "audio"));
     let log = log.lock().unwrap();
-    let status = |p: &str| log.iter().find(|(r, _)| r == p).map(|e| e.1);
+    let status = |p: &str| log.iter().rfind(|(r, _)| r == p).map(|e| e.1);
+    let tries = |p: &str| log.iter().filter(|(r, _)| r == p).map(|e| e.1).collect::<Vec<_>>();
+    assert_eq!(tries("shapes.svg"), vec![503, 200]);
+    assert_eq!(tries("video/webcams.webm"), vec![503, 200]);
     assert_eq!(status("shapes.svg"), Some(200));
     assert_eq!(status("cursor.xml"), Some(404));
     assert_eq!(status("video/webcams.webm"), Some(200));
