@@ -24,5 +24,4 @@ fn a_hostile_record_id_prints_escaped() {
     assert_eq!(out.lines().filter(|l| l.contains("FAILED")).count(), 1, "{out}");
     // The good recordings were delivered.
     assert_eq!(csv_ids(&t.path().join("out.csv")).len(), 2);
-
 }

@@ -101,7 +101,10 @@ mod tests {
         });
         r.notes.push("note\rover".into());
         let s = r.summary();
-        assert!(s.contains("  FAILED abc\\nFAILED forged [csv]: ok\\u{1b}[2J [csv]: bad name \\u{202e}gnp.exe\n"), "{s}");
+        assert!(
+            s.contains("  FAILED abc\\nFAILED forged [csv]: ok\\u{1b}[2J [csv]: bad name \\u{202e}gnp.exe\n"),
+            "{s}"
+        );
         assert!(s.contains("note\\rover"), "{s}");
         // One line per failure, no escape character reaches the terminal.
         assert_eq!(s.lines().filter(|l| l.contains("FAILED")).count(), 1);

@@ -78,7 +78,9 @@ impl Endless {
             Endless::Whitespace => (head, vec![b' '; 8192]),
             Endless::NameText => {
                 let mut h = head;
-                h.extend_from_slice(b"<recording><recordID>0000000000000000000000000000000000000000-1600000000000</recordID><name>");
+                h.extend_from_slice(
+                    b"<recording><recordID>0000000000000000000000000000000000000000-1600000000000</recordID><name>",
+                );
                 (h, b"endless name ".repeat(512))
             }
             Endless::Recordings => {
@@ -360,7 +362,14 @@ impl Response {
     fn html(status: u16) -> Self {
         let reason = reason(status);
         let body = format!("<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
-        Self { status, content_type: "text/html", location: None, body: body.into_bytes(), truncate: false, endless: None }
+        Self {
+            status,
+            content_type: "text/html",
+            location: None,
+            body: body.into_bytes(),
+            truncate: false,
+            endless: None,
+        }
     }
 }
 

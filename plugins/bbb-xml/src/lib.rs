@@ -20,8 +20,8 @@
 //! without a valid `startTime` is rejected, never dated 1970.
 
 mod limits;
-pub use limits::{Exceeded, Limits};
 use limits::Metered;
+pub use limits::{Exceeded, Limits};
 
 use plugin_api::abi::{Playback, PluginError, Recording, Rejected, SourceBatch};
 use plugin_api::abi_stable::std_types::{RString, Tuple2};
@@ -33,6 +33,9 @@ use serde_json::{Map, Value};
 use std::io::BufRead;
 
 /// What the parser yields.
+// Items stream one at a time and are mostly recordings: boxing them would
+// cost an allocation each for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     Recording(Recording),

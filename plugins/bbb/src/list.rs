@@ -194,12 +194,7 @@ async fn shard(api: Arc<Api>, shard: Shard, plan: Plan) -> Result<ShardResult, P
     } else {
         (recordings, Vec::new())
     };
-    Ok(ShardResult::Done(ShardOutput {
-        shard,
-        recordings,
-        rejected: items.rejected.into_values().collect(),
-        warnings,
-    }))
+    Ok(ShardResult::Done(ShardOutput { shard, recordings, rejected: items.rejected.into_values().collect(), warnings }))
 }
 
 /// Lists every recording: shards `0`…`f` and the rest, children on demand;

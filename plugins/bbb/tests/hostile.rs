@@ -64,8 +64,12 @@ fn endless_answers_end_in_one_line_and_memory_stays_bounded() {
 fn a_bad_byte_spoils_only_its_recording() {
     let s = TestServer::start(Options::new(Server::Bbb27, SECRET), dataset(40));
     let bad = |id: &str, name: &[u8]| {
-        [format!("<recording><recordID>{id}</recordID><startTime>1600000000000</startTime><name>").as_bytes(), name, b"</name></recording>"]
-            .concat()
+        [
+            format!("<recording><recordID>{id}</recordID><startTime>1600000000000</startTime><name>").as_bytes(),
+            name,
+            b"</name></recording>",
+        ]
+        .concat()
     };
     let raw = [
         bad("a000000000000000000000000000000000000001-1600000000000", b"caf\xe9 latin-1"),

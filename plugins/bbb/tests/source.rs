@@ -402,7 +402,10 @@ fn protected_scalelite_recordings_are_listed_with_why_they_cannot_be_fetched() {
     assert_eq!(ids(&listed), s.expected_ids());
     assert!(bad.is_empty(), "{bad:?}");
     let protected: Vec<&Recording> = listed.iter().filter(|r| r.extra_json.contains("\"protected\":true")).collect();
-    assert_eq!(protected.len(), recs.iter().filter(|r| r.protected && r.state != "deleted" && r.state != "processing").count());
+    assert_eq!(
+        protected.len(),
+        recs.iter().filter(|r| r.protected && r.state != "deleted" && r.state != "processing").count()
+    );
     for r in &protected {
         assert!(r.playback.iter().all(|p| p.url.contains("/recording/") && p.url.contains("?token=")), "{r:?}");
         if let Some(v) = r.playback("video").filter(|_| r.published) {

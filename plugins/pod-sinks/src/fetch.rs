@@ -143,7 +143,11 @@ impl Fetcher {
         };
         match resp.status() {
             StatusCode::PARTIAL_CONTENT => Try::Done(
-                resp.headers().get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).and_then(content_range).and_then(|c| c.1),
+                resp.headers()
+                    .get(CONTENT_RANGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(content_range)
+                    .and_then(|c| c.1),
             ),
             s if s.is_success() => Try::Done(header_u64(&resp, CONTENT_LENGTH)),
             s if is_transient(s) => Try::Retry(FetchError::status(url, s)),

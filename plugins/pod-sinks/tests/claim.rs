@@ -524,7 +524,10 @@ fn transient_http_errors_are_retried_within_the_run() {
     assert_eq!(statuses(&out), vec![OutcomeStatus::DONE, OutcomeStatus::DONE], "{out:?}");
     assert_eq!(st.media.seen_for("GET", &format!("/playback/video/{V2}/")).len(), 2);
     assert_eq!(st.media.seen_for("GET", &file_path(V1)).len(), 2);
-    assert_eq!(std::fs::read(st.dir().join(format!("Cours_de_physique_2024-03-12_{}.m4v", hash8(V1)))).unwrap(), media_bytes(SIZE, 1));
+    assert_eq!(
+        std::fs::read(st.dir().join(format!("Cours_de_physique_2024-03-12_{}.m4v", hash8(V1)))).unwrap(),
+        media_bytes(SIZE, 1)
+    );
 
     // Next run: the size check of the file in place answers 503 once, and is retried.
     st.media.clear();

@@ -241,7 +241,8 @@ fn serve(conn: TcpStream, st: &Mutex<State>) -> std::io::Result<()> {
     };
     let mut out = conn;
     if let Some(status) = fail {
-        let head = format!("HTTP/1.1 {status} Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy");
+        let head =
+            format!("HTTP/1.1 {status} Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy");
         out.write_all(head.as_bytes())?;
         return Ok(());
     }
