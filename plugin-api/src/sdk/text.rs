@@ -54,6 +54,23 @@ pub fn strip_controls(text: &str, keep_breaks: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// An error and its causes (`source()` chain), each cause appended once
+/// (`a: b: c`): drivers and HTTP clients hide the useful part in the causes
+/// ("invalid peer certificate: UnknownIssuer").
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let t = inner.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = inner.source();
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

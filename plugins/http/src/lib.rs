@@ -123,30 +123,7 @@ pub fn backoff(first: Duration, attempt: u32) -> Duration {
 /// An error and its causes on one line (reqwest hides the useful part in
 /// `source`: "invalid peer certificate: UnknownIssuer").
 pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// `host[:port]` of a URL, for errors that must name the server.
-pub fn host_of(url: &str) -> String {
-    reqwest::Url::parse(url)
-        .ok()
-        .and_then(|u| {
-            u.host_str().map(|h| match u.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_string(),
-            })
-        })
-        .unwrap_or_else(|| url.to_string())
+    plugin_api::sdk::text::error_chain(e).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -159,7 +136,6 @@ mod tests {
         assert_eq!(backoff(b, 1), b);
         assert_eq!(backoff(b, 3), b * 4);
         assert_eq!(backoff(b, 40), b * 64);
-        assert_eq!(host_of("https://bbb.example.org:8443/x?y"), "bbb.example.org:8443");
     }
 
     #[test]

@@ -338,7 +338,7 @@ async fn truncate(p: &Path) -> Result<(), FetchError> {
 
 /// An error and its causes, on one line.
 pub fn one_line(e: &dyn std::error::Error) -> String {
-    bbb_migrate_db::error_chain(e).split_whitespace().collect::<Vec<_>>().join(" ")
+    bbb_migrate_http::error_chain(e)
 }
 
 #[cfg(test)]
