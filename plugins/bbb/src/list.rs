@@ -1,7 +1,7 @@
-//! The listing strategy: shard by recordID prefix, split a shard into its
-//! children when it times out, keeps failing or is too large, page inside a
-//! shard only when the server proved it pages, merge and dedupe by recordID,
-//! bounded concurrency.
+//! The listing strategy (`docs/bbb-api.md` §5): shard by recordID prefix,
+//! split a shard into its children when it times out, keeps failing or is too
+//! large, page inside a shard only when the server proved it pages, merge and
+//! dedupe by recordID, bounded concurrency.
 //!
 //! Shards cover every recordID whose first character is printable ASCII: the
 //! 16 hex digits one shard each (real IDs), and one "rest" shard asking for
