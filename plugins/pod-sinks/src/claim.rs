@@ -196,6 +196,7 @@ impl ClaimDirSink {
                 extension: cfg.converter_extension,
                 dir: cfg.converter_dir,
                 timeout_s: cfg.converter_timeout_s,
+                ca_file: cfg.ca_file.as_ref().map(|p| ctx.resolve_path(p)),
             },
             &ctx,
         )?;

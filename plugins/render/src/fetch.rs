@@ -94,13 +94,38 @@ impl Fetcher {
     }
 }
 
+/// Trusted roots: the web roots by default; with a `ca_file`, the system's
+/// roots and the file's certificates.
+fn tls(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig, RenderError> {
+    use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+    let Some(path) = ca_file else { return Ok(TlsConfig::default()) };
+    let bad = |msg: String| RenderError::Fetch { url: path.display().to_string(), msg };
+    let pem = std::fs::read(path).map_err(|e| RenderError::io(path.display().to_string(), e))?;
+    let mut certs: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
+        .certs
+        .iter()
+        .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+        .collect();
+    let before = certs.len();
+    for item in ureq::tls::parse_pem(&pem) {
+        if let PemItem::Certificate(c) = item.map_err(|e| bad(format!("not a PEM certificate file ({e})")))? {
+            certs.push(c);
+        }
+    }
+    if certs.len() == before {
+        return Err(bad("no PEM certificate in the file".into()));
+    }
+    Ok(TlsConfig::builder().root_certs(RootCerts::new_with_certs(&certs)).build())
+}
+
 /// Fetches the recording into `dir`; returns notes on what was absent.
-pub(crate) fn fetch_recording(base_url: &str, dir: &Path) -> Result<Vec<String>, RenderError> {
+pub(crate) fn fetch_recording(base_url: &str, dir: &Path, ca_file: Option<&Path>) -> Result<Vec<String>, RenderError> {
     let base = if base_url.ends_with('/') { base_url.to_string() } else { format!("{base_url}/") };
     if !(base.starts_with("https://") || base.starts_with("http://")) {
         return Err(RenderError::Fetch { url: base_url.into(), msg: "not an http(s) URL".into() });
     }
     let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(tls(ca_file)?)
         .http_status_as_error(false)
         .timeout_connect(Some(Duration::from_secs(20)))
         .timeout_recv_response(Some(Duration::from_secs(60)))

@@ -94,3 +94,49 @@ fn render_url_without_shapes_svg_names_the_url() {
     assert_eq!(err, format!("{base}shapes.svg: not found (404)"));
     assert!(!out.exists());
 }
+
+/// An HTTPS server (certificate from a CA made now) answering 404 to everything; returns its
+/// base URL and the CA's PEM.
+fn serve_tls_404() -> (String, String) {
+    let ca = bbb_testserver::TestCa::generate();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("https://{}/presentation/rec/", listener.local_addr().unwrap());
+    let config = ca.config.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            let Ok(conn) = rustls::ServerConnection::new(config.clone()) else { continue };
+            let mut tls = rustls::StreamOwned::new(conn, stream);
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                match std::io::Read::read(&mut tls, &mut byte) {
+                    Ok(1) => head.push(byte[0]),
+                    _ => break,
+                }
+            }
+            let _ = tls.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+        }
+    });
+    (base, ca.ca_pem)
+}
+
+#[test]
+fn https_with_an_own_ca_needs_its_ca_file() {
+    let (base, ca_pem) = serve_tls_404();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.mp4");
+    let opts = RenderOptions::default();
+    // Unknown CA: refused, one line naming the URL.
+    let err = bbb_migrate_render::render_url_trusting(&base, &out, &opts, None).unwrap_err().to_string();
+    assert!(err.starts_with(&format!("{base}shapes.svg: ")) && err.contains("certificate"), "{err}");
+    assert!(!err.contains('\n'));
+    // With the CA the TLS session is set up: the server's own answer (404) comes through.
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, ca_pem).unwrap();
+    let err = bbb_migrate_render::render_url_trusting(&base, &out, &opts, Some(&ca)).unwrap_err().to_string();
+    assert_eq!(err, format!("{base}shapes.svg: not found (404)"));
+    assert!(!out.exists());
+}
