@@ -10,6 +10,7 @@ mod recording;
 pub mod runtime;
 mod secret;
 pub mod testing;
+pub mod text;
 
 pub use adapters::{guard, ResolverAdapter, SinkAdapter, SourceAdapter};
 pub use config::decode;
