@@ -65,6 +65,19 @@ enum Command {
         #[arg(long = "plugin-dir", value_name = "DIR")]
         plugin_dirs: Vec<PathBuf>,
     },
+    /// Inventory of the sources before a run: per origin, server, year, state, format; hours, bytes,
+    /// render time; with --resolve, who would own what. Reads only, writes nothing.
+    Survey {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Also ask the resolvers (read-only) who would own each recording.
+        #[arg(long)]
+        resolve: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[arg(long = "plugin-dir", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+    },
     /// Summary of the journal: per sink and outcome, failures, last runs.
     Status {
         #[arg(long, short)]
@@ -86,6 +99,13 @@ enum Command {
         #[arg(long)]
         slides_only: bool,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Html,
 }
 
 /// An error that is the user's to fix (exit 2) rather than a failed run (exit 1).
@@ -113,6 +133,9 @@ pub fn main() -> ExitCode {
         }
         Command::Check { config, plugin_dirs } => check(&config, &plugin_dirs, &redactor),
         Command::Plugins { config, plugin_dirs } => plugins(config.as_deref(), &plugin_dirs, &redactor),
+        Command::Survey { config, resolve, format, plugin_dirs } => {
+            survey(&config, &plugin_dirs, resolve, format, &redactor)
+        }
         Command::Status { config } => status(&config, &redactor),
         Command::Render { input, output, width, height, slides_only } => {
             render(&input, &output, width, height, slides_only)
@@ -249,6 +272,35 @@ fn plugins(config: Option<&std::path::Path>, plugin_dirs: &[PathBuf], redactor: 
             dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn survey(
+    config: &std::path::Path,
+    plugin_dirs: &[PathBuf],
+    resolve: bool,
+    format: Format,
+    redactor: &Redactor,
+) -> Result<ExitCode, Usage> {
+    let mut p = usage(Pipeline::load(config, redactor))?;
+    // Sources and (read-only) resolvers only, built as for a dry run: no sink exists to write.
+    p.sinks.clear();
+    let routed = crate::survey::routed_servers(&p);
+    if !resolve {
+        p.resolvers.clear();
+    }
+    let mut reg = usage(Registry::discover(&search_dirs(plugin_dirs, &p.plugin_dirs)))?;
+    let inst = usage(Instances::build(&p, &mut reg, true, redactor))?;
+    let inv = match crate::survey::survey(&p, &inst, routed, redactor) {
+        Ok(inv) => inv,
+        Err(e) => return Ok(fail(e, redactor)),
+    };
+    let out = match format {
+        Format::Text => crate::survey::text(&inv),
+        Format::Json => serde_json::to_string_pretty(&inv).unwrap_or_default() + "\n",
+        Format::Html => crate::survey::html(&inv, &p.file.display().to_string()),
+    };
+    print!("{}", redactor.redact(&out));
     Ok(ExitCode::SUCCESS)
 }
 

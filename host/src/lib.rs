@@ -8,6 +8,8 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod html;
 pub mod plugins;
 pub mod progress;
 pub mod redact;
+pub mod survey;

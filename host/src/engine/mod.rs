@@ -13,6 +13,8 @@ mod select;
 
 pub use journal::Journal;
 pub use report::Report;
+/// The resolver chain, for `survey --resolve` (read-only use outside a run).
+pub use resolve::{resolve as resolve_chain, Owners as ChainAnswer};
 
 use crate::config::Pipeline;
 use crate::plugins::Instances;
