@@ -78,6 +78,11 @@ enum Command {
         #[arg(long = "plugin-dir", value_name = "DIR")]
         plugin_dirs: Vec<PathBuf>,
     },
+    /// (Re)build the HTML report `<journal>.report.html` from the journal.
+    Report {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
     /// Summary of the journal: per sink and outcome, failures, last runs.
     Status {
         #[arg(long, short)]
@@ -136,6 +141,7 @@ pub fn main() -> ExitCode {
         Command::Survey { config, resolve, format, plugin_dirs } => {
             survey(&config, &plugin_dirs, resolve, format, &redactor)
         }
+        Command::Report { config } => report(&config, &redactor),
         Command::Status { config } => status(&config, &redactor),
         Command::Render { input, output, width, height, slides_only } => {
             render(&input, &output, width, height, slides_only)
@@ -199,10 +205,18 @@ fn run(
         if let Err(e) = std::fs::write(&path, json) {
             eprintln!("warning: {}: cannot write the report: {e}", path.display());
         }
+        if let Err(e) = crate::report_html::write(&p, redactor) {
+            eprintln!("warning: {}", redactor.redact(&one_line(&e)));
+        }
     }
     print!("{}", report.summary());
     if !opts.dry_run {
-        println!("journal: {}  report: {}", p.journal.display(), p.report_path().display());
+        println!(
+            "journal: {}  report: {}  {}",
+            p.journal.display(),
+            p.report_path().display(),
+            crate::report_html::html_path(&p).display()
+        );
     }
     let missing = !report.selection.missing_records.is_empty();
     Ok(if report.has_failures() || missing { ExitCode::from(1) } else { ExitCode::SUCCESS })
@@ -301,6 +315,13 @@ fn survey(
         Format::Html => crate::survey::html(&inv, &p.file.display().to_string()),
     };
     print!("{}", redactor.redact(&out));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usage> {
+    let p = usage(Pipeline::load(config, redactor))?;
+    let out = usage(crate::report_html::write(&p, redactor))?;
+    println!("{}", out.display());
     Ok(ExitCode::SUCCESS)
 }
 

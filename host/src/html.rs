@@ -119,7 +119,7 @@ pub fn line_chart(title: &str, points: &[(String, f64)]) -> String {
     }
     let (w, h, left, bottom) = (860.0, 220.0, 50.0, 40.0);
     let max = points.iter().map(|p| p.1).fold(0.0_f64, f64::max).max(1e-9);
-    let step = if points.len() > 1 { (w - left - 20.0) / (points.len() - 1) as f64 } else { 0.0 };
+    let step = if points.len() > 1 { (w - left - 40.0) / (points.len() - 1) as f64 } else { 0.0 };
     let xy = |i: usize, v: f64| (left + i as f64 * step, 10.0 + (h - bottom - 10.0) * (1.0 - v / max));
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\

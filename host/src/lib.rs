@@ -12,4 +12,5 @@ pub mod html;
 pub mod plugins;
 pub mod progress;
 pub mod redact;
+pub mod report_html;
 pub mod survey;

@@ -11,7 +11,7 @@ mod report;
 mod resolve;
 mod select;
 
-pub use journal::Journal;
+pub use journal::{Delivery, Journal};
 pub use report::Report;
 /// The resolver chain, for `survey --resolve` (read-only use outside a run).
 pub use resolve::{resolve as resolve_chain, Owners as ChainAnswer};
@@ -194,6 +194,7 @@ fn deliver_batch(
     let (owners, notes) = resolve::resolve(inst, &needed, &p.fallback, redactor);
     report.resolver_notes.extend(notes);
     report.fallback_owner += owners.iter().filter(|o| matches!(o, Owners::Found(i) if i.fallback)).count();
+    crate::report_html::tally(&mut report.audience, &needed, &owners);
 
     let results: Vec<Result<(Counts, Vec<Line>, Vec<Line>)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = inst
