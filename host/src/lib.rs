@@ -9,6 +9,8 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod html;
+pub mod init;
+pub mod logging;
 pub mod plugins;
 pub mod progress;
 pub mod redact;

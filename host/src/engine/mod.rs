@@ -133,6 +133,7 @@ pub fn run(
     progress.start(selected.len() as u64);
     for chunk in selected.chunks(p.batch_size) {
         deliver_batch(p, inst, chunk, &finished, &journal, run_id, &mut report, redactor)?;
+        progress.sinks(report.sinks.iter().map(|(s, c)| (s.as_str(), c.done + c.skipped + c.failed + c.planned)));
         progress.inc(chunk.len() as u64);
     }
     progress.finish();
