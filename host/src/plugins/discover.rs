@@ -1,8 +1,12 @@
 //! Where plugins are looked for, in order (the first file offering a
 //! component type wins, like `PATH`):
 //! 1. `--plugin-dir` options, 2. `plugin_dirs` of the pipeline file,
-//! 3. `BBB_MIGRATE_PLUGIN_PATH` (`:`-separated), 4. the executable's folder.
+//! 3. `BBB_MIGRATE_PLUGIN_PATH` (`:`-separated), 4. the executable's folder,
+//! 5. [`SYSTEM_PLUGIN_DIR`] (where the Debian package installs them).
 use std::path::{Path, PathBuf};
+
+/// The plugins of the Debian package, found without any configuration.
+pub const SYSTEM_PLUGIN_DIR: &str = "/usr/lib/bbb-migrate/plugins";
 
 pub fn search_dirs(cli: &[PathBuf], config: &[PathBuf]) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = cli.to_vec();
@@ -13,6 +17,7 @@ pub fn search_dirs(cli: &[PathBuf], config: &[PathBuf]) -> Vec<PathBuf> {
     if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
         dirs.push(exe_dir);
     }
+    dirs.push(PathBuf::from(SYSTEM_PLUGIN_DIR));
     let mut seen = Vec::new();
     dirs.retain(|d| {
         let c = d.canonicalize().unwrap_or_else(|_| d.clone());
