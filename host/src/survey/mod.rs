@@ -71,16 +71,7 @@ pub fn survey(p: &Pipeline, inst: &Instances, routed: Vec<String>, redactor: &Re
     if !pending.is_empty() {
         attribute(p, inst, &mut inv, &pending, redactor);
     }
-    for (c, s) in &inst.sources {
-        if let Err(e) = s.close().into_result() {
-            tracing::warn!("source `{}`: close: {}", c.name, redactor.redact(e.message.as_str()));
-        }
-    }
-    for (c, r) in &inst.resolvers {
-        if let Err(e) = r.close().into_result() {
-            tracing::warn!("resolver `{}`: close: {}", c.name, redactor.redact(e.message.as_str()));
-        }
-    }
+    inst.close_readers(redactor);
     Ok(inv)
 }
 
