@@ -45,3 +45,15 @@ pub fn plugin_files(dir: &Path) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_package_folder_is_searched_last() {
+        let dirs = search_dirs(&[PathBuf::from("/tmp/cli-dir")], &[]);
+        assert_eq!(dirs.first(), Some(&PathBuf::from("/tmp/cli-dir")));
+        assert_eq!(dirs.last(), Some(&PathBuf::from(SYSTEM_PLUGIN_DIR)));
+    }
+}
