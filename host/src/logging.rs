@@ -32,7 +32,10 @@ pub fn init(verbose: u8, quiet: bool, format: LogFormat) {
     let registry = tracing_subscriber::registry().with(filter);
     let _ = match format {
         LogFormat::Text => {
-            registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false)).try_init()
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let layer =
+                tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_ansi(ansi);
+            registry.with(layer).try_init()
         }
         LogFormat::Json => registry.with(JsonLines).try_init(),
     };
