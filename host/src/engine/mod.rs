@@ -11,8 +11,10 @@ mod report;
 mod resolve;
 mod select;
 
-pub use journal::Journal;
+pub use journal::{Delivery, Journal};
 pub use report::Report;
+/// The resolver chain, for `survey --resolve` (read-only use outside a run).
+pub use resolve::{resolve as resolve_chain, Owners as ChainAnswer};
 
 use crate::config::Pipeline;
 use crate::plugins::Instances;
@@ -131,6 +133,7 @@ pub fn run(
     progress.start(selected.len() as u64);
     for chunk in selected.chunks(p.batch_size) {
         deliver_batch(p, inst, chunk, &finished, &journal, run_id, &mut report, redactor)?;
+        progress.sinks(report.sinks.iter().map(|(s, c)| (s.as_str(), c.done + c.skipped + c.failed + c.planned)));
         progress.inc(chunk.len() as u64);
     }
     progress.finish();
@@ -192,6 +195,7 @@ fn deliver_batch(
     let (owners, notes) = resolve::resolve(inst, &needed, &p.fallback, redactor);
     report.resolver_notes.extend(notes);
     report.fallback_owner += owners.iter().filter(|o| matches!(o, Owners::Found(i) if i.fallback)).count();
+    crate::report_html::tally(&mut report.audience, &needed, &owners);
 
     let results: Vec<Result<(Counts, Vec<Line>, Vec<Line>)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = inst

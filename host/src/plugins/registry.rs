@@ -162,6 +162,22 @@ impl Instances {
     }
 }
 
+impl Instances {
+    /// Closes the sources and resolvers (connections, runtimes); a failure is a warning.
+    pub fn close_readers(&self, redactor: &Redactor) {
+        for (c, s) in &self.sources {
+            if let Err(e) = s.close().into_result() {
+                tracing::warn!("source `{}`: close: {}", c.name, redactor.redact(e.message.as_str()));
+            }
+        }
+        for (c, r) in &self.resolvers {
+            if let Err(e) = r.close().into_result() {
+                tracing::warn!("resolver `{}`: close: {}", c.name, redactor.redact(e.message.as_str()));
+            }
+        }
+    }
+}
+
 /// `RResult` → `Result`.
 pub fn ok<T>(r: RResult<T, PluginError>) -> Result<T, PluginError> {
     r.into_result()
