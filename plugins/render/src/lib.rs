@@ -247,14 +247,39 @@ fn describe_inputs(
     if opts.annotations && !kinds.is_empty() {
         report.notes.push(format!("shapes.svg annotation types drawn: {}", kinds.join(", ")));
     }
-    if let Some(types) = rec.tldraw.as_ref().map(|t| &t.types) {
-        report.notes.push("tldraw.json (BBB ≥ 2.6): slides, zoom, cursor, screen share, webcams and audio rendered; its annotations are not".into());
-        report.not_drawn.extend(types.iter().map(|(t, n)| format!("tldraw annotation type {t:?} ({n} shapes)")));
+    if let Some(err) = &rec.tldraw_error {
+        report.not_drawn.push(format!("whiteboard annotations: {err}"));
+    }
+    if let Some(t) = &rec.tldraw {
+        describe_tldraw(t, opts, report);
     }
     if rec.panzooms.tldraw || rec.cursor.tldraw {
         report.notes.push("panzooms.xml/cursor.xml use tldraw camera coordinates: converted as bbb-playback does (not yet checked against a real BBB ≥ 2.6 recording)".into());
     }
     Ok(())
+}
+
+/// What of `tldraw.json` was drawn, and what was not and why.
+fn describe_tldraw(t: &tldraw::Converted, opts: &RenderOptions, report: &mut RenderReport) {
+    let counts = |m: &std::collections::BTreeMap<String, usize>| {
+        m.iter().map(|(k, n)| format!("{k} ({n})")).collect::<Vec<_>>().join(", ")
+    };
+    if !opts.annotations {
+        let total: usize = t.drawn.values().sum();
+        report.not_drawn.push(format!("tldraw annotations ({total} shape versions): annotations turned off"));
+        return;
+    }
+    if !t.drawn.is_empty() {
+        report.notes.push(format!("tldraw.json annotation types drawn (shape versions): {}", counts(&t.drawn)));
+    }
+    for ((kind, why), n) in &t.not_drawn {
+        report.not_drawn.push(format!("tldraw annotation type {kind:?} ({n} shape versions): {why}"));
+    }
+    if !t.unknown_styles.is_empty() {
+        report
+            .notes
+            .push(format!("tldraw.json values not known, drawn with defaults: {}", t.unknown_styles.join(", ")));
+    }
 }
 
 /// The screen share and cursor layers.
