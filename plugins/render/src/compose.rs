@@ -44,6 +44,9 @@ pub(crate) struct Plan {
     /// Screen-share video and the intervals where it is shown.
     pub deskshare: Option<(PathBuf, Vec<(Ms, Ms)>)>,
     pub cursor: Option<CursorLayer>,
+    /// WebVTT caption files muxed as `mov_text` subtitle tracks: (file, ISO 639-2
+    /// language, track name).
+    pub subtitles: Vec<(PathBuf, &'static str, String)>,
     pub threads: Option<u32>,
 }
 
@@ -176,6 +179,7 @@ impl Plan {
         if let (Some(audio), None) = (&self.audio, audio_input) {
             audio_input = Some(input(&mut args, &[], audio));
         }
+        let subtitle_inputs: Vec<usize> = self.subtitles.iter().map(|(path, _, _)| input(&mut args, &[], path)).collect();
         let _ = write!(graph, "[{last}]null[vout]");
         write("graph.txt", graph)?;
 
@@ -187,6 +191,14 @@ impl Plan {
             } else {
                 args.extend(aac_args());
             }
+        }
+        for (k, (i, (_, language, name))) in subtitle_inputs.iter().zip(&self.subtitles).enumerate() {
+            args.extend(["-map".into(), format!("{i}:s:0")]);
+            args.extend([format!("-metadata:s:s:{k}"), format!("language={language}")]);
+            args.extend([format!("-metadata:s:s:{k}"), format!("handler_name={name}")]);
+        }
+        if !self.subtitles.is_empty() {
+            args.extend(["-c:s", "mov_text"].map(String::from));
         }
         if !self.is_animated() {
             args.extend(["-fps_mode", "vfr"].map(String::from));

@@ -15,6 +15,8 @@
 //! when ffmpeg succeeded; all intermediate files live in a temporary folder that is
 //! removed whatever happens.
 
+mod captions;
+mod chat;
 mod compose;
 mod cursor;
 mod deskshare;
@@ -29,6 +31,7 @@ mod paths;
 mod rasterise;
 mod recording;
 mod shapes;
+mod sidecars;
 mod text;
 mod timeline;
 mod tldraw;
@@ -36,6 +39,7 @@ mod xml;
 
 use std::path::{Path, PathBuf};
 
+pub use chat::ChatNames;
 pub use error::RenderError;
 
 use media::Media;
@@ -59,6 +63,15 @@ pub struct RenderOptions {
     pub cursor: bool,
     /// Whiteboard annotations.
     pub annotations: bool,
+    /// Caption tracks (`captions.json`): muxed as subtitle tracks and kept as `.vtt`
+    /// sidecars.
+    pub captions: bool,
+    /// What to do with the public chat (`slides_new.xml`).
+    pub chat: ChatMode,
+    /// How chat senders are named in the sidecars and the panel.
+    pub chat_names: ChatNames,
+    /// Keep the shared notes (`notes.html`) as a sidecar.
+    pub notes: bool,
     pub ffmpeg: PathBuf,
     pub ffprobe: PathBuf,
     /// Threads for rasterising and encoding; `None` = all cores.
@@ -75,11 +88,27 @@ impl Default for RenderOptions {
             deskshare: true,
             cursor: true,
             annotations: true,
+            captions: true,
+            chat: ChatMode::Sidecar,
+            chat_names: ChatNames::Real,
+            notes: true,
             ffmpeg: PathBuf::from("ffmpeg"),
             ffprobe: PathBuf::from("ffprobe"),
             threads: None,
         }
     }
+}
+
+/// What becomes of the public chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChatMode {
+    /// Not kept.
+    Off,
+    /// `NAME.chat.txt` and `NAME.chat.vtt` beside the video.
+    #[default]
+    Sidecar,
+    /// The sidecars, and the chat drawn as a column beside the slides.
+    Panel,
 }
 
 impl RenderOptions {
@@ -109,6 +138,12 @@ pub struct RenderReport {
     pub notes: Vec<String>,
     /// Size of the output file in bytes.
     pub output_size: u64,
+    /// Caption tracks muxed into the video, by locale.
+    pub caption_tracks: Vec<String>,
+    /// Chat messages kept (sidecars, panel).
+    pub chat_messages: usize,
+    /// Files written beside the video (captions, chat, shared notes).
+    pub sidecars: Vec<PathBuf>,
 }
 
 fn absolute(path: &Path) -> Result<PathBuf, RenderError> {
@@ -191,6 +226,16 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         }
     }
     add_layers(&mut plan, &rec, &media, &timeline, opts, work.path(), &mut report)?;
+    let tracks = if opts.captions {
+        let (tracks, skipped) = captions::find(&rec.dir);
+        report.not_drawn.extend(skipped);
+        tracks
+    } else {
+        Vec::new()
+    };
+    plan.subtitles = tracks.iter().map(|t| (t.path.clone(), t.language, t.name.clone())).collect();
+    report.caption_tracks = tracks.iter().map(|t| t.locale.clone()).collect();
+    let chat = read_chat(&rec.dir, opts, &mut report);
 
     let partial = paths::partial_beside(&output)?;
     let args = plan.write(work.path(), partial.path())?;
@@ -205,6 +250,7 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     ));
     paths::finish(partial, &output)?;
     report.output_size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
+    write_sidecars(&rec.dir, &output, (&tracks, &chat), duration, opts, &mut report)?;
     if std::env::var_os("BBB_RENDER_KEEP_WORK").is_some() {
         report.notes.push(format!("work folder kept: {}", work.keep().display()));
     }
@@ -255,6 +301,57 @@ fn describe_inputs(
     }
     if rec.panzooms.tldraw || rec.cursor.tldraw {
         report.notes.push("panzooms.xml/cursor.xml use tldraw camera coordinates: converted as bbb-playback does (not yet checked against a real BBB ≥ 2.6 recording)".into());
+    }
+    Ok(())
+}
+
+/// The chat messages to keep, per the options; a malformed file is reported and skipped.
+fn read_chat(dir: &Path, opts: &RenderOptions, report: &mut RenderReport) -> Vec<chat::Message> {
+    if opts.chat == ChatMode::Off {
+        return Vec::new();
+    }
+    let text = match xml::read_optional(dir, chat::FILE) {
+        Ok(Some(text)) => text,
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            report.not_drawn.push(format!("chat: {e}"));
+            return Vec::new();
+        }
+    };
+    match chat::parse(&text, opts.chat_names) {
+        Ok(messages) => {
+            report.chat_messages = messages.len();
+            messages
+        }
+        Err(e) => {
+            report.not_drawn.push(format!("chat: {e}"));
+            Vec::new()
+        }
+    }
+}
+
+/// Captions, chat and shared notes beside the video.
+fn write_sidecars(
+    dir: &Path,
+    output: &Path,
+    (tracks, chat): (&[captions::Track], &[chat::Message]),
+    duration: Ms,
+    opts: &RenderOptions,
+    report: &mut RenderReport,
+) -> Result<(), RenderError> {
+    for t in tracks {
+        let bytes = std::fs::read(&t.path).map_err(|e| RenderError::io(t.path.display().to_string(), e))?;
+        report.sidecars.push(sidecars::write(output, &format!("{}.vtt", t.locale), &bytes)?);
+    }
+    if !chat.is_empty() {
+        report.sidecars.push(sidecars::write(output, "chat.txt", chat::to_text(chat).as_bytes())?);
+        report.sidecars.push(sidecars::write(output, "chat.vtt", chat::to_vtt(chat, duration).as_bytes())?);
+    }
+    if opts.notes {
+        if let Some(notes) = paths::first_existing(dir, &["notes.html"]) {
+            let bytes = std::fs::read(&notes.0).map_err(|e| RenderError::io(notes.1.clone(), e))?;
+            report.sidecars.push(sidecars::write(output, "notes.html", &bytes)?);
+        }
     }
     Ok(())
 }
