@@ -43,7 +43,8 @@ pub(crate) fn parse(text: &str, names: ChatNames) -> Result<Vec<Message>, String
         if node.attribute("target").is_some_and(|t| t != "chat") {
             continue;
         }
-        let Some(at) = node.attribute("in").and_then(|v| v.trim().parse::<f64>().ok()).filter(|v| v.is_finite() && *v >= 0.0)
+        let Some(at) =
+            node.attribute("in").and_then(|v| v.trim().parse::<f64>().ok()).filter(|v| v.is_finite() && *v >= 0.0)
         else {
             continue;
         };
@@ -186,10 +187,18 @@ mod tests {
     fn messages_as_plain_text_in_time_order() {
         let m = parse(XML, ChatNames::Real).unwrap();
         assert_eq!(m.len(), 3);
-        assert_eq!(m[0], Message { at: 3000, name: "Bobevil".into(), text: "line one\nline two --> https://x.org".into() });
+        assert_eq!(
+            m[0],
+            Message { at: 3000, name: "Bobevil".into(), text: "line one\nline two --> https://x.org".into() }
+        );
         assert_eq!(m[1].text, "Hello all & welcome");
         let txt = to_text(&m);
-        assert!(txt.starts_with("[0:00:03] Bobevil: line one\n    line two --> https://x.org\n[0:00:12] Alice: Hello all & welcome\n"), "{txt}");
+        assert!(
+            txt.starts_with(
+                "[0:00:03] Bobevil: line one\n    line two --> https://x.org\n[0:00:12] Alice: Hello all & welcome\n"
+            ),
+            "{txt}"
+        );
     }
 
     #[test]
@@ -204,7 +213,12 @@ mod tests {
     fn vtt_cues_are_escaped_and_clipped() {
         let m = parse(XML, ChatNames::Real).unwrap();
         let vtt = to_vtt(&m, 15_000);
-        assert!(vtt.starts_with("WEBVTT\n\n00:00:03.000 --> 00:00:11.000\nBobevil: line one\nline two --&gt; https://x.org\n\n"), "{vtt}");
+        assert!(
+            vtt.starts_with(
+                "WEBVTT\n\n00:00:03.000 --> 00:00:11.000\nBobevil: line one\nline two --&gt; https://x.org\n\n"
+            ),
+            "{vtt}"
+        );
         assert!(vtt.contains("00:00:12.500 --> 00:00:15.000\nAlice: Hello all &amp; welcome\n"), "{vtt}");
         assert!(!vtt.contains("again"), "a message after the end is not a cue");
     }

@@ -179,7 +179,8 @@ impl Plan {
         if let (Some(audio), None) = (&self.audio, audio_input) {
             audio_input = Some(input(&mut args, &[], audio));
         }
-        let subtitle_inputs: Vec<usize> = self.subtitles.iter().map(|(path, _, _)| input(&mut args, &[], path)).collect();
+        let subtitle_inputs: Vec<usize> =
+            self.subtitles.iter().map(|(path, _, _)| input(&mut args, &[], path)).collect();
         let _ = write!(graph, "[{last}]null[vout]");
         write("graph.txt", graph)?;
 

@@ -186,7 +186,18 @@ fn v2_report_says_every_type_is_drawn() {
     let r = v2();
     assert!(r.report.not_drawn.is_empty(), "{:?}", r.report.not_drawn);
     let drawn = r.report.notes.iter().find(|n| n.starts_with("tldraw.json annotation types drawn")).unwrap();
-    for kind in ["draw", "geo/rectangle", "geo/ellipse", "geo/triangle", "geo/diamond", "arrow", "line", "text", "note", "highlight"] {
+    for kind in [
+        "draw",
+        "geo/rectangle",
+        "geo/ellipse",
+        "geo/triangle",
+        "geo/diamond",
+        "arrow",
+        "line",
+        "text",
+        "note",
+        "highlight",
+    ] {
         assert!(drawn.contains(&format!("{kind} (")), "{kind} missing from {drawn}");
     }
 }
@@ -273,4 +284,3 @@ fn rendering_writes_only_the_output() {
     };
     assert_eq!(listing(r.out.parent().unwrap()), vec!["video.mp4".to_string()]);
 }
-
