@@ -26,6 +26,7 @@ mod ffmpeg;
 mod layout;
 mod media;
 mod metadata;
+mod panel;
 mod panzoom;
 mod paths;
 mod rasterise;
@@ -172,14 +173,18 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         .threads
         .map(|t| t.max(1) as usize)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let rasteriser = rasterise::Rasteriser::new(&rec.dir, opts.width, opts.height);
+    let chat = read_chat(&rec.dir, opts, &mut report);
+    // With the chat column, the slide area is the width right of it.
+    let panel_w = if opts.chat == ChatMode::Panel && !chat.is_empty() { panel::width(opts.width) } else { 0 };
+    let area_w = opts.width - panel_w;
+    let rasteriser = rasterise::Rasteriser::new(&rec.dir, area_w, opts.height);
     let has_text = rec.whiteboard.shapes.iter().any(|s| s.kind == "text" && !s.svg.is_empty());
     if opts.annotations && has_text && !rasteriser.has_fonts() {
         let what = "text annotations (no font installed: install fonts-liberation2 or fonts-dejavu-core)";
         report.not_drawn.push(what.into());
     }
     let started = std::time::Instant::now();
-    let format = rasterise::FrameFormat::choose(timeline.states.len(), opts.width, opts.height);
+    let format = rasterise::FrameFormat::choose(timeline.states.len(), area_w, opts.height);
     // The webcam blank check and the audio encoding (ffmpeg processes) run while the
     // states are rasterised: the video pass then only copies the sound.
     let webcam = media.webcam_video().filter(|_| opts.webcams);
@@ -205,6 +210,12 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     let frames = frames?;
     audio.transpose()?;
     let webcam_blank = webcam_blank.transpose()?.unwrap_or(false);
+    let panel = if panel_w > 0 {
+        let size = (panel_w, opts.height);
+        Some((panel::render(&rasteriser, &chat, duration, size, work.path())?, panel_w))
+    } else {
+        None
+    };
     let rasterised = started.elapsed().as_secs_f64();
 
     let mut plan = compose::Plan {
@@ -215,6 +226,7 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         frames: timeline.segments.iter().map(|s| (frames[s.state].clone(), s.start, s.end)).collect(),
         audio: sound.as_ref().map(|_| encoded_audio.clone()),
         audio_is_aac: true,
+        panel,
         threads: opts.threads,
         ..Default::default()
     };
@@ -235,7 +247,6 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     };
     plan.subtitles = tracks.iter().map(|t| (t.path.clone(), t.language, t.name.clone())).collect();
     report.caption_tracks = tracks.iter().map(|t| t.locale.clone()).collect();
-    let chat = read_chat(&rec.dir, opts, &mut report);
 
     let partial = paths::partial_beside(&output)?;
     let args = plan.write(work.path(), partial.path())?;
@@ -402,7 +413,14 @@ fn add_layers(
         }
     }
     if opts.cursor {
-        let moves = rec.cursor.moves(timeline, &rec.whiteboard, (opts.width, opts.height), duration);
+        // Positions in the slide area, which starts right of the chat column.
+        let (area_x, area_w) = plan.slide_area();
+        let mut moves = rec.cursor.moves(timeline, &rec.whiteboard, (area_w, opts.height), duration);
+        for (_, pos) in moves.iter_mut() {
+            if let Some((x, _)) = pos {
+                *x += area_x as i64;
+            }
+        }
         if moves.iter().any(|m| m.1.is_some()) {
             let sprite = work.join("cursor.png");
             let size = rasterise::cursor_sprite(opts.height, &sprite)?;

@@ -181,3 +181,43 @@ fn bad_inputs_still_render_and_are_named() {
     ];
     assert_eq!(names, expected);
 }
+
+#[test]
+fn chat_panel_is_drawn_left_of_the_slides() {
+    let rec = recording();
+    let chat: Vec<(f64, String, String)> =
+        (0..8).map(|i| (1.0 + i as f64 * 0.5, format!("User {i}"), format!("message number {i}"))).collect();
+    let refs: Vec<(f64, &str, &str)> = chat.iter().map(|(t, n, m)| (*t, n.as_str(), m.as_str())).collect();
+    std::fs::write(rec.path().join("slides_new.xml"), chat_xml(&refs)).unwrap();
+    let opts = RenderOptions { chat: ChatMode::Panel, captions: false, ..RenderOptions::default() };
+    let (out, report) = render(rec.path(), &opts);
+    assert_eq!(report.chat_messages, 8);
+    let (w, h, panel) = (1280u32, 720u32, 384u32);
+    // Dark (text) pixels in the column below its title bar.
+    let ink = |frame: &[u8]| {
+        let mut n = 0;
+        for y in 48..h {
+            for x in 0..panel - 2 {
+                n += usize::from(common::pixel(frame, w, x, y).iter().all(|&c| c < 110));
+            }
+        }
+        n
+    };
+    let (early, late) = (common::frame_at(&out, 0.5, w, h), common::frame_at(&out, 5.5, w, h));
+    assert!(ink(&early) < 20, "messages drawn before they were sent: {}", ink(&early));
+    assert!(ink(&late) > 400, "chat messages not drawn: {}", ink(&late));
+    // The column's paper colour, and the slides in the rest of the width: the slide area
+    // equals the rasterised state at that width.
+    assert!(common::near(common::mean(&late, w, (200, 60), 2), [0xF3, 0xF6, 0xF9], 12));
+    let area = RenderOptions { width: w - panel, ..RenderOptions::default() };
+    let expected = bbb_migrate_render::snapshot(rec.path(), 5.5, &area).unwrap().rgb;
+    let mut right = Vec::with_capacity(expected.len());
+    for y in 0..h {
+        let i = ((y * w + panel) * 3) as usize;
+        right.extend_from_slice(&late[i..i + ((w - panel) * 3) as usize]);
+    }
+    let full = common::Area { x: 0, y: 0, w: w - panel, h };
+    // The cursor is shown at 5.5 s (page 1000, 1000): skip its corner of the area.
+    let d = common::differing(&right, &expected, w - panel, full, Some(common::Area { x: 560, y: 560, w: 80, h: 80 }));
+    assert!(d < 0.01, "slide area differs from the expected state in {d} of the blocks");
+}
