@@ -48,18 +48,17 @@ pub(crate) fn parse(text: &str, names: ChatNames) -> Result<Vec<Message>, String
         else {
             continue;
         };
-        let real = clean(node.attribute("name").unwrap_or(""), false);
-        let name = match names {
-            ChatNames::Real => real,
-            ChatNames::Anonymous => {
-                let next = anonymous.len() + 1;
-                format!("Participant {}", anonymous.entry(real).or_insert(next))
-            }
-        };
+        let name = clean(node.attribute("name").unwrap_or(""), false);
         let text = clean(&html_to_text(node.attribute("message").unwrap_or("")), true);
         out.push(Message { at: (at * 1000.0).round() as Ms, name, text });
     }
     out.sort_by_key(|m| m.at);
+    if names == ChatNames::Anonymous {
+        for m in out.iter_mut() {
+            let next = anonymous.len() + 1;
+            m.name = format!("Participant {}", anonymous.entry(std::mem::take(&mut m.name)).or_insert(next));
+        }
+    }
     Ok(out)
 }
 

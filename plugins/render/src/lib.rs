@@ -297,8 +297,9 @@ fn describe_inputs(
     if let Some(name) = Media::unused_deskshare(&rec.dir, rec) {
         report.not_drawn.push(format!("{name} (deskshare.xml has no intervals: screen share not shown)"));
     }
+    // shapes.svg shapes have stacking rank 0 (file order); tldraw's are ranked from 1.
     let mut kinds: Vec<&str> =
-        rec.whiteboard.shapes.iter().filter(|s| !s.svg.is_empty()).map(|s| s.kind.as_str()).collect();
+        rec.whiteboard.shapes.iter().filter(|s| !s.svg.is_empty() && s.z == 0).map(|s| s.kind.as_str()).collect();
     kinds.sort_unstable();
     kinds.dedup();
     if opts.annotations && !kinds.is_empty() {

@@ -284,3 +284,99 @@ fn rendering_writes_only_the_output() {
     };
     assert_eq!(listing(r.out.parent().unwrap()), vec!["video.mp4".to_string()]);
 }
+
+/// A folder with one 1440×1080 slide (page scale 1: page units are slide pixels; the
+/// image itself is absent, so the slide is white) and `tldraw.json` holding `shapes`.
+fn synthetic(shapes: &[serde_json::Value]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><image id="image1" class="slide" in="0.0" out="10.0" xlink:href="presentation/p/svgs/slide1.svg" width="1440" height="1080"/></svg>"#;
+    std::fs::write(dir.path().join("shapes.svg"), svg).unwrap();
+    let records: Vec<serde_json::Value> = shapes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| serde_json::json!({"id": i, "timestamp": 1.0, "undo": -1, "shape_data": s}))
+        .collect();
+    let json = serde_json::json!({"bbb_version": "3.0.4", "1": {"timestamp": 0.0, "shapes": records}});
+    std::fs::write(dir.path().join("tldraw.json"), json.to_string()).unwrap();
+    dir
+}
+
+/// Page point → frame pixel for `synthetic` (1440×1080 shown 960×720, centred).
+fn at_page(x: f64, y: f64) -> (u32, u32) {
+    ((160.0 + x * 2.0 / 3.0).round() as u32, (y * 2.0 / 3.0).round() as u32)
+}
+
+fn geo(id: usize, kind: &str, (x, y): (f64, f64), (w, h): (f64, f64), colour: &str) -> serde_json::Value {
+    serde_json::json!({"id": format!("shape:{id}"), "type": "geo", "x": x, "y": y, "rotation": 0, "opacity": 1,
+        "parentId": "page:1", "index": format!("a{id}"),
+        "props": {"geo": kind, "w": w, "h": h, "color": colour, "fill": "solid", "dash": "solid", "size": "m", "text": ""}})
+}
+
+#[test]
+fn every_v2_geo_kind_is_filled_with_its_palette_shade_where_it_is() {
+    let kinds = [
+        "rectangle",
+        "ellipse",
+        "oval",
+        "triangle",
+        "diamond",
+        "rhombus",
+        "rhombus-2",
+        "trapezoid",
+        "pentagon",
+        "hexagon",
+        "octagon",
+        "star",
+        "cloud",
+        "x-box",
+        "check-box",
+        "arrow-left",
+        "arrow-right",
+        "arrow-up",
+        "arrow-down",
+    ];
+    let cell = |i: usize| ((i % 5) as f64 * 200.0 + 25.0, (i / 5) as f64 * 200.0 + 25.0);
+    let mut shapes: Vec<serde_json::Value> =
+        kinds.iter().enumerate().map(|(i, k)| geo(i, k, cell(i), (150.0, 150.0), "red")).collect();
+    // A frame at (1100, 100) 200×200 with a child 300×100 at (50, 50) inside it: the child
+    // is placed relative to the frame and clipped to it.
+    shapes.push(serde_json::json!({"id": "shape:frame", "type": "frame", "x": 1100, "y": 100, "index": "b1",
+        "parentId": "page:1", "props": {"w": 200, "h": 200, "name": "F"}}));
+    let mut child = geo(90, "rectangle", (50.0, 50.0), (300.0, 100.0), "green");
+    child["parentId"] = "shape:frame".into();
+    child["index"] = "b2".into();
+    shapes.push(child);
+    shapes.push(serde_json::json!({"id": "shape:img", "type": "image", "x": 0, "y": 0, "index": "b3", "parentId": "page:1", "props": {}}));
+    shapes.push(serde_json::json!({"id": "shape:poll", "type": "poll", "x": 1050, "y": 600, "index": "b4", "parentId": "page:1",
+        "props": {"w": 350, "h": 250, "question": "Q?", "answers": [{"key": "A", "numVotes": 3}, {"key": "B", "numVotes": 1}]}}));
+    let rec = synthetic(&shapes);
+    let f = snapshot(rec.path(), 2.0, &RenderOptions::default()).unwrap().rgb;
+    // fill "solid" = the colour's light shade: red → #F4DADB.
+    let light_red = rgb(0xF4DADB);
+    for (i, kind) in kinds.iter().enumerate() {
+        let (x, y) = cell(i);
+        let (fx, fy) = match *kind {
+            "x-box" => (0.5, 0.8),
+            "check-box" => (0.75, 0.75),
+            "star" => (0.5, 0.55),
+            _ => (0.5, 0.6),
+        };
+        let p = at_page(x + 150.0 * fx, y + 150.0 * fy);
+        let got = common::mean(&f, W, p, 1);
+        assert!(common::near(got, light_red, 6), "{kind}: {got:?} at {p:?}");
+        // The cell's corner outside the shape stays white (for the kinds that do not fill
+        // their box).
+        if !matches!(*kind, "rectangle" | "x-box" | "check-box") {
+            let corner = common::mean(&f, W, at_page(x + 4.0, y + 4.0), 1);
+            assert!(common::near(corner, [255, 255, 255], 6), "{kind} fills its whole box: {corner:?}");
+        }
+    }
+    let green = rgb(0xD3E9E3);
+    assert!(common::near(common::mean(&f, W, at_page(1250.0, 200.0), 1), green, 6), "frame child not placed");
+    assert!(
+        common::near(common::mean(&f, W, at_page(1350.0, 200.0), 1), [255, 255, 255], 6),
+        "frame child not clipped"
+    );
+    let poll_blue = count(&f, at_page, [1050.0, 600.0, 1400.0, 850.0], 0x4263EB, 10);
+    assert!(poll_blue > 200, "poll bars: {poll_blue}");
+}

@@ -400,7 +400,8 @@ mod tests {
     fn v2_index_order_and_version_switch() {
         let text = r#"{"bbb_version":"3.0.4","1":{"timestamp":0,"shapes":[
             {"id":1,"timestamp":1,"undo":-1,"shape_data":{"id":"shape:b","type":"geo","x":0,"y":0,"index":"aA","props":{"geo":"star","w":10,"h":10,"color":"red","fill":"none","dash":"solid","size":"m"}}},
-            {"id":2,"timestamp":1,"undo":-1,"shape_data":{"id":"shape:a","type":"geo","x":0,"y":0,"index":"a9","props":{"geo":"blob","w":10,"h":10,"color":"red","fill":"none","dash":"solid","size":"m"}}}]},
+            {"id":2,"timestamp":1,"undo":-1,"shape_data":{"id":"shape:a","type":"geo","x":0,"y":0,"index":"a9","props":{"geo":"blob","w":10,"h":10,"color":"red","fill":"none","dash":"solid","size":"m"}}},
+            {"id":4,"timestamp":1,"undo":-1,"shape_data":{"id":"shape:i","type":"image","x":0,"y":0,"props":{}}}]},
             "7":{"timestamp":0,"shapes":[{"id":3,"timestamp":1,"undo":-1,"shape_data":{"id":"shape:c","type":"text","x":0,"y":0,"index":"a1","props":{"text":"hi"}}}]}}"#;
         let file = parse(text).unwrap();
         assert!(file.v2);
@@ -411,6 +412,8 @@ mod tests {
         assert_eq!(c.shapes[1].kind, "geo/blob");
         assert!(c.unknown_styles.iter().any(|u| u.contains("blob")), "{:?}", c.unknown_styles);
         assert!(c.not_drawn.keys().any(|(k, why)| k == "text" && why.contains("image7")), "{:?}", c.not_drawn);
+        let image = ("image".to_string(), "the media is not part of the published recording".to_string());
+        assert_eq!(c.not_drawn.get(&image), Some(&1), "{:?}", c.not_drawn);
     }
 
     #[test]
