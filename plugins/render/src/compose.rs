@@ -13,6 +13,9 @@ use crate::error::RenderError;
 use crate::layout;
 use crate::xml::Ms;
 
+/// Pictures shown over `[start, end)` ms, in order.
+pub(crate) type Pictures = Vec<(PathBuf, Ms, Ms)>;
+
 /// Cursor position in output pixels from a time on; `None` = hidden.
 pub(crate) type CursorMoves = Vec<(Ms, Option<(i64, i64)>)>;
 
@@ -33,7 +36,7 @@ pub(crate) struct Plan {
     pub fps: u32,
     pub duration: Ms,
     /// (frame file, start, end) covering `[0, duration)`.
-    pub frames: Vec<(PathBuf, Ms, Ms)>,
+    pub frames: Pictures,
     /// Webcam video shown picture-in-picture.
     pub webcam: Option<PathBuf>,
     /// Input whose first audio stream is the recording's sound.
@@ -49,7 +52,7 @@ pub(crate) struct Plan {
     pub subtitles: Vec<(PathBuf, &'static str, String)>,
     /// The chat column at the left (pictures covering `[0, duration)`) and its width; the
     /// slide frames, screen share and cursor are then in the area right of it.
-    pub panel: Option<(Vec<(PathBuf, Ms, Ms)>, u32)>,
+    pub panel: Option<(Pictures, u32)>,
     pub threads: Option<u32>,
 }
 

@@ -307,8 +307,9 @@ pub(crate) fn ellipse(cx: f64, cy: f64, rx: f64, ry: f64) -> String {
 fn regular(sides: usize, w: f64, h: f64) -> String {
     let pts: Vec<Pt> = (0..sides)
         .map(|i| {
-            let a =
-                -PI / 2.0 + 2.0 * PI * i as f64 / sides as f64 + if sides % 2 == 0 { PI / sides as f64 } else { 0.0 };
+            let a = -PI / 2.0
+                + 2.0 * PI * i as f64 / sides as f64
+                + if sides.is_multiple_of(2) { PI / sides as f64 } else { 0.0 };
             (w / 2.0 + w / 2.0 * a.cos(), h / 2.0 + h / 2.0 * a.sin())
         })
         .collect();
