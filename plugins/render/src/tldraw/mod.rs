@@ -13,7 +13,8 @@
 //! Two shape formats: tldraw v1 (BBB 2.6/2.7: `point`, `style`, `childIndex`) and tldraw
 //! v2 (BBB 3.0: `x`, `y`, `props`, fractional `index`). BBB's player picks v2 when
 //! `bbb_version` ≥ 3.0.0; the record shape decides here when the version is missing.
-//! Drawing is in `v1.rs`/`v2.rs`; what cannot be drawn is counted and reported.
+//! Drawing is in `v1.rs`/`v2.rs`; what cannot be drawn is counted and reported. The format,
+//! its constants and the players' behaviour are described in `docs/tldraw.md`.
 //!
 //! Camera space, as bbb-playback's tldraw player uses it: the slide (W×H pixels, from
 //! `shapes.svg`) is placed at the page origin scaled by `s = min(MAXW/W, MAXH/H)` with
