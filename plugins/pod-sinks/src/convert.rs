@@ -26,11 +26,13 @@ pub struct ConverterConfig {
     pub extension: Option<String>,
     pub dir: Option<PathBuf>,
     pub timeout_s: Option<u64>,
+    /// Extra trusted CA (PEM) for the native renderer's downloads.
+    pub ca_file: Option<PathBuf>,
 }
 
 pub enum Converter {
     None,
-    Native { chat: bbb_migrate_render::ChatMode, chat_names: bbb_migrate_render::ChatNames },
+    Native { ca_file: Option<PathBuf>, chat: bbb_migrate_render::ChatMode, chat_names: bbb_migrate_render::ChatNames },
     Command { argv: Vec<String>, ext: String, dir: Option<PathBuf>, timeout_s: Option<u64> },
 }
 
@@ -122,7 +124,7 @@ impl Converter {
                         ))
                     }
                 };
-                Ok(Converter::Native { chat, chat_names })
+                Ok(Converter::Native { ca_file: c.ca_file, chat, chat_names })
             }
             "command" => {
                 let argv = match c.command {
@@ -198,16 +200,18 @@ impl Converter {
     ) -> Result<(u64, Vec<String>), String> {
         match self {
             Converter::None => Err("no converter configured".into()),
-            Converter::Native { chat, chat_names } => {
-                let (url, out) = (url.to_string(), final_path.to_path_buf());
+            Converter::Native { ca_file, chat, chat_names } => {
+                let (url, out, ca) = (url.to_string(), final_path.to_path_buf(), ca_file.clone());
                 let opts =
                     bbb_migrate_render::RenderOptions { chat: *chat, chat_names: *chat_names, ..Default::default() };
-                let report = tokio::task::spawn_blocking(move || bbb_migrate_render::render_url(&url, &out, &opts))
-                    .await
-                    .map_err(|e| format!("renderer stopped: {e}"))?
-                    .map_err(|e| {
-                        format!("native renderer: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
-                    })?;
+                let report = tokio::task::spawn_blocking(move || {
+                    bbb_migrate_render::render_url_trusting(&url, &out, &opts, ca.as_deref())
+                })
+                .await
+                .map_err(|e| format!("renderer stopped: {e}"))?
+                .map_err(|e| {
+                    format!("native renderer: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
+                })?;
                 let mut notes: Vec<String> = report.not_drawn.iter().map(|n| format!("not drawn: {n}")).collect();
                 notes.extend(report.sidecars.iter().map(|f| format!("beside it: {}", f.display())));
                 Ok((report.output_size, notes))
