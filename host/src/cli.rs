@@ -134,6 +134,13 @@ enum Command {
         /// Slides, annotations and audio only (no webcam, screen share or cursor).
         #[arg(long)]
         slides_only: bool,
+        /// Public chat: `sidecar` (NAME.chat.txt and NAME.chat.vtt beside the video),
+        /// `panel` (also drawn as a column beside the slides) or `off`.
+        #[arg(long, value_enum, default_value_t = ChatArg::Sidecar)]
+        chat: ChatArg,
+        /// Chat sender names: `real`, or `anonymous` (Participant 1, 2…).
+        #[arg(long, value_enum, default_value_t = ChatNamesArg::Real)]
+        chat_names: ChatNamesArg,
     },
 }
 
@@ -142,6 +149,19 @@ enum Format {
     Text,
     Json,
     Html,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ChatArg {
+    Off,
+    Sidecar,
+    Panel,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ChatNamesArg {
+    Real,
+    Anonymous,
 }
 
 /// An error that is the user's to fix (exit 2) rather than a failed run (exit 1).
@@ -169,8 +189,8 @@ pub fn main() -> ExitCode {
         }
         Command::Man => man(),
         Command::Status { config } => status(&config, &redactor),
-        Command::Render { input, output, width, height, slides_only } => {
-            render(&input, &output, width, height, slides_only)
+        Command::Render { input, output, width, height, slides_only, chat, chat_names } => {
+            render(&input, &output, (width, height), slides_only, (chat, chat_names))
         }
     };
     match result {
@@ -416,12 +436,21 @@ fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
 fn render(
     input: &str,
     output: &std::path::Path,
-    width: u32,
-    height: u32,
+    (width, height): (u32, u32),
     slides_only: bool,
+    (chat, chat_names): (ChatArg, ChatNamesArg),
 ) -> Result<ExitCode, Usage> {
-    use bbb_migrate_render::{render_dir, render_url, RenderOptions};
-    let mut opts = RenderOptions { width, height, ..RenderOptions::default() };
+    use bbb_migrate_render::{render_dir, render_url, ChatMode, ChatNames, RenderOptions};
+    let chat = match chat {
+        ChatArg::Off => ChatMode::Off,
+        ChatArg::Sidecar => ChatMode::Sidecar,
+        ChatArg::Panel => ChatMode::Panel,
+    };
+    let chat_names = match chat_names {
+        ChatNamesArg::Real => ChatNames::Real,
+        ChatNamesArg::Anonymous => ChatNames::Anonymous,
+    };
+    let mut opts = RenderOptions { width, height, chat, chat_names, ..RenderOptions::default() };
     if slides_only {
         opts.webcams = false;
         opts.deskshare = false;
@@ -455,6 +484,9 @@ fn render(
             }
             for n in &r.not_drawn {
                 println!("  not drawn: {n}");
+            }
+            for f in &r.sidecars {
+                println!("  beside it: {}", f.display());
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -43,6 +43,13 @@ struct Config {
     /// `native` (the built-in renderer) or `command` (`converter_command`).
     #[serde(default)]
     converter: Option<String>,
+    /// Native renderer: the public chat as `sidecar` files beside the video (default),
+    /// also drawn as a `panel` beside the slides, or `off`.
+    #[serde(default)]
+    chat: Option<String>,
+    /// Native renderer: chat sender names `real` (default) or `anonymous`.
+    #[serde(default)]
+    chat_names: Option<String>,
     /// e.g. `node export.js {url} {file}` (or a list of arguments); run without a shell.
     #[serde(default)]
     converter_command: Option<crate::convert::CommandLine>,
@@ -192,6 +199,8 @@ impl ClaimDirSink {
         let converter = Converter::from_config(
             crate::convert::ConverterConfig {
                 converter: cfg.converter,
+                chat: cfg.chat,
+                chat_names: cfg.chat_names,
                 command: cfg.converter_command,
                 extension: cfg.converter_extension,
                 dir: cfg.converter_dir,
@@ -304,6 +313,8 @@ struct Done {
     source: String,
     rft: Option<(i64, &'static str)>,
     resumed_from: u64,
+    /// What the native renderer could not draw, and the files it wrote beside the video.
+    render_notes: Vec<String>,
 }
 
 async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
@@ -416,6 +427,7 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
     }
 
     let mut resumed_from = 0;
+    let mut render_notes = Vec::new();
     if how != "present" {
         let dir = rec.dir.clone();
         let min_free = inner.min_free;
@@ -433,6 +445,10 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
                     .converter
                     .run(url, id, &path, r.duration_s())
                     .await
+                    .map(|(size, notes)| {
+                        render_notes = notes;
+                        size
+                    })
                     .map_err(|e| FetchError { message: e, permanent: false }),
             },
         };
@@ -458,7 +474,7 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
         Ok(v) => Some(v),
         Err(e) => return pod::failure(id, &format!("{path_text} is in place ({size} bytes) but not registered: "), &e),
     };
-    let d = Done { path: path_text, size: Some(size), how, source, rft, resumed_from };
+    let d = Done { path: path_text, size: Some(size), how, source, rft, resumed_from, render_notes };
     finished(rec, id, d)
 }
 
@@ -567,14 +583,18 @@ fn finished(rec: &Recorder, id: &str, d: Done) -> Outcome {
         "download" => format!("downloaded {} to {} ({size} bytes)", d.source, d.path),
         verb => format!("{}ed {} to {} ({size} bytes)", verb.trim_end_matches('e'), d.source, d.path),
     };
-    let detail = format!(
+    let mut detail = format!(
         "{what}; recorder_recordingfiletreatment #{fid} {row} (recorder {}, type {})",
         rec.id, rec.recording_type
     );
+    for note in &d.render_notes {
+        detail.push_str("; ");
+        detail.push_str(note);
+    }
     let data = json!({
         "file": d.path, "file_size": size, "source": d.source, "action": d.how,
         "recorder_id": rec.id, "type": rec.recording_type, "require_manual_claim": true,
-        "rft_id": fid, "row": row, "resumed_from": d.resumed_from,
+        "rft_id": fid, "row": row, "resumed_from": d.resumed_from, "render_notes": d.render_notes,
     });
     if d.how == "present" && row == "existed" { Outcome::skipped(id, detail) } else { Outcome::done(id, detail) }
         .with_data(&data)

@@ -392,6 +392,13 @@ fn config_and_recorder_errors() {
     let e = ClaimDirSink::new(&base(serde_json::json!({ "recorder": 1 })), c.clone()).err().unwrap();
     assert_eq!(e.field(), Some("recorder"));
     assert!(ClaimDirSink::new(&base(serde_json::json!({ "converter": "native" })), c.clone()).is_ok());
+    let native = |k: &str, v: &str| base(serde_json::json!({ "converter": "native", k: v }));
+    let e = ClaimDirSink::new(&native("chat", "sidebar"), c.clone()).err().unwrap();
+    assert_eq!(e.field(), Some("chat"));
+    let e = ClaimDirSink::new(&native("chat_names", "hidden"), c.clone()).err().unwrap();
+    assert_eq!(e.field(), Some("chat_names"));
+    assert!(ClaimDirSink::new(&native("chat", "panel"), c.clone()).is_ok());
+    assert!(ClaimDirSink::new(&native("chat_names", "anonymous"), c.clone()).is_ok());
 
     let e =
         ClaimDirSink::new(&base(serde_json::json!({ "recorder_id": 7 })), c.clone()).unwrap().prepare().unwrap_err();
