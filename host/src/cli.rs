@@ -1,29 +1,44 @@
-//! Command line: `run`, `check`, `plugins`, `status`, `render`.
+//! Command line: `run`, `check`, `plugins`, `survey`, `report`, `status`, `render`, …
 //!
-//! Exit codes: 0 every selected recording succeeded; 1 some failed (listed)
-//! or the run stopped; 2 usage or configuration error.
+//! Exit codes ([`EXIT_CODES`]): 0 every selected recording succeeded; 1 some
+//! failed (listed) or the run stopped; 2 usage or configuration error.
 use crate::config::Pipeline;
 use crate::engine::{self, Journal, RunOptions};
+use crate::logging::LogFormat;
 use crate::plugins::{search_dirs, Instances, Registry};
 use crate::progress::Progress;
 use crate::redact::Redactor;
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use plugin_api::abi::PluginError;
 use plugin_api::abi_stable::std_types::{RResult, RString, RVec};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Shown at the end of `--help` and in the man page.
+pub const EXIT_CODES: &str = "Exit codes:
+  0  every selected recording succeeded (or the command did what it was asked)
+  1  some recordings failed (listed, journaled, retried by the next run), a check failed,
+     or the run stopped (a source that cannot list, a journal that cannot be written)
+  2  usage or configuration error (one line naming the file, line and key)";
+
 #[derive(Parser)]
 #[command(
     name = "bbb-migrate",
     version,
-    about = "Move every BigBlueButton recording off old BBB/Scalelite servers: sources list them, resolvers find their owners, sinks deliver them."
+    about = "Move every BigBlueButton recording off old BBB/Scalelite servers: sources list them, resolvers find their owners, sinks deliver them.",
+    after_help = EXIT_CODES
 )]
-struct Cli {
+pub struct Cli {
     /// More log output (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// Errors only: no progress, no warnings, no summary unless something failed.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Log lines as text, or as JSON objects (time, level, target, record_id, component, message).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -65,6 +80,40 @@ enum Command {
         #[arg(long = "plugin-dir", value_name = "DIR")]
         plugin_dirs: Vec<PathBuf>,
     },
+    /// Inventory of the sources before a run: per origin, server, year, state, format; hours, bytes,
+    /// render time; with --resolve, who would own what. Reads only, writes nothing.
+    Survey {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Also ask the resolvers (read-only) who would own each recording.
+        #[arg(long)]
+        resolve: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[arg(long = "plugin-dir", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+    },
+    /// Write a commented starter pipeline for a server (secret read from ${BBB_SECRET}).
+    Init {
+        /// The server's https://host/bigbluebutton/ address.
+        #[arg(long)]
+        url: String,
+        /// `bbb` or `scalelite`.
+        #[arg(long = "type", default_value = "bbb")]
+        kind: String,
+        /// The file to write (never overwritten).
+        #[arg(long, short, default_value = "pipeline.toml")]
+        output: PathBuf,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), generated from this command line.
+    Man,
+    /// (Re)build the HTML report `<journal>.report.html` from the journal.
+    Report {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
     /// Summary of the journal: per sink and outcome, failures, last runs.
     Status {
         #[arg(long, short)]
@@ -85,43 +134,69 @@ enum Command {
         /// Slides, annotations and audio only (no webcam, screen share or cursor).
         #[arg(long)]
         slides_only: bool,
+        /// Public chat: `sidecar` (NAME.chat.txt and NAME.chat.vtt beside the video),
+        /// `panel` (also drawn as a column beside the slides) or `off`.
+        #[arg(long, value_enum, default_value_t = ChatArg::Sidecar)]
+        chat: ChatArg,
+        /// Chat sender names: `real`, or `anonymous` (Participant 1, 2…).
+        #[arg(long, value_enum, default_value_t = ChatNamesArg::Real)]
+        chat_names: ChatNamesArg,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Html,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ChatArg {
+    Off,
+    Sidecar,
+    Panel,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ChatNamesArg {
+    Real,
+    Anonymous,
 }
 
 /// An error that is the user's to fix (exit 2) rather than a failed run (exit 1).
 struct Usage(anyhow::Error);
 
-fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
-}
-
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    crate::logging::init(cli.verbose, cli.quiet, cli.log_format);
+    let quiet = cli.quiet;
     let redactor = Redactor::default();
     let result = match cli.command {
         Command::Run { config, dry_run, from, to, records, plugin_dirs } => {
-            run(&config, &plugin_dirs, RunOptions { dry_run, from, to, records }, &redactor)
+            run(&config, &plugin_dirs, RunOptions { dry_run, from, to, records }, quiet, &redactor)
         }
         Command::Check { config, plugin_dirs } => check(&config, &plugin_dirs, &redactor),
         Command::Plugins { config, plugin_dirs } => plugins(config.as_deref(), &plugin_dirs, &redactor),
+        Command::Survey { config, resolve, format, plugin_dirs } => {
+            survey(&config, &plugin_dirs, resolve, format, &redactor)
+        }
+        Command::Report { config } => report(&config, &redactor),
+        Command::Init { url, kind, output } => init(&url, &kind, &output),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "bbb-migrate", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => man(),
         Command::Status { config } => status(&config, &redactor),
-        Command::Render { input, output, width, height, slides_only } => {
-            render(&input, &output, width, height, slides_only)
+        Command::Render { input, output, width, height, slides_only, chat, chat_names } => {
+            render(&input, &output, (width, height), slides_only, (chat, chat_names))
         }
     };
     match result {
         Ok(code) => code,
         Err(Usage(e)) => {
-            eprintln!("error: {}", redactor.redact(&one_line(&e)));
+            eprintln!("error: {}", redactor.line(&one_line(&e)));
             ExitCode::from(2)
         }
     }
@@ -137,7 +212,7 @@ fn usage<T>(r: Result<T>) -> Result<T, Usage> {
 }
 
 fn fail(e: anyhow::Error, redactor: &Redactor) -> ExitCode {
-    eprintln!("error: {}", redactor.redact(&one_line(&e)));
+    eprintln!("error: {}", redactor.line(&one_line(&e)));
     ExitCode::from(1)
 }
 
@@ -157,10 +232,11 @@ fn run(
     config: &std::path::Path,
     plugin_dirs: &[PathBuf],
     opts: RunOptions,
+    quiet: bool,
     redactor: &Redactor,
 ) -> Result<ExitCode, Usage> {
     let (p, inst) = load(config, plugin_dirs, opts.dry_run, redactor)?;
-    let progress = Progress::new();
+    let progress = Progress::new(quiet);
     let report = match engine::run(&p, &inst, &opts, redactor, &progress) {
         Ok(r) => r,
         Err(e) => return Ok(fail(e, redactor)),
@@ -168,7 +244,7 @@ fn run(
     if opts.dry_run {
         println!("Plan (dry run):");
         for l in &report.planned {
-            println!("  {} [{}]: {}", l.record_id, l.component, l.detail);
+            println!("  {}", redactor.line(&format!("{} [{}]: {}", l.record_id, l.component, l.detail)));
         }
     } else {
         let path = p.report_path();
@@ -176,12 +252,23 @@ fn run(
         if let Err(e) = std::fs::write(&path, json) {
             eprintln!("warning: {}: cannot write the report: {e}", path.display());
         }
+        if let Err(e) = crate::report_html::write(&p, redactor) {
+            eprintln!("warning: {}", redactor.redact(&one_line(&e)));
+        }
+    }
+    let missing = !report.selection.missing_records.is_empty();
+    if quiet && !report.has_failures() && !missing {
+        return Ok(ExitCode::SUCCESS);
     }
     print!("{}", report.summary());
     if !opts.dry_run {
-        println!("journal: {}  report: {}", p.journal.display(), p.report_path().display());
+        println!(
+            "journal: {}  report: {}  {}",
+            p.journal.display(),
+            p.report_path().display(),
+            crate::report_html::html_path(&p).display()
+        );
     }
-    let missing = !report.selection.missing_records.is_empty();
     Ok(if report.has_failures() || missing { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
@@ -193,12 +280,12 @@ fn check(config: &std::path::Path, plugin_dirs: &[PathBuf], redactor: &Redactor)
         Ok(lines) => {
             println!("  {kind} {name}: OK");
             for l in lines {
-                println!("    {}", redactor.redact(&l));
+                println!("    {}", redactor.line(&l));
             }
         }
         Err(e) => {
             problems += 1;
-            println!("  {kind} {name}: FAILED: {}", redactor.redact(&e));
+            println!("  {kind} {name}: FAILED: {}", redactor.line(&e));
         }
     };
     for (c, s) in &inst.sources {
@@ -252,6 +339,75 @@ fn plugins(config: Option<&std::path::Path>, plugin_dirs: &[PathBuf], redactor: 
     Ok(ExitCode::SUCCESS)
 }
 
+fn survey(
+    config: &std::path::Path,
+    plugin_dirs: &[PathBuf],
+    resolve: bool,
+    format: Format,
+    redactor: &Redactor,
+) -> Result<ExitCode, Usage> {
+    let mut p = usage(Pipeline::load(config, redactor))?;
+    // Sources and (read-only) resolvers only, built as for a dry run: no sink exists to write.
+    p.sinks.clear();
+    let routed = crate::survey::routed_servers(&p);
+    if !resolve {
+        p.resolvers.clear();
+    }
+    let mut reg = usage(Registry::discover(&search_dirs(plugin_dirs, &p.plugin_dirs)))?;
+    let inst = usage(Instances::build(&p, &mut reg, true, redactor))?;
+    let inv = match crate::survey::survey(&p, &inst, routed, redactor) {
+        Ok(inv) => inv,
+        Err(e) => return Ok(fail(e, redactor)),
+    };
+    let out = match format {
+        Format::Text => crate::survey::text(&inv),
+        Format::Json => serde_json::to_string_pretty(&inv).unwrap_or_default() + "\n",
+        Format::Html => crate::survey::html(&inv, &p.file.display().to_string()),
+    };
+    print!("{}", redactor.redact(&out));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init(url: &str, kind: &str, output: &std::path::Path) -> Result<ExitCode, Usage> {
+    let text = usage(crate::init::starter(url, kind))?;
+    let mut f = match std::fs::OpenOptions::new().write(true).create_new(true).open(output) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Usage(anyhow::anyhow!("{}: already exists; not overwritten", output.display())))
+        }
+        Err(e) => return Err(Usage(anyhow::anyhow!("{}: {e}", output.display()))),
+    };
+    usage(
+        std::io::Write::write_all(&mut f, text.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", output.display())),
+    )?;
+    println!(
+        "{}: written; set BBB_SECRET, fill in the databases, then: bbb-migrate check --config {}",
+        output.display(),
+        output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The man page of the whole command line.
+pub fn man_page() -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = clap_mangen::Man::new(Cli::command()).render(&mut out);
+    out
+}
+
+fn man() -> Result<ExitCode, Usage> {
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(&man_page());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usage> {
+    let p = usage(Pipeline::load(config, redactor))?;
+    let out = usage(crate::report_html::write(&p, redactor))?;
+    println!("{}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usage> {
     let p = usage(Pipeline::load(config, redactor))?;
     let Some(j) = usage(Journal::open_read_only(&p.journal))? else {
@@ -267,7 +423,12 @@ fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
     }
     let failures = usage(j.failures())?;
     for (id, sink, detail, attempts) in &failures {
-        println!("  FAILED {id} [{sink}] after {attempts} attempt(s): {}", redactor.redact(detail));
+        println!(
+            "  FAILED {} [{}] after {attempts} attempt(s): {}",
+            redactor.line(id),
+            redactor.line(sink),
+            redactor.line(detail)
+        );
     }
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -275,12 +436,21 @@ fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
 fn render(
     input: &str,
     output: &std::path::Path,
-    width: u32,
-    height: u32,
+    (width, height): (u32, u32),
     slides_only: bool,
+    (chat, chat_names): (ChatArg, ChatNamesArg),
 ) -> Result<ExitCode, Usage> {
-    use bbb_migrate_render::{render_dir, render_url, RenderOptions};
-    let mut opts = RenderOptions { width, height, ..RenderOptions::default() };
+    use bbb_migrate_render::{render_dir, render_url, ChatMode, ChatNames, RenderOptions};
+    let chat = match chat {
+        ChatArg::Off => ChatMode::Off,
+        ChatArg::Sidecar => ChatMode::Sidecar,
+        ChatArg::Panel => ChatMode::Panel,
+    };
+    let chat_names = match chat_names {
+        ChatNamesArg::Real => ChatNames::Real,
+        ChatNamesArg::Anonymous => ChatNames::Anonymous,
+    };
+    let mut opts = RenderOptions { width, height, chat, chat_names, ..RenderOptions::default() };
     if slides_only {
         opts.webcams = false;
         opts.deskshare = false;
@@ -315,10 +485,13 @@ fn render(
             for n in &r.not_drawn {
                 println!("  not drawn: {n}");
             }
+            for f in &r.sidecars {
+                println!("  beside it: {}", f.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", plugin_api::sdk::text::escape_line(&e.to_string()));
             Ok(ExitCode::from(1))
         }
     }

@@ -165,4 +165,43 @@ impl Journal {
         let rows = st.query_map([n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// Every journaled delivery, read-only (the HTML report's only query).
+    pub fn deliveries(&self) -> Result<Vec<Delivery>> {
+        let mut st = self.conn.prepare(
+            "SELECT record_id, sink, status, detail, data, owners, attempts, run_id, updated_at
+             FROM deliveries ORDER BY record_id, sink",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(Delivery {
+                record_id: r.get(0)?,
+                sink: r.get(1)?,
+                status: r.get(2)?,
+                detail: r.get(3)?,
+                data: r.get(4)?,
+                owners: r.get(5)?,
+                attempts: r.get(6)?,
+                run_id: r.get(7)?,
+                updated_at: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// One row of the journal: the last outcome of one recording at one sink.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub record_id: String,
+    pub sink: String,
+    /// `done`, `skipped` or `failed`.
+    pub status: String,
+    pub detail: String,
+    /// What the sink wrote (its JSON), already redacted.
+    pub data: String,
+    /// `;`-joined usernames.
+    pub owners: String,
+    pub attempts: i64,
+    pub run_id: i64,
+    pub updated_at: String,
 }

@@ -11,8 +11,10 @@ mod report;
 mod resolve;
 mod select;
 
-pub use journal::Journal;
+pub use journal::{Delivery, Journal};
 pub use report::Report;
+/// The resolver chain, for `survey --resolve` (read-only use outside a run).
+pub use resolve::{resolve as resolve_chain, Owners as ChainAnswer};
 
 use crate::config::Pipeline;
 use crate::plugins::Instances;
@@ -131,6 +133,7 @@ pub fn run(
     progress.start(selected.len() as u64);
     for chunk in selected.chunks(p.batch_size) {
         deliver_batch(p, inst, chunk, &finished, &journal, run_id, &mut report, redactor)?;
+        progress.sinks(report.sinks.iter().map(|(s, c)| (s.as_str(), c.done + c.skipped + c.failed + c.planned)));
         progress.inc(chunk.len() as u64);
     }
     progress.finish();
@@ -149,12 +152,12 @@ pub fn run(
     }
     for (c, s) in &inst.sources {
         if let Err(e) = s.close().into_result() {
-            tracing::warn!("source `{}`: close: {}", c.name, redactor.redact(e.message.as_str()));
+            tracing::warn!("source `{}`: close: {}", c.name, redactor.line(e.message.as_str()));
         }
     }
     for (c, r) in &inst.resolvers {
         if let Err(e) = r.close().into_result() {
-            tracing::warn!("resolver `{}`: close: {}", c.name, redactor.redact(e.message.as_str()));
+            tracing::warn!("resolver `{}`: close: {}", c.name, redactor.line(e.message.as_str()));
         }
     }
     report.finished_at = chrono::Utc::now().to_rfc3339();
@@ -192,6 +195,7 @@ fn deliver_batch(
     let (owners, notes) = resolve::resolve(inst, &needed, &p.fallback, redactor);
     report.resolver_notes.extend(notes);
     report.fallback_owner += owners.iter().filter(|o| matches!(o, Owners::Found(i) if i.fallback)).count();
+    crate::report_html::tally(&mut report.audience, &needed, &owners);
 
     let results: Vec<Result<(Counts, Vec<Line>, Vec<Line>)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = inst
@@ -273,7 +277,7 @@ fn deliver_batch(
                             }
                             Err(e) => {
                                 let msg = redactor.redact(&format!("sink `{}`: {}", c.name, e.message));
-                                tracing::error!("{msg}");
+                                tracing::error!("{}", plugin_api::sdk::text::escape_line(&msg));
                                 for item in &items {
                                     counts.failed += 1;
                                     let id = item.recording.record_id.to_string();

@@ -117,7 +117,7 @@ struct Logger(Redactor);
 
 impl HostLog for Logger {
     fn log(&self, level: LogLevel, component: RStr<'_>, message: RStr<'_>) {
-        let msg = self.0.redact(message.as_str());
+        let msg = self.0.line(message.as_str());
         let c = component.as_str();
         match level {
             LogLevel::ERROR => tracing::error!(component = c, "{msg}"),
@@ -159,6 +159,22 @@ impl Instances {
             out.sinks.push((c.clone(), ok(made).map_err(|e| fail(c, e))?));
         }
         Ok(out)
+    }
+}
+
+impl Instances {
+    /// Closes the sources and resolvers (connections, runtimes); a failure is a warning.
+    pub fn close_readers(&self, redactor: &Redactor) {
+        for (c, s) in &self.sources {
+            if let Err(e) = s.close().into_result() {
+                tracing::warn!("source `{}`: close: {}", c.name, redactor.redact(e.message.as_str()));
+            }
+        }
+        for (c, r) in &self.resolvers {
+            if let Err(e) = r.close().into_result() {
+                tracing::warn!("resolver `{}`: close: {}", c.name, redactor.redact(e.message.as_str()));
+            }
+        }
     }
 }
 

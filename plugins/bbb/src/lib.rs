@@ -94,6 +94,9 @@ pub struct Config {
     /// that need them); accepted so that existing pipelines still load.
     #[serde(default)]
     pub resolve_video: Option<bool>,
+    /// Extra trusted CA certificates (PEM), besides the system's and the web roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Spool files made by this process (unique temporary names).
@@ -202,6 +205,7 @@ impl BbbSource {
             Duration::from_millis(cfg.backoff_ms),
             cfg.shard_max,
             cfg.concurrency,
+            cfg.ca_file.as_ref().map(|p| ctx.resolve_path(p)),
         )?;
         Ok(Self { flavour, cfg, api: Arc::new(api), cache, ctx, pending: Mutex::new(None) })
     }

@@ -2,7 +2,7 @@
 //! registered as a `recorder_recordingfiletreatment` row offered for manual
 //! claim.
 use crate::convert::Converter;
-use crate::fetch::{one_line, FetchError, Fetcher};
+use crate::fetch::{FetchError, Fetcher};
 use crate::pod::{self, now_sql};
 use bbb_migrate_db::{Db, Param, TxMode};
 use bbb_migrate_video_page::{PageError, VideoFiles};
@@ -31,6 +31,9 @@ fn sixty() -> u64 {
 fn eight() -> usize {
     8
 }
+fn five_hundred() -> u64 {
+    500
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,6 +50,13 @@ struct Config {
     /// `native` (the built-in renderer) or `command` (`converter_command`).
     #[serde(default)]
     converter: Option<String>,
+    /// Native renderer: the public chat as `sidecar` files beside the video (default),
+    /// also drawn as a `panel` beside the slides, or `off`.
+    #[serde(default)]
+    chat: Option<String>,
+    /// Native renderer: chat sender names `real` (default) or `anonymous`.
+    #[serde(default)]
+    chat_names: Option<String>,
     /// e.g. `node export.js {url} {file}` (or a list of arguments); run without a shell.
     #[serde(default)]
     converter_command: Option<crate::convert::CommandLine>,
@@ -68,6 +78,12 @@ struct Config {
     /// Connect timeout and longest silence of a transfer, seconds.
     #[serde(default = "sixty")]
     http_timeout_s: u64,
+    /// First wait before retrying a request (doubled each time), milliseconds.
+    #[serde(default = "five_hundred")]
+    backoff_ms: u64,
+    /// Extra trusted CA certificates (PEM), besides the system's and the web roots.
+    #[serde(default)]
+    ca_file: Option<PathBuf>,
 }
 
 /// The recorder the files go to, read from Pod.
@@ -187,20 +203,25 @@ impl ClaimDirSink {
         let converter = Converter::from_config(
             crate::convert::ConverterConfig {
                 converter: cfg.converter,
+                chat: cfg.chat,
+                chat_names: cfg.chat_names,
                 command: cfg.converter_command,
                 extension: cfg.converter_extension,
                 dir: cfg.converter_dir,
                 timeout_s: cfg.converter_timeout_s,
+                ca_file: cfg.ca_file.as_ref().map(|p| ctx.resolve_path(p)),
             },
             &ctx,
         )?;
         let timeout = Duration::from_secs(cfg.http_timeout_s.max(1));
-        let client = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .read_timeout(timeout)
-            .user_agent(concat!("bbb-migrate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| PluginError::other(format!("HTTP client: {}", one_line(&e))))?;
+        let client = bbb_migrate_http::client(&bbb_migrate_http::ClientOptions {
+            // Downloads may take hours: no total bound, the idle one ends a stalled transfer.
+            timeout: None,
+            connect_timeout: timeout,
+            idle_timeout: timeout,
+            ca_file: cfg.ca_file.as_ref().map(|p| ctx.resolve_path(p)),
+        })
+        .map_err(|e| PluginError::config("ca_file", e))?;
         let inner = Inner {
             db: pod::open(&cfg.database)?,
             recorder_id: cfg.recorder_id,
@@ -209,7 +230,12 @@ impl ClaimDirSink {
             // register the file a second time. Symlinks are kept, as Pod keeps them.
             recorder_path: ctx.resolve_path(&cfg.recorder_path).components().collect(),
             video_files: VideoFiles::new(client.clone(), cfg.page_concurrency),
-            fetcher: Fetcher { client, retries: cfg.retries, idle_timeout: timeout },
+            fetcher: Fetcher {
+                client,
+                retries: cfg.retries,
+                idle_timeout: timeout,
+                backoff: Duration::from_millis(cfg.backoff_ms),
+            },
             converter,
             min_free: cfg.min_free_bytes,
             dry_run: ctx.dry_run(),
@@ -292,6 +318,8 @@ struct Done {
     source: String,
     rft: Option<(i64, &'static str)>,
     resumed_from: u64,
+    /// What the native renderer could not draw, and the files it wrote beside the video.
+    render_notes: Vec<String>,
 }
 
 /// `page`: the error of the recording's video page, if reading it failed.
@@ -300,6 +328,9 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<Pa
     let id = r.record_id.as_str();
     if let Err(e) = validate_record_id(id) {
         return Outcome::failed_permanently(id, e);
+    }
+    if let Some(why) = bbb_migrate_video_page::not_deliverable(r) {
+        return Outcome::failed_permanently(id, why);
     }
     let video = r.playback("video").filter(|p| !p.url.trim().is_empty());
     let presentation = r.playback("presentation").filter(|p| !p.url.trim().is_empty());
@@ -401,6 +432,7 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<Pa
     }
 
     let mut resumed_from = 0;
+    let mut render_notes = Vec::new();
     if how != "present" {
         let dir = rec.dir.clone();
         let min_free = inner.min_free;
@@ -418,6 +450,10 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<Pa
                     .converter
                     .run(url, id, &path, r.duration_s())
                     .await
+                    .map(|(size, notes)| {
+                        render_notes = notes;
+                        size
+                    })
                     .map_err(|e| FetchError { message: e, permanent: false }),
             },
         };
@@ -443,7 +479,7 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<Pa
         Ok(v) => Some(v),
         Err(e) => return pod::failure(id, &format!("{path_text} is in place ({size} bytes) but not registered: "), &e),
     };
-    let d = Done { path: path_text, size: Some(size), how, source, rft, resumed_from };
+    let d = Done { path: path_text, size: Some(size), how, source, rft, resumed_from, render_notes };
     finished(rec, id, d)
 }
 
@@ -552,14 +588,18 @@ fn finished(rec: &Recorder, id: &str, d: Done) -> Outcome {
         "download" => format!("downloaded {} to {} ({size} bytes)", d.source, d.path),
         verb => format!("{}ed {} to {} ({size} bytes)", verb.trim_end_matches('e'), d.source, d.path),
     };
-    let detail = format!(
+    let mut detail = format!(
         "{what}; recorder_recordingfiletreatment #{fid} {row} (recorder {}, type {})",
         rec.id, rec.recording_type
     );
+    for note in &d.render_notes {
+        detail.push_str("; ");
+        detail.push_str(note);
+    }
     let data = json!({
         "file": d.path, "file_size": size, "source": d.source, "action": d.how,
         "recorder_id": rec.id, "type": rec.recording_type, "require_manual_claim": true,
-        "rft_id": fid, "row": row, "resumed_from": d.resumed_from,
+        "rft_id": fid, "row": row, "resumed_from": d.resumed_from, "render_notes": d.render_notes,
     });
     if d.how == "present" && row == "existed" { Outcome::skipped(id, detail) } else { Outcome::done(id, detail) }
         .with_data(&data)

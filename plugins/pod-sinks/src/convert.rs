@@ -18,15 +18,21 @@ pub enum CommandLine {
 
 pub struct ConverterConfig {
     pub converter: Option<String>,
+    /// Native renderer: `sidecar` (default), `panel` or `off`.
+    pub chat: Option<String>,
+    /// Native renderer: `real` (default) or `anonymous`.
+    pub chat_names: Option<String>,
     pub command: Option<CommandLine>,
     pub extension: Option<String>,
     pub dir: Option<PathBuf>,
     pub timeout_s: Option<u64>,
+    /// Extra trusted CA (PEM) for the native renderer's downloads.
+    pub ca_file: Option<PathBuf>,
 }
 
 pub enum Converter {
     None,
-    Native,
+    Native { ca_file: Option<PathBuf>, chat: bbb_migrate_render::ChatMode, chat_names: bbb_migrate_render::ChatNames },
     Command { argv: Vec<String>, ext: String, dir: Option<PathBuf>, timeout_s: Option<u64> },
 }
 
@@ -96,7 +102,29 @@ impl Converter {
                         "converter = \"native\" does not use converter_command; remove one of them",
                     ));
                 }
-                Ok(Converter::Native)
+                use bbb_migrate_render::{ChatMode, ChatNames};
+                let chat = match c.chat.as_deref().unwrap_or("sidecar") {
+                    "sidecar" => ChatMode::Sidecar,
+                    "panel" => ChatMode::Panel,
+                    "off" => ChatMode::Off,
+                    other => {
+                        return Err(PluginError::config(
+                            "chat",
+                            format!("chat `{other}`: use \"sidecar\", \"panel\" or \"off\""),
+                        ))
+                    }
+                };
+                let chat_names = match c.chat_names.as_deref().unwrap_or("real") {
+                    "real" => ChatNames::Real,
+                    "anonymous" => ChatNames::Anonymous,
+                    other => {
+                        return Err(PluginError::config(
+                            "chat_names",
+                            format!("chat_names `{other}`: use \"real\" or \"anonymous\""),
+                        ))
+                    }
+                };
+                Ok(Converter::Native { ca_file: c.ca_file, chat, chat_names })
             }
             "command" => {
                 let argv = match c.command {
@@ -139,14 +167,14 @@ impl Converter {
     pub fn extension(&self) -> Option<&str> {
         match self {
             Converter::None => None,
-            Converter::Native => Some("mp4"),
+            Converter::Native { .. } => Some("mp4"),
             Converter::Command { ext, .. } => Some(ext),
         }
     }
 
     pub fn verb(&self) -> &'static str {
         match self {
-            Converter::Native => "render",
+            Converter::Native { .. } => "render",
             _ => "convert",
         }
     }
@@ -155,27 +183,38 @@ impl Converter {
     /// native renderer, the playback URL for a command (bbb-recorder).
     pub fn input_url(&self, playback_url: &str, record_id: &str) -> Result<String, String> {
         match self {
-            Converter::Native => crate::claim::presentation_base(playback_url, record_id)
+            Converter::Native { .. } => crate::claim::presentation_base(playback_url, record_id)
                 .ok_or_else(|| format!("presentation playback URL `{playback_url}` has no host")),
             _ => Ok(playback_url.to_string()),
         }
     }
 
-    /// Converts `url` into `final_path`; returns its size.
-    pub async fn run(&self, url: &str, record_id: &str, final_path: &Path, duration_s: i64) -> Result<u64, String> {
+    /// Converts `url` into `final_path`; returns its size and, for the native renderer,
+    /// what the video does not show (`not drawn: …`) and the files written beside it.
+    pub async fn run(
+        &self,
+        url: &str,
+        record_id: &str,
+        final_path: &Path,
+        duration_s: i64,
+    ) -> Result<(u64, Vec<String>), String> {
         match self {
             Converter::None => Err("no converter configured".into()),
-            Converter::Native => {
-                let (url, out) = (url.to_string(), final_path.to_path_buf());
+            Converter::Native { ca_file, chat, chat_names } => {
+                let (url, out, ca) = (url.to_string(), final_path.to_path_buf(), ca_file.clone());
+                let opts =
+                    bbb_migrate_render::RenderOptions { chat: *chat, chat_names: *chat_names, ..Default::default() };
                 let report = tokio::task::spawn_blocking(move || {
-                    bbb_migrate_render::render_url(&url, &out, &bbb_migrate_render::RenderOptions::default())
+                    bbb_migrate_render::render_url_trusting(&url, &out, &opts, ca.as_deref())
                 })
                 .await
                 .map_err(|e| format!("renderer stopped: {e}"))?
                 .map_err(|e| {
                     format!("native renderer: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
                 })?;
-                Ok(report.output_size)
+                let mut notes: Vec<String> = report.not_drawn.iter().map(|n| format!("not drawn: {n}")).collect();
+                notes.extend(report.sidecars.iter().map(|f| format!("beside it: {}", f.display())));
+                Ok((report.output_size, notes))
             }
             Converter::Command { argv, dir, timeout_s, .. } => {
                 let tmp = part_path(final_path);
@@ -217,7 +256,7 @@ impl Converter {
                     return Err(format!("converter `{}` exited 0 but wrote nothing to {{file}}", args[0]));
                 }
                 tokio::fs::rename(&tmp, final_path).await.map_err(|e| format!("{}: {e}", final_path.display()))?;
-                Ok(size)
+                Ok((size, Vec::new()))
             }
         }
     }

@@ -84,7 +84,7 @@ impl VideoFiles {
 
     /// Finds the file of every recording whose `video` playback has a page
     /// but no `download_url` yet, and stores it there. Recordings without a
-    /// video, or already resolved, cost nothing. Returns, per recording (in
+    /// video, already resolved, or [`not_deliverable`], cost nothing. Returns, per recording (in
     /// order), the error of its page if it failed.
     pub async fn resolve<'a>(&self, recs: impl IntoIterator<Item = &'a mut Recording>) -> Vec<Option<PageError>> {
         let mut recs: Vec<&'a mut Recording> = recs.into_iter().collect();
@@ -92,6 +92,10 @@ impl VideoFiles {
             .iter()
             .enumerate()
             .filter_map(|(i, r)| {
+                // A protected recording's page would use its one-time token up.
+                if not_deliverable(r).is_some() {
+                    return None;
+                }
                 let p = r.playback("video")?;
                 let page = p.url.trim();
                 (!page.is_empty() && p.download_url().is_none()).then(|| (i, page.to_string()))
@@ -120,6 +124,21 @@ impl VideoFiles {
 /// An HTTP error and its causes, on one line.
 fn error_line(e: &dyn std::error::Error) -> String {
     bbb_migrate_db::error_chain(e).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Why the files of a recording cannot be fetched: a protected Scalelite
+/// recording, whose playback URLs are one-time tokens (`?token=`, valid an
+/// hour, used up by the first visit) that open a cookie session, without
+/// which its files are refused. Listing it is fine; fetching its video page
+/// would use the token up, and a later download would be refused anyway.
+pub fn not_deliverable(rec: &Recording) -> Option<&'static str> {
+    let extra: serde_json::Value = serde_json::from_str(&rec.extra_json).unwrap_or_default();
+    let protected = extra.get("protected").and_then(serde_json::Value::as_bool) == Some(true)
+        || rec.playback.iter().any(|p| p.url.contains("token="));
+    protected.then_some(
+        "protected recording: Scalelite serves its files only through one-time token URLs and a session cookie, \
+         which bbb-migrate does not follow; unprotect it (Scalelite updateRecordings protect=false) and run again",
+    )
 }
 
 /// The first `<source src="…">` of an HTML page (attribute order, quotes and case free).
