@@ -229,7 +229,8 @@ impl ClaimDirSink {
             // column must hold the very path Pod's cron computes, or it would
             // register the file a second time. Symlinks are kept, as Pod keeps them.
             recorder_path: ctx.resolve_path(&cfg.recorder_path).components().collect(),
-            video_files: VideoFiles::new(client.clone(), cfg.page_concurrency),
+            video_files: VideoFiles::new(client.clone(), cfg.page_concurrency)
+                .with_retries(cfg.retries, Duration::from_millis(cfg.backoff_ms)),
             fetcher: Fetcher {
                 client,
                 retries: cfg.retries,

@@ -38,11 +38,42 @@ pub struct VideoFiles {
     client: reqwest::Client,
     concurrency: usize,
     requests: AtomicU64,
+    /// Further attempts after a transient error (network, 5xx), and the first back-off.
+    retries: u32,
+    backoff: std::time::Duration,
 }
 
 impl VideoFiles {
     pub fn new(client: reqwest::Client, concurrency: usize) -> Self {
-        Self { client, concurrency: concurrency.max(1), requests: AtomicU64::new(0) }
+        Self {
+            client,
+            concurrency: concurrency.max(1),
+            requests: AtomicU64::new(0),
+            retries: 0,
+            backoff: std::time::Duration::ZERO,
+        }
+    }
+
+    /// Retries a page `retries` times after a transient error, waiting
+    /// `backoff`, doubled at each attempt.
+    pub fn with_retries(mut self, retries: u32, backoff: std::time::Duration) -> Self {
+        self.retries = retries;
+        self.backoff = backoff;
+        self
+    }
+
+    /// The file named by the `video` page at `page`, retried on transient errors.
+    pub async fn find(&self, page: &str) -> Result<String, PageError> {
+        let mut attempt = 0;
+        loop {
+            match self.find_once(page).await {
+                Err(e) if !e.permanent && attempt < self.retries => {
+                    attempt += 1;
+                    tokio::time::sleep(bbb_migrate_http::backoff(self.backoff, attempt)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Page requests made so far.
@@ -50,8 +81,7 @@ impl VideoFiles {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// The file named by the `video` page at `page`.
-    pub async fn find(&self, page: &str) -> Result<String, PageError> {
+    async fn find_once(&self, page: &str) -> Result<String, PageError> {
         let one_line = |e: &reqwest::Error| format!("{page}: {}", error_line(e));
         self.requests.fetch_add(1, Ordering::Relaxed);
         let mut resp = self.client.get(page).send().await.map_err(|e| PageError::retry(one_line(&e)))?;
