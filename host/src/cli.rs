@@ -160,6 +160,9 @@ fn run(
     redactor: &Redactor,
 ) -> Result<ExitCode, Usage> {
     let (p, inst) = load(config, plugin_dirs, opts.dry_run, redactor)?;
+    if !opts.dry_run {
+        usage(engine::prepare_journal_path(&p.journal))?;
+    }
     let progress = Progress::new();
     let report = match engine::run(&p, &inst, &opts, redactor, &progress) {
         Ok(r) => r,
@@ -259,8 +262,11 @@ fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
         return Ok(ExitCode::SUCCESS);
     };
     println!("journal {}", p.journal.display());
+    // A run still marked `running` while nobody holds the journal's lock was killed.
+    let in_use = engine::journal_in_use(&p.journal);
     for (id, started, finished, st) in usage(j.runs(5))? {
-        println!("  run {id}: {started} → {} ({st})", finished.unwrap_or_else(|| "interrupted".into()));
+        let st = if st == "running" && !in_use { "interrupted".to_string() } else { st };
+        println!("  run {id}: {started} → {} ({st})", finished.as_deref().unwrap_or("…"));
     }
     for (sink, st, n) in usage(j.summary())? {
         println!("  sink {sink}: {st} {n}");
