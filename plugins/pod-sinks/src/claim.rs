@@ -3,6 +3,7 @@
 //! claim.
 use crate::convert::Converter;
 use crate::fetch::{one_line, FetchError, Fetcher};
+use crate::filelock::{self, size_on_disk, FileLock};
 use crate::pod::{self, now_sql};
 use bbb_migrate_db::{Db, Param, TxMode};
 use plugin_api::sdk::ids::{safe_file_name, validate_record_id};
@@ -391,6 +392,15 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
         .with_data(&data);
     }
 
+    // From here to the row, this run alone works on this file (dry runs write nothing).
+    let _lock = if inner.dry_run {
+        None
+    } else {
+        match FileLock::acquire(&path, filelock::WAIT).await {
+            Ok(l) => Some(l),
+            Err(e) => return Outcome::failed(id, e),
+        }
+    };
     let present = std::fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len());
     let (source, mut action_size, mut how) = match &job {
         Job::Download { url } => {
@@ -403,7 +413,9 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
                 None
             };
             match present {
-                Some(len) if remote.is_none() || remote == Some(len) => (url.clone(), Some(len), "present"),
+                Some(len) if len > 0 && (remote.is_none() || remote == Some(len)) => {
+                    (url.clone(), Some(len), "present")
+                }
                 _ => (url.clone(), remote, "download"),
             }
         }
@@ -446,6 +458,18 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
         how = "present";
     }
     let size = action_size.unwrap_or(0);
+    // Never a row whose size differs from the file: measured right before it is written.
+    match size_on_disk(&path) {
+        Ok(disk) if disk == size && size > 0 => {}
+        Ok(0) => return Outcome::failed(id, format!("{path_text}: empty file; not registered")),
+        Ok(disk) => {
+            return Outcome::failed(
+                id,
+                format!("{path_text}: {disk} bytes on disk where {size} were expected; not registered"),
+            )
+        }
+        Err(e) => return Outcome::failed(id, format!("{e}; not registered")),
+    }
 
     // Register (or fix the size of) the row, in one transaction (run again after a deadlock).
     let mut attempt = 0;
