@@ -292,6 +292,9 @@ fn render(
         opts.deskshare = false;
         opts.cursor = false;
     }
+    for dir in bbb_migrate_render::remove_stale() {
+        println!("  note: removed {} (work folder of an earlier render that was killed)", dir.display());
+    }
     let started = std::time::Instant::now();
     let result = if input.starts_with("http://") || input.starts_with("https://") {
         render_url(input, output, &opts)

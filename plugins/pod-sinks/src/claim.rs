@@ -53,6 +53,9 @@ struct Config {
     /// Longest conversion, seconds (default: 2 × the recording's length + 30 min).
     #[serde(default)]
     converter_timeout_s: Option<u64>,
+    /// Longest native render, seconds; ffmpeg is killed past it (default: 2 × length + 30 min).
+    #[serde(default)]
+    render_timeout_s: Option<u64>,
     /// Space to leave free on the recorder's filesystem after each file.
     #[serde(default = "gib")]
     min_free_bytes: u64,
@@ -91,6 +94,8 @@ pub struct ClaimDirSink {
     inner: Arc<Inner>,
     concurrency: usize,
     recorder: Mutex<Option<Recorder>>,
+    /// Work folders of earlier, killed renders removed before the first render (`None`: not yet).
+    stale_removed: Mutex<Option<usize>>,
 }
 
 /// Pod's VIDEO_ALLOWED_EXTENSIONS: the files its recorder cron looks at.
@@ -210,6 +215,7 @@ impl ClaimDirSink {
                 extension: cfg.converter_extension,
                 dir: cfg.converter_dir,
                 timeout_s: cfg.converter_timeout_s,
+                render_timeout_s: cfg.render_timeout_s,
             },
             &ctx,
         )?;
@@ -232,7 +238,12 @@ impl ClaimDirSink {
             min_free: cfg.min_free_bytes,
             dry_run: ctx.dry_run(),
         };
-        Ok(Self { inner: Arc::new(inner), concurrency: cfg.concurrency, recorder: Mutex::new(None) })
+        Ok(Self {
+            inner: Arc::new(inner),
+            concurrency: cfg.concurrency,
+            recorder: Mutex::new(None),
+            stale_removed: Mutex::new(None),
+        })
     }
 
     /// Reads the recorder (once) and checks its directory.
@@ -631,6 +642,12 @@ impl SinkPlugin for ClaimDirSink {
     fn write(&self, batch: &[SinkItem]) -> Result<Vec<Outcome>, PluginError> {
         use futures_util::StreamExt;
         let rec = self.recorder()?;
+        if matches!(self.inner.converter, Converter::Native { .. }) && !self.inner.dry_run {
+            let mut removed = self.stale_removed.lock().unwrap_or_else(|p| p.into_inner());
+            if removed.is_none() {
+                *removed = Some(bbb_migrate_render::remove_stale().len());
+            }
+        }
         let inner = self.inner.clone();
         let items = batch.to_vec();
         let n = self.concurrency;
@@ -652,7 +669,12 @@ impl SinkPlugin for ClaimDirSink {
 
     fn finish(&self) -> Result<Vec<String>, PluginError> {
         self.inner.db.close();
-        Ok(Vec::new())
+        let removed = self.stale_removed.lock().unwrap_or_else(|p| p.into_inner()).unwrap_or(0);
+        Ok(if removed > 0 {
+            vec![format!("removed {removed} work folder(s) of earlier renders that were killed")]
+        } else {
+            Vec::new()
+        })
     }
 }
 

@@ -22,11 +22,13 @@ pub struct ConverterConfig {
     pub extension: Option<String>,
     pub dir: Option<PathBuf>,
     pub timeout_s: Option<u64>,
+    /// Longest native render, seconds (default: 2 × the recording's length + 30 min).
+    pub render_timeout_s: Option<u64>,
 }
 
 pub enum Converter {
     None,
-    Native,
+    Native { timeout_s: Option<u64> },
     Command { argv: Vec<String>, ext: String, dir: Option<PathBuf>, timeout_s: Option<u64> },
 }
 
@@ -96,7 +98,7 @@ impl Converter {
                         "converter = \"native\" does not use converter_command; remove one of them",
                     ));
                 }
-                Ok(Converter::Native)
+                Ok(Converter::Native { timeout_s: c.render_timeout_s })
             }
             "command" => {
                 let argv = match c.command {
@@ -139,14 +141,14 @@ impl Converter {
     pub fn extension(&self) -> Option<&str> {
         match self {
             Converter::None => None,
-            Converter::Native => Some("mp4"),
+            Converter::Native { .. } => Some("mp4"),
             Converter::Command { ext, .. } => Some(ext),
         }
     }
 
     pub fn verb(&self) -> &'static str {
         match self {
-            Converter::Native => "render",
+            Converter::Native { .. } => "render",
             _ => "convert",
         }
     }
@@ -155,7 +157,7 @@ impl Converter {
     /// native renderer, the playback URL for a command (bbb-recorder).
     pub fn input_url(&self, playback_url: &str, record_id: &str) -> Result<String, String> {
         match self {
-            Converter::Native => crate::claim::presentation_base(playback_url, record_id)
+            Converter::Native { .. } => crate::claim::presentation_base(playback_url, record_id)
                 .ok_or_else(|| format!("presentation playback URL `{playback_url}` has no host")),
             _ => Ok(playback_url.to_string()),
         }
@@ -165,16 +167,21 @@ impl Converter {
     pub async fn run(&self, url: &str, record_id: &str, final_path: &Path, duration_s: i64) -> Result<u64, String> {
         match self {
             Converter::None => Err("no converter configured".into()),
-            Converter::Native => {
+            Converter::Native { timeout_s } => {
                 let (url, out) = (url.to_string(), final_path.to_path_buf());
-                let report = tokio::task::spawn_blocking(move || {
-                    bbb_migrate_render::render_url(&url, &out, &bbb_migrate_render::RenderOptions::default())
-                })
-                .await
-                .map_err(|e| format!("renderer stopped: {e}"))?
-                .map_err(|e| {
-                    format!("native renderer: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
-                })?;
+                let limit = Duration::from_secs(timeout_s.unwrap_or(2 * duration_s.max(0) as u64 + 1800));
+                let opts = bbb_migrate_render::RenderOptions { timeout: Some(limit), ..Default::default() };
+                let report = tokio::task::spawn_blocking(move || bbb_migrate_render::render_url(&url, &out, &opts))
+                    .await
+                    .map_err(|e| format!("renderer stopped: {e}"))?
+                    .map_err(|e| {
+                        let e = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+                        if e.contains("render_timeout_s") {
+                            format!("native renderer: {e} ({} s)", limit.as_secs())
+                        } else {
+                            format!("native renderer: {e}")
+                        }
+                    })?;
                 Ok(report.output_size)
             }
             Converter::Command { argv, dir, timeout_s, .. } => {

@@ -56,12 +56,14 @@ impl FileLock {
             match try_once(&path) {
                 Ok(Some(lock)) => return Ok(lock),
                 Ok(None) if started.elapsed() < wait => tokio::time::sleep(Duration::from_millis(50)).await,
-                Ok(None) => return Err(format!(
+                Ok(None) => {
+                    return Err(format!(
                     "{}: another bbb-migrate run is writing this file (lock {} held for {} s); retried by the next run",
                     target.display(),
                     path.display(),
                     wait.as_secs()
-                )),
+                ))
+                }
                 Err(e) => return Err(format!("{}: cannot lock: {e}", path.display())),
             }
         }

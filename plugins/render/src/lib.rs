@@ -32,11 +32,13 @@ mod shapes;
 mod text;
 mod timeline;
 mod tldraw;
+mod work;
 mod xml;
 
 use std::path::{Path, PathBuf};
 
 pub use error::RenderError;
+pub use work::remove_stale;
 
 use media::Media;
 use recording::Recording;
@@ -63,6 +65,8 @@ pub struct RenderOptions {
     pub ffprobe: PathBuf,
     /// Threads for rasterising and encoding; `None` = all cores.
     pub threads: Option<u32>,
+    /// Longest render: past it ffmpeg is killed and the render fails. `None` = no limit.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Default for RenderOptions {
@@ -78,6 +82,7 @@ impl Default for RenderOptions {
             ffmpeg: PathBuf::from("ffmpeg"),
             ffprobe: PathBuf::from("ffprobe"),
             threads: None,
+            timeout: None,
         }
     }
 }
@@ -119,6 +124,7 @@ fn absolute(path: &Path) -> Result<PathBuf, RenderError> {
 pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<RenderReport, RenderError> {
     ffmpeg::check_tool("ffmpeg", &opts.ffmpeg)?;
     opts.check()?;
+    let deadline = opts.timeout.map(|t| std::time::Instant::now() + t);
     let rec = Recording::load(input)?;
     let output = absolute(output)?;
     let media = Media::find(&rec.dir, &opts.ffprobe, opts.deskshare && !rec.deskshare.is_empty())?;
@@ -131,8 +137,7 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     report.slides = rec.whiteboard.slides.len();
     report.states = timeline.states.len();
 
-    let work =
-        tempfile::Builder::new().prefix("bbb-render-").tempdir().map_err(|e| RenderError::io("temporary folder", e))?;
+    let work = work::WorkDir::new("bbb-render-")?;
     let threads = opts
         .threads
         .map(|t| t.max(1) as usize)
@@ -160,7 +165,7 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         let audio = scope.spawn(|| {
             sound.as_ref().map(|input| {
                 let args = compose::audio_args(input, duration, &encoded_audio);
-                ffmpeg::run(&opts.ffmpeg, &args, work.path())
+                ffmpeg::run(&opts.ffmpeg, &args, work.path(), deadline)
             })
         });
         let frames =
@@ -195,7 +200,7 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     let partial = paths::partial_beside(&output)?;
     let args = plan.write(work.path(), partial.path())?;
     let started = std::time::Instant::now();
-    ffmpeg::run(&opts.ffmpeg, &args, work.path())?;
+    ffmpeg::run(&opts.ffmpeg, &args, work.path(), deadline)?;
     let rate = if plan.is_animated() { "constant frame rate" } else { "variable frame rate" };
     report.notes.push(format!(
         "rasterised {} states ({} frames) in {rasterised:.2} s; ffmpeg pass ({rate}) took {:.2} s",
@@ -314,8 +319,7 @@ pub fn snapshot(input: &Path, time_s: f64, opts: &RenderOptions) -> Result<Snaps
 /// Fetches the published presentation at `base_url` (`https://host/presentation/<recordID>/`)
 /// into a temporary folder, then renders it like [`render_dir`].
 pub fn render_url(base_url: &str, output: &Path, opts: &RenderOptions) -> Result<RenderReport, RenderError> {
-    let work =
-        tempfile::Builder::new().prefix("bbb-fetch-").tempdir().map_err(|e| RenderError::io("temporary folder", e))?;
+    let work = work::WorkDir::new("bbb-fetch-")?;
     let fetched = fetch::fetch_recording(base_url, work.path())?;
     let mut report = render_dir(work.path(), output, opts)?;
     report.notes.extend(fetched);
