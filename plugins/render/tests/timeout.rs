@@ -7,29 +7,11 @@ mod common;
 use std::path::Path;
 
 use bbb_migrate_render::{remove_stale, render_dir, RenderOptions};
-use common::Media;
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    v.sort();
-    v
-}
+use common::entries;
 
 #[test]
 fn a_render_past_its_time_limit_kills_ffmpeg_and_stale_work_folders_go() {
-    common::require_ffmpeg();
-    let root = tempfile::tempdir().unwrap();
-    let scratch = root.path().join("tmp");
-    let (rec, outdir) = (root.path().join("rec"), root.path().join("out"));
-    for d in [&scratch, &rec, &outdir] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    common::make_recording(
-        &rec,
-        Media { length: 4.0, webcams: false, audio_only: true, deskshare: false, slides: true },
-    );
-    std::env::set_var("TMPDIR", &scratch);
+    let common::Scratch { root, tmp: scratch, rec, out: outdir } = common::scratch();
 
     // Work folders: one of a killed render (lock file, nobody holds it), one of a
     // render still running (its lock held), one without a lock file made just now.
