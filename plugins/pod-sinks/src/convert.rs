@@ -24,11 +24,13 @@ pub struct ConverterConfig {
     pub timeout_s: Option<u64>,
     /// Longest native render, seconds (default: 2 × the recording's length + 30 min).
     pub render_timeout_s: Option<u64>,
+    /// Extra trusted CA (PEM) for the native renderer's downloads.
+    pub ca_file: Option<PathBuf>,
 }
 
 pub enum Converter {
     None,
-    Native { timeout_s: Option<u64> },
+    Native { timeout_s: Option<u64>, ca_file: Option<PathBuf> },
     Command { argv: Vec<String>, ext: String, dir: Option<PathBuf>, timeout_s: Option<u64> },
 }
 
@@ -98,7 +100,7 @@ impl Converter {
                         "converter = \"native\" does not use converter_command; remove one of them",
                     ));
                 }
-                Ok(Converter::Native { timeout_s: c.render_timeout_s })
+                Ok(Converter::Native { timeout_s: c.render_timeout_s, ca_file: c.ca_file })
             }
             "command" => {
                 let argv = match c.command {
@@ -167,21 +169,23 @@ impl Converter {
     pub async fn run(&self, url: &str, record_id: &str, final_path: &Path, duration_s: i64) -> Result<u64, String> {
         match self {
             Converter::None => Err("no converter configured".into()),
-            Converter::Native { timeout_s } => {
-                let (url, out) = (url.to_string(), final_path.to_path_buf());
+            Converter::Native { timeout_s, ca_file } => {
+                let (url, out, ca) = (url.to_string(), final_path.to_path_buf(), ca_file.clone());
                 let limit = Duration::from_secs(timeout_s.unwrap_or(2 * duration_s.max(0) as u64 + 1800));
-                let opts = bbb_migrate_render::RenderOptions { timeout: Some(limit), ..Default::default() };
-                let report = tokio::task::spawn_blocking(move || bbb_migrate_render::render_url(&url, &out, &opts))
-                    .await
-                    .map_err(|e| format!("renderer stopped: {e}"))?
-                    .map_err(|e| {
-                        let e = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
-                        if e.contains("render_timeout_s") {
-                            format!("native renderer: {e} ({} s)", limit.as_secs())
-                        } else {
-                            format!("native renderer: {e}")
-                        }
-                    })?;
+                let report = tokio::task::spawn_blocking(move || {
+                    let opts = bbb_migrate_render::RenderOptions { timeout: Some(limit), ..Default::default() };
+                    bbb_migrate_render::render_url_trusting(&url, &out, &opts, ca.as_deref())
+                })
+                .await
+                .map_err(|e| format!("renderer stopped: {e}"))?
+                .map_err(|e| {
+                    let e = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+                    if e.contains("render_timeout_s") {
+                        format!("native renderer: {e} ({} s)", limit.as_secs())
+                    } else {
+                        format!("native renderer: {e}")
+                    }
+                })?;
                 Ok(report.output_size)
             }
             Converter::Command { argv, dir, timeout_s, .. } => {
