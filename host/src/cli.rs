@@ -236,6 +236,9 @@ fn run(
     redactor: &Redactor,
 ) -> Result<ExitCode, Usage> {
     let (p, inst) = load(config, plugin_dirs, opts.dry_run, redactor)?;
+    if !opts.dry_run {
+        usage(engine::prepare_journal_path(&p.journal))?;
+    }
     let progress = Progress::new(quiet);
     let report = match engine::run(&p, &inst, &opts, redactor, &progress) {
         Ok(r) => r,
@@ -415,8 +418,11 @@ fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
         return Ok(ExitCode::SUCCESS);
     };
     println!("journal {}", p.journal.display());
+    // A run still marked `running` while nobody holds the journal's lock was killed.
+    let in_use = engine::journal_in_use(&p.journal);
     for (id, started, finished, st) in usage(j.runs(5))? {
-        println!("  run {id}: {started} → {} ({st})", finished.unwrap_or_else(|| "interrupted".into()));
+        let st = if st == "running" && !in_use { "interrupted".to_string() } else { st };
+        println!("  run {id}: {started} → {} ({st})", finished.as_deref().unwrap_or("…"));
     }
     for (sink, st, n) in usage(j.summary())? {
         println!("  sink {sink}: {st} {n}");
@@ -455,6 +461,9 @@ fn render(
         opts.webcams = false;
         opts.deskshare = false;
         opts.cursor = false;
+    }
+    for dir in bbb_migrate_render::remove_stale() {
+        println!("  note: removed {} (work folder of an earlier render that was killed)", dir.display());
     }
     let started = std::time::Instant::now();
     let result = if input.starts_with("http://") || input.starts_with("https://") {
