@@ -40,7 +40,12 @@ pub enum Converter {
         chat: bbb_migrate_render::ChatMode,
         chat_names: bbb_migrate_render::ChatNames,
     },
-    Command { argv: Vec<String>, ext: String, dir: Option<PathBuf>, timeout_s: Option<u64> },
+    Command {
+        argv: Vec<String>,
+        ext: String,
+        dir: Option<PathBuf>,
+        timeout_s: Option<u64>,
+    },
 }
 
 /// Splits a command line like a shell would for plain words and quotes (no
@@ -212,8 +217,12 @@ impl Converter {
                 let limit = Duration::from_secs(timeout_s.unwrap_or(2 * duration_s.max(0) as u64 + 1800));
                 let (chat, chat_names) = (*chat, *chat_names);
                 let report = tokio::task::spawn_blocking(move || {
-                    let opts =
-                        bbb_migrate_render::RenderOptions { timeout: Some(limit), chat, chat_names, ..Default::default() };
+                    let opts = bbb_migrate_render::RenderOptions {
+                        timeout: Some(limit),
+                        chat,
+                        chat_names,
+                        ..Default::default()
+                    };
                     bbb_migrate_render::render_url_trusting(&url, &out, &opts, ca.as_deref())
                 })
                 .await
