@@ -19,6 +19,8 @@
 //!   truncated bodies;
 //! * `/playback/video/<id>/` index pages with a `<source>` (Scalelite: 307 to
 //!   `/video/<id>/`), 404 for unpublished recordings.
+pub mod files;
+
 use sha1::{Digest, Sha1};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
