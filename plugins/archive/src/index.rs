@@ -5,8 +5,18 @@ use crate::target::Target;
 use plugin_api::sdk::cells::spreadsheet_safe;
 
 const HEADER: &[&str] = &[
-    "record_id", "name", "start_time", "end_time", "state", "formats", "files", "bytes", "missing", "skipped",
-    "owners", "archived_at",
+    "record_id",
+    "name",
+    "start_time",
+    "end_time",
+    "state",
+    "formats",
+    "files",
+    "bytes",
+    "missing",
+    "skipped",
+    "owners",
+    "archived_at",
 ];
 
 fn row(m: &Manifest) -> Vec<String> {

@@ -53,7 +53,8 @@ impl ArchiveSink {
     /// recording, then a summary; an error only when the archive cannot be read at all.
     fn verify(&self) -> Result<Vec<String>, PluginError> {
         let a = self.archiver.clone();
-        let target = Arc::new(Target::open(&a.settings, self.ctx.config_dir()).map_err(|e| PluginError::config("target", e))?);
+        let target =
+            Arc::new(Target::open(&a.settings, self.ctx.config_dir()).map_err(|e| PluginError::config("target", e))?);
         let report = block_on(verify::run(target, a.settings.concurrency)).map_err(PluginError::io)?;
         let mut lines = report.lines;
         lines.push(format!(
@@ -92,7 +93,13 @@ impl SinkPlugin for ArchiveSink {
             futures_util::stream::iter(items)
                 .map(|item| {
                     let a = a.clone();
-                    async move { if dry { a.plan(item).await } else { a.archive(item).await } }
+                    async move {
+                        if dry {
+                            a.plan(item).await
+                        } else {
+                            a.archive(item).await
+                        }
+                    }
                 })
                 .buffered(n)
                 .collect::<Vec<_>>()

@@ -154,10 +154,7 @@ impl ProgressLog {
     /// What earlier runs verified, by path.
     pub fn load(&self) -> BTreeMap<String, FileEntry> {
         let text = std::fs::read_to_string(&self.path).unwrap_or_default();
-        text.lines()
-            .filter_map(|l| serde_json::from_str::<FileEntry>(l).ok())
-            .map(|e| (e.path.clone(), e))
-            .collect()
+        text.lines().filter_map(|l| serde_json::from_str::<FileEntry>(l).ok()).map(|e| (e.path.clone(), e)).collect()
     }
 
     pub fn append(&self, e: &FileEntry) -> Result<(), String> {

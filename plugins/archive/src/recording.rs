@@ -144,7 +144,10 @@ impl Archiver {
         let plans = self.plans(&item, &mut manifest.notes);
         if plans.is_empty() {
             let why = manifest.notes.join("; ");
-            return Outcome::failed_permanently(&id, format!("no format to archive{}", if why.is_empty() { String::new() } else { format!(": {why}") }));
+            return Outcome::failed_permanently(
+                &id,
+                format!("no format to archive{}", if why.is_empty() { String::new() } else { format!(": {why}") }),
+            );
         }
         if !item.recording.published {
             manifest.notes.push(format!(
@@ -264,7 +267,8 @@ impl Archiver {
         prior: &Arc<BTreeMap<String, FileEntry>>,
         progress: &Arc<ProgressLog>,
     ) -> tokio::task::JoinHandle<Got> {
-        let (me, id, plan, prior, progress) = (self.clone(), id.to_string(), plan.clone(), prior.clone(), progress.clone());
+        let (me, id, plan, prior, progress) =
+            (self.clone(), id.to_string(), plan.clone(), prior.clone(), progress.clone());
         tokio::spawn(async move { me.get(&id, &plan, w, &prior, &progress).await })
     }
 
@@ -305,11 +309,16 @@ impl Archiver {
             }
             Err(f) if f.kind == FailKind::NotFound && !w.required => {
                 let _ = self.target.delete(&format!("{key}.part")).await;
-                Got::Missing(Missing { path, url: url.to_string(), status: f.message.rsplit(": ").next().unwrap_or("").into() })
+                Got::Missing(Missing {
+                    path,
+                    url: url.to_string(),
+                    status: f.message.rsplit(": ").next().unwrap_or("").into(),
+                })
             }
             Err(f) if f.kind == FailKind::NotFound => {
                 let _ = self.target.delete(&format!("{key}.part")).await;
-                let hint = if w.rel == "metadata.xml" { " (required: is the recording published?)" } else { " (required)" };
+                let hint =
+                    if w.rel == "metadata.xml" { " (required: is the recording published?)" } else { " (required)" };
                 Got::Failed { message: format!("{}{hint}", f.message), permanent: true }
             }
             Err(f) => Got::Failed { message: f.message, permanent: f.kind == FailKind::Permanent },

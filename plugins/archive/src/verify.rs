@@ -19,7 +19,9 @@ async fn check_file(target: &Target, id: &str, f: &FileEntry) -> Option<String> 
     match target.hash(&key).await {
         Ok(None) => Some(format!("{}: deleted", f.path)),
         Ok(Some((n, _))) if n != f.size => Some(format!("{}: {n} bytes, the manifest says {}", f.path, f.size)),
-        Ok(Some((_, h))) if h != f.sha256 => Some(format!("{}: SHA-256 differs from the manifest (content changed)", f.path)),
+        Ok(Some((_, h))) if h != f.sha256 => {
+            Some(format!("{}: SHA-256 differs from the manifest (content changed)", f.path))
+        }
         Ok(Some(_)) => None,
         Err(e) => Some(format!("{}: cannot be read: {e}", f.path)),
     }
@@ -30,21 +32,20 @@ pub async fn run(target: Arc<Target>, concurrency: usize) -> Result<Report, Stri
     let slots = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut report = Report { lines: Vec::new(), bad: 0, files: 0, bytes: 0 };
     for id in ids {
-        let manifest = match target.read(&format!("{id}/{FILE}")).await.and_then(|b| {
-            Manifest::parse(&b.unwrap_or_default())
-        }) {
-            Ok(m) if m.record_id == id => m,
-            Ok(m) => {
-                report.bad += 1;
-                report.lines.push(format!("BAD {id}: its manifest is for recording {}", m.record_id));
-                continue;
-            }
-            Err(e) => {
-                report.bad += 1;
-                report.lines.push(format!("BAD {id}: {FILE}: {e}"));
-                continue;
-            }
-        };
+        let manifest =
+            match target.read(&format!("{id}/{FILE}")).await.and_then(|b| Manifest::parse(&b.unwrap_or_default())) {
+                Ok(m) if m.record_id == id => m,
+                Ok(m) => {
+                    report.bad += 1;
+                    report.lines.push(format!("BAD {id}: its manifest is for recording {}", m.record_id));
+                    continue;
+                }
+                Err(e) => {
+                    report.bad += 1;
+                    report.lines.push(format!("BAD {id}: {FILE}: {e}"));
+                    continue;
+                }
+            };
         let mut tasks = Vec::new();
         for f in manifest.files.iter().cloned() {
             let (target, slots, id) = (target.clone(), slots.clone(), id.clone());

@@ -46,7 +46,8 @@ fn archives_every_published_file_in_the_server_layout_verified_once() {
     assert_eq!(m.files.len(), published.len(), "{:?}", m.files.iter().map(|f| &f.path).collect::<Vec<_>>());
     // Looked for and absent: recorded, not a failure.
     let missing: Vec<&str> = m.missing.iter().map(|x| x.path.as_str()).collect();
-    for p in ["presentation/caption_en.vtt", "presentation/video/webcams.mp4", "presentation/deskshare/deskshare.webm"] {
+    for p in ["presentation/caption_en.vtt", "presentation/video/webcams.mp4", "presentation/deskshare/deskshare.webm"]
+    {
         assert!(missing.contains(&p), "{p} not in {missing:?}");
     }
     assert!(m.skipped.is_empty(), "{:?}", m.skipped);
@@ -106,7 +107,10 @@ fn hostile_names_are_refused_and_listed_never_written_outside() {
     );
     // Only the recording's folder (and the work folder) exist below the temporary dir.
     let all = tree(dir.path());
-    assert!(all.iter().all(|f| f.starts_with(&format!("a/root/{id}/")) || f.starts_with("a/root/.archive-work")), "{all:?}");
+    assert!(
+        all.iter().all(|f| f.starts_with(&format!("a/root/{id}/")) || f.starts_with("a/root/.archive-work")),
+        "{all:?}"
+    );
     assert!(all.contains(&format!("a/root/{id}/presentation/presentation/ok/slide-1.png")));
     // Nothing was even asked for outside the recording's folder.
     assert!(server.seen().iter().all(|s| s.path.starts_with(&p)), "{:?}", server.seen());
@@ -121,7 +125,11 @@ fn missing_metadata_fails_the_recording_and_a_wrong_size_fails_the_file() {
     let gone = "1111111111111111111111111111111111111111-1700000000000";
     let out = s.write(&[item(recording(&server, gone, &["presentation"]))]).unwrap();
     assert_eq!(out[0].status, OutcomeStatus::FAILED);
-    assert!(out[0].detail.contains("metadata.xml: HTTP 404") && out[0].detail.contains("required"), "{}", out[0].detail);
+    assert!(
+        out[0].detail.contains("metadata.xml: HTTP 404") && out[0].detail.contains("required"),
+        "{}",
+        out[0].detail
+    );
     assert!(!dir.path().join("arch").join(gone).join("manifest.json").exists());
 
     // A server that announces more bytes than it sends: that file fails, never under its name.
@@ -145,7 +153,8 @@ fn a_cut_download_resumes_with_range_and_nothing_complete_is_fetched_again() {
     server.cut_next(&cam);
     let dir = tempfile::tempdir().unwrap();
     let settings = json!({"target": "arch", "min_free_bytes": 0, "retries": 0});
-    let out = sink(dir.path(), settings.clone(), false).write(&[item(recording(&server, ID, &["presentation"]))]).unwrap();
+    let out =
+        sink(dir.path(), settings.clone(), false).write(&[item(recording(&server, ID, &["presentation"]))]).unwrap();
     assert_eq!(out[0].status, OutcomeStatus::FAILED, "{}", out[0].detail);
     assert!(out[0].detail.contains("resumes"), "{}", out[0].detail);
     let part = dir.path().join("arch").join(ID).join("presentation/video/webcams.webm.part");
@@ -193,7 +202,10 @@ fn verify_finds_bit_rot_and_deleted_files_per_recording() {
     std::fs::remove_file(rec.join("thumbnails/thumb-1.png")).unwrap();
     let lines = verifier(dir.path(), settings).check().unwrap();
     let bad = lines.iter().find(|l| l.starts_with(&format!("BAD {ID}"))).unwrap_or_else(|| panic!("{lines:?}"));
-    assert!(bad.contains("2 of") && bad.contains("slide-2.png: SHA-256 differs") && bad.contains("thumb-1.png: deleted"), "{bad}");
+    assert!(
+        bad.contains("2 of") && bad.contains("slide-2.png: SHA-256 differs") && bad.contains("thumb-1.png: deleted"),
+        "{bad}"
+    );
     assert!(lines.iter().any(|l| l.starts_with(&format!("OK {other}"))), "{lines:?}");
     assert!(lines.last().unwrap().ends_with("1 with problems"), "{lines:?}");
 }
@@ -207,7 +219,11 @@ fn dry_run_writes_nothing_and_fetches_nothing() {
     s.prepare().unwrap();
     let out = s.write(&[item(recording(&server, ID, &["presentation", "podcast"]))]).unwrap();
     assert_eq!(out[0].status, OutcomeStatus::PLANNED);
-    assert!(out[0].detail.starts_with("would archive presentation, podcast (2000000 bytes announced)"), "{}", out[0].detail);
+    assert!(
+        out[0].detail.starts_with("would archive presentation, podcast (2000000 bytes announced)"),
+        "{}",
+        out[0].detail
+    );
     assert!(out[0].detail.contains("render"), "{}", out[0].detail);
     s.finish().unwrap();
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());

@@ -83,7 +83,10 @@ fn run_then_verify_through_the_host() {
     let bad = cmd(&["verify", "--config", cfg]);
     assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
     let out = text(&bad);
-    assert!(out.contains(&format!("BAD {}: 1 of", ids[1])) && out.contains("podcast/audio.ogg: SHA-256 differs"), "{out}");
+    assert!(
+        out.contains(&format!("BAD {}: 1 of", ids[1])) && out.contains("podcast/audio.ogg: SHA-256 differs"),
+        "{out}"
+    );
     assert!(out.contains(&format!("OK {}: ", ids[0])), "{out}");
 
     // A config without an archive sink is a usage error.

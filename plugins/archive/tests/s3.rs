@@ -18,8 +18,12 @@ fn raw(method: &str, path: &str, body: &[u8]) -> u16 {
     let hostport = endpoint().trim_start_matches("http://").to_string();
     let mut c = std::net::TcpStream::connect(&hostport)
         .unwrap_or_else(|e| panic!("no S3 server at {hostport} ({e}): start it with `bash .ci/run`"));
-    write!(c, "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
-        .unwrap();
+    write!(
+        c,
+        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
     c.write_all(body).unwrap();
     let mut out = String::new();
     let _ = c.read_to_string(&mut out);
@@ -58,7 +62,8 @@ fn archives_verifies_and_resumes_on_s3() {
 
     // A re-run finds the manifest: nothing fetched.
     server.clear_seen();
-    let again = sink(dir.path(), settings.clone(), false).write(&[item(recording(&server, id, &["presentation"]))]).unwrap();
+    let again =
+        sink(dir.path(), settings.clone(), false).write(&[item(recording(&server, id, &["presentation"]))]).unwrap();
     assert_eq!(again[0].status, OutcomeStatus::SKIPPED, "{}", again[0].detail);
     assert!(server.seen().is_empty());
 
@@ -66,7 +71,10 @@ fn archives_verifies_and_resumes_on_s3() {
     let key = format!("/{b}/archive/{id}/podcast/audio.ogg");
     assert_eq!(raw("PUT", &key, b"not the podcast"), 200);
     let lines = verifier(dir.path(), settings).check().unwrap();
-    assert!(lines[0].starts_with(&format!("BAD {id}: 1 of")) && lines[0].contains("podcast/audio.ogg: 15 bytes"), "{lines:?}");
+    assert!(
+        lines[0].starts_with(&format!("BAD {id}: 1 of")) && lines[0].contains("podcast/audio.ogg: 15 bytes"),
+        "{lines:?}"
+    );
 }
 
 #[test]

@@ -175,8 +175,9 @@ fn serve_one(conn: &TcpStream, st: &Mutex<State>) -> std::io::Result<bool> {
         .and_then(|n| n.parse::<u64>().ok());
     let (status, from, extra) = match start {
         Some(s) if s >= total => {
-            let head =
-                format!("HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{total}\r\nContent-Length: 0\r\n\r\n");
+            let head = format!(
+                "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{total}\r\nContent-Length: 0\r\n\r\n"
+            );
             out.write_all(head.as_bytes())?;
             return Ok(true);
         }

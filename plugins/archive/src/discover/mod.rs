@@ -150,7 +150,9 @@ pub(crate) fn captions(base: &Url, docs: &Documents, out: &mut Vec<Wanted>, skip
         let name = format!("caption_{locale}.vtt");
         match href::relative(base, &name) {
             Ok(rel) if !rel.contains('/') => out.push(Wanted::optional(&rel)),
-            Ok(_) => skipped.push(Skipped { href: name, from: "captions.json".into(), reason: "a locale with `/`".into() }),
+            Ok(_) => {
+                skipped.push(Skipped { href: name, from: "captions.json".into(), reason: "a locale with `/`".into() })
+            }
             Err(reason) => skipped.push(Skipped { href: name, from: "captions.json".into(), reason }),
         }
     }
@@ -173,7 +175,12 @@ mod tests {
         let id = "abc-123";
         let p = FormatPlan::new("presentation", "https://b.test/playback/presentation/2.3/abc-123", id).unwrap();
         assert_eq!(p.base.as_str(), "https://b.test/presentation/abc-123/");
-        let p = FormatPlan::new("presentation", "https://b.test/playback/presentation/2.0/playback.html?meetingId=abc-123", id).unwrap();
+        let p = FormatPlan::new(
+            "presentation",
+            "https://b.test/playback/presentation/2.0/playback.html?meetingId=abc-123",
+            id,
+        )
+        .unwrap();
         assert_eq!(p.base.as_str(), "https://b.test/presentation/abc-123/");
         let v = FormatPlan::new("video", "https://b.test/playback/video/abc-123/", id).unwrap();
         assert_eq!((v.base.as_str(), v.layout), ("https://b.test/playback/video/abc-123/", Layout::Page));

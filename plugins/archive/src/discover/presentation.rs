@@ -75,7 +75,11 @@ fn shapes(base: &Url, bytes: &[u8], out: &mut Vec<Wanted>, skipped: &mut Vec<Ski
     let doc = match roxmltree::Document::parse_with_options(&text, opts) {
         Ok(d) => d,
         Err(e) => {
-            skipped.push(Skipped { href: "shapes.svg".into(), from: "shapes.svg".into(), reason: format!("not XML ({e}): its images not found") });
+            skipped.push(Skipped {
+                href: "shapes.svg".into(),
+                from: "shapes.svg".into(),
+                reason: format!("not XML ({e}): its images not found"),
+            });
             return;
         }
     };
@@ -140,7 +144,10 @@ mod tests {
 <g><image xlink:href="presentation/p1/poll_result1.svg"/></g></svg>"#;
         let mut docs = Documents::new();
         docs.insert("shapes.svg".into(), svg.to_vec());
-        docs.insert("captions.json".into(), br#"[{"locale":"fr","localeName":"Fran\u00e7ais"},{"locale":"../x"}]"#.to_vec());
+        docs.insert(
+            "captions.json".into(),
+            br#"[{"locale":"fr","localeName":"Fran\u00e7ais"},{"locale":"../x"}]"#.to_vec(),
+        );
         let (w, s) = derived(&base, &docs);
         let rels: Vec<&str> = w.iter().map(|w| w.rel.as_str()).collect();
         for r in [

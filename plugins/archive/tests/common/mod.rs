@@ -32,7 +32,10 @@ pub fn publish_full(server: &FileServer, id: &str) -> Published {
     for doc in ["metadata.xml", "shapes.svg", "panzooms.xml", "cursor.xml", "deskshare.xml", "captions.json"] {
         files.push((format!("{p}/{doc}"), std::fs::read(demo.join(doc)).unwrap()));
     }
-    files.push((format!("{p}/slides_new.xml"), b"<popcorn><chattimeline in=\"1\" name=\"A\" message=\"hi\" target=\"chat\"/></popcorn>".to_vec()));
+    files.push((
+        format!("{p}/slides_new.xml"),
+        b"<popcorn><chattimeline in=\"1\" name=\"A\" message=\"hi\" target=\"chat\"/></popcorn>".to_vec(),
+    ));
     files.push((format!("{p}/polls.json"), b"[]".to_vec()));
     files.push((format!("{p}/caption_de.vtt"), b"WEBVTT\n\n00:00.000 --> 00:01.000\nHallo\n".to_vec()));
     for n in 1..=3u8 {
