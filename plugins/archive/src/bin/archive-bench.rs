@@ -1,7 +1,10 @@
 //! Archive throughput on loopback: the local file server (bbb-testserver) serves one
 //! recording's `video` format with FILES generated files of SIZE MiB each; the `archive`
 //! sink copies them to a folder (streamed, hashed, synced, re-read unless `--verify size`).
-//! Prints the aggregate MB/s and the process's peak RSS (server included).
+//! Prints the aggregate MB/s (wall clock), the CPU time of the whole process (server
+//! included), the rate two fully available cores would give at that CPU cost
+//! (2 × bytes / CPU seconds: an upper bound, load-independent), the peak RSS and the
+//! machine's load average.
 //!
 //! `cargo run --release -p bbb-migrate-archive --bin archive-bench -- FILES SIZE_MIB
 //!  [--concurrency 8] [--max-mbps 0] [--verify reread|size] [--dir D]`
@@ -20,6 +23,19 @@ fn peak_rss_mib() -> f64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);
     kb / 1024.0
+}
+
+/// User + system CPU seconds of the whole process so far.
+fn cpu_s() -> f64 {
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid, writable rusage.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    t(ru.ru_utime) + t(ru.ru_stime)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().next().unwrap_or("?").to_string()
 }
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
@@ -66,16 +82,19 @@ fn main() {
         ..Default::default()
     };
     let item = SinkItem { recording: rec, owners: vec![Owner::new("bench", "", "", "")].into(), fallback: false };
-    let started = Instant::now();
+    let (started, cpu0) = (Instant::now(), cpu_s());
     let out = sink.write(&[item]).expect("write");
-    let secs = started.elapsed().as_secs_f64();
+    let (secs, cpu) = (started.elapsed().as_secs_f64(), cpu_s() - cpu0);
     assert_eq!(out[0].status.label(), "done", "{}", out[0].detail);
     let total = files as f64 * (size_mib << 20) as f64;
     println!(
-        "| {files} × {size_mib} MiB | {concurrency} | {} | {verify} | {:.2} s | {:.0} MB/s | {:.1} MiB |",
+        "| {files} × {size_mib} MiB | {concurrency} | {} | {verify} | {:.2} s | {:.0} MB/s | {:.1} s | {:.0} MB/s | {:.1} MiB | {} |",
         if max_mbps > 0.0 { format!("{max_mbps} Mbit/s") } else { "none".into() },
         secs,
         total / secs / 1e6,
-        peak_rss_mib()
+        cpu,
+        2.0 * total / cpu / 1e6,
+        peak_rss_mib(),
+        load_average()
     );
 }
