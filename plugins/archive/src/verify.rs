@@ -46,8 +46,9 @@ pub async fn run(target: Arc<Target>, concurrency: usize) -> Result<Report, Stri
                     continue;
                 }
             };
+        let (count, bytes) = (manifest.files.len(), manifest.total_bytes);
         let mut tasks = Vec::new();
-        for f in manifest.files.iter().cloned() {
+        for f in manifest.files {
             let (target, slots, id) = (target.clone(), slots.clone(), id.clone());
             tasks.push(tokio::spawn(async move {
                 let _slot = slots.acquire().await.expect("never closed");
@@ -60,18 +61,13 @@ pub async fn run(target: Arc<Target>, concurrency: usize) -> Result<Report, Stri
                 problems.push(p);
             }
         }
-        report.files += manifest.files.len();
-        report.bytes += manifest.total_bytes;
+        report.files += count;
+        report.bytes += bytes;
         if problems.is_empty() {
-            report.lines.push(format!("OK {id}: {} files, {} bytes", manifest.files.len(), manifest.total_bytes));
+            report.lines.push(format!("OK {id}: {count} files, {bytes} bytes"));
         } else {
             report.bad += 1;
-            report.lines.push(format!(
-                "BAD {id}: {} of {} files: {}",
-                problems.len(),
-                manifest.files.len(),
-                problems.join("; ")
-            ));
+            report.lines.push(format!("BAD {id}: {} of {} files: {}", problems.len(), count, problems.join("; ")));
         }
     }
     Ok(report)
