@@ -4,6 +4,7 @@ mod adapters;
 pub mod cells;
 pub mod config;
 mod ctx;
+pub mod errors;
 mod export;
 pub mod ids;
 mod recording;

@@ -5,6 +5,7 @@
 use crate::target::{hex, Writer};
 use crate::throttle::Throttle;
 use futures_util::StreamExt;
+use plugin_api::sdk::errors::one_line;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
 use reqwest::{Client, StatusCode, Url};
 use sha2::{Digest, Sha256};
@@ -240,21 +241,6 @@ impl Fetcher {
             w.write(chunk).await.map_err(Failure::retry)?;
         }
     }
-}
-
-/// An error and its causes, on one line.
-pub fn one_line(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = c.source();
-    }
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

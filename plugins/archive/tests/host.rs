@@ -4,23 +4,11 @@ mod common;
 
 use bbb_testserver::files::FileServer;
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-/// The host and the plugins it needs (`cargo test` builds neither cdylibs nor other binaries).
 fn host() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "bbb-migrate", "-p", "bbb-migrate-bbb-cache", "-p", "bbb-migrate-archive"])
-        .current_dir(root())
-        .status()
-        .unwrap();
-    assert!(status.success(), "cargo build failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
-    target.join("debug/bbb-migrate")
+    bbb_testserver::host_binary(&["bbb-migrate-bbb-cache", "bbb-migrate-archive"])
 }
 
 fn text(o: &Output) -> String {

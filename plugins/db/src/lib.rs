@@ -721,17 +721,7 @@ fn pg_error_text(e: &tokio_postgres::Error) -> String {
 /// An error and its causes (`source()` chain), each cause appended once
 /// (`a: b: c`); drivers and HTTP clients hide the useful part in the causes.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        let t = inner.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = inner.source();
-    }
-    s
+    plugin_api::sdk::errors::error_chain(e)
 }
 
 fn query_error(url: &DbUrl, sql: &str, e: String) -> PluginError {
