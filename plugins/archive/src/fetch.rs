@@ -110,9 +110,15 @@ impl Fetcher {
         let (have, hash) = w.resumed();
         let mut p = Progress { have, hash, body: None, announced: None };
         if keep && have > 0 {
-            // A document resumed from a `.part`: start again to have its whole text.
-            w.restart().await.map_err(Failure::retry)?;
-            p.restart();
+            // A document resumed from a `.part`: its text so far is read back (or, if it
+            // cannot be, the document is fetched again from 0).
+            match w.stored(MAX_DOCUMENT as u64).await {
+                Some(prefix) => p.body = Some(prefix),
+                None => {
+                    w.restart().await.map_err(Failure::retry)?;
+                    p.restart();
+                }
+            }
         }
         let mut attempt = 0u32;
         loop {

@@ -295,6 +295,12 @@ impl Archiver {
                 return Got::Stored(e.clone(), body);
             }
         }
+        // Under its final name but not in the progress log (a run killed between the rename
+        // and the log line): taken back as a partial file, so the resume below checks it
+        // against the server (a 416 when complete) instead of fetching it again.
+        if let Target::Local(l) = &self.target {
+            l.reopen_unlogged(&key);
+        }
         let writer = match self.target.writer(&key).await {
             Ok(w) => w,
             Err(e) => return failed(e),
