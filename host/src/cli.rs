@@ -129,7 +129,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Usage(e)) => {
-            eprintln!("error: {}", redactor.redact(&one_line(&e)));
+            eprintln!("error: {}", redactor.line(&one_line(&e)));
             ExitCode::from(2)
         }
     }
@@ -145,7 +145,7 @@ fn usage<T>(r: Result<T>) -> Result<T, Usage> {
 }
 
 fn fail(e: anyhow::Error, redactor: &Redactor) -> ExitCode {
-    eprintln!("error: {}", redactor.redact(&one_line(&e)));
+    eprintln!("error: {}", redactor.line(&one_line(&e)));
     ExitCode::from(1)
 }
 
@@ -176,7 +176,7 @@ fn run(
     if opts.dry_run {
         println!("Plan (dry run):");
         for l in &report.planned {
-            println!("  {} [{}]: {}", l.record_id, l.component, l.detail);
+            println!("  {}", redactor.line(&format!("{} [{}]: {}", l.record_id, l.component, l.detail)));
         }
     } else {
         let path = p.report_path();
@@ -201,12 +201,12 @@ fn check(config: &std::path::Path, plugin_dirs: &[PathBuf], redactor: &Redactor)
         Ok(lines) => {
             println!("  {kind} {name}: OK");
             for l in lines {
-                println!("    {}", redactor.redact(&l));
+                println!("    {}", redactor.line(&l));
             }
         }
         Err(e) => {
             problems += 1;
-            println!("  {kind} {name}: FAILED: {}", redactor.redact(&e));
+            println!("  {kind} {name}: FAILED: {}", redactor.line(&e));
         }
     };
     for (c, s) in &inst.sources {
@@ -311,7 +311,12 @@ fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
     }
     let failures = usage(j.failures())?;
     for (id, sink, detail, attempts) in &failures {
-        println!("  FAILED {id} [{sink}] after {attempts} attempt(s): {}", redactor.redact(detail));
+        println!(
+            "  FAILED {} [{}] after {attempts} attempt(s): {}",
+            redactor.line(id),
+            redactor.line(sink),
+            redactor.line(detail)
+        );
     }
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -362,7 +367,7 @@ fn render(
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", plugin_api::sdk::text::escape_line(&e.to_string()));
             Ok(ExitCode::from(1))
         }
     }

@@ -149,12 +149,12 @@ pub fn run(
     }
     for (c, s) in &inst.sources {
         if let Err(e) = s.close().into_result() {
-            tracing::warn!("source `{}`: close: {}", c.name, redactor.redact(e.message.as_str()));
+            tracing::warn!("source `{}`: close: {}", c.name, redactor.line(e.message.as_str()));
         }
     }
     for (c, r) in &inst.resolvers {
         if let Err(e) = r.close().into_result() {
-            tracing::warn!("resolver `{}`: close: {}", c.name, redactor.redact(e.message.as_str()));
+            tracing::warn!("resolver `{}`: close: {}", c.name, redactor.line(e.message.as_str()));
         }
     }
     report.finished_at = chrono::Utc::now().to_rfc3339();
@@ -273,7 +273,7 @@ fn deliver_batch(
                             }
                             Err(e) => {
                                 let msg = redactor.redact(&format!("sink `{}`: {}", c.name, e.message));
-                                tracing::error!("{msg}");
+                                tracing::error!("{}", plugin_api::sdk::text::escape_line(&msg));
                                 for item in &items {
                                     counts.failed += 1;
                                     let id = item.recording.record_id.to_string();

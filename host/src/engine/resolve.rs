@@ -13,7 +13,11 @@ pub enum Owners {
 }
 
 /// Resolves `batch` through the chain; recordings nobody claims go to the
-/// fallback owner. Also returns notes (why a resolver passed) for the report.
+/// fallback owner. Also returns notes for the report, only those that explain
+/// a recording's final owner: the note of the resolver that resolved it (what
+/// it skipped), or, for a recording given to the fallback owner, why each
+/// resolver passed. Notes of resolvers that passed on a recording a later
+/// resolver resolved are dropped (noise).
 pub fn resolve(
     inst: &Instances,
     batch: &[Recording],
@@ -21,6 +25,7 @@ pub fn resolve(
     redactor: &Redactor,
 ) -> (Vec<Owners>, Vec<String>) {
     let mut answers: Vec<Option<Owners>> = (0..batch.len()).map(|_| None).collect();
+    let mut passed: Vec<Vec<String>> = vec![Vec::new(); batch.len()];
     let mut notes = Vec::new();
     for (c, resolver) in &inst.resolvers {
         let pending: Vec<usize> = (0..batch.len()).filter(|&i| answers[i].is_none()).collect();
@@ -30,10 +35,13 @@ pub fn resolve(
         let recs: Vec<Recording> = pending.iter().map(|&i| batch[i].clone()).collect();
         match resolver.resolve(RSlice::from_slice(&recs)).into_result() {
             Ok(res) => {
-                for (&i, r) in pending.iter().zip(res.into_iter()) {
+                for (&i, r) in pending.iter().zip(res) {
                     let id = batch[i].record_id.as_str();
                     match r.kind {
                         ResolutionKind::RESOLVED if !r.owners.is_empty() => {
+                            if !r.note.is_empty() {
+                                notes.push(redactor.redact(&format!("{id}: resolver `{}`: {}", c.name, r.note)));
+                            }
                             let owners = r
                                 .owners
                                 .into_iter()
@@ -50,7 +58,7 @@ pub fn resolve(
                                 Some(Owners::Failed(redactor.redact(&format!("resolver `{}`: {}", c.name, r.note))));
                         }
                         _ if !r.note.is_empty() => {
-                            notes.push(redactor.redact(&format!("{id}: resolver `{}`: {}", c.name, r.note)))
+                            passed[i].push(redactor.redact(&format!("{id}: resolver `{}`: {}", c.name, r.note)))
                         }
                         _ => {}
                     }
@@ -70,8 +78,10 @@ pub fn resolve(
     let out = answers
         .into_iter()
         .zip(batch)
-        .map(|(a, rec)| {
+        .zip(passed)
+        .map(|((a, rec), why)| {
             a.unwrap_or_else(|| {
+                notes.extend(why);
                 Owners::Found(SinkItem { recording: rec.clone(), owners: vec![admin.clone()].into(), fallback: true })
             })
         })

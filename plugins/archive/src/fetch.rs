@@ -5,7 +5,7 @@
 use crate::target::{hex, Writer};
 use crate::throttle::Throttle;
 use futures_util::StreamExt;
-use plugin_api::sdk::errors::one_line;
+use plugin_api::sdk::text::error_chain;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
 use reqwest::{Client, StatusCode, Url};
 use sha2::{Digest, Sha256};
@@ -247,6 +247,11 @@ impl Fetcher {
             w.write(chunk).await.map_err(Failure::retry)?;
         }
     }
+}
+
+/// An error and its causes, on one line.
+fn one_line(e: &dyn std::error::Error) -> String {
+    error_chain(e).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
