@@ -1,4 +1,4 @@
-//! Command line: `run`, `check`, `plugins`, `survey`, `report`, `status`, `render`, …
+//! Command line: `run`, `check`, `verify`, `plugins`, `survey`, `report`, `status`, `render`, …
 //!
 //! Exit codes ([`EXIT_CODES`]): 0 every selected recording succeeded; 1 some
 //! failed (listed) or the run stopped; 2 usage or configuration error.
@@ -67,6 +67,13 @@ enum Command {
     },
     /// Parse the config, load every plugin, let each check its settings and connections. Writes nothing.
     Check {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long = "plugin-dir", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+    },
+    /// Re-check every `archive` sink's archive against its manifests (sizes, SHA-256). Writes nothing.
+    Verify {
         #[arg(long, short)]
         config: PathBuf,
         #[arg(long = "plugin-dir", value_name = "DIR")]
@@ -177,6 +184,7 @@ pub fn main() -> ExitCode {
             run(&config, &plugin_dirs, RunOptions { dry_run, from, to, records }, quiet, &redactor)
         }
         Command::Check { config, plugin_dirs } => check(&config, &plugin_dirs, &redactor),
+        Command::Verify { config, plugin_dirs } => verify(&config, &plugin_dirs, &redactor),
         Command::Plugins { config, plugin_dirs } => plugins(config.as_deref(), &plugin_dirs, &redactor),
         Command::Survey { config, resolve, format, plugin_dirs } => {
             survey(&config, &plugin_dirs, resolve, format, &redactor)
@@ -236,6 +244,9 @@ fn run(
     redactor: &Redactor,
 ) -> Result<ExitCode, Usage> {
     let (p, inst) = load(config, plugin_dirs, opts.dry_run, redactor)?;
+    if !opts.dry_run {
+        usage(engine::prepare_journal_path(&p.journal))?;
+    }
     let progress = Progress::new(quiet);
     let report = match engine::run(&p, &inst, &opts, redactor, &progress) {
         Ok(r) => r,
@@ -296,6 +307,42 @@ fn check(config: &std::path::Path, plugin_dirs: &[PathBuf], redactor: &Redactor)
     }
     for (c, s) in &inst.sinks {
         report("sink", &c.name, check_lines(s.check()));
+    }
+    Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The sink type whose archives `verify` re-checks.
+const ARCHIVE_SINK: &str = "archive";
+
+/// `verify`: builds only the `archive` sinks, in verify mode (`{"command":"verify"}` in their
+/// context): their `check()` re-reads the archive and answers one line per recording,
+/// `OK …` or `BAD …`. Exit 1 when a line says `BAD` or an archive cannot be read.
+fn verify(config: &std::path::Path, plugin_dirs: &[PathBuf], redactor: &Redactor) -> Result<ExitCode, Usage> {
+    let mut p = usage(Pipeline::load(config, redactor))?;
+    p.sources.clear();
+    p.resolvers.clear();
+    p.sinks.retain(|c| c.type_name == ARCHIVE_SINK);
+    if p.sinks.is_empty() {
+        return Err(Usage(anyhow::anyhow!("{}: no sink of type `{ARCHIVE_SINK}` to verify", p.file.display())));
+    }
+    let mut reg = usage(Registry::discover(&search_dirs(plugin_dirs, &p.plugin_dirs)))?;
+    let inst = usage(Instances::build_for(&p, &mut reg, true, redactor, r#"{"command":"verify"}"#))?;
+    let mut problems = 0;
+    for (c, s) in &inst.sinks {
+        match check_lines(s.check()) {
+            Ok(lines) => {
+                let bad = lines.iter().filter(|l| l.starts_with("BAD ")).count();
+                problems += bad;
+                println!("sink {}: {}", c.name, if bad == 0 { "OK" } else { "PROBLEMS" });
+                for l in lines {
+                    println!("  {}", redactor.redact(&l));
+                }
+            }
+            Err(e) => {
+                problems += 1;
+                println!("sink {}: FAILED: {}", c.name, redactor.redact(&e));
+            }
+        }
     }
     Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -415,8 +462,11 @@ fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
         return Ok(ExitCode::SUCCESS);
     };
     println!("journal {}", p.journal.display());
+    // A run still marked `running` while nobody holds the journal's lock was killed.
+    let in_use = engine::journal_in_use(&p.journal);
     for (id, started, finished, st) in usage(j.runs(5))? {
-        println!("  run {id}: {started} → {} ({st})", finished.unwrap_or_else(|| "interrupted".into()));
+        let st = if st == "running" && !in_use { "interrupted".to_string() } else { st };
+        println!("  run {id}: {started} → {} ({st})", finished.as_deref().unwrap_or("…"));
     }
     for (sink, st, n) in usage(j.summary())? {
         println!("  sink {sink}: {st} {n}");
@@ -455,6 +505,9 @@ fn render(
         opts.webcams = false;
         opts.deskshare = false;
         opts.cursor = false;
+    }
+    for dir in bbb_migrate_render::remove_stale() {
+        println!("  note: removed {} (work folder of an earlier render that was killed)", dir.display());
     }
     let started = std::time::Instant::now();
     let result = if input.starts_with("http://") || input.starts_with("https://") {

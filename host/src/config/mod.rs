@@ -120,7 +120,14 @@ impl Pipeline {
         let mut value: toml::Table = toml::from_str(&text).map_err(|e| locator.syntax_error(&e))?;
         env::expand(&mut value, &locator, redactor)?;
         redactor.learn_from_config(&value);
-        let top: Top = Top::deserialize(toml::Value::Table(value)).map_err(|e| locator.serde_error(&e.to_string()))?;
+        let top: Top = Top::deserialize(toml::Value::Table(value)).map_err(|e| {
+            // Decoding the text itself (not the expanded table) knows where the culprit is.
+            match toml::from_str::<Top>(&text) {
+                Err(raw) => locator.decode_error(&raw),
+                Ok(_) => None,
+            }
+            .unwrap_or_else(|| locator.serde_error(&e.to_string()))
+        })?;
         if top.batch_size == 0 {
             bail!("{}: batch_size must be at least 1", locator.at(&["batch_size"]));
         }

@@ -11,7 +11,7 @@ mod report;
 mod resolve;
 mod select;
 
-pub use journal::{Delivery, Journal};
+pub use journal::{journal_in_use, prepare_path as prepare_journal_path, Delivery, Journal};
 pub use report::Report;
 /// The resolver chain, for `survey --resolve` (read-only use outside a run).
 pub use resolve::{resolve as resolve_chain, Owners as ChainAnswer};
@@ -91,9 +91,10 @@ pub fn run(
         started_at: chrono::Utc::now().to_rfc3339(),
         ..Default::default()
     };
-    // One run per pipeline; the lock writes nothing. Nothing is written (journal
-    // included) until every source has listed and every sink has prepared.
-    let _lock = if opts.dry_run { None } else { Some(journal::lock_pipeline(&p.file, &p.journal)?) };
+    // One run per journal (whatever the pipeline file). Nothing else is written
+    // until every source has listed and every sink has prepared.
+    // On a first run (no lock file yet) the lock is taken before the journal is created.
+    let mut lock = if opts.dry_run { None } else { journal::lock_existing(&p.journal)? };
 
     let listed = list(inst, &mut report, redactor, progress)?;
     let mut sel = p.select.clone();
@@ -111,6 +112,10 @@ pub fn run(
         }
     }
 
+    if !opts.dry_run && lock.is_none() {
+        lock = Some(journal::lock_journal(&p.journal)?);
+    }
+    let _lock = lock;
     // A dry run opens the journal read-only (to say what is already done) and writes nothing.
     let journal = if opts.dry_run { Journal::open_read_only(&p.journal)? } else { Some(Journal::open(&p.journal)?) };
     let run_id = match (&journal, opts.dry_run) {

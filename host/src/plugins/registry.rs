@@ -132,12 +132,24 @@ impl Instances {
     /// Loads and builds every component. A plugin's config error points at
     /// the pipeline file's line of the key at fault.
     pub fn build(p: &Pipeline, reg: &mut Registry, dry_run: bool, redactor: &Redactor) -> Result<Self> {
+        Self::build_for(p, reg, dry_run, redactor, "{}")
+    }
+
+    /// Like [`Instances::build`], with `extra_json` in every component's context (a host
+    /// command other than `run`, e.g. `{"command":"verify"}`).
+    pub fn build_for(
+        p: &Pipeline,
+        reg: &mut Registry,
+        dry_run: bool,
+        redactor: &Redactor,
+        extra_json: &str,
+    ) -> Result<Self> {
         let ctx = |c: &Component| PluginCtx {
             component: c.name.as_str().into(),
             config_dir: p.dir.to_string_lossy().as_ref().into(),
             dry_run,
             logger: HostLog_TO::from_ptr(RArc::new(Logger(redactor.clone())), TD_Opaque),
-            extra_json: "{}".into(),
+            extra_json: extra_json.into(),
         };
         let fail =
             |c: &Component, e: PluginError| anyhow!("{}: {}", p.at(c, e.field()), redactor.redact(e.message.as_str()));

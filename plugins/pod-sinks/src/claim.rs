@@ -3,6 +3,7 @@
 //! claim.
 use crate::convert::Converter;
 use crate::fetch::{FetchError, Fetcher};
+use crate::filelock::{self, size_on_disk, FileLock};
 use crate::pod::{self, now_sql};
 use bbb_migrate_db::{Db, Param, TxMode};
 use bbb_migrate_video_page::{PageError, VideoFiles};
@@ -69,6 +70,9 @@ struct Config {
     /// Longest conversion, seconds (default: 2 × the recording's length + 30 min).
     #[serde(default)]
     converter_timeout_s: Option<u64>,
+    /// Longest native render, seconds; ffmpeg is killed past it (default: 2 × length + 30 min).
+    #[serde(default)]
+    render_timeout_s: Option<u64>,
     /// Space to leave free on the recorder's filesystem after each file.
     #[serde(default = "gib")]
     min_free_bytes: u64,
@@ -114,6 +118,8 @@ pub struct ClaimDirSink {
     inner: Arc<Inner>,
     concurrency: usize,
     recorder: Mutex<Option<Recorder>>,
+    /// Work folders of earlier, killed renders removed before the first render (`None`: not yet).
+    stale_removed: Mutex<Option<usize>>,
 }
 
 /// Pod's VIDEO_ALLOWED_EXTENSIONS: the files its recorder cron looks at.
@@ -209,6 +215,7 @@ impl ClaimDirSink {
                 extension: cfg.converter_extension,
                 dir: cfg.converter_dir,
                 timeout_s: cfg.converter_timeout_s,
+                render_timeout_s: cfg.render_timeout_s,
                 ca_file: cfg.ca_file.as_ref().map(|p| ctx.resolve_path(p)),
             },
             &ctx,
@@ -241,7 +248,12 @@ impl ClaimDirSink {
             min_free: cfg.min_free_bytes,
             dry_run: ctx.dry_run(),
         };
-        Ok(Self { inner: Arc::new(inner), concurrency: cfg.concurrency, recorder: Mutex::new(None) })
+        Ok(Self {
+            inner: Arc::new(inner),
+            concurrency: cfg.concurrency,
+            recorder: Mutex::new(None),
+            stale_removed: Mutex::new(None),
+        })
     }
 
     /// Reads the recorder (once) and checks its directory.
@@ -406,6 +418,15 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<Pa
         .with_data(&data);
     }
 
+    // From here to the row, this run alone works on this file (dry runs write nothing).
+    let _lock = if inner.dry_run {
+        None
+    } else {
+        match FileLock::acquire(&path, filelock::WAIT).await {
+            Ok(l) => Some(l),
+            Err(e) => return Outcome::failed(id, e),
+        }
+    };
     let present = std::fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len());
     let (source, mut action_size, mut how) = match &job {
         Job::Download { url } => {
@@ -418,7 +439,9 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<Pa
                 None
             };
             match present {
-                Some(len) if remote.is_none() || remote == Some(len) => (url.clone(), Some(len), "present"),
+                Some(len) if len > 0 && (remote.is_none() || remote == Some(len)) => {
+                    (url.clone(), Some(len), "present")
+                }
                 _ => (url.clone(), remote, "download"),
             }
         }
@@ -466,6 +489,18 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<Pa
         how = "present";
     }
     let size = action_size.unwrap_or(0);
+    // Never a row whose size differs from the file: measured right before it is written.
+    match size_on_disk(&path) {
+        Ok(disk) if disk == size && size > 0 => {}
+        Ok(0) => return Outcome::failed(id, format!("{path_text}: empty file; not registered")),
+        Ok(disk) => {
+            return Outcome::failed(
+                id,
+                format!("{path_text}: {disk} bytes on disk where {size} were expected; not registered"),
+            )
+        }
+        Err(e) => return Outcome::failed(id, format!("{e}; not registered")),
+    }
 
     // Register (or fix the size of) the row, in one transaction (run again after a deadlock).
     let mut attempt = 0;
@@ -631,6 +666,12 @@ impl SinkPlugin for ClaimDirSink {
     fn write(&self, batch: &[SinkItem]) -> Result<Vec<Outcome>, PluginError> {
         use futures_util::StreamExt;
         let rec = self.recorder()?;
+        if matches!(self.inner.converter, Converter::Native { .. }) && !self.inner.dry_run {
+            let mut removed = self.stale_removed.lock().unwrap_or_else(|p| p.into_inner());
+            if removed.is_none() {
+                *removed = Some(bbb_migrate_render::remove_stale().len());
+            }
+        }
         let inner = self.inner.clone();
         let mut items = batch.to_vec();
         let n = self.concurrency;
@@ -655,7 +696,12 @@ impl SinkPlugin for ClaimDirSink {
 
     fn finish(&self) -> Result<Vec<String>, PluginError> {
         self.inner.db.close();
-        Ok(Vec::new())
+        let removed = self.stale_removed.lock().unwrap_or_else(|p| p.into_inner()).unwrap_or(0);
+        Ok(if removed > 0 {
+            vec![format!("removed {removed} work folder(s) of earlier renders that were killed")]
+        } else {
+            Vec::new()
+        })
     }
 }
 

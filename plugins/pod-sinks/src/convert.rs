@@ -26,14 +26,26 @@ pub struct ConverterConfig {
     pub extension: Option<String>,
     pub dir: Option<PathBuf>,
     pub timeout_s: Option<u64>,
+    /// Longest native render, seconds (default: 2 × the recording's length + 30 min).
+    pub render_timeout_s: Option<u64>,
     /// Extra trusted CA (PEM) for the native renderer's downloads.
     pub ca_file: Option<PathBuf>,
 }
 
 pub enum Converter {
     None,
-    Native { ca_file: Option<PathBuf>, chat: bbb_migrate_render::ChatMode, chat_names: bbb_migrate_render::ChatNames },
-    Command { argv: Vec<String>, ext: String, dir: Option<PathBuf>, timeout_s: Option<u64> },
+    Native {
+        timeout_s: Option<u64>,
+        ca_file: Option<PathBuf>,
+        chat: bbb_migrate_render::ChatMode,
+        chat_names: bbb_migrate_render::ChatNames,
+    },
+    Command {
+        argv: Vec<String>,
+        ext: String,
+        dir: Option<PathBuf>,
+        timeout_s: Option<u64>,
+    },
 }
 
 /// Splits a command line like a shell would for plain words and quotes (no
@@ -124,7 +136,7 @@ impl Converter {
                         ))
                     }
                 };
-                Ok(Converter::Native { ca_file: c.ca_file, chat, chat_names })
+                Ok(Converter::Native { timeout_s: c.render_timeout_s, ca_file: c.ca_file, chat, chat_names })
             }
             "command" => {
                 let argv = match c.command {
@@ -200,17 +212,28 @@ impl Converter {
     ) -> Result<(u64, Vec<String>), String> {
         match self {
             Converter::None => Err("no converter configured".into()),
-            Converter::Native { ca_file, chat, chat_names } => {
+            Converter::Native { timeout_s, ca_file, chat, chat_names } => {
                 let (url, out, ca) = (url.to_string(), final_path.to_path_buf(), ca_file.clone());
-                let opts =
-                    bbb_migrate_render::RenderOptions { chat: *chat, chat_names: *chat_names, ..Default::default() };
+                let limit = Duration::from_secs(timeout_s.unwrap_or(2 * duration_s.max(0) as u64 + 1800));
+                let (chat, chat_names) = (*chat, *chat_names);
                 let report = tokio::task::spawn_blocking(move || {
+                    let opts = bbb_migrate_render::RenderOptions {
+                        timeout: Some(limit),
+                        chat,
+                        chat_names,
+                        ..Default::default()
+                    };
                     bbb_migrate_render::render_url_trusting(&url, &out, &opts, ca.as_deref())
                 })
                 .await
                 .map_err(|e| format!("renderer stopped: {e}"))?
                 .map_err(|e| {
-                    format!("native renderer: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
+                    let e = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+                    if e.contains("render_timeout_s") {
+                        format!("native renderer: {e} ({} s)", limit.as_secs())
+                    } else {
+                        format!("native renderer: {e}")
+                    }
                 })?;
                 let mut notes: Vec<String> = report.not_drawn.iter().map(|n| format!("not drawn: {n}")).collect();
                 notes.extend(report.sidecars.iter().map(|f| format!("beside it: {}", f.display())));

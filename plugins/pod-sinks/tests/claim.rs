@@ -449,6 +449,14 @@ fn presentations_render_natively() {
     assert_eq!(dry[0].detail.as_str(), format!("would render {}/presentation/{P1}/ to {}; would register it in recorder_recordingfiletreatment (recorder 1, type video, require_manual_claim = true)", st.media.base, path.display()));
     assert_eq!(st.media.seen(), vec![]);
 
+    // A render past render_timeout_s: ffmpeg killed, the recording failed (retryable), nothing written.
+    let slow =
+        st.sink(false, serde_json::json!({ "converter": "native", "render_timeout_s": 0 })).write(&items).unwrap();
+    assert_eq!(slow[0].status, OutcomeStatus::FAILED, "{slow:?}");
+    assert!(slow[0].detail.contains("render_timeout_s) (0 s)"), "{}", slow[0].detail);
+    assert_eq!(files_in(&st.dir()), Vec::<String>::new());
+    assert!(st.rft().is_empty());
+
     let out = st.sink(false, serde_json::json!({ "converter": "native" })).write(&items).unwrap();
     assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
     assert_eq!(files_in(&st.dir()), vec![name]);

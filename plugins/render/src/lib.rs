@@ -36,12 +36,14 @@ mod sidecars;
 mod text;
 mod timeline;
 mod tldraw;
+mod work;
 mod xml;
 
 use std::path::{Path, PathBuf};
 
 pub use chat::ChatNames;
 pub use error::RenderError;
+pub use work::remove_stale;
 
 use media::Media;
 use recording::Recording;
@@ -77,6 +79,8 @@ pub struct RenderOptions {
     pub ffprobe: PathBuf,
     /// Threads for rasterising and encoding; `None` = all cores.
     pub threads: Option<u32>,
+    /// Longest render: past it ffmpeg is killed and the render fails. `None` = no limit.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Default for RenderOptions {
@@ -96,6 +100,7 @@ impl Default for RenderOptions {
             ffmpeg: PathBuf::from("ffmpeg"),
             ffprobe: PathBuf::from("ffprobe"),
             threads: None,
+            timeout: None,
         }
     }
 }
@@ -155,6 +160,7 @@ fn absolute(path: &Path) -> Result<PathBuf, RenderError> {
 pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<RenderReport, RenderError> {
     ffmpeg::check_tool("ffmpeg", &opts.ffmpeg)?;
     opts.check()?;
+    let deadline = opts.timeout.map(|t| std::time::Instant::now() + t);
     let rec = Recording::load(input)?;
     let output = absolute(output)?;
     let media = Media::find(&rec.dir, &opts.ffprobe, opts.deskshare && !rec.deskshare.is_empty())?;
@@ -167,8 +173,7 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     report.slides = rec.whiteboard.slides.len();
     report.states = timeline.states.len();
 
-    let work =
-        tempfile::Builder::new().prefix("bbb-render-").tempdir().map_err(|e| RenderError::io("temporary folder", e))?;
+    let work = work::WorkDir::new("bbb-render-")?;
     let threads = opts
         .threads
         .map(|t| t.max(1) as usize)
@@ -200,7 +205,7 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         let audio = scope.spawn(|| {
             sound.as_ref().map(|input| {
                 let args = compose::audio_args(input, duration, &encoded_audio);
-                ffmpeg::run(&opts.ffmpeg, &args, work.path())
+                ffmpeg::run(&opts.ffmpeg, &args, work.path(), deadline)
             })
         });
         let frames =
@@ -251,7 +256,7 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     let partial = paths::partial_beside(&output)?;
     let args = plan.write(work.path(), partial.path())?;
     let started = std::time::Instant::now();
-    ffmpeg::run(&opts.ffmpeg, &args, work.path())?;
+    ffmpeg::run(&opts.ffmpeg, &args, work.path(), deadline)?;
     let rate = if plan.is_animated() { "constant frame rate" } else { "variable frame rate" };
     report.notes.push(format!(
         "rasterised {} states ({} frames) in {rasterised:.2} s; ffmpeg pass ({rate}) took {:.2} s",
@@ -466,8 +471,7 @@ pub fn render_url_trusting(
     opts: &RenderOptions,
     ca_file: Option<&Path>,
 ) -> Result<RenderReport, RenderError> {
-    let work =
-        tempfile::Builder::new().prefix("bbb-fetch-").tempdir().map_err(|e| RenderError::io("temporary folder", e))?;
+    let work = work::WorkDir::new("bbb-fetch-")?;
     let fetched = fetch::fetch_recording(base_url, work.path(), ca_file)?;
     let mut report = render_dir(work.path(), output, opts)?;
     report.notes.extend(fetched);

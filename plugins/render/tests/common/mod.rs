@@ -341,3 +341,33 @@ pub fn mean(rgb: &[u8], width: u32, (x, y): (u32, u32), r: u32) -> [u8; 3] {
 pub fn near(a: [u8; 3], b: [u8; 3], tol: u8) -> bool {
     a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= tol)
 }
+
+/// The names in `dir`, sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+/// Folders `tmp` (made the process's `TMPDIR`: the renderer's temporary files land there),
+/// `rec` (a 6 s slides + audio recording) and `out` in a new temporary folder. For test
+/// binaries with a single test.
+pub struct Scratch {
+    pub root: tempfile::TempDir,
+    pub tmp: PathBuf,
+    pub rec: PathBuf,
+    pub out: PathBuf,
+}
+
+pub fn scratch() -> Scratch {
+    require_ffmpeg();
+    let root = tempfile::tempdir().unwrap();
+    let (tmp, rec, out) = (root.path().join("tmp"), root.path().join("rec"), root.path().join("out"));
+    for d in [&tmp, &rec, &out] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    make_recording(&rec, Media { length: 6.0, webcams: false, audio_only: true, deskshare: false, slides: true });
+    std::env::set_var("TMPDIR", &tmp);
+    Scratch { root, tmp, rec, out }
+}
