@@ -1,5 +1,47 @@
 //! Convenience accessors on the ABI records (plain methods, not ABI).
 use crate::abi::{Owner, Playback, Recording};
+use serde_json::{Map, Value};
+
+/// `extra_json` keys of a `video` playback's downloadable file (see [`Playback::download_url`]).
+const DOWNLOAD_URL: &str = "download_url";
+const DOWNLOAD_ERROR: &str = "download_error";
+
+impl Playback {
+    fn extra(&self) -> Map<String, Value> {
+        serde_json::from_str(&self.extra_json).unwrap_or_default()
+    }
+
+    fn set_extra(&mut self, key: &str, value: &str) {
+        let mut extra = self.extra();
+        extra.remove(DOWNLOAD_URL);
+        extra.remove(DOWNLOAD_ERROR);
+        extra.insert(key.into(), Value::String(value.into()));
+        self.extra_json = Value::Object(extra).to_string().into();
+    }
+
+    /// The file behind a `video` playback page (`…/video-0.m4v`), when a
+    /// source or an earlier stage found it (`download_url` in `extra_json`).
+    pub fn download_url(&self) -> Option<String> {
+        let extra = self.extra();
+        let url = extra.get(DOWNLOAD_URL)?.as_str()?.trim();
+        (!url.is_empty()).then(|| url.to_string())
+    }
+
+    /// Why the file could not be found (`download_error`), if a stage tried and failed.
+    pub fn download_error(&self) -> Option<String> {
+        self.extra().get(DOWNLOAD_ERROR)?.as_str().map(String::from)
+    }
+
+    /// Records the file found for this playback (drops an earlier error).
+    pub fn set_download_url(&mut self, url: &str) {
+        self.set_extra(DOWNLOAD_URL, url);
+    }
+
+    /// Records why the file could not be found (drops an earlier URL).
+    pub fn set_download_error(&mut self, error: &str) {
+        self.set_extra(DOWNLOAD_ERROR, error);
+    }
+}
 
 /// The one way to compare metadata keys: without case (BBB lower-cases the
 /// keys it is given, but keeps its own camelCase ones, and copies made by
@@ -38,6 +80,10 @@ impl Recording {
     /// The playback of a format (`presentation`, `video`, …).
     pub fn playback(&self, format: &str) -> Option<&Playback> {
         self.playback.iter().find(|p| p.format.as_str() == format)
+    }
+    /// The playback of a format, to change it.
+    pub fn playback_mut(&mut self, format: &str) -> Option<&mut Playback> {
+        self.playback.iter_mut().find(|p| p.format.as_str() == format)
     }
     /// Duration in whole seconds (0 if the times are inconsistent).
     pub fn duration_s(&self) -> i64 {
@@ -91,5 +137,20 @@ mod tests {
         assert_eq!(r.origin(), None);
         assert_eq!(r.breakout_parent().as_deref(), Some("abc-1"));
         assert_eq!(Recording::default().breakout_parent(), None);
+    }
+
+    #[test]
+    fn download_url_round_trips_and_keeps_other_keys() {
+        let mut p = Playback { extra_json: r#"{"preview_images":["a.png"]}"#.into(), ..Default::default() };
+        assert_eq!(p.download_url(), None);
+        p.set_download_error("HTTP 404");
+        assert_eq!((p.download_url(), p.download_error().as_deref()), (None, Some("HTTP 404")));
+        p.set_download_url("https://h/v/video-0.m4v");
+        assert_eq!(p.download_url().as_deref(), Some("https://h/v/video-0.m4v"));
+        assert_eq!(p.download_error(), None);
+        assert!(p.extra_json.contains("preview_images"));
+        let blank = Playback { extra_json: r#"{"download_url":"  "}"#.into(), ..Default::default() };
+        assert_eq!(blank.download_url(), None);
+        assert_eq!(Playback::default().download_url(), None);
     }
 }

@@ -18,7 +18,10 @@
 //! * faults on demand ([`Fault`]): HTML 404/502/504, stalls, FAILED answers,
 //!   truncated bodies;
 //! * `/playback/video/<id>/` index pages with a `<source>` (Scalelite: 307 to
-//!   `/video/<id>/`), 404 for unpublished recordings.
+//!   `/video/<id>/`), 404 for unpublished recordings, and the file they name
+//!   (`video-0.m4v`, [`VIDEO_FILE_BYTES`] bytes, `HEAD` answered without a body).
+//!   Pages and files are counted apart ([`TestServer::playback_calls`],
+//!   [`TestServer::file_calls`]), with the most pages served at once.
 pub mod files;
 mod tls;
 pub use tls::TestCa;
@@ -208,11 +211,20 @@ pub struct Options {
     pub render_ns: u64,
     /// nginx `proxy_read_timeout`: longer calls get an HTML 504 (404 on 2.2).
     pub proxy_timeout: Option<Duration>,
+    /// Time each video page takes to answer (so concurrent fetches overlap).
+    pub page_delay: Duration,
 }
 
 impl Options {
     pub fn new(flavour: Flavour, secret: &str) -> Self {
-        Self { flavour, secret: secret.into(), cost_ns: 0, render_ns: 0, proxy_timeout: None }
+        Self {
+            flavour,
+            secret: secret.into(),
+            cost_ns: 0,
+            render_ns: 0,
+            proxy_timeout: None,
+            page_delay: Duration::ZERO,
+        }
     }
 }
 
@@ -224,8 +236,14 @@ struct State {
     log: Mutex<Vec<String>>,
     api_calls: AtomicU64,
     playback_calls: AtomicU64,
+    file_calls: AtomicU64,
+    pages_in_flight: AtomicU64,
+    peak_pages_in_flight: AtomicU64,
     bytes_sent: AtomicU64,
 }
+
+/// Size of every recording's `video-0.m4v`.
+pub const VIDEO_FILE_BYTES: usize = 1000;
 
 /// A running server; it lives until the process exits.
 #[derive(Clone)]
@@ -267,6 +285,9 @@ impl TestServer {
             log: Mutex::new(Vec::new()),
             api_calls: AtomicU64::new(0),
             playback_calls: AtomicU64::new(0),
+            file_calls: AtomicU64::new(0),
+            pages_in_flight: AtomicU64::new(0),
+            peak_pages_in_flight: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
         });
         let st = state.clone();
@@ -313,8 +334,17 @@ impl TestServer {
     pub fn api_calls(&self) -> u64 {
         self.state.api_calls.load(Ordering::SeqCst)
     }
+    /// Requests for video pages (`…/video/<id>/`, Scalelite's 307 included).
     pub fn playback_calls(&self) -> u64 {
         self.state.playback_calls.load(Ordering::SeqCst)
+    }
+    /// Requests (GET or HEAD) for the video files the pages name.
+    pub fn file_calls(&self) -> u64 {
+        self.state.file_calls.load(Ordering::SeqCst)
+    }
+    /// The most video pages served at the same moment since the last reset.
+    pub fn peak_pages_in_flight(&self) -> u64 {
+        self.state.peak_pages_in_flight.load(Ordering::SeqCst)
     }
     pub fn bytes_sent(&self) -> u64 {
         self.state.bytes_sent.load(Ordering::SeqCst)
@@ -322,6 +352,8 @@ impl TestServer {
     pub fn reset_counters(&self) {
         self.state.api_calls.store(0, Ordering::SeqCst);
         self.state.playback_calls.store(0, Ordering::SeqCst);
+        self.state.file_calls.store(0, Ordering::SeqCst);
+        self.state.peak_pages_in_flight.store(0, Ordering::SeqCst);
         self.state.bytes_sent.store(0, Ordering::SeqCst);
         self.state.log.lock().unwrap().clear();
     }
@@ -417,6 +449,7 @@ fn handle(st: &State, conn: &mut (impl Read + Write), scheme: &str) -> std::io::
         Some((p, q)) => (p.to_string(), q.to_string()),
         None => (target.clone(), String::new()),
     };
+    let head_only = line.starts_with("HEAD ");
     let resp = route(st, &host, &path, &query);
     let out = conn;
     let length = match resp.endless {
@@ -434,7 +467,13 @@ fn handle(st: &State, conn: &mut (impl Read + Write), scheme: &str) -> std::io::
     }
     head.push_str("\r\n");
     out.write_all(head.as_bytes())?;
-    let body = if resp.truncate { &resp.body[..resp.body.len() / 2] } else { &resp.body[..] };
+    let body = if head_only {
+        &[][..]
+    } else if resp.truncate {
+        &resp.body[..resp.body.len() / 2]
+    } else {
+        &resp.body[..]
+    };
     out.write_all(body)?;
     st.bytes_sent.fetch_add(body.len() as u64, Ordering::SeqCst);
     if let Some(unit) = &resp.endless {
@@ -487,10 +526,29 @@ fn route(st: &State, host: &str, path: &str, query: &str) -> Response {
         }
     }
     if let Some(rest) = video {
+        let has_video =
+            |id: &str| st.recs.iter().any(|r| r.record_id == id && r.published && r.formats.contains(&"video"));
+        if let Some(id) = rest.strip_suffix("/video-0.m4v") {
+            st.file_calls.fetch_add(1, Ordering::SeqCst);
+            if !has_video(id) {
+                return Response::html(404);
+            }
+            return Response {
+                status: 200,
+                content_type: "video/mp4",
+                location: None,
+                body: vec![0u8; VIDEO_FILE_BYTES],
+                truncate: false,
+                endless: None,
+            };
+        }
         st.playback_calls.fetch_add(1, Ordering::SeqCst);
+        let now = st.pages_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        st.peak_pages_in_flight.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(st.opts.page_delay);
+        st.pages_in_flight.fetch_sub(1, Ordering::SeqCst);
         let id = rest.trim_end_matches('/');
-        let found = st.recs.iter().any(|r| r.record_id == id && r.published && r.formats.contains(&"video"));
-        if !found || !rest.ends_with('/') {
+        if !has_video(id) || !rest.ends_with('/') {
             return Response::html(404);
         }
         let body = format!(

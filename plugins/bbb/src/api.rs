@@ -163,8 +163,7 @@ pub struct Api {
     /// Bytes per answer above which a shard is split (`ANSWER_BUDGET / concurrency`).
     pub answer_budget: u64,
     pub stats: Arc<Stats>,
-    /// One permit per HTTP request in flight (`concurrency`), shared by
-    /// listing calls and video pages.
+    /// One permit per HTTP request in flight (`concurrency`).
     permits: Arc<tokio::sync::Semaphore>,
 }
 
@@ -341,32 +340,6 @@ impl Api {
                 ))))
             }
         }
-    }
-
-    /// GETs a small page (video index, at most `PAGE_BUDGET` bytes),
-    /// following redirects; returns the final URL and body.
-    pub async fn get_page(&self, url: &str) -> Result<(reqwest::Url, String), String> {
-        let mut last = String::new();
-        for attempt in 0..=self.retries {
-            if attempt > 0 {
-                tokio::time::sleep(bbb_migrate_http::backoff(self.backoff, attempt)).await;
-            }
-            let Ok(_permit) = self.permits.acquire().await else { break };
-            match self.http.get(url).timeout(self.timeout).send().await {
-                Ok(r) if r.status().is_success() => {
-                    let final_url = r.url().clone();
-                    match read_capped(r, PAGE_BUDGET).await {
-                        Ok(b) => return Ok((final_url, String::from_utf8_lossy(&b).into_owned())),
-                        Err(e @ bbb_migrate_http::ReadError::TooLarge(_)) => return Err(e.to_string()),
-                        Err(e) => last = redact(&e.to_string()),
-                    }
-                }
-                Ok(r) if bbb_migrate_http::is_transient(r.status()) => last = format!("HTTP {}", r.status()),
-                Ok(r) => return Err(format!("HTTP {}", r.status())),
-                Err(e) => last = error_chain(&e.without_url()),
-            }
-        }
-        Err(last)
     }
 }
 

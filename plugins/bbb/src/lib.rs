@@ -1,8 +1,9 @@
 //! Source plugins `bbb` and `scalelite`: every recording of a BigBlueButton
 //! server or a Scalelite load balancer, listed fast and reliably (prefix
-//! shards, bounded concurrency, retries, streaming parse), with each video
-//! format's downloadable file resolved. One crate, one code path: the two
-//! component types differ only by their [`Flavour`].
+//! shards, bounded concurrency, retries, streaming parse), without one
+//! request per recording: a video format's file is found after selection by
+//! the sinks that need it (`bbb-migrate-video-page`). One crate, one code
+//! path: the two component types differ only by their [`Flavour`].
 //!
 //! ```toml
 //! [[sources]]
@@ -17,7 +18,6 @@
 
 pub mod api;
 pub mod list;
-pub mod video;
 
 use api::{Api, CallError, Checksum};
 use bbb_xml::{AnswerWriter, RecordingsReader};
@@ -56,9 +56,6 @@ fn d_backoff() -> u64 {
 fn d_shard_max() -> usize {
     5_000
 }
-fn d_true() -> bool {
-    true
-}
 
 /// The component's keys (README.md documents each).
 #[derive(Deserialize, Debug)]
@@ -93,9 +90,10 @@ pub struct Config {
     /// Recordings in one answer above which a shard is split into its 16 children.
     #[serde(default = "d_shard_max")]
     pub shard_max: usize,
-    /// Fetch each video format's index page to find the downloadable file.
-    #[serde(default = "d_true")]
-    pub resolve_video: bool,
+    /// No longer used (video files are found after selection, by the sinks
+    /// that need them); accepted so that existing pipelines still load.
+    #[serde(default)]
+    pub resolve_video: Option<bool>,
     /// Extra trusted CA certificates (PEM), besides the system's and the web roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
@@ -120,8 +118,6 @@ struct Pending {
     rejected: Vec<Rejected>,
     reader: Option<RecordingsReader<BufReader<File>>>,
     file: PathBuf,
-    /// Read from an existing cache: video files may still need resolving.
-    from_cache: bool,
 }
 
 /// Where the listing is written while it is made: each completed shard is
@@ -130,8 +126,6 @@ struct Spool {
     writer: AnswerWriter<BufWriter<File>>,
     seen: HashSet<String>,
     rejected: BTreeMap<String, Rejected>,
-    warnings: Vec<String>,
-    warnings_total: usize,
 }
 
 impl Spool {
@@ -144,8 +138,6 @@ impl Spool {
         for r in out.rejected {
             self.rejected.insert(r.record_id.to_string(), r);
         }
-        self.warnings_total += out.warnings.len();
-        self.warnings.extend(out.warnings.into_iter().take(20usize.saturating_sub(self.warnings.len())));
         Ok(())
     }
 }
@@ -198,6 +190,11 @@ impl BbbSource {
         if cfg.shard_max == 0 {
             return Err(PluginError::config("shard_max", "must be at least 1"));
         }
+        if cfg.resolve_video.is_some() {
+            ctx.info(
+                "resolve_video is no longer used: video files are found after selection, by the sinks that need them",
+            );
+        }
         let cache = cfg.cache.as_ref().map(|p| ctx.resolve_path(p));
         let api = Api::new(
             base,
@@ -226,7 +223,7 @@ impl BbbSource {
             (_, Some(p)) => Some(p),
             (_, None) => Some(100),
         };
-        Plan { page_size, concurrency: self.cfg.concurrency, resolve_video: self.cfg.resolve_video }
+        Plan { page_size, concurrency: self.cfg.concurrency }
     }
 
     /// Opens the cache, or lists the server into a spool file (renamed to
@@ -238,12 +235,7 @@ impl BbbSource {
                 path.display(),
                 self.api.base
             ));
-            return Ok(Pending {
-                rejected: Vec::new(),
-                reader: Some(open_answer(path)?),
-                file: path.to_path_buf(),
-                from_cache: true,
-            });
+            return Ok(Pending { rejected: Vec::new(), reader: Some(open_answer(path)?), file: path.to_path_buf() });
         }
         let started = Instant::now();
         let keep = self.cache.clone().filter(|_| !self.ctx.dry_run());
@@ -276,8 +268,6 @@ impl BbbSource {
             writer: AnswerWriter::new(BufWriter::with_capacity(1 << 16, file)).map_err(io)?,
             seen: HashSet::new(),
             rejected: BTreeMap::new(),
-            warnings: Vec::new(),
-            warnings_total: 0,
         };
         let spool = match self.list_server(spool) {
             Ok(s) => s,
@@ -295,15 +285,6 @@ impl BbbSource {
         if let Err(e) = finish(spool.writer) {
             let _ = std::fs::remove_file(&spool_path);
             return Err(io(e));
-        }
-        for w in &spool.warnings {
-            self.ctx.warn(w);
-        }
-        if spool.warnings_total > spool.warnings.len() {
-            self.ctx.warn(&format!(
-                "… and {} more video formats without a download URL",
-                spool.warnings_total - spool.warnings.len()
-            ));
         }
         let s = &self.api.stats;
         self.ctx.info(&format!(
@@ -332,7 +313,7 @@ impl BbbSource {
             // A temporary spool: unlinked now, read through the open handle.
             let _ = std::fs::remove_file(&file);
         }
-        Ok(Pending { rejected, reader: Some(reader?), file, from_cache: false })
+        Ok(Pending { rejected, reader: Some(reader?), file })
     }
 
     fn list_server(&self, spool: Spool) -> Result<Spool, PluginError> {
@@ -396,15 +377,6 @@ impl SourcePlugin for BbbSource {
             if reader.fill(&mut batch, max, &origin)? {
                 p.reader = None;
             }
-        }
-        if p.from_cache
-            && self.cfg.resolve_video
-            && batch.recordings.iter().any(|r| video::needs_resolution(r).is_some())
-        {
-            let recs = std::mem::take(&mut batch.recordings).into_vec();
-            let (recs, warnings) = block_on(video::resolve_all(self.api.clone(), recs, self.cfg.concurrency));
-            warnings.iter().for_each(|w| self.ctx.warn(w));
-            batch.recordings = recs.into();
         }
         if self.cfg.playback_url_23 {
             batch.recordings.iter_mut().for_each(rewrite_23);

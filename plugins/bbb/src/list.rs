@@ -71,17 +71,13 @@ pub struct Plan {
     pub page_size: Option<u32>,
     /// Shards in flight (HTTP requests are bounded by the API's permits too).
     pub concurrency: usize,
-    /// Resolve the video formats' files as soon as a shard is complete.
-    pub resolve_video: bool,
 }
 
-/// A completed shard, deduplicated, videos resolved.
+/// A completed shard, deduplicated.
 pub struct ShardOutput {
     pub shard: Shard,
     pub recordings: Vec<Recording>,
     pub rejected: Vec<Rejected>,
-    /// One line per video format whose file could not be found.
-    pub warnings: Vec<String>,
 }
 
 /// Recordings by recordID (formats merged), rejected entries.
@@ -188,13 +184,11 @@ async fn shard(api: Arc<Api>, shard: Shard, plan: Plan) -> Result<ShardResult, P
         api.stats.pages.fetch_add(1, Ordering::Relaxed);
         offset += limit as u64;
     }
-    let recordings: Vec<Recording> = items.recordings.into_values().collect();
-    let (recordings, warnings) = if plan.resolve_video {
-        crate::video::resolve_all(api.clone(), recordings, plan.concurrency).await
-    } else {
-        (recordings, Vec::new())
-    };
-    Ok(ShardResult::Done(ShardOutput { shard, recordings, rejected: items.rejected.into_values().collect(), warnings }))
+    Ok(ShardResult::Done(ShardOutput {
+        shard,
+        recordings: items.recordings.into_values().collect(),
+        rejected: items.rejected.into_values().collect(),
+    }))
 }
 
 /// Lists every recording: shards `0`…`f` and the rest, children on demand;

@@ -6,11 +6,12 @@ use crate::fetch::{FetchError, Fetcher};
 use crate::filelock::{self, size_on_disk, FileLock};
 use crate::pod::{self, now_sql};
 use bbb_migrate_db::{Db, Param, TxMode};
+use bbb_migrate_video_page::{PageError, VideoFiles};
 use plugin_api::sdk::ids::{safe_file_name, validate_record_id};
 use plugin_api::sdk::{decode, runtime::block_on, Ctx, SinkPlugin};
 use plugin_api::{Outcome, PluginError, Recording, SinkItem};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,9 @@ fn three() -> u32 {
 fn sixty() -> u64 {
     60
 }
+fn eight() -> usize {
+    8
+}
 fn five_hundred() -> u64 {
     500
 }
@@ -41,6 +45,9 @@ struct Config {
     recorder_path: PathBuf,
     #[serde(default = "two")]
     concurrency: usize,
+    /// Video pages read at once to find the files (selected recordings only).
+    #[serde(default = "eight")]
+    page_concurrency: usize,
     /// `native` (the built-in renderer) or `command` (`converter_command`).
     #[serde(default)]
     converter: Option<String>,
@@ -101,6 +108,7 @@ struct Inner {
     recorder_id: i64,
     recorder_path: PathBuf,
     fetcher: Fetcher,
+    video_files: VideoFiles,
     converter: Converter,
     min_free: u64,
     dry_run: bool,
@@ -178,13 +186,6 @@ enum Job {
     Convert { url: String },
 }
 
-/// The `download_url` a source put in the video Playback's `extra_json`.
-fn known_download_url(rec: &Recording) -> Option<String> {
-    let p = rec.playback("video")?;
-    let extra: Map<String, Value> = serde_json::from_str(&p.extra_json).unwrap_or_default();
-    extra.get("download_url").and_then(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty()).map(String::from)
-}
-
 /// `https://host/presentation/<recordID>/` from a presentation playback URL.
 pub fn presentation_base(playback_url: &str, record_id: &str) -> Option<String> {
     let u = reqwest::Url::parse(playback_url.trim()).ok()?;
@@ -201,6 +202,9 @@ impl ClaimDirSink {
         }
         if cfg.concurrency == 0 || cfg.concurrency > 64 {
             return Err(PluginError::config("concurrency", "concurrency must be between 1 and 64"));
+        }
+        if cfg.page_concurrency == 0 || cfg.page_concurrency > 64 {
+            return Err(PluginError::config("page_concurrency", "page_concurrency must be between 1 and 64"));
         }
         let converter = Converter::from_config(
             crate::convert::ConverterConfig {
@@ -232,6 +236,8 @@ impl ClaimDirSink {
             // column must hold the very path Pod's cron computes, or it would
             // register the file a second time. Symlinks are kept, as Pod keeps them.
             recorder_path: ctx.resolve_path(&cfg.recorder_path).components().collect(),
+            video_files: VideoFiles::new(client.clone(), cfg.page_concurrency)
+                .with_retries(cfg.retries, Duration::from_millis(cfg.backoff_ms)),
             fetcher: Fetcher {
                 client,
                 retries: cfg.retries,
@@ -329,7 +335,8 @@ struct Done {
     render_notes: Vec<String>,
 }
 
-async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
+/// `page`: the error of the recording's video page, if reading it failed.
+async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<PageError>) -> Outcome {
     let r = &item.recording;
     let id = r.record_id.as_str();
     if let Err(e) = validate_record_id(id) {
@@ -341,12 +348,11 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
     let video = r.playback("video").filter(|p| !p.url.trim().is_empty());
     let presentation = r.playback("presentation").filter(|p| !p.url.trim().is_empty());
     let (job, ext) = if let Some(v) = video {
-        let url = match known_download_url(r) {
-            Some(u) => u,
-            None => match inner.fetcher.video_file(v.url.trim()).await {
-                Ok(u) => u,
-                Err(e) => return fetch_failure(id, &e),
-            },
+        if let Some(e) = page {
+            return fetch_failure(id, &FetchError { message: e.message, permanent: e.permanent });
+        }
+        let Some(url) = v.download_url() else {
+            return Outcome::failed(id, format!("{}: the video file was not looked up", v.url.trim()));
         };
         let ext = pod_extension(&url).unwrap_or_else(|| "mp4".into());
         (Job::Download { url }, ext)
@@ -667,13 +673,16 @@ impl SinkPlugin for ClaimDirSink {
             }
         }
         let inner = self.inner.clone();
-        let items = batch.to_vec();
+        let mut items = batch.to_vec();
         let n = self.concurrency;
         Ok(block_on(async move {
-            futures_util::stream::iter(items.into_iter().map(|item| {
+            // The files behind the video pages of this batch (the selected
+            // recordings only), `page_concurrency` pages at once.
+            let pages = inner.video_files.resolve(items.iter_mut().map(|i| &mut i.recording)).await;
+            futures_util::stream::iter(items.into_iter().zip(pages).map(|(item, page)| {
                 let inner = inner.clone();
                 let rec = rec.clone();
-                async move { deliver(&inner, &rec, &item).await }
+                async move { deliver(&inner, &rec, &item, page).await }
             }))
             .buffered(n)
             .collect::<Vec<Outcome>>()

@@ -1,13 +1,19 @@
 //! `pod-external`: one `import_video_externalrecording` row per recording and
-//! owner ("My external videos"), users created when missing, one transaction
-//! per recording.
-use crate::pod::{self, clip, lock_clause, now_sql, permanent, timestamp_text, ts_placeholder};
-use bbb_migrate_db::{Db, Engine, Param, Tx, TxMode};
+//! owner ("My external videos"), users created when missing.
+//!
+//! One transaction per batch, one savepoint per recording: a recording's
+//! user, owner and rows are written together or not at all (a failing one is
+//! rolled back to its savepoint, the others of the batch are committed). The
+//! batch's users and existing rows are read with one statement each; a
+//! recording whose rows all exist writes nothing. See [`apply_batch`].
+use crate::pod::{self, clip, now_sql, permanent, timestamp_text, ts_placeholder};
+use bbb_migrate_db::{placeholders, Db, Engine, Param, Tx, TxMode};
 use plugin_api::sdk::{decode, Ctx, Secret, SinkPlugin};
 use plugin_api::{Outcome, PluginError, Recording, SinkItem};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,15 +81,22 @@ struct Person {
     email: String,
 }
 
+/// What one recording needs written.
 struct Plan {
+    record_id: String,
     name: String,
     start: String,
     source_url: String,
-    site_id: i64,
-    hashkey_secret: String,
     people: Vec<Person>,
     fallback: bool,
+}
+
+/// What every recording of a batch shares.
+struct Batch {
+    site_id: i64,
+    hashkey_secret: String,
     dry_run: bool,
+    plans: Vec<Plan>,
 }
 
 impl PodExternalSink {
@@ -144,80 +157,189 @@ impl PodExternalSink {
             return Err("no owner with a username".into());
         }
         Ok(Plan {
+            record_id: rec.record_id.to_string(),
             name: clip(name, NAME_MAX),
             start: timestamp_text(self.db.engine(), rec.start_ms),
             source_url,
-            site_id: self.site_id,
-            hashkey_secret: self.secret_key.expose().to_string(),
             people,
             fallback: item.fallback,
-            dry_run: self.ctx.dry_run(),
         })
     }
 
-    fn deliver(&self, item: &SinkItem) -> Outcome {
-        let id = item.recording.record_id.as_str();
-        let plan = match self.plan(item) {
-            Ok(p) => p,
-            Err(e) => return Outcome::failed_permanently(id, e),
-        };
-        let dry = plan.dry_run;
-        let mode = if dry { TxMode::ReadOnly } else { TxMode::ReadWrite };
-        let url = plan.source_url.clone();
-        let site = plan.site_id;
-        let plan = std::sync::Arc::new(plan);
-        let mut attempt = 0;
-        loop {
-            let p = plan.clone();
-            match self.db.transaction(mode, move |tx| Box::pin(async move { apply(tx, &p).await })) {
-                Ok(results) => return describe(id, &url, site, dry, &results),
-                Err(e) if pod::is_transient(&e) && attempt < pod::TRANSIENT_RETRIES => attempt += 1,
-                Err(e) => return pod::failure(id, "", &e),
+    /// Plans every item, then writes the batch in one transaction (run again
+    /// after a deadlock). One outcome per item, in order.
+    fn deliver(&self, items: &[SinkItem]) -> Vec<Outcome> {
+        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(items.len());
+        let mut plans = Vec::new();
+        let mut slots = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match self.plan(item) {
+                Ok(p) => {
+                    plans.push(p);
+                    slots.push(i);
+                    outcomes.push(None);
+                }
+                Err(e) => outcomes.push(Some(Outcome::failed_permanently(item.recording.record_id.as_str(), e))),
             }
         }
+        if !plans.is_empty() {
+            let dry = self.ctx.dry_run();
+            let site = self.site_id;
+            let mode = if dry { TxMode::ReadOnly } else { TxMode::ReadWrite };
+            let batch = std::sync::Arc::new(Batch {
+                site_id: site,
+                hashkey_secret: self.secret_key.expose().to_string(),
+                dry_run: dry,
+                plans,
+            });
+            let mut attempt = 0;
+            let results = loop {
+                let b = batch.clone();
+                match self.db.transaction(mode, move |tx| Box::pin(async move { apply_batch(tx, &b).await })) {
+                    Err(e) if pod::is_transient(&e) && attempt < pod::TRANSIENT_RETRIES => attempt += 1,
+                    other => break other,
+                }
+            };
+            for (k, (plan, slot)) in batch.plans.iter().zip(slots).enumerate() {
+                let id = plan.record_id.as_str();
+                outcomes[slot] = Some(match &results {
+                    Ok(r) => match &r[k] {
+                        Ok(owners) => describe(id, &plan.source_url, site, dry, owners),
+                        Err(e) => pod::failure(id, "", e),
+                    },
+                    Err(e) => pod::failure(id, "", e),
+                });
+            }
+        }
+        outcomes.into_iter().map(|o| o.expect("every item has an outcome")).collect()
     }
 }
 
-async fn apply(tx: &mut Tx, plan: &Plan) -> Result<Vec<OwnerResult>, PluginError> {
+/// The lock taken on the batch's existing users: MariaDB's next-key locks
+/// also keep a missing username missing until this transaction creates it;
+/// PostgreSQL only needs the users to stay (`ON CONFLICT` handles creation).
+fn user_lock(engine: Engine, dry_run: bool) -> &'static str {
+    match (dry_run, engine) {
+        (true, _) => "",
+        (false, Engine::MySql) => " FOR UPDATE",
+        (false, Engine::Postgres) => " FOR KEY SHARE",
+    }
+}
+
+/// Writes a batch inside its transaction: the users and existing rows of the
+/// whole batch in one statement each, then each recording that has
+/// something to write inside its own savepoint. A recording's error rolls
+/// back to its savepoint and becomes its result; a lost connection or a
+/// deadlock fails the whole batch (which is then run again).
+async fn apply_batch(tx: &mut Tx, b: &Batch) -> Result<Vec<Result<Vec<OwnerResult>, PluginError>>, PluginError> {
+    let engine = tx.engine();
+    let mut names: Vec<&str> = b.plans.iter().flat_map(|p| p.people.iter().map(|x| x.username.as_str())).collect();
+    names.sort_unstable();
+    names.dedup();
+    let sql = format!(
+        "SELECT id, username FROM auth_user WHERE username IN ({}){}",
+        placeholders(names.len()),
+        user_lock(engine, b.dry_run)
+    );
+    let mut users: HashMap<String, i64> = HashMap::new();
+    for row in tx.query(&sql, names.iter().map(|n| Param::from(*n)).collect()).await? {
+        if let Some(id) = row.int("id") {
+            users.insert(row.text("username"), id);
+        }
+    }
+    let mut urls: Vec<&str> = b.plans.iter().map(|p| p.source_url.as_str()).collect();
+    urls.sort_unstable();
+    urls.dedup();
+    let sql = format!(
+        "SELECT id, source_url, owner_id FROM import_video_externalrecording WHERE source_url IN ({}) ORDER BY id",
+        placeholders(urls.len())
+    );
+    let mut rows: HashMap<(String, i64), i64> = HashMap::new();
+    for row in tx.query(&sql, urls.iter().map(|u| Param::from(*u)).collect()).await? {
+        if let (Some(id), Some(owner)) = (row.int("id"), row.int("owner_id")) {
+            rows.entry((row.text("source_url"), owner)).or_insert(id);
+        }
+    }
+    if !b.dry_run {
+        // PostgreSQL checks Pod's deferred foreign keys at COMMIT: check them
+        // at each statement instead, so a bad recording fails in its savepoint.
+        let first = match engine {
+            Engine::Postgres => "SET CONSTRAINTS ALL IMMEDIATE; SAVEPOINT recording",
+            Engine::MySql => "SAVEPOINT recording",
+        };
+        tx.execute_batch(first).await?;
+    }
+    let mut out = Vec::with_capacity(b.plans.len());
+    for plan in &b.plans {
+        let mut created: Vec<(String, i64)> = Vec::new();
+        let result = apply(tx, b, plan, &users, &rows, &mut created).await;
+        let wrote = result.as_ref().is_ok_and(|r| r.iter().any(|o| o.user_created || o.row_inserted));
+        match result {
+            Ok(results) => {
+                if wrote && !b.dry_run {
+                    tx.execute_batch("RELEASE SAVEPOINT recording; SAVEPOINT recording").await?;
+                    users.extend(created);
+                    for r in &results {
+                        if let (true, Some(uid), Some(id)) = (r.row_inserted, r.user_id, r.row_id) {
+                            rows.insert((plan.source_url.clone(), uid), id);
+                        }
+                    }
+                }
+                out.push(Ok(results));
+            }
+            Err(e) if pod::is_transient(&e) || bbb_migrate_db::is_connect_error(&e) => return Err(e),
+            Err(e) => {
+                if !b.dry_run {
+                    tx.execute_batch("ROLLBACK TO SAVEPOINT recording").await?;
+                }
+                out.push(Err(e));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One recording: the users it lacks (created, unless dry run) and its
+/// missing rows. `created` collects the users made, for the next recordings
+/// once this one's savepoint is released.
+async fn apply(
+    tx: &mut Tx,
+    b: &Batch,
+    plan: &Plan,
+    users: &HashMap<String, i64>,
+    rows: &HashMap<(String, i64), i64>,
+    created: &mut Vec<(String, i64)>,
+) -> Result<Vec<OwnerResult>, PluginError> {
     let engine = tx.engine();
     let mut out = Vec::new();
     for p in &plan.people {
-        let sql = format!("SELECT id FROM auth_user WHERE username = ?{}", lock_clause(plan.dry_run));
-        let found = tx.query(&sql, vec![Param::from(p.username.as_str())]).await?;
         let mut r = OwnerResult {
             username: p.username.clone(),
-            user_id: None,
+            user_id: users.get(&p.username).copied(),
             user_created: false,
             row_id: None,
             row_inserted: false,
         };
-        match found.first().and_then(|row| row.int("id")) {
-            Some(uid) => r.user_id = Some(uid),
-            None if plan.fallback => {
+        if r.user_id.is_none() {
+            if plan.fallback {
                 return Err(permanent(format!(
                     "the fallback owner `{}` has no Pod account (auth_user.username); create it in Pod or change [fallback] owner",
                     p.username
-                )))
+                )));
             }
-            None => {
+            if !b.dry_run {
+                let (uid, made) = create_user(tx, engine, p, b).await?;
+                r.user_created = made;
+                r.user_id = Some(uid);
+                created.push((p.username.clone(), uid));
+            } else {
                 r.user_created = true;
-                if !plan.dry_run {
-                    r.user_id = Some(create_user(tx, engine, p, plan).await?);
-                }
             }
         }
-        if let Some(uid) = r.user_id {
-            let rows = tx
-                .query(
-                    "SELECT id FROM import_video_externalrecording WHERE source_url = ? AND owner_id = ? ORDER BY id",
-                    vec![Param::from(plan.source_url.as_str()), Param::Int(uid)],
-                )
-                .await?;
-            r.row_id = rows.first().and_then(|row| row.int("id"));
-        }
+        r.row_id = r.user_id.and_then(|uid| rows.get(&(plan.source_url.clone(), uid)).copied());
         if r.row_id.is_none() {
             r.row_inserted = true;
-            if let (false, Some(uid)) = (plan.dry_run, r.user_id) {
+            if let (false, Some(uid)) = (b.dry_run, r.user_id) {
                 let sql = format!(
                     "INSERT INTO import_video_externalrecording (name, start_at, type, source_url, owner_id, site_id) VALUES (?, {}, 'bigbluebutton', ?, ?, ?)",
                     ts_placeholder(engine)
@@ -227,7 +349,7 @@ async fn apply(tx: &mut Tx, plan: &Plan) -> Result<Vec<OwnerResult>, PluginError
                     Param::from(plan.start.as_str()),
                     Param::from(plan.source_url.as_str()),
                     Param::Int(uid),
-                    Param::Int(plan.site_id),
+                    Param::Int(b.site_id),
                 ];
                 r.row_id = Some(tx.insert_id(&sql, params).await?);
             }
@@ -239,38 +361,56 @@ async fn apply(tx: &mut Tx, plan: &Plan) -> Result<Vec<OwnerResult>, PluginError
 
 /// `auth_user` + `authentication_owner` + `authentication_owner_sites`, with
 /// the values Pod's `User.objects.create` and its signals give (`docs/pod.md` §5.3).
-async fn create_user(tx: &mut Tx, engine: Engine, p: &Person, plan: &Plan) -> Result<i64, PluginError> {
+/// Race-free: PostgreSQL inserts `ON CONFLICT (username) DO NOTHING` (a user
+/// created meanwhile by Pod is taken as it is, `false`); on MariaDB the
+/// batch's `FOR UPDATE` lookup holds the username's gap, so no one else can
+/// insert it first. Returns the user id and whether it was created.
+async fn create_user(tx: &mut Tx, engine: Engine, p: &Person, b: &Batch) -> Result<(i64, bool), PluginError> {
+    let conflict = match engine {
+        Engine::Postgres => " ON CONFLICT (username) DO NOTHING RETURNING id",
+        Engine::MySql => "",
+    };
     let sql = format!(
         "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined) \
-         VALUES ('', ?, ?, ?, ?, ?, ?, ?, {})",
+         VALUES ('', ?, ?, ?, ?, ?, ?, ?, {}){conflict}",
         now_sql(engine)
     );
-    let uid = tx
-        .insert_id(
-            &sql,
-            vec![
-                Param::Bool(false),
-                Param::from(p.username.as_str()),
-                Param::from(p.first_name.as_str()),
-                Param::from(p.last_name.as_str()),
-                Param::from(p.email.as_str()),
-                Param::Bool(true),
-                Param::Bool(true),
-            ],
-        )
-        .await?;
+    let params = vec![
+        Param::Bool(false),
+        Param::from(p.username.as_str()),
+        Param::from(p.first_name.as_str()),
+        Param::from(p.last_name.as_str()),
+        Param::from(p.email.as_str()),
+        Param::Bool(true),
+        Param::Bool(true),
+    ];
+    let uid = match engine {
+        Engine::MySql => tx.insert_id(&sql, params).await?,
+        Engine::Postgres => match tx.query(&sql, params).await?.first().and_then(|r| r.int("id")) {
+            Some(uid) => uid,
+            None => {
+                let found = tx
+                    .query("SELECT id FROM auth_user WHERE username = ?", vec![Param::from(p.username.as_str())])
+                    .await?;
+                let uid = found.first().and_then(|r| r.int("id")).ok_or_else(|| {
+                    PluginError::data(format!("auth_user `{}`: neither inserted nor found", p.username))
+                })?;
+                return Ok((uid, false));
+            }
+        },
+    };
     let owner_id = tx
         .insert_id(
             "INSERT INTO authentication_owner (user_id, auth_type, affiliation, commentaire, hashkey, establishment) VALUES (?, 'local', 'student', '', ?, 'Etab_1')",
-            vec![Param::Int(uid), Param::from(hashkey(&plan.hashkey_secret, &p.username))],
+            vec![Param::Int(uid), Param::from(hashkey(&b.hashkey_secret, &p.username))],
         )
         .await?;
     tx.execute(
         "INSERT INTO authentication_owner_sites (owner_id, site_id) VALUES (?, ?)",
-        vec![Param::Int(owner_id), Param::Int(plan.site_id)],
+        vec![Param::Int(owner_id), Param::Int(b.site_id)],
     )
     .await?;
-    Ok(uid)
+    Ok((uid, true))
 }
 
 fn describe(id: &str, url: &str, site: i64, dry: bool, results: &[OwnerResult]) -> Outcome {
@@ -340,7 +480,7 @@ impl SinkPlugin for PodExternalSink {
     }
 
     fn write(&self, batch: &[SinkItem]) -> Result<Vec<Outcome>, PluginError> {
-        Ok(batch.iter().map(|item| self.deliver(item)).collect())
+        Ok(self.deliver(batch))
     }
 
     fn check(&self) -> Result<Vec<String>, PluginError> {

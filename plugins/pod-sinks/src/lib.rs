@@ -2,7 +2,7 @@
 //!
 //! * `pod-external` — one `import_video_externalrecording` row per recording
 //!   and owner ("My external videos"), Pod users created when missing; one
-//!   transaction per recording; PostgreSQL and MariaDB.
+//!   transaction per batch, one savepoint per recording; PostgreSQL and MariaDB.
 //! * `claim-dir` — one video file per recording in a Pod recorder's directory
 //!   (downloaded, resumable and atomic, or converted from the presentation),
 //!   registered as a `recorder_recordingfiletreatment` row for manual claim.

@@ -36,15 +36,6 @@ pub fn now_sql(engine: Engine) -> &'static str {
     }
 }
 
-/// `FOR UPDATE`, only in a read-write transaction (PostgreSQL refuses it in a read-only one).
-pub fn lock_clause(dry_run: bool) -> &'static str {
-    if dry_run {
-        ""
-    } else {
-        " FOR UPDATE"
-    }
-}
-
 /// The declared length of a varchar column (`None` if the server does not say).
 pub async fn column_max_len(tx: &mut Tx, table: &str, column: &str) -> Result<Option<i64>, PluginError> {
     let schema = match tx.engine() {

@@ -311,3 +311,115 @@ fn hostile_name_is_stored_as_text_postgres() {
 fn hostile_name_is_stored_as_text_mariadb() {
     hostile_name_is_stored_as_text(Engine::MySql);
 }
+
+/// `n` recordings `{tag}-{i}` with a presentation, owned by `owners`.
+fn many(tag: &str, n: usize, owners: &[&str]) -> Vec<SinkItem> {
+    (0..n)
+        .map(|i| {
+            let id = format!("{:040x}-{}", i + tag.len() * 1000, 1_700_000_000_000u64 + i as u64);
+            let url = format!("https://bbb.univ.example.fr/playback/presentation/2.3/{id}");
+            let rec = recording(
+                &id,
+                &format!("{tag} {i}"),
+                1_700_000_000_000 + i as i64,
+                vec![playback("presentation", &url, "")],
+            );
+            item(rec, owners.iter().map(|u| owner(u, "F", "L", &format!("{u}@univ.example.fr"))).collect(), false)
+        })
+        .collect()
+}
+
+/// One batch, one transaction: a recording whose row cannot be written
+/// (after its new user was inserted) is rolled back to its savepoint — no
+/// user, no owner, no row — while the recordings before and after it in the
+/// same batch are committed; the next user-creating recording creates the
+/// user again.
+fn a_failing_recording_is_rolled_back_alone(engine: Engine) {
+    let t = pod_db(engine, "pod_external_savepoint");
+    t.db.execute_batch(
+        "ALTER TABLE import_video_externalrecording ADD CONSTRAINT no_poison CHECK (name <> 'poison 1')",
+    )
+    .unwrap();
+    let users_before = count(&t, "auth_user");
+    let items = many("poison", 4, &["newcomer", "jdupont"]);
+    let out = new_sink(&t, 1, false).write(&items).unwrap();
+    let st: Vec<OutcomeStatus> = out.iter().map(|o| o.status).collect();
+    assert_eq!(st, [OutcomeStatus::DONE, OutcomeStatus::FAILED, OutcomeStatus::DONE, OutcomeStatus::DONE], "{out:?}");
+    assert!(out[1].retryable && out[1].detail.contains("no_poison"), "{}", out[1].detail);
+    assert!(out[0].detail.contains("created Pod user newcomer"), "{}", out[0].detail);
+    assert!(!out[2].detail.contains("created Pod user"), "{}", out[2].detail);
+    assert_eq!(count(&t, "auth_user"), users_before + 1);
+    assert_eq!(count(&t, "import_video_externalrecording"), 6);
+    assert_eq!(
+        rows(&t, "SELECT COUNT(*) FROM import_video_externalrecording WHERE name = 'poison 1'", vec![]),
+        vec![vec![s("0")]]
+    );
+
+    // The first recording fails: its user is rolled back, the next one creates it.
+    let t = pod_db(engine, "pod_external_savepoint_first");
+    t.db.execute_batch(
+        "ALTER TABLE import_video_externalrecording ADD CONSTRAINT no_poison CHECK (name <> 'poison 1')",
+    )
+    .unwrap();
+    let owners_before = count(&t, "authentication_owner");
+    let out = new_sink(&t, 1, false).write(&items[1..]).unwrap();
+    assert_eq!(
+        out.iter().map(|o| o.status).collect::<Vec<_>>(),
+        [OutcomeStatus::FAILED, OutcomeStatus::DONE, OutcomeStatus::DONE]
+    );
+    assert!(out[1].detail.contains("created Pod user newcomer"), "{}", out[1].detail);
+    assert_eq!(count(&t, "auth_user"), users_before + 1);
+    assert_eq!(count(&t, "authentication_owner"), owners_before + 1);
+    assert_eq!(count(&t, "import_video_externalrecording"), 4);
+}
+
+#[test]
+fn a_failing_recording_is_rolled_back_alone_postgres() {
+    a_failing_recording_is_rolled_back_alone(Engine::Postgres);
+}
+
+#[test]
+fn a_failing_recording_is_rolled_back_alone_mariadb() {
+    a_failing_recording_is_rolled_back_alone(Engine::MySql);
+}
+
+/// Two runs (two sinks, two connections) creating the same new users at the
+/// same time: each user exists once, with one owner and one site link, and
+/// every recording ends with exactly one row per owner.
+fn concurrent_batches_create_each_user_once(engine: Engine) {
+    let t = pod_db(engine, "pod_external_race");
+    let users_before = count(&t, "auth_user");
+    let owners_before = count(&t, "authentication_owner");
+    let owners = ["racer1", "racer2", "racer3"];
+    let a = many("a", 60, &owners);
+    let mut b = many("bb", 60, &owners);
+    b.reverse();
+    let outcomes: Vec<Vec<plugin_api::Outcome>> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = [&a, &b]
+            .into_iter()
+            .map(|items| {
+                let sink = new_sink(&t, 1, false);
+                scope.spawn(move || items.chunks(20).flat_map(|c| sink.write(c).unwrap()).collect::<Vec<_>>())
+            })
+            .collect();
+        jobs.into_iter().map(|j| j.join().unwrap()).collect()
+    });
+    for o in outcomes.iter().flatten() {
+        assert_eq!(o.status, OutcomeStatus::DONE, "{o:?}");
+    }
+    assert_eq!(count(&t, "auth_user"), users_before + 3);
+    assert_eq!(count(&t, "authentication_owner"), owners_before + 3);
+    assert_eq!(count(&t, "import_video_externalrecording"), 360);
+    let created = outcomes.iter().flatten().filter(|o| o.detail.contains("created Pod user")).count();
+    assert!((1..=3).contains(&created), "{created}");
+}
+
+#[test]
+fn concurrent_batches_create_each_user_once_postgres() {
+    concurrent_batches_create_each_user_once(Engine::Postgres);
+}
+
+#[test]
+fn concurrent_batches_create_each_user_once_mariadb() {
+    concurrent_batches_create_each_user_once(Engine::MySql);
+}

@@ -6,28 +6,11 @@ mod common;
 
 use bbb_migrate_db::Engine;
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const N: usize = 400;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-/// The host and the plugins it needs, built once (`cargo test` does not build
-/// cdylibs nor other packages' binaries). The host finds the plugins in its own folder.
-fn host() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "bbb-migrate", "-p", "bbb-migrate-bbb-cache", "-p", "bbb-migrate-pod-sinks"])
-        .current_dir(root())
-        .status()
-        .unwrap();
-    assert!(status.success(), "cargo build failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
-    target.join("debug/bbb-migrate")
-}
 
 fn recordings_xml(n: usize) -> String {
     let mut s = String::from("<response><returncode>SUCCESS</returncode><recordings>");

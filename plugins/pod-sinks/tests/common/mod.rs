@@ -114,6 +114,33 @@ pub fn item(rec: Recording, owners: Vec<Owner>, fallback: bool) -> SinkItem {
 }
 
 // ---------------------------------------------------------------------------
+// The host binary
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// The host and the plugins it needs, built once per test binary (`cargo
+/// test` builds neither cdylibs nor other packages' binaries). The host finds
+/// the plugins in its own folder.
+pub fn host() -> std::path::PathBuf {
+    static ONCE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "bbb-migrate", "-p", "bbb-migrate-bbb-cache", "-p", "bbb-migrate-bbb"])
+            .args(["-p", "bbb-migrate-csv", "-p", "bbb-migrate-pod-sinks"])
+            .current_dir(root())
+            .status()
+            .unwrap();
+        assert!(status.success(), "cargo build failed");
+        let target =
+            std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| root().join("target"));
+        target.join("debug/bbb-migrate")
+    })
+    .clone()
+}
+
+// ---------------------------------------------------------------------------
 // HTTP media server
 
 /// One request the server saw.
