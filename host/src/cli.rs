@@ -9,8 +9,6 @@ use crate::progress::Progress;
 use crate::redact::Redactor;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use plugin_api::abi::PluginError;
-use plugin_api::abi_stable::std_types::{RResult, RString, RVec};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -161,7 +159,7 @@ fn run(
 ) -> Result<ExitCode, Usage> {
     let (p, inst) = load(config, plugin_dirs, opts.dry_run, redactor)?;
     let progress = Progress::new();
-    let report = match engine::run(&p, &inst, &opts, redactor, &progress) {
+    let report = match engine::run(&p, &inst, &opts, &progress) {
         Ok(r) => r,
         Err(e) => return Ok(fail(e, redactor)),
     };
@@ -201,21 +199,16 @@ fn check(config: &std::path::Path, plugin_dirs: &[PathBuf], redactor: &Redactor)
             println!("  {kind} {name}: FAILED: {}", redactor.redact(&e));
         }
     };
-    for (c, s) in &inst.sources {
-        report("source", &c.name, check_lines(s.check()));
+    for s in &inst.sources {
+        report("source", s.name(), s.check());
     }
-    for (c, r) in &inst.resolvers {
-        report("resolver", &c.name, check_lines(r.check()));
+    for r in &inst.resolvers {
+        report("resolver", r.name(), r.check());
     }
-    for (c, s) in &inst.sinks {
-        report("sink", &c.name, check_lines(s.check()));
+    for s in &inst.sinks {
+        report("sink", s.name(), s.check());
     }
     Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-/// A plugin's `check()` answer as lines, or its error message.
-fn check_lines(r: RResult<RVec<RString>, PluginError>) -> Result<Vec<String>, String> {
-    r.into_result().map(|v| v.into_iter().map(|s| s.to_string()).collect()).map_err(|e| e.message.to_string())
 }
 
 fn plugins(config: Option<&std::path::Path>, plugin_dirs: &[PathBuf], redactor: &Redactor) -> Result<ExitCode, Usage> {

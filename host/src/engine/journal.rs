@@ -36,13 +36,16 @@ CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (sink, status);
 ";
 
 /// One journaled outcome.
-pub struct Entry<'a> {
-    pub record_id: &'a str,
-    pub status: &'a str,
-    pub detail: &'a str,
-    pub data: &'a str,
-    pub owners: &'a str,
+pub struct Entry {
+    pub record_id: String,
+    pub status: &'static str,
+    pub detail: String,
+    pub data: String,
+    pub owners: String,
 }
+
+/// (id, started, finished, status) of a run.
+pub type RunRow = (i64, String, Option<String>, String);
 
 pub struct Journal {
     conn: Connection,
@@ -120,7 +123,7 @@ impl Journal {
     }
 
     /// Records a batch of outcomes for `sink` in one transaction.
-    pub fn record(&mut self, run: i64, sink: &str, entries: &[Entry<'_>]) -> Result<()> {
+    pub fn record(&mut self, run: i64, sink: &str, entries: &[Entry]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
             let mut st = tx.prepare_cached(
@@ -159,7 +162,7 @@ impl Journal {
     }
 
     /// (id, started, finished, status) of the last `n` runs.
-    pub fn runs(&self, n: i64) -> Result<Vec<(i64, String, Option<String>, String)>> {
+    pub fn runs(&self, n: i64) -> Result<Vec<RunRow>> {
         let mut st =
             self.conn.prepare("SELECT id, started_at, finished_at, status FROM runs ORDER BY id DESC LIMIT ?1")?;
         let rows = st.query_map([n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;

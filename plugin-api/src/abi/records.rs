@@ -198,3 +198,15 @@ impl Outcome {
         self
     }
 }
+
+/// What a sink declares about itself (plugin-api 1.1).
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Default)]
+pub struct SinkCapabilities {
+    /// Several workers (processes, machines) may write this sink at once.
+    /// `false` (the default, and what a 1.0 plugin gets): the host lets one
+    /// worker at a time write it (the CSV sink's single local file).
+    pub shared_writers: bool,
+    /// Room for later declarations, as JSON (may be empty).
+    pub extra_json: RString,
+}
