@@ -47,6 +47,9 @@ enum Command {
         /// Extra folder to search for plugins (repeatable; searched first).
         #[arg(long = "plugin-dir", value_name = "DIR")]
         plugin_dirs: Vec<PathBuf>,
+        /// Join every sink at the end of every batch (the engine before pipelining; benchmarks only).
+        #[arg(long, hide = true)]
+        batch_join: bool,
     },
     /// Parse the config, load every plugin, let each check its settings and connections. Writes nothing.
     Check {
@@ -106,8 +109,8 @@ pub fn main() -> ExitCode {
     init_logging(cli.verbose);
     let redactor = Redactor::default();
     let result = match cli.command {
-        Command::Run { config, dry_run, from, to, records, plugin_dirs } => {
-            run(&config, &plugin_dirs, RunOptions { dry_run, from, to, records }, &redactor)
+        Command::Run { config, dry_run, from, to, records, plugin_dirs, batch_join } => {
+            run(&config, &plugin_dirs, RunOptions { dry_run, from, to, records, batch_join }, &redactor)
         }
         Command::Check { config, plugin_dirs } => check(&config, &plugin_dirs, &redactor),
         Command::Plugins { config, plugin_dirs } => plugins(config.as_deref(), &plugin_dirs, &redactor),

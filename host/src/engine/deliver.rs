@@ -42,6 +42,18 @@ impl Delivered {
     }
 }
 
+impl Delivered {
+    /// Adds another batch's report share (its entries are already journaled).
+    pub fn merge(&mut self, other: Delivered) {
+        self.counts.done += other.counts.done;
+        self.counts.skipped += other.counts.skipped;
+        self.counts.failed += other.counts.failed;
+        self.counts.planned += other.counts.planned;
+        self.failures.extend(other.failures);
+        self.planned.extend(other.planned);
+    }
+}
+
 pub fn owners_text(item: &SinkItem) -> String {
     item.owners.iter().map(|o| o.username.as_str()).collect::<Vec<_>>().join(";")
 }

@@ -1,13 +1,14 @@
-//! The pipeline: list (every source) → select → resolve (the chain) →
-//! deliver (every sink), a batch at a time, journaled.
+//! The pipeline: list (every source) → select → resolve (the chain, once
+//! per recording) → deliver (every sink works its own queue, see
+//! [`pipeline`]), journaled batch by batch.
 //!
 //! Plugin calls are synchronous (see `plugin_api` on the async model): the
-//! engine calls them from plain threads — every sink of a batch in its own
-//! scoped thread, so a slow sink (downloads, renders) does not hold the
-//! others — and never from inside an async context.
+//! engine calls them from plain threads — the resolver chain in one, every
+//! sink in `concurrency` of its own — and never from inside an async context.
 
 mod deliver;
 mod journal;
+mod pipeline;
 mod report;
 mod resolve;
 mod select;
@@ -33,6 +34,9 @@ pub struct RunOptions {
     pub from: Option<usize>,
     pub to: Option<usize>,
     pub records: Vec<String>,
+    /// The engine before pipelining: every sink joined at the end of every
+    /// batch (kept for the benchmark that compares both).
+    pub batch_join: bool,
 }
 
 const SOURCE_BATCH: u32 = 500;
@@ -105,9 +109,28 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
 
     let journal = Mutex::new(journal);
     progress.start(selected.len() as u64);
-    for chunk in selected.chunks(p.batch_size) {
-        deliver_batch(p, inst, chunk, &finished, &journal, run_id, &mut report)?;
-        progress.inc(chunk.len() as u64);
+    if opts.batch_join {
+        for chunk in selected.chunks(p.batch_size) {
+            deliver_batch(p, inst, chunk, &finished, &journal, run_id, &mut report)?;
+            progress.inc(chunk.len() as u64);
+        }
+    } else {
+        let pending = |sink: &str, id: &str| !finished[sink].contains(id);
+        for sink in &inst.sinks {
+            report.sinks.get_mut(sink.name()).expect("every sink has counts").already_done +=
+                selected.iter().filter(|r| !pending(sink.name(), r.record_id.as_str())).count();
+        }
+        let needed: Vec<Recording> = selected
+            .into_iter()
+            .filter(|r| inst.sinks.iter().any(|s| pending(s.name(), r.record_id.as_str())))
+            .collect();
+        progress.inc((report.selection.selected - needed.len()) as u64);
+        let (resolved, per_sink) = pipeline::deliver_all(p, inst, &needed, &finished, &journal, run_id, progress)?;
+        report.resolver_notes.extend(resolved.notes);
+        report.fallback_owner += resolved.fallback_owner;
+        for (sink, d) in inst.sinks.iter().zip(per_sink) {
+            report.add(sink.name(), d);
+        }
     }
     progress.finish();
 
@@ -138,8 +161,9 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
     Ok(report)
 }
 
-/// Resolves one batch and hands it to every sink that has not finished it;
-/// every sink of the batch in its own thread, joined at the end of the batch.
+/// The batch-join engine (`--batch-join`, for comparison): resolves one batch
+/// and hands it to every sink that has not finished it, every sink in its own
+/// thread, all joined at the end of the batch.
 fn deliver_batch(
     p: &Pipeline,
     inst: &Instances,

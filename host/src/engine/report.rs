@@ -40,7 +40,7 @@ pub struct Report {
 }
 
 impl Report {
-    /// Adds what a batch did to `sink` (counts, failures, plans).
+    /// Adds what `sink` did (counts, failures, plans).
     pub(super) fn add(&mut self, sink: &str, d: super::deliver::Delivered) {
         let total = self.sinks.entry(sink.to_string()).or_default();
         total.done += d.counts.done;
