@@ -1,9 +1,9 @@
-//! Command line: `run`, `check`, `plugins`, `status`, `render`.
+//! Command line: `run`, `worker`, `check`, `plugins`, `status`, `render`.
 //!
 //! Exit codes: 0 every selected recording succeeded; 1 some failed (listed)
 //! or the run stopped; 2 usage or configuration error.
-use crate::config::Pipeline;
-use crate::engine::{self, Journal, RunOptions};
+use crate::config::{JournalAt, Pipeline};
+use crate::engine::{self, store, PgJournal, RunOptions};
 use crate::plugins::{search_dirs, Instances, Registry};
 use crate::progress::Progress;
 use crate::redact::Redactor;
@@ -50,6 +50,19 @@ enum Command {
         /// Join every sink at the end of every batch (the engine before pipelining; benchmarks only).
         #[arg(long, hide = true)]
         batch_join: bool,
+        /// Use a journal created by another pipeline (other sources or sinks).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Claim and work items of a PostgreSQL journal (one of a fleet); lists nothing.
+    Worker {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long = "plugin-dir", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+        /// Use a journal created by another pipeline (other sources or sinks).
+        #[arg(long)]
+        force: bool,
     },
     /// Parse the config, load every plugin, let each check its settings and connections. Writes nothing.
     Check {
@@ -109,8 +122,12 @@ pub fn main() -> ExitCode {
     init_logging(cli.verbose);
     let redactor = Redactor::default();
     let result = match cli.command {
-        Command::Run { config, dry_run, from, to, records, plugin_dirs, batch_join } => {
-            run(&config, &plugin_dirs, RunOptions { dry_run, from, to, records, batch_join }, &redactor)
+        Command::Run { config, dry_run, from, to, records, plugin_dirs, batch_join, force } => {
+            let opts = RunOptions { dry_run, from, to, records, batch_join, force, worker_only: false };
+            run(&config, &plugin_dirs, opts, &redactor)
+        }
+        Command::Worker { config, plugin_dirs, force } => {
+            run(&config, &plugin_dirs, RunOptions { worker_only: true, force, ..Default::default() }, &redactor)
         }
         Command::Check { config, plugin_dirs } => check(&config, &plugin_dirs, &redactor),
         Command::Plugins { config, plugin_dirs } => plugins(config.as_deref(), &plugin_dirs, &redactor),
@@ -161,6 +178,9 @@ fn run(
     redactor: &Redactor,
 ) -> Result<ExitCode, Usage> {
     let (p, inst) = load(config, plugin_dirs, opts.dry_run, redactor)?;
+    // Before anything is listed or written: the journal is reachable, not
+    // newer than this binary and this pipeline's (else exit 2).
+    usage(store::open_read_only(&p.journal, Some(&p.fingerprint()), opts.force))?;
     let progress = Progress::new();
     let report = match engine::run(&p, &inst, &opts, &progress) {
         Ok(r) => r,
@@ -180,7 +200,7 @@ fn run(
     }
     print!("{}", report.summary());
     if !opts.dry_run {
-        println!("journal: {}  report: {}", p.journal.display(), p.report_path().display());
+        println!("journal: {}  report: {}", redactor.redact(&p.journal.display()), p.report_path().display());
     }
     let missing = !report.selection.missing_records.is_empty();
     Ok(if report.has_failures() || missing { ExitCode::from(1) } else { ExitCode::SUCCESS })
@@ -250,22 +270,50 @@ fn plugins(config: Option<&std::path::Path>, plugin_dirs: &[PathBuf], redactor: 
 
 fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usage> {
     let p = usage(Pipeline::load(config, redactor))?;
-    let Some(j) = usage(Journal::open_read_only(&p.journal))? else {
-        println!("{}: no journal yet (nothing has run)", p.journal.display());
+    let shown = redactor.redact(&p.journal.display());
+    let Some(mut j) = usage(store::open_read_only(&p.journal, None, false))? else {
+        println!("{shown}: no journal yet (nothing has run)");
         return Ok(ExitCode::SUCCESS);
     };
-    println!("journal {}", p.journal.display());
+    println!("journal {shown}");
     for (id, started, finished, st) in usage(j.runs(5))? {
         println!("  run {id}: {started} → {} ({st})", finished.unwrap_or_else(|| "interrupted".into()));
     }
     for (sink, st, n) in usage(j.summary())? {
         println!("  sink {sink}: {st} {n}");
     }
+    if let JournalAt::Postgres(url) = &p.journal {
+        fleet_status(url)?;
+    }
     let failures = usage(j.failures())?;
     for (id, sink, detail, attempts) in &failures {
         println!("  FAILED {id} [{sink}] after {attempts} attempt(s): {}", redactor.redact(detail));
     }
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The queue of a PostgreSQL journal: items per sink and state, workers, stuck items.
+fn fleet_status(url: &bbb_migrate_db::DbUrl) -> Result<(), Usage> {
+    let Some(pg) = usage(PgJournal::open_read_only(url, None, false))? else { return Ok(()) };
+    for (sink, st, n) in usage(pg.queue_summary())? {
+        println!("  queue {sink}: {st} {n}");
+    }
+    for (id, host, pid, seen, ago, stopped) in usage(pg.workers())? {
+        let state = if stopped {
+            "stopped"
+        } else if ago <= 2 * 60 {
+            "live"
+        } else {
+            "silent"
+        };
+        println!("  worker {id} (host {host}, pid {pid}): {state}, last seen {seen} ({ago} s ago)");
+    }
+    for (id, sink, worker, claims) in usage(pg.stuck())? {
+        println!(
+            "  STUCK {id} [{sink}]: claimed {claims} time(s), lease of `{worker}` expired or item keeps coming back"
+        );
+    }
+    Ok(())
 }
 
 fn render(

@@ -69,13 +69,34 @@ pub struct Component {
     pub index: usize,
 }
 
+/// Where the journal lives: a SQLite file (the default) or a PostgreSQL
+/// database shared by several workers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JournalAt {
+    File(PathBuf),
+    Postgres(bbb_migrate_db::DbUrl),
+}
+
+impl JournalAt {
+    /// How logs and errors name it (a password shows as `***`).
+    pub fn display(&self) -> String {
+        match self {
+            JournalAt::File(p) => p.display().to_string(),
+            JournalAt::Postgres(u) => u.redacted(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     pub file: PathBuf,
     pub dir: PathBuf,
-    pub journal: PathBuf,
+    pub journal: JournalAt,
     pub plugin_dirs: Vec<PathBuf>,
     pub batch_size: usize,
+    /// PostgreSQL journal: how long a worker's claim on an item or a sink
+    /// lasts without being renewed (it renews every third of it).
+    pub lease_seconds: u64,
     pub select: Select,
     pub fallback: Fallback,
     pub sources: Vec<Component>,
@@ -88,11 +109,13 @@ pub struct Pipeline {
 #[serde(deny_unknown_fields)]
 struct Top {
     #[serde(default = "default_journal")]
-    journal: PathBuf,
+    journal: String,
     #[serde(default)]
     plugin_dirs: Vec<PathBuf>,
     #[serde(default = "default_batch")]
     batch_size: usize,
+    #[serde(default = "default_lease")]
+    lease_seconds: u64,
     #[serde(default)]
     select: Select,
     fallback: Fallback,
@@ -104,11 +127,14 @@ struct Top {
     sinks: Vec<toml::Table>,
 }
 
-fn default_journal() -> PathBuf {
+fn default_journal() -> String {
     "state.db".into()
 }
 fn default_batch() -> usize {
     200
+}
+fn default_lease() -> u64 {
+    60
 }
 
 impl Pipeline {
@@ -123,6 +149,9 @@ impl Pipeline {
         env::expand(&mut value, &locator, redactor)?;
         redactor.learn_from_config(&value);
         let top: Top = Top::deserialize(toml::Value::Table(value)).map_err(|e| locator.serde_error(&e.to_string()))?;
+        if top.lease_seconds < 2 {
+            bail!("{}: lease_seconds must be at least 2", locator.at(&["lease_seconds"]));
+        }
         if top.batch_size == 0 {
             bail!("{}: batch_size must be at least 1", locator.at(&["batch_size"]));
         }
@@ -144,10 +173,20 @@ impl Pipeline {
         if sources.is_empty() {
             bail!("{}: at least one [[sources]] table is needed", file.display());
         }
+        let journal = if top.journal.starts_with("postgres://") || top.journal.starts_with("postgresql://") {
+            JournalAt::Postgres(
+                top.journal.parse().map_err(|e: String| anyhow!("{}: journal: {e}", locator.at(&["journal"])))?,
+            )
+        } else if top.journal.contains("://") {
+            bail!("{}: journal must be a SQLite file path or a postgres:// URL", locator.at(&["journal"]));
+        } else {
+            JournalAt::File(resolve(PathBuf::from(&top.journal)))
+        };
         Ok(Self {
-            journal: resolve(top.journal),
+            journal,
             plugin_dirs: top.plugin_dirs.into_iter().map(resolve).collect(),
             batch_size: top.batch_size,
+            lease_seconds: top.lease_seconds,
             select: top.select,
             fallback: top.fallback,
             sources,
@@ -159,10 +198,23 @@ impl Pipeline {
         })
     }
 
-    /// The JSON report written next to the journal.
+    /// The JSON report: next to a journal file, next to the pipeline file
+    /// (named after it) for a database journal.
     pub fn report_path(&self) -> PathBuf {
-        let stem = self.journal.file_stem().and_then(|s| s.to_str()).unwrap_or("state");
-        self.journal.with_file_name(format!("{stem}.report.json"))
+        let at = match &self.journal {
+            JournalAt::File(f) => f,
+            JournalAt::Postgres(_) => &self.file,
+        };
+        let stem = at.file_stem().and_then(|s| s.to_str()).unwrap_or("state");
+        at.with_file_name(format!("{stem}.report.json"))
+    }
+
+    /// Which sources and sinks this pipeline has (names and types): a
+    /// journal remembers the pipeline that created it.
+    pub fn fingerprint(&self) -> String {
+        let list =
+            |cs: &[Component]| cs.iter().map(|c| format!("{}({})", c.name, c.type_name)).collect::<Vec<_>>().join(", ");
+        format!("sources: {}; sinks: {}", list(&self.sources), list(&self.sinks))
     }
 
     /// Where a component's config error points: `file:line: sinks[0] (csv): `.

@@ -1,7 +1,7 @@
 //! One batch to one sink: what to journal and what to report.
-use super::journal::Entry;
 use super::report::{Counts, Line};
 use super::resolve::Owners;
+use super::store::Entry;
 use crate::plugins::handle::Sink;
 use crate::plugins::Status;
 use plugin_api::abi::SinkItem;

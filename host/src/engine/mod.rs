@@ -7,16 +7,20 @@
 //! sink in `concurrency` of its own — and never from inside an async context.
 
 mod deliver;
+mod fleet;
 mod journal;
+mod journal_pg;
 mod pipeline;
 mod report;
 mod resolve;
 mod select;
+pub mod store;
 
-pub use journal::Journal;
+pub use journal_pg::PgJournal;
 pub use report::Report;
+pub use store::Journal;
 
-use crate::config::Pipeline;
+use crate::config::{JournalAt, Pipeline};
 use crate::plugins::Instances;
 use crate::progress::Progress;
 use anyhow::{anyhow, Result};
@@ -37,6 +41,10 @@ pub struct RunOptions {
     /// The engine before pipelining: every sink joined at the end of every
     /// batch (kept for the benchmark that compares both).
     pub batch_join: bool,
+    /// `bbb-migrate worker`: no listing, only claim and work (PostgreSQL journal).
+    pub worker_only: bool,
+    /// Use a journal that another pipeline (other sources or sinks) created.
+    pub force: bool,
 }
 
 const SOURCE_BATCH: u32 = 500;
@@ -75,14 +83,32 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
     };
     // One run per pipeline; the lock writes nothing. Nothing is written (journal
     // included) until every source has listed and every sink has prepared.
-    let _lock = if opts.dry_run { None } else { Some(journal::lock_pipeline(&p.file, &p.journal)?) };
+    // A fleet on a PostgreSQL journal cooperates through leases instead.
+    let fleet = matches!(p.journal, JournalAt::Postgres(_)) && !opts.dry_run;
+    let _lock = match &p.journal {
+        JournalAt::File(f) if !opts.dry_run => Some(journal::lock_pipeline(&p.file, f)?),
+        _ => None,
+    };
+    anyhow::ensure!(!opts.worker_only || fleet, "`worker` needs a PostgreSQL journal (journal = \"postgres://…\")");
 
-    let listed = list(inst, &mut report, progress)?;
-    let mut sel = p.select.clone();
-    sel.from = opts.from.or(sel.from);
-    sel.to = opts.to.or(sel.to);
-    let (selected, selection) = select::select(listed, &sel, &opts.records);
-    report.selection = selection;
+    let selected = if opts.worker_only {
+        Vec::new()
+    } else {
+        let listed = list(inst, &mut report, progress)?;
+        let mut sel = p.select.clone();
+        sel.from = opts.from.or(sel.from);
+        sel.to = opts.to.or(sel.to);
+        let (selected, selection) = select::select(listed, &sel, &opts.records);
+        report.selection = selection;
+        selected
+    };
+    if fleet {
+        let selected = (!opts.worker_only).then_some(selected);
+        fleet::run(p, inst, selected, opts.force, &mut report, progress)?;
+        close(inst);
+        report.finished_at = chrono::Utc::now().to_rfc3339();
+        return Ok(report);
+    }
 
     for sink in &inst.sinks {
         let notes = sink.prepare()?;
@@ -90,16 +116,21 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
     }
 
     // A dry run opens the journal read-only (to say what is already done) and writes nothing.
-    let journal = if opts.dry_run { Journal::open_read_only(&p.journal)? } else { Some(Journal::open(&p.journal)?) };
-    let run_id = match (&journal, opts.dry_run) {
-        (Some(j), false) => Some(j.start_run(&p.file.display().to_string())?),
+    let fp = p.fingerprint();
+    let mut journal = if opts.dry_run {
+        store::open_read_only(&p.journal, Some(&fp), opts.force)?
+    } else {
+        Some(store::open(&p.journal, &fp, opts.force)?)
+    };
+    let run_id = match (&mut journal, opts.dry_run) {
+        (Some(j), false) => Some(j.start_run(&p.file.display().to_string(), "")?),
         _ => None,
     };
     report.run_id = run_id;
 
     let mut finished: HashMap<String, HashSet<String>> = HashMap::new();
     for sink in &inst.sinks {
-        let set = match &journal {
+        let set = match &mut journal {
             Some(j) => j.finished(sink.name())?,
             None => HashSet::new(),
         };
@@ -144,6 +175,16 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
             }),
         }
     }
+    close(inst);
+    report.finished_at = chrono::Utc::now().to_rfc3339();
+    if let (Some(mut j), Some(run)) = (journal.into_inner().unwrap_or_else(|p| p.into_inner()), run_id) {
+        j.finish_run(run, if report.has_failures() { "failed" } else { "ok" })?;
+    }
+    Ok(report)
+}
+
+/// Closes sources and resolvers (errors are only logged).
+fn close(inst: &Instances) {
     for s in &inst.sources {
         if let Err(e) = s.close() {
             tracing::warn!("{e:#}");
@@ -154,11 +195,6 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
             tracing::warn!("{e:#}");
         }
     }
-    report.finished_at = chrono::Utc::now().to_rfc3339();
-    if let (Some(j), Some(run)) = (journal.into_inner().unwrap_or_else(|p| p.into_inner()), run_id) {
-        j.finish_run(run, if report.has_failures() { "failed" } else { "ok" })?;
-    }
-    Ok(report)
 }
 
 /// The batch-join engine (`--batch-join`, for comparison): resolves one batch
@@ -169,7 +205,7 @@ fn deliver_batch(
     inst: &Instances,
     chunk: &[Recording],
     finished: &HashMap<String, HashSet<String>>,
-    journal: &Mutex<Option<Journal>>,
+    journal: &Mutex<Option<Box<dyn Journal>>>,
     run_id: Option<i64>,
     report: &mut Report,
 ) -> Result<()> {

@@ -7,8 +7,8 @@
 //! fastest sink; each sink has at most `concurrency` batches being written;
 //! a resolved batch is dropped as soon as the last sink has taken it.
 use super::deliver::{deliver, Delivered};
-use super::journal::Journal;
 use super::resolve::{self, Owners};
+use super::store::Journal;
 use crate::config::Pipeline;
 use crate::plugins::handle::Sink;
 use crate::plugins::Instances;
@@ -104,7 +104,7 @@ pub fn deliver_all(
     inst: &Instances,
     needed: &[Recording],
     finished: &HashMap<String, HashSet<String>>,
-    journal: &Mutex<Option<Journal>>,
+    journal: &Mutex<Option<Box<dyn Journal>>>,
     run_id: Option<i64>,
     progress: &Progress,
 ) -> Result<(Resolved, Vec<Delivered>)> {
@@ -191,7 +191,7 @@ fn work_sink(
     board: &Board,
     chunks: &[&[Recording]],
     finished: &HashMap<String, HashSet<String>>,
-    journal: &Mutex<Option<Journal>>,
+    journal: &Mutex<Option<Box<dyn Journal>>>,
     run_id: Option<i64>,
     progress: &Progress,
 ) -> Result<Delivered> {

@@ -1,0 +1,87 @@
+//! The journal's contract, whatever holds it: what each sink did with each
+//! recording, and the runs. Two backends with the same meaning: a SQLite
+//! file (the embedded default, [`super::journal`]) and a PostgreSQL database
+//! shared by a fleet of workers ([`super::journal_pg`]).
+//!
+//! The schema is versioned (SQLite `user_version`, PostgreSQL table `meta`)
+//! and migrated in place when opened for writing; a journal newer than this
+//! binary is refused. A journal remembers the pipeline (sources and sinks)
+//! that created it and refuses another one unless forced.
+use super::journal::SqliteJournal;
+use super::journal_pg::PgJournal;
+use crate::config::JournalAt;
+use anyhow::{bail, Result};
+use std::collections::HashSet;
+
+/// The schema this binary writes. 1: the first release (runs, deliveries).
+/// 2: `meta` (schema version, pipeline), `runs.worker`; PostgreSQL work
+/// items, workers, sink leases.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// One journaled outcome.
+pub struct Entry {
+    pub record_id: String,
+    pub status: &'static str,
+    pub detail: String,
+    pub data: String,
+    pub owners: String,
+}
+
+/// (id, started, finished, status) of a run.
+pub type RunRow = (i64, String, Option<String>, String);
+/// (recordID, sink, detail, attempts) of a failed delivery.
+pub type Failure = (String, String, String, i64);
+
+pub trait Journal: Send {
+    fn start_run(&mut self, config: &str, worker: &str) -> Result<i64>;
+    fn finish_run(&mut self, run: i64, status: &str) -> Result<()>;
+    /// Record ids that `sink` has finished with (`done` or `skipped`).
+    fn finished(&mut self, sink: &str) -> Result<HashSet<String>>;
+    /// Records a batch of outcomes for `sink` in one transaction.
+    fn record(&mut self, run: i64, sink: &str, entries: &[Entry]) -> Result<()>;
+    /// (sink, status, count).
+    fn summary(&mut self) -> Result<Vec<(String, String, i64)>>;
+    fn failures(&mut self) -> Result<Vec<Failure>>;
+    /// The last `n` runs, newest first.
+    fn runs(&mut self, n: i64) -> Result<Vec<RunRow>>;
+}
+
+/// Refuses a journal written by a newer bbb-migrate (its meaning may have changed).
+pub fn check_version(at: &str, found: i64) -> Result<()> {
+    if found > SCHEMA_VERSION {
+        bail!(
+            "journal {at}: schema version {found} is newer than this bbb-migrate's ({SCHEMA_VERSION}); use a newer bbb-migrate"
+        );
+    }
+    Ok(())
+}
+
+/// Refuses a journal created by another pipeline, unless forced. Returns
+/// whether the stored fingerprint must be (re)written.
+pub fn check_pipeline(at: &str, stored: Option<&str>, current: &str, force: bool) -> Result<bool> {
+    match stored {
+        None => Ok(true),
+        Some(s) if s == current => Ok(false),
+        Some(_) if force => Ok(true),
+        Some(s) => bail!(
+            "journal {at} belongs to another pipeline ({s}), not this one ({current}); use another journal, or --force to take it over"
+        ),
+    }
+}
+
+/// Opens (creating or upgrading) the journal for a run that writes.
+pub fn open(at: &JournalAt, fingerprint: &str, force: bool) -> Result<Box<dyn Journal>> {
+    Ok(match at {
+        JournalAt::File(p) => Box::new(SqliteJournal::open(p, fingerprint, force)?),
+        JournalAt::Postgres(u) => Box::new(PgJournal::open(u, fingerprint, force)?),
+    })
+}
+
+/// Opens an existing journal without writing to it (dry run, status); `None`
+/// if there is none yet. Checks the version and, with a fingerprint, the pipeline.
+pub fn open_read_only(at: &JournalAt, fingerprint: Option<&str>, force: bool) -> Result<Option<Box<dyn Journal>>> {
+    Ok(match at {
+        JournalAt::File(p) => SqliteJournal::open_read_only(p, fingerprint, force)?.map(|j| Box::new(j) as _),
+        JournalAt::Postgres(u) => PgJournal::open_read_only(u, fingerprint, force)?.map(|j| Box::new(j) as _),
+    })
+}
