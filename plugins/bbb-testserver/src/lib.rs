@@ -1,7 +1,7 @@
 //! A real local BigBlueButton / Scalelite API server (std::net, one thread per
 //! connection) for the `bbb` source's tests and benchmark. Not a mock: it
 //! speaks HTTP/1.1 on a TCP port and behaves like the servers described in
-//! `shared/docs/bbb-api.md` §10:
+//! `docs/bbb-api.md` §10:
 //!
 //! * checksums verified exactly like BBB (raw query string, `checksum=`
 //!   stripped by string surgery, algorithm picked by hex length; Scalelite

@@ -1,4 +1,4 @@
-//! The listing strategy (bbb-api.md §5): shard by recordID prefix, split a
+//! The listing strategy (`docs/bbb-api.md` §5): shard by recordID prefix, split a
 //! shard into its 16 children when it times out, keeps failing or is too
 //! large, page inside a shard only when the server proved it pages, merge and
 //! dedupe by recordID, bounded concurrency.

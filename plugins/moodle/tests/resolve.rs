@@ -58,7 +58,7 @@ fn s(x: &str) -> String {
     x.to_string()
 }
 
-/// The scenario of identity.md §1.4, the same on both engines.
+/// The scenario of `docs/identity.md` §1.4, the same on both engines.
 fn shared_scenario(engine: Engine) {
     let t = moodle_db(engine, "moodle_scenario");
     let r = resolver(&[(SERVER, url_of(&t))]);

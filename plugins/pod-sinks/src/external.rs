@@ -37,7 +37,7 @@ const PERSON_NAME_MAX: usize = 150;
 const EMAIL_MAX: usize = 254;
 
 /// The URL Pod's import page is given: the `video` playback if any, else the
-/// `presentation` one (reference script §3.3).
+/// `presentation` one, as the reference script chose (`docs/pod.md` §3.3).
 pub fn source_url(rec: &Recording, rewrite_23: bool) -> Option<String> {
     if let Some(v) = rec.playback("video").map(|p| p.url.trim()).filter(|u| !u.is_empty()) {
         return Some(v.to_string());
@@ -238,7 +238,7 @@ async fn apply(tx: &mut Tx, plan: &Plan) -> Result<Vec<OwnerResult>, PluginError
 }
 
 /// `auth_user` + `authentication_owner` + `authentication_owner_sites`, with
-/// the values Pod's `User.objects.create` and its signals give (pod.md §5.3).
+/// the values Pod's `User.objects.create` and its signals give (`docs/pod.md` §5.3).
 async fn create_user(tx: &mut Tx, engine: Engine, p: &Person, plan: &Plan) -> Result<i64, PluginError> {
     let sql = format!(
         "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined) \

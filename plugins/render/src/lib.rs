@@ -1,7 +1,7 @@
 //! Renders a published BigBlueButton "presentation" recording to one H.264/AAC MP4,
 //! from the published files alone: no browser, no real-time screen capture.
 //!
-//! Pipeline (see `shared/docs/render.md` §3.2):
+//! Pipeline (see `docs/render.md` §3.2):
 //! 1. parse `shapes.svg` (`shapes.rs`), `panzooms.xml`, `cursor.xml`, `deskshare.xml`,
 //!    `metadata.xml` and, for BBB ≥ 2.6, `tldraw.json`;
 //! 2. build the list of distinct visual states of the slide area and the exact ms

@@ -12,7 +12,7 @@
 //! Rows:
 //! 1. the resolver, batches of `batch` recordings (default 200, the host's default);
 //! 2. the same resolver with batches of 1 (its full logic, pooled connection);
-//! 3. the reference script's way (pod.md §5.2): a new connection per
+//! 3. the reference script's way (`docs/pod.md` §5.2): a new connection per
 //!    recording, one SELECT on the recordings table, then one SELECT per
 //!    `user` moderator rule.
 
@@ -188,7 +188,7 @@ fn main() {
     }
     let el = t0.elapsed();
     table.push((
-        "reference (pod.md §5.2): new connection + 1 query per recording + 1 per user rule".into(),
+        "reference (docs/pod.md §5.2): new connection + 1 query per recording + 1 per user rule".into(),
         stats::round_trips() - rt0,
         prepares() - p0,
         conns.to_string(),
