@@ -283,7 +283,7 @@ fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
         println!("  sink {sink}: {st} {n}");
     }
     if let JournalAt::Postgres(url) = &p.journal {
-        fleet_status(url)?;
+        fleet_status(url, p.lease_seconds as i64)?;
     }
     let failures = usage(j.failures())?;
     for (id, sink, detail, attempts) in &failures {
@@ -293,7 +293,7 @@ fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
 }
 
 /// The queue of a PostgreSQL journal: items per sink and state, workers, stuck items.
-fn fleet_status(url: &bbb_migrate_db::DbUrl) -> Result<(), Usage> {
+fn fleet_status(url: &bbb_migrate_db::DbUrl, lease: i64) -> Result<(), Usage> {
     let Some(pg) = usage(PgJournal::open_read_only(url, None, false))? else { return Ok(()) };
     for (sink, st, n) in usage(pg.queue_summary())? {
         println!("  queue {sink}: {st} {n}");
@@ -301,10 +301,10 @@ fn fleet_status(url: &bbb_migrate_db::DbUrl) -> Result<(), Usage> {
     for (id, host, pid, seen, ago, stopped) in usage(pg.workers())? {
         let state = if stopped {
             "stopped"
-        } else if ago <= 2 * 60 {
+        } else if ago <= lease {
             "live"
         } else {
-            "silent"
+            "silent" // no heartbeat within a lease: dead or cut off; its items go to the others
         };
         println!("  worker {id} (host {host}, pid {pid}): {state}, last seen {seen} ({ago} s ago)");
     }

@@ -115,7 +115,9 @@ fn three_workers_two_killed_at_random_moments_deliver_every_item_exactly_once() 
     assert_exactly_once(&db, t.path(), 2 * 3);
     let o = run(&["status", "--config", &cfg]);
     let s = text(&o);
-    assert!(s.contains(&format!("queue csv: done")) && s.contains("live") && s.contains("stopped"), "{s}");
+    // The survivor stopped; the two killed ones fell silent (their lease expired).
+    assert!(s.contains("queue csv: done") && s.contains("stopped"), "{s}");
+    assert_eq!(s.matches(": silent,").count(), 2, "{s}");
 }
 
 #[test]

@@ -66,8 +66,8 @@ fn the_resolver_runs_once_per_recording_and_concurrent_sinks_deliver_each_once()
             "journal = \"journal.db\"\nbatch_size = 2\nplugin_dirs = [\"{}\"]\n[fallback]\nowner = \"admin\"\n\
              [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
              [[resolvers]]\ntype = \"slow\"\ndelay_ms = 5\nlog = \"resolved.log\"\n\
-             [[sinks]]\nname = \"four\"\ntype = \"probe\"\nlog = \"four.log\"\nconcurrency = 4\ndelay_ms = 20\n\
-             [[sinks]]\ntype = \"csv\"\npath = \"out.csv\"\nconcurrency = 2\n",
+             [[sinks]]\nname = \"four\"\ntype = \"probe\"\nlog = \"four.log\"\nthreads = 4\ndelay_ms = 20\n\
+             [[sinks]]\ntype = \"csv\"\npath = \"out.csv\"\nthreads = 2\n",
             fixture_plugins().display()
         ),
     );

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Keys of a component table that belong to the host, not to the plugin.
-const HOST_KEYS: &[&str] = &["name", "type", "plugin", "concurrency"];
+const HOST_KEYS: &[&str] = &["name", "type", "plugin", "threads"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,8 +60,10 @@ pub struct Component {
     pub type_name: String,
     /// Optional explicit plugin file.
     pub plugin: Option<PathBuf>,
-    /// Sinks: how many threads write it at once on this host (default 1).
-    pub concurrency: usize,
+    /// Sinks: how many batches this host writes to it at once, each in its
+    /// own thread (default 1). Not to be confused with a plugin's own
+    /// `concurrency` (claim-dir: recordings at once within a batch).
+    pub threads: usize,
     /// The plugin's own keys, as JSON text.
     pub config_json: String,
     /// `sources`, `resolvers` or `sinks`, and the index in that array.
@@ -262,18 +264,16 @@ fn components(section: &'static str, tables: Vec<toml::Table>, loc: &Locator, di
                 dir.join(p)
             }
         });
-        let concurrency = match t.get("concurrency") {
+        let threads = match t.get("threads") {
             None => 1,
             Some(toml::Value::Integer(n)) if (1..=64).contains(n) => *n as usize,
-            Some(_) => {
-                bail!("{}: {section}[{index}]: `concurrency` must be an integer from 1 to 64", at("concurrency"))
-            }
+            Some(_) => bail!("{}: {section}[{index}]: `threads` must be an integer from 1 to 64", at("threads")),
         };
         for k in HOST_KEYS {
             t.remove(*k);
         }
         let config_json = serde_json::to_string(&t)?;
-        out.push(Component { name, type_name, plugin, concurrency, config_json, section, index });
+        out.push(Component { name, type_name, plugin, threads, config_json, section, index });
     }
     Ok(out)
 }

@@ -1,6 +1,6 @@
 //! Working from a shared PostgreSQL journal: `run` lists and enqueues one
 //! work item per (recording, sink), then works like any `worker`; a worker
-//! only claims and works. Each sink has its own threads (`concurrency`) that
+//! only claims and works. Each sink has its own threads (`threads`) that
 //! claim batches of its items, resolve them (once per recording for the
 //! whole fleet: resolutions are shared in the journal), write them and
 //! journal the outcome with the item's new state in one transaction. A
@@ -89,7 +89,7 @@ pub fn run(
             .iter()
             .map(|sink| {
                 // A sink with one writer at a time gets one thread.
-                let threads = if sink.shared_writers() { sink.component().concurrency.max(1) } else { 1 };
+                let threads = if sink.shared_writers() { sink.component().threads.max(1) } else { 1 };
                 (0..threads)
                     .map(|_| {
                         let (pg, me) = (&pg, &me);

@@ -4,7 +4,7 @@
 //!
 //! Plugin calls are synchronous (see `plugin_api` on the async model): the
 //! engine calls them from plain threads — the resolver chain in one, every
-//! sink in `concurrency` of its own — and never from inside an async context.
+//! sink in `threads` of its own — and never from inside an async context.
 
 mod deliver;
 mod fleet;

@@ -1,10 +1,10 @@
 //! Pipelined delivery on one host: the resolver chain runs once per
 //! recording, a batch at a time, in its own thread; every sink works its
-//! own queue of resolved batches with `concurrency` threads of its own, so a
+//! own queue of resolved batches with `threads` threads of its own, so a
 //! slow sink (renders, downloads) never holds a fast one back.
 //!
 //! Memory: the resolver runs at most [`LOOKAHEAD`] batches ahead of the
-//! fastest sink; each sink has at most `concurrency` batches being written;
+//! fastest sink; each sink has at most `threads` batches being written;
 //! a resolved batch is dropped as soon as the last sink has taken it.
 use super::deliver::{deliver, Delivered};
 use super::resolve::{self, Owners};
@@ -148,7 +148,7 @@ pub fn deliver_all(
             .iter()
             .enumerate()
             .map(|(s, sink)| {
-                (0..sink.component().concurrency.max(1))
+                (0..sink.component().threads.max(1))
                     .map(|_| {
                         scope.spawn(move || {
                             let r = work_sink(s, sink, board, chunks, finished, journal, run_id, progress);
