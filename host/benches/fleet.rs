@@ -17,17 +17,7 @@ use std::process::{Child, Stdio};
 use std::time::Instant;
 
 fn pipeline(dir: &Path, journal: &str, n: usize, batch: usize, sinks: &str) -> String {
-    write(dir, "r.xml", &recordings_xml(n));
-    let cfg = write(
-        dir,
-        "p.toml",
-        &format!(
-            "journal = \"{journal}\"\nbatch_size = {batch}\nplugin_dirs = [\"{}\"]\n[fallback]\nowner = \"admin\"\n\
-             [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n{sinks}",
-            fixture_plugins().display()
-        ),
-    );
-    cfg.to_str().unwrap().to_string()
+    fixture_pipeline(dir, n, &format!("journal = \"{journal}\"\nbatch_size = {batch}"), sinks)
 }
 
 fn spawn(args: &[&str]) -> Child {
@@ -86,7 +76,10 @@ fn overhead_table() {
         let t0 = Instant::now();
         assert!(run(&["run", "--config", &cfg]).status.success());
         let s = secs(t0);
-        println!("| PostgreSQL queue (claim + lease + complete) | {N} | {batch} | {s:.2} | {:.3} |", s * 1000.0 / N as f64);
+        println!(
+            "| PostgreSQL queue (claim + lease + complete) | {N} | {batch} | {s:.2} | {:.3} |",
+            s * 1000.0 / N as f64
+        );
     }
 }
 

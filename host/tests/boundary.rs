@@ -6,19 +6,13 @@ use common::*;
 use std::path::Path;
 
 fn pipeline(dir: &Path, resolver: &str, sink: &str) -> String {
-    write(dir, "r.xml", &recordings_xml(3));
-    let cfg = write(
+    let sink_keys = if sink == "csv" { "path = \"out.csv\"\n" } else { "" };
+    fixture_pipeline(
         dir,
-        "p.toml",
-        &format!(
-            "journal = \"journal.db\"\nbatch_size = 3\nplugin_dirs = [\"{}\"]\n[fallback]\nowner = \"admin\"\n\
-             [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n[[resolvers]]\ntype = \"{resolver}\"\n\
-             [[sinks]]\ntype = \"{sink}\"\n{}",
-            fixture_plugins().display(),
-            if sink == "csv" { "path = \"out.csv\"\n" } else { "" }
-        ),
-    );
-    cfg.to_str().unwrap().to_string()
+        3,
+        "journal = \"journal.db\"\nbatch_size = 3",
+        &format!("[[resolvers]]\ntype = \"{resolver}\"\n[[sinks]]\ntype = \"{sink}\"\n{sink_keys}"),
+    )
 }
 
 #[test]

@@ -16,21 +16,14 @@ use std::time::{Duration, Instant};
 const N: usize = 48;
 
 fn pipeline(dir: &Path, journal: &str) -> String {
-    write(dir, "r.xml", &recordings_xml(N));
-    let cfg = write(
+    fixture_pipeline(
         dir,
-        "p.toml",
-        &format!(
-            "journal = \"{journal}\"\nbatch_size = 3\nlease_seconds = 2\nplugin_dirs = [\"{}\"]\n\
-             [fallback]\nowner = \"admin\"\n\
-             [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
-             [[resolvers]]\ntype = \"slow\"\ndelay_ms = 5\n\
-             [[sinks]]\ntype = \"csv\"\npath = \"out/recordings.csv\"\n\
-             [[sinks]]\ntype = \"probe\"\nlog = \"probe.log\"\ndelay_ms = 60\nshared = true\n",
-            fixture_plugins().display()
-        ),
-    );
-    cfg.to_str().unwrap().to_string()
+        N,
+        &format!("journal = \"{journal}\"\nbatch_size = 3\nlease_seconds = 2"),
+        "[[resolvers]]\ntype = \"slow\"\ndelay_ms = 5\n\
+         [[sinks]]\ntype = \"csv\"\npath = \"out/recordings.csv\"\n\
+         [[sinks]]\ntype = \"probe\"\nlog = \"probe.log\"\ndelay_ms = 60\nshared = true\n",
+    )
 }
 
 fn lines(p: &Path) -> Vec<String> {

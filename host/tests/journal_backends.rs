@@ -36,18 +36,12 @@ CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (sink, status);
 const N: usize = 8;
 
 fn pipeline(dir: &Path, journal: &str, sink_name: &str) -> String {
-    write(dir, "r.xml", &recordings_xml(N));
-    let cfg = write(
+    fixture_pipeline(
         dir,
-        "p.toml",
-        &format!(
-            "journal = \"{journal}\"\nbatch_size = 3\nplugin_dirs = [\"{}\"]\n[fallback]\nowner = \"admin\"\n\
-             [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
-             [[sinks]]\nname = \"{sink_name}\"\ntype = \"csv\"\npath = \"out/recordings.csv\"\n",
-            fixture_plugins().display()
-        ),
-    );
-    cfg.to_str().unwrap().to_string()
+        N,
+        &format!("journal = \"{journal}\"\nbatch_size = 3"),
+        &format!("[[sinks]]\nname = \"{sink_name}\"\ntype = \"csv\"\npath = \"out/recordings.csv\"\n"),
+    )
 }
 
 fn record_ids() -> Vec<String> {

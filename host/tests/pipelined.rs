@@ -15,19 +15,14 @@ fn journal_times(db: &Path, sink: &str) -> Vec<String> {
 fn a_slow_sink_does_not_delay_a_fast_one() {
     const N: usize = 15; // 5 batches of 3
     let t = tempfile::tempdir().unwrap();
-    write(t.path(), "r.xml", &recordings_xml(N));
-    let cfg = write(
+    let cfg = fixture_pipeline(
         t.path(),
-        "p.toml",
-        &format!(
-            "journal = \"journal.db\"\nbatch_size = 3\nplugin_dirs = [\"{}\"]\n[fallback]\nowner = \"admin\"\n\
-             [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
-             [[sinks]]\nname = \"slow\"\ntype = \"probe\"\nlog = \"slow.log\"\ndelay_ms = 1000\n\
-             [[sinks]]\nname = \"fast\"\ntype = \"probe\"\nlog = \"fast.log\"\n",
-            fixture_plugins().display()
-        ),
+        N,
+        "journal = \"journal.db\"\nbatch_size = 3",
+        "[[sinks]]\nname = \"slow\"\ntype = \"probe\"\nlog = \"slow.log\"\ndelay_ms = 1000\n\
+         [[sinks]]\nname = \"fast\"\ntype = \"probe\"\nlog = \"fast.log\"\n",
     );
-    let o = run(&["run", "--config", cfg.to_str().unwrap()]);
+    let o = run(&["run", "--config", &cfg]);
     assert!(o.status.success(), "{}", text(&o));
     let db = t.path().join("journal.db");
     let fast = journal_times(&db, "fast");
@@ -58,20 +53,15 @@ fn a_slow_sink_does_not_delay_a_fast_one() {
 fn the_resolver_runs_once_per_recording_and_concurrent_sinks_deliver_each_once() {
     const N: usize = 20;
     let t = tempfile::tempdir().unwrap();
-    write(t.path(), "r.xml", &recordings_xml(N));
-    let cfg = write(
+    let cfg = fixture_pipeline(
         t.path(),
-        "p.toml",
-        &format!(
-            "journal = \"journal.db\"\nbatch_size = 2\nplugin_dirs = [\"{}\"]\n[fallback]\nowner = \"admin\"\n\
-             [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
-             [[resolvers]]\ntype = \"slow\"\ndelay_ms = 5\nlog = \"resolved.log\"\n\
-             [[sinks]]\nname = \"four\"\ntype = \"probe\"\nlog = \"four.log\"\nthreads = 4\ndelay_ms = 20\n\
-             [[sinks]]\ntype = \"csv\"\npath = \"out.csv\"\nthreads = 2\n",
-            fixture_plugins().display()
-        ),
+        N,
+        "journal = \"journal.db\"\nbatch_size = 2",
+        "[[resolvers]]\ntype = \"slow\"\ndelay_ms = 5\nlog = \"resolved.log\"\n\
+         [[sinks]]\nname = \"four\"\ntype = \"probe\"\nlog = \"four.log\"\nthreads = 4\ndelay_ms = 20\n\
+         [[sinks]]\ntype = \"csv\"\npath = \"out.csv\"\nthreads = 2\n",
     );
-    let o = run(&["run", "--config", cfg.to_str().unwrap()]);
+    let o = run(&["run", "--config", &cfg]);
     assert!(o.status.success(), "{}", text(&o));
     let mut four: Vec<String> =
         std::fs::read_to_string(t.path().join("four.log")).unwrap().lines().map(String::from).collect();
