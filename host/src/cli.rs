@@ -139,7 +139,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Usage(e)) => {
-            eprintln!("error: {}", redactor.redact(&one_line(&e)));
+            eprintln!("error: {}", redactor.line(&one_line(&e)));
             ExitCode::from(2)
         }
     }
@@ -155,7 +155,7 @@ fn usage<T>(r: Result<T>) -> Result<T, Usage> {
 }
 
 fn fail(e: anyhow::Error, redactor: &Redactor) -> ExitCode {
-    eprintln!("error: {}", redactor.redact(&one_line(&e)));
+    eprintln!("error: {}", redactor.line(&one_line(&e)));
     ExitCode::from(1)
 }
 
@@ -189,7 +189,7 @@ fn run(
     if opts.dry_run {
         println!("Plan (dry run):");
         for l in &report.planned {
-            println!("  {} [{}]: {}", l.record_id, l.component, l.detail);
+            println!("  {}", redactor.line(&format!("{} [{}]: {}", l.record_id, l.component, l.detail)));
         }
     } else {
         let path = p.report_path();
@@ -214,12 +214,12 @@ fn check(config: &std::path::Path, plugin_dirs: &[PathBuf], redactor: &Redactor)
         Ok(lines) => {
             println!("  {kind} {name}: OK");
             for l in lines {
-                println!("    {}", redactor.redact(&l));
+                println!("    {}", redactor.line(&l));
             }
         }
         Err(e) => {
             problems += 1;
-            println!("  {kind} {name}: FAILED: {}", redactor.redact(&e));
+            println!("  {kind} {name}: FAILED: {}", redactor.line(&e));
         }
     };
     for s in &inst.sources {
@@ -287,7 +287,12 @@ fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
     }
     let failures = usage(j.failures())?;
     for (id, sink, detail, attempts) in &failures {
-        println!("  FAILED {id} [{sink}] after {attempts} attempt(s): {}", redactor.redact(detail));
+        println!(
+            "  FAILED {} [{}] after {attempts} attempt(s): {}",
+            redactor.line(id),
+            redactor.line(sink),
+            redactor.line(detail)
+        );
     }
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -295,8 +300,9 @@ fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
 /// The queue of a PostgreSQL journal: items per sink and state, workers, stuck items.
 fn fleet_status(url: &bbb_migrate_db::DbUrl, lease: i64) -> Result<(), Usage> {
     let Some(pg) = usage(PgJournal::open_read_only(url, None, false))? else { return Ok(()) };
+    let esc = |t: &str| plugin_api::sdk::text::escape_line(t).into_owned();
     for (sink, st, n) in usage(pg.queue_summary())? {
-        println!("  queue {sink}: {st} {n}");
+        println!("  queue {}: {st} {n}", esc(&sink));
     }
     for (id, host, pid, seen, ago, stopped) in usage(pg.workers())? {
         let state = if stopped {
@@ -306,7 +312,7 @@ fn fleet_status(url: &bbb_migrate_db::DbUrl, lease: i64) -> Result<(), Usage> {
         } else {
             "silent" // no heartbeat within a lease: dead or cut off; its items go to the others
         };
-        println!("  worker {id} (host {host}, pid {pid}): {state}, last seen {seen} ({ago} s ago)");
+        println!("  worker {} (host {}, pid {pid}): {state}, last seen {seen} ({ago} s ago)", esc(&id), esc(&host));
     }
     for (id, sink, worker, claims) in usage(pg.stuck())? {
         println!(
@@ -362,7 +368,7 @@ fn render(
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", plugin_api::sdk::text::escape_line(&e.to_string()));
             Ok(ExitCode::from(1))
         }
     }

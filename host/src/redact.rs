@@ -1,6 +1,7 @@
 //! Secrets never reach a log, an error or a report: every text the host
 //! prints passes through the [`Redactor`], which knows the values that came
 //! from `${ENV}`, the values of secret-looking keys, and URL passwords.
+use plugin_api::sdk::text::escape_line;
 use std::sync::{Arc, RwLock};
 
 #[derive(Clone, Default)]
@@ -61,6 +62,13 @@ impl Redactor {
             }
         }
         mask_url_passwords(&mask_param(&out, "checksum="))
+    }
+
+    /// [`Redactor::redact`], then made safe for a terminal line: remote text
+    /// (recordIDs, names, server messages) cannot forge a line or send escape
+    /// sequences ([`plugin_api::sdk::text::escape_line`]).
+    pub fn line(&self, text: &str) -> String {
+        escape_line(&self.redact(text)).into_owned()
     }
 }
 

@@ -81,7 +81,7 @@ pub fn deliver(sink: &Sink, batch: &[&Owners]) -> Delivered {
         }
         Err(e) => {
             let msg = format!("{e:#}");
-            tracing::error!("{msg}");
+            tracing::error!("{}", plugin_api::sdk::text::escape_line(&msg));
             for item in &items {
                 out.line(
                     sink.name(),

@@ -80,7 +80,7 @@ pub fn run(
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 if let Err(e) = pg.heartbeat(&me, lease) {
-                    tracing::warn!("{e:#}");
+                    tracing::warn!("{}", plugin_api::sdk::text::escape_line(&format!("{e:#}")));
                 }
             }
         });
@@ -124,7 +124,7 @@ pub fn run(
     for sink in inst.sinks.iter().filter(|s| s.shared_writers()) {
         match sink.finish() {
             Ok(notes) => report.notes.extend(notes.into_iter().map(|n| format!("{}: {n}", sink.name()))),
-            Err(e) => tracing::error!("{e:#}"),
+            Err(e) => tracing::error!("{}", plugin_api::sdk::text::escape_line(&format!("{e:#}"))),
         }
     }
     pg.finish_run(run_id, if report.has_failures() || first_err.is_some() { "failed" } else { "ok" })?;

@@ -26,6 +26,7 @@ use crate::progress::Progress;
 use anyhow::{anyhow, Result};
 use deliver::Delivered;
 use plugin_api::abi::Recording;
+use plugin_api::sdk::text::escape_line;
 use report::{Counts, Line};
 use resolve::Owners;
 use std::collections::{HashMap, HashSet};
@@ -187,12 +188,12 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
 fn close(inst: &Instances) {
     for s in &inst.sources {
         if let Err(e) = s.close() {
-            tracing::warn!("{e:#}");
+            tracing::warn!("{}", escape_line(&format!("{e:#}")));
         }
     }
     for r in &inst.resolvers {
         if let Err(e) = r.close() {
-            tracing::warn!("{e:#}");
+            tracing::warn!("{}", escape_line(&format!("{e:#}")));
         }
     }
 }

@@ -1,6 +1,7 @@
 //! What a run did: counts per sink and outcome, failures, the plan of a dry
 //! run; printed at the end and written as JSON next to the journal.
 use super::select::Selection;
+use plugin_api::sdk::text::escape_line;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -81,17 +82,43 @@ impl Report {
             ));
         }
         for n in &self.notes {
-            out.push_str(&format!("  note: {n}\n"));
+            out.push_str(&format!("  note: {}\n", escape_line(n)));
         }
         for id in &s.missing_records {
-            out.push_str(&format!("  --record {id}: not listed by any source\n"));
+            out.push_str(&format!("  --record {}: not listed by any source\n", escape_line(id)));
         }
         if !self.failures.is_empty() {
             out.push_str(&format!("{} failure(s):\n", self.failures.len()));
             for f in &self.failures {
-                out.push_str(&format!("  FAILED {} [{}]: {}\n", f.record_id, f.component, f.detail));
+                let (id, sink, why) = (escape_line(&f.record_id), escape_line(&f.component), escape_line(&f.detail));
+                out.push_str(&format!("  FAILED {id} [{sink}]: {why}\n"));
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_text_in_the_summary_is_escaped() {
+        let mut r = Report::default();
+        r.failures.push(Line {
+            record_id: "abc\nFAILED forged [csv]: ok\x1b[2J".into(),
+            component: "csv".into(),
+            detail: "bad name \u{202e}gnp.exe".into(),
+        });
+        r.notes.push("note\rover".into());
+        let s = r.summary();
+        assert!(
+            s.contains("  FAILED abc\\nFAILED forged [csv]: ok\\u{1b}[2J [csv]: bad name \\u{202e}gnp.exe\n"),
+            "{s}"
+        );
+        assert!(s.contains("note\\rover"), "{s}");
+        // One line per failure, no escape character reaches the terminal.
+        assert_eq!(s.lines().filter(|l| l.contains("FAILED")).count(), 1);
+        assert!(!s.contains('\x1b') && !s.contains('\r') && !s.contains('\u{202e}'));
     }
 }

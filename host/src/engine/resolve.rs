@@ -21,9 +21,14 @@ impl Owners {
 }
 
 /// Resolves `batch` through the chain; recordings nobody claims go to the
-/// fallback owner. Also returns notes (why a resolver passed) for the report.
+/// fallback owner. Also returns notes for the report, only those that explain
+/// a recording's final owner: the note of the resolver that resolved it (what
+/// it skipped), or, for a recording given to the fallback owner, why each
+/// resolver passed. Notes of resolvers that passed on a recording a later
+/// resolver resolved are dropped (noise).
 pub fn resolve(inst: &Instances, batch: &[Recording], fallback: &Fallback) -> (Vec<Owners>, Vec<String>) {
     let mut answers: Vec<Option<Owners>> = (0..batch.len()).map(|_| None).collect();
+    let mut passed: Vec<Vec<String>> = vec![Vec::new(); batch.len()];
     let mut notes = Vec::new();
     for resolver in &inst.resolvers {
         let pending: Vec<usize> = (0..batch.len()).filter(|&i| answers[i].is_none()).collect();
@@ -36,7 +41,10 @@ pub fn resolve(inst: &Instances, batch: &[Recording], fallback: &Fallback) -> (V
                 for (&i, answer) in pending.iter().zip(res) {
                     let id = batch[i].record_id.as_str();
                     match answer {
-                        Answer::Resolved(owners) => {
+                        Answer::Resolved(owners, note) => {
+                            if !note.is_empty() {
+                                notes.push(format!("{id}: resolver `{}`: {note}", resolver.name()));
+                            }
                             answers[i] = Some(Owners::Found(Box::new(SinkItem {
                                 recording: batch[i].clone(),
                                 owners: owners.into(),
@@ -48,7 +56,7 @@ pub fn resolve(inst: &Instances, batch: &[Recording], fallback: &Fallback) -> (V
                                 Some(Owners::Failed(id.to_string(), format!("resolver `{}`: {note}", resolver.name())))
                         }
                         Answer::Unknown(note) if !note.is_empty() => {
-                            notes.push(format!("{id}: resolver `{}`: {note}", resolver.name()))
+                            passed[i].push(format!("{id}: resolver `{}`: {note}", resolver.name()))
                         }
                         Answer::Unknown(_) => {}
                     }
@@ -56,7 +64,7 @@ pub fn resolve(inst: &Instances, batch: &[Recording], fallback: &Fallback) -> (V
             }
             Err(e) => {
                 let msg = format!("{e:#}");
-                tracing::error!("{msg}");
+                tracing::error!("{}", plugin_api::sdk::text::escape_line(&msg));
                 for &i in &pending {
                     answers[i] = Some(Owners::Failed(batch[i].record_id.to_string(), msg.clone()));
                 }
@@ -68,8 +76,10 @@ pub fn resolve(inst: &Instances, batch: &[Recording], fallback: &Fallback) -> (V
     let out = answers
         .into_iter()
         .zip(batch)
-        .map(|(a, rec)| {
+        .zip(passed)
+        .map(|((a, rec), why)| {
             a.unwrap_or_else(|| {
+                notes.extend(why);
                 Owners::Found(Box::new(SinkItem {
                     recording: rec.clone(),
                     owners: vec![admin.clone()].into(),

@@ -20,7 +20,8 @@ pub fn sort(recs: &mut [Recording]) {
     recs.sort_by(|a, b| b.start_ms.cmp(&a.start_ms).then_with(|| a.record_id.cmp(&b.record_id)));
 }
 
-/// Filters by state and origin server, then keeps `from..=to` (1-based, in
+/// Filters by state and origin server (`bbb-origin-server-name`, key and
+/// value compared without case), then keeps `from..=to` (1-based, in
 /// the stable order of what remains), then the `--record` ids if any.
 pub fn select(mut recs: Vec<Recording>, sel: &Select, records: &[String]) -> (Vec<Recording>, Selection) {
     let mut s = Selection { listed: recs.len(), ..Default::default() };
@@ -59,7 +60,7 @@ mod tests {
     fn rec(id: &str, start: i64, state: &str, server: &str) -> Recording {
         let mut r = Recording { record_id: id.into(), start_ms: start, state: state.into(), ..Default::default() };
         if !server.is_empty() {
-            r.metadata.push(Tuple2("bbb-origin-server-name".into(), server.into()));
+            r.metadata.push(Tuple2("BBB-Origin-Server-Name".into(), server.into()));
         }
         r
     }

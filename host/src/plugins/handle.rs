@@ -21,8 +21,8 @@ pub struct Listed {
 /// A resolver's answer for one recording.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
-    /// Owners found (never empty).
-    Resolved(Vec<Owner>),
+    /// Owners found (never empty), and the resolver's note (what it skipped; maybe empty).
+    Resolved(Vec<Owner>, String),
     /// Not known: the next resolver is asked. The note (maybe empty) says why.
     Unknown(String),
     /// The resolver could not answer (its database is down): the recording fails this run.
@@ -155,6 +155,7 @@ impl Resolver {
                             o
                         })
                         .collect(),
+                    redact(&r.note),
                 ),
                 ResolutionKind::FAILED => Answer::Failed(redact(&r.note)),
                 _ => Answer::Unknown(redact(&r.note)),

@@ -116,7 +116,7 @@ struct Logger(Redactor);
 
 impl HostLog for Logger {
     fn log(&self, level: LogLevel, component: RStr<'_>, message: RStr<'_>) {
-        let msg = self.0.redact(message.as_str());
+        let msg = self.0.line(message.as_str());
         let c = component.as_str();
         match level {
             LogLevel::ERROR => tracing::error!(component = c, "{msg}"),

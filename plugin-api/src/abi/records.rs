@@ -90,7 +90,8 @@ pub struct Owner {
     pub last_name: RString,
     /// Component name of the resolver that found it (`fallback` for the admin).
     pub resolver: RString,
-    /// Why, e.g. `moodle:activity 119 course 4 creator`.
+    /// Why, e.g. `activity 119 course 4 creator` (the resolver's name is in
+    /// `resolver`: sinks show `<resolver>: <reason>`, so no prefix here).
     pub reason: RString,
     /// `false` for secondary owners (co-moderators, shared access).
     pub primary: bool,

@@ -10,11 +10,13 @@ mod recording;
 pub mod runtime;
 mod secret;
 pub mod testing;
+pub mod text;
 
 pub use adapters::{guard, ResolverAdapter, SinkAdapter, SourceAdapter};
 pub use config::decode;
 pub use ctx::Ctx;
 pub use export::{root_module, Component, PluginDecl};
+pub use recording::meta_key_eq;
 pub use secret::Secret;
 
 use crate::abi::{Outcome, PluginError, Recording, Resolution, SinkItem, SourceBatch};

@@ -1,18 +1,39 @@
 //! Convenience accessors on the ABI records (plain methods, not ABI).
 use crate::abi::{Owner, Playback, Recording};
 
+/// The one way to compare metadata keys: without case (BBB lower-cases the
+/// keys it is given, but keeps its own camelCase ones, and copies made by
+/// other tools may differ).
+pub fn meta_key_eq(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
 impl Recording {
-    /// A metadata value by key (BBB lower-cases keys, except its own camelCase ones).
+    /// A metadata value by key, compared without case ([`meta_key_eq`]); the
+    /// first one in document order. Empty values are returned as they are.
     pub fn meta(&self, key: &str) -> Option<&str> {
-        self.metadata.iter().find(|kv| kv.0.as_str() == key).map(|kv| kv.1.as_str())
+        self.metadata.iter().find(|kv| meta_key_eq(kv.0.as_str(), key)).map(|kv| kv.1.as_str())
+    }
+    /// A metadata value by key (without case), blank values counting as absent.
+    pub fn meta_value(&self, key: &str) -> Option<&str> {
+        self.meta(key).filter(|v| !v.trim().is_empty())
     }
     /// `bbb-origin` (Moodle, Greenlight, greenlight…), if any.
     pub fn origin(&self) -> Option<&str> {
-        self.meta("bbb-origin").filter(|s| !s.is_empty())
+        self.meta_value("bbb-origin")
     }
-    /// `bbb-origin-server-name`, if any.
+    /// `bbb-origin-server-name`, if any (key compared without case).
     pub fn origin_server(&self) -> Option<&str> {
-        self.meta("bbb-origin-server-name").filter(|s| !s.is_empty())
+        self.meta_value("bbb-origin-server-name")
+    }
+    /// The internal meeting id of the parent meeting when this recording is a
+    /// breakout room's (`<breakout><parentId>`, kept by the sources in
+    /// `extra_json` as `breakout_parentId`). The parent's internal meeting id
+    /// is also the parent's recordID when the parent was recorded.
+    pub fn breakout_parent(&self) -> Option<String> {
+        let v: serde_json::Value = serde_json::from_str(self.extra_json.as_str()).ok()?;
+        let p = v.get("breakout_parentId")?.as_str()?.trim();
+        (!p.is_empty()).then(|| p.to_string())
     }
     /// The playback of a format (`presentation`, `video`, …).
     pub fn playback(&self, format: &str) -> Option<&Playback> {
@@ -44,5 +65,31 @@ impl Owner {
     pub fn secondary(mut self) -> Self {
         self.primary = false;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use abi_stable::std_types::Tuple2;
+
+    #[test]
+    fn metadata_keys_without_case() {
+        let r = Recording {
+            metadata: vec![
+                Tuple2("BBB-Origin-Server-Name".into(), "Moodle.univ.fr".into()),
+                Tuple2("bbb-origin".into(), " ".into()),
+                Tuple2("meetingId".into(), "m".into()),
+            ]
+            .into(),
+            extra_json: r#"{"breakout_parentId":"abc-1","breakout_sequence":"2"}"#.into(),
+            ..Default::default()
+        };
+        assert_eq!(r.origin_server(), Some("Moodle.univ.fr"));
+        assert_eq!(r.meta("MEETINGID"), Some("m"));
+        assert_eq!(r.meta("bbb-origin"), Some(" "));
+        assert_eq!(r.origin(), None);
+        assert_eq!(r.breakout_parent().as_deref(), Some("abc-1"));
+        assert_eq!(Recording::default().breakout_parent(), None);
     }
 }

@@ -19,9 +19,12 @@
 //!   truncated bodies;
 //! * `/playback/video/<id>/` index pages with a `<source>` (Scalelite: 307 to
 //!   `/video/<id>/`), 404 for unpublished recordings.
+mod tls;
+pub use tls::TestCa;
+
 use sha1::{Digest, Sha1};
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -49,6 +52,44 @@ pub enum Fault {
     Failed(&'static str),
     /// Announce the full Content-Length, send half the body, close.
     Truncate,
+    /// A hostile answer that never ends (no Content-Length, sent until the
+    /// client hangs up).
+    Endless(Endless),
+    /// These raw bytes (any, invalid UTF-8 included) inserted as the first
+    /// recordings of the normal answer.
+    Inject(Vec<u8>),
+}
+
+/// What an endless answer repeats after its head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endless {
+    /// `<response><returncode>SUCCESS</returncode><recordings>` then spaces.
+    Whitespace,
+    /// A recording whose `<name>` text never ends.
+    NameText,
+    /// The same recording, again and again.
+    Recordings,
+}
+
+impl Endless {
+    fn head_and_unit(self) -> (Vec<u8>, Vec<u8>) {
+        let head = b"<?xml version=\"1.0\"?>\n<response><returncode>SUCCESS</returncode><recordings>".to_vec();
+        match self {
+            Endless::Whitespace => (head, vec![b' '; 8192]),
+            Endless::NameText => {
+                let mut h = head;
+                h.extend_from_slice(
+                    b"<recording><recordID>0000000000000000000000000000000000000000-1600000000000</recordID><name>",
+                );
+                (h, b"endless name ".repeat(512))
+            }
+            Endless::Recordings => {
+                let mut one = String::new();
+                render(&mut one, Flavour::Bbb27, "http://127.0.0.1", &dataset(1)[0]);
+                (head, one.into_bytes())
+            }
+        }
+    }
 }
 
 /// One recording of the fake server.
@@ -63,6 +104,8 @@ pub struct TestRec {
     pub metadata: Vec<(String, String)>,
     pub formats: Vec<&'static str>,
     pub breakout_parent: Option<String>,
+    /// Scalelite `protected`: playback URLs become one-time `/recording/<id>/<format>?token=` URLs.
+    pub protected: bool,
 }
 
 pub fn sha1_hex(s: &str) -> String {
@@ -132,6 +175,7 @@ pub fn dataset(n: usize) -> Vec<TestRec> {
             metadata,
             formats,
             breakout_parent,
+            protected: false,
         });
     }
     v
@@ -150,6 +194,7 @@ pub fn hostile() -> TestRec {
         metadata: vec![],
         formats: vec!["presentation"],
         breakout_parent: None,
+        protected: false,
     }
 }
 
@@ -186,10 +231,27 @@ struct State {
 pub struct TestServer {
     pub port: u16,
     state: Arc<State>,
+    /// HTTPS: the PEM of the CA that signed the server's certificate.
+    ca_pem: Option<String>,
 }
 
 impl TestServer {
-    pub fn start(opts: Options, mut recs: Vec<TestRec>) -> TestServer {
+    pub fn start(opts: Options, recs: Vec<TestRec>) -> TestServer {
+        Self::start_with(opts, recs, None)
+    }
+
+    /// The same server over HTTPS, with a certificate from a CA made now
+    /// ([`TestServer::ca_pem`]).
+    pub fn start_tls(opts: Options, recs: Vec<TestRec>) -> TestServer {
+        Self::start_with(opts, recs, Some(TestCa::generate()))
+    }
+
+    /// The CA certificate (PEM) of an HTTPS server.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    fn start_with(opts: Options, mut recs: Vec<TestRec>, tls: Option<TestCa>) -> TestServer {
         // BBB answers in hash (directory) order; Scalelite by startTime desc.
         match opts.flavour {
             Flavour::Scalelite => recs.sort_by_key(|r| std::cmp::Reverse(r.start_ms)),
@@ -207,20 +269,34 @@ impl TestServer {
             bytes_sent: AtomicU64::new(0),
         });
         let st = state.clone();
+        let config = tls.as_ref().map(|t| t.config.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
-                let st = st.clone();
-                std::thread::spawn(move || {
-                    let _ = handle(&st, conn);
+                let (st, config) = (st.clone(), config.clone());
+                std::thread::spawn(move || match config {
+                    None => {
+                        let mut conn = conn;
+                        let _ = handle(&st, &mut conn, "http");
+                        let _ = conn.shutdown(std::net::Shutdown::Both);
+                    }
+                    Some(config) => {
+                        let Ok(server) = rustls::ServerConnection::new(config) else { return };
+                        let mut tls = rustls::StreamOwned::new(server, conn);
+                        if handle(&st, &mut tls, "https").is_ok() {
+                            tls.conn.send_close_notify();
+                            let _ = tls.flush();
+                        }
+                    }
                 });
             }
         });
-        TestServer { port, state }
+        TestServer { port, state, ca_pem: tls.map(|t| t.ca_pem) }
     }
 
     /// The `.../bigbluebutton/` base URL.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/bigbluebutton/", self.port)
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}/bigbluebutton/", self.port)
     }
 
     /// Applies `fault` to the next `times` getRecordings calls whose
@@ -268,6 +344,8 @@ struct Response {
     location: Option<String>,
     body: Vec<u8>,
     truncate: bool,
+    /// Sent after `body`, forever (no Content-Length).
+    endless: Option<Vec<u8>>,
 }
 
 impl Response {
@@ -278,12 +356,20 @@ impl Response {
             location: None,
             body: body.into_bytes(),
             truncate: false,
+            endless: None,
         }
     }
     fn html(status: u16) -> Self {
         let reason = reason(status);
         let body = format!("<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
-        Self { status, content_type: "text/html", location: None, body: body.into_bytes(), truncate: false }
+        Self {
+            status,
+            content_type: "text/html",
+            location: None,
+            body: body.into_bytes(),
+            truncate: false,
+            endless: None,
+        }
     }
 }
 
@@ -298,35 +384,49 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn handle(st: &State, conn: TcpStream) -> std::io::Result<()> {
-    let mut reader = BufReader::new(conn.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let mut host = String::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
+/// The request head (request line and headers), read byte by byte (at most 64 KiB).
+fn read_head(conn: &mut impl Read) -> std::io::Result<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && !head.ends_with(b"\n\n") && head.len() < 65536 {
+        if conn.read(&mut byte)? == 0 {
             break;
         }
+        head.push(byte[0]);
+    }
+    Ok(String::from_utf8_lossy(&head).into_owned())
+}
+
+fn handle(st: &State, conn: &mut (impl Read + Write), scheme: &str) -> std::io::Result<()> {
+    let head = read_head(conn)?;
+    let mut lines = head.lines();
+    let line = lines.next().unwrap_or_default().to_string();
+    let mut host = String::new();
+    for h in lines {
         if let Some((k, v)) = h.split_once(':') {
             if k.eq_ignore_ascii_case("host") {
                 host = v.trim().to_string();
             }
         }
     }
+    // Links in answers name this server with its scheme.
+    let host = format!("{scheme}://{host}");
     let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
     let (path, query) = match target.split_once('?') {
         Some((p, q)) => (p.to_string(), q.to_string()),
         None => (target.clone(), String::new()),
     };
     let resp = route(st, &host, &path, &query);
-    let mut out = conn;
+    let out = conn;
+    let length = match resp.endless {
+        Some(_) => String::new(),
+        None => format!("Content-Length: {}\r\n", resp.body.len()),
+    };
     let mut head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\n{length}Connection: close\r\n",
         resp.status,
         reason(resp.status),
         resp.content_type,
-        resp.body.len()
     );
     if let Some(l) = &resp.location {
         head.push_str(&format!("Location: {l}\r\n"));
@@ -336,8 +436,14 @@ fn handle(st: &State, conn: TcpStream) -> std::io::Result<()> {
     let body = if resp.truncate { &resp.body[..resp.body.len() / 2] } else { &resp.body[..] };
     out.write_all(body)?;
     st.bytes_sent.fetch_add(body.len() as u64, Ordering::SeqCst);
+    if let Some(unit) = &resp.endless {
+        // Until the client hangs up (or 4 GiB, so a stuck client cannot keep the thread forever).
+        for _ in 0..(4u64 << 30) / unit.len().max(1) as u64 {
+            out.write_all(unit)?;
+            st.bytes_sent.fetch_add(unit.len() as u64, Ordering::SeqCst);
+        }
+    }
     out.flush()?;
-    let _ = out.shutdown(std::net::Shutdown::Both);
     Ok(())
 }
 
@@ -363,6 +469,15 @@ fn route(st: &State, host: &str, path: &str, query: &str) -> Response {
     let video =
         if fl == Flavour::Scalelite { path.strip_prefix("/video/") } else { path.strip_prefix("/playback/video/") };
     if fl == Flavour::Scalelite {
+        // A protected recording's one-time token URL: using it up is what a client must not do while listing.
+        if let Some(rest) = path.strip_prefix("/recording/") {
+            st.playback_calls.fetch_add(1, Ordering::SeqCst);
+            st.log.lock().unwrap().push(format!("{path}?{query}"));
+            let mut r = Response::html(307);
+            let (id, format) = rest.split_once('/').unwrap_or((rest, ""));
+            r.location = Some(format!("/{format}/{id}/"));
+            return r;
+        }
         if let Some(rest) = path.strip_prefix("/playback/video/") {
             st.playback_calls.fetch_add(1, Ordering::SeqCst);
             let mut r = Response::html(307);
@@ -386,6 +501,7 @@ fn route(st: &State, host: &str, path: &str, query: &str) -> Response {
             location: None,
             body: body.into_bytes(),
             truncate: false,
+            endless: None,
         };
     }
     Response::html(404)
@@ -466,6 +582,20 @@ fn api(st: &State, host: &str, call: &str, query: &str) -> Response {
                 Fault::Truncate => {
                     let mut r = list(st, host, &params, record_param.as_deref());
                     r.truncate = true;
+                    return r;
+                }
+                Fault::Endless(kind) => {
+                    let (head, unit) = kind.head_and_unit();
+                    let mut r = Response::xml(String::new());
+                    r.body = head;
+                    r.endless = Some(unit);
+                    return r;
+                }
+                Fault::Inject(raw) => {
+                    let mut r = list(st, host, &params, record_param.as_deref());
+                    let body = std::mem::take(&mut r.body);
+                    let at = find(&body, b"<recordings>").map(|i| i + 12).unwrap_or(body.len());
+                    r.body = [&body[..at], &raw[..], &body[at..]].concat();
                     return r;
                 }
             }
@@ -552,10 +682,15 @@ fn list(st: &State, host: &str, params: &[(String, String)], record_param: Optio
     Response::xml(out)
 }
 
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
 fn x(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
+/// One `<recording>`; `host` is the origin (`http://127.0.0.1:port`) its links name.
 fn render(out: &mut String, fl: Flavour, host: &str, r: &TestRec) {
     let sl = fl == Flavour::Scalelite;
     let id = &r.record_id;
@@ -613,13 +748,15 @@ fn render(out: &mut String, fl: Flavour, host: &str, r: &TestRec) {
     }
     for f in formats {
         let url = match f {
+            // Scalelite with PROTECTED_RECORDINGS_ENABLED: a fresh one-time token per listing.
+            _ if sl && r.protected => format!("{host}/recording/{id}/{f}?token={}", sha1_hex(&format!("{id}{f}"))),
             "presentation" if fl == Flavour::Bbb22 => {
-                format!("http://{host}/playback/presentation/2.0/playback.html?meetingId={id}")
+                format!("{host}/playback/presentation/2.0/playback.html?meetingId={id}")
             }
-            "presentation" => format!("http://{host}/playback/presentation/2.3/{id}"),
-            "video" => format!("http://{host}/playback/video/{id}/"),
-            "podcast" => format!("http://{host}/podcast/{id}/audio.ogg"),
-            other => format!("http://{host}/{other}/{id}/"),
+            "presentation" => format!("{host}/playback/presentation/2.3/{id}"),
+            "video" => format!("{host}/playback/video/{id}/"),
+            "podcast" => format!("{host}/podcast/{id}/audio.ogg"),
+            other => format!("{host}/{other}/{id}/"),
         };
         out.push_str(&format!("<format><type>{f}</type><url>{}</url>", x(&url)));
         if sl {
@@ -629,7 +766,7 @@ fn render(out: &mut String, fl: Flavour, host: &str, r: &TestRec) {
         }
         if f == "presentation" {
             out.push_str(&format!(
-                "<preview><images><image width=\"176\" height=\"136\" alt=\"Welcome\">http://{host}/presentation/{id}/presentation/d2d9a672040fbde2a47a10bf6c37b6a4b5ae187f-{}/thumbnails/thumb-1.png</image></images></preview>",
+                "<preview><images><image width=\"176\" height=\"136\" alt=\"Welcome\">{host}/presentation/{id}/presentation/d2d9a672040fbde2a47a10bf6c37b6a4b5ae187f-{}/thumbnails/thumb-1.png</image></images></preview>",
                 r.start_ms
             ));
         }
@@ -638,6 +775,8 @@ fn render(out: &mut String, fl: Flavour, host: &str, r: &TestRec) {
     out.push_str("</playback>");
     if !sl {
         out.push_str("<data/>");
+    } else {
+        out.push_str(&format!("<protected>{}</protected>", r.protected));
     }
     out.push_str("</recording>\n");
 }

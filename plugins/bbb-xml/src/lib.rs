@@ -11,16 +11,31 @@
 //! breakout recordings, Scalelite's stripped fields. Every recordID is checked
 //! ([`plugin_api::sdk::ids::validate_record_id`]) before it leaves the parser:
 //! a hostile one becomes [`Item::Rejected`], the rest of the answer goes on.
+//!
+//! Hostile bytes are contained: every token, recording and answer is read
+//! within [`Limits`] (one-line error past them, memory never grows with the
+//! server); an undecodable byte or character (invalid UTF-8, `&#0;`) spoils
+//! only the `<recording>` it is in, which is rejected with the reason;
+//! control characters (NUL…) are removed from every field; a recording
+//! without a valid `startTime` is rejected, never dated 1970.
+
+mod limits;
+use limits::Metered;
+pub use limits::{Exceeded, Limits};
 
 use plugin_api::abi::{Playback, PluginError, Recording, Rejected, SourceBatch};
 use plugin_api::abi_stable::std_types::{RString, Tuple2};
 use plugin_api::sdk::ids::validate_record_id;
+use plugin_api::sdk::text::strip_controls;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use serde_json::{Map, Value};
 use std::io::BufRead;
 
 /// What the parser yields.
+// Items stream one at a time and are mostly recordings: boxing them would
+// cost an allocation each for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     Recording(Recording),
@@ -47,9 +62,10 @@ impl Envelope {
     }
 }
 
-/// A malformed answer: one line, with the byte position.
+/// A malformed answer: one line, with the byte position; `.1` tells which
+/// bound it broke, if that was the cause.
 #[derive(Debug, Clone, PartialEq)]
-pub struct XmlError(pub String);
+pub struct XmlError(pub String, pub Option<Exceeded>);
 
 impl std::fmt::Display for XmlError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -67,11 +83,18 @@ struct Building {
     extra: Map<String, Value>,
     breakout_rooms: Vec<Value>,
     error: bool,
+    /// The `startTime` text, when it was not a positive number of ms.
+    bad_start: Option<String>,
+    has_start: bool,
+    /// Why this recording cannot be trusted (first undecodable byte or character).
+    spoiled: Option<String>,
+    /// Byte offset of its start tag.
+    at: u64,
 }
 
 /// Streams the recordings of one `getRecordings` answer.
 pub struct RecordingsReader<R: BufRead> {
-    reader: Reader<R>,
+    reader: Reader<Metered<R>>,
     buf: Vec<u8>,
     path: Vec<String>,
     text: String,
@@ -81,8 +104,14 @@ pub struct RecordingsReader<R: BufRead> {
 }
 
 impl<R: BufRead> RecordingsReader<R> {
+    /// A reader with the default [`Limits`] (no bound on the answer's size).
     pub fn new(input: R) -> Self {
-        let mut reader = Reader::from_reader(input);
+        Self::with_limits(input, Limits::default())
+    }
+
+    /// A reader within `limits`.
+    pub fn with_limits(input: R, limits: Limits) -> Self {
+        let mut reader = Reader::from_reader(Metered::new(input, limits));
         reader.config_mut().trim_text(false);
         Self {
             reader,
@@ -100,17 +129,68 @@ impl<R: BufRead> RecordingsReader<R> {
         &self.envelope
     }
 
+    /// Bytes of the answer read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.reader.get_ref().pos
+    }
+
     fn err(&self, what: impl std::fmt::Display) -> XmlError {
-        XmlError(format!("malformed getRecordings XML at byte {}: {what}", self.reader.buffer_position()))
+        XmlError(format!("malformed getRecordings XML at byte {}: {what}", self.reader.buffer_position()), None)
+    }
+
+    /// The error for a broken bound (one line, naming the bound).
+    fn exceeded(&self, e: Exceeded) -> XmlError {
+        let l = self.reader.get_ref().limits;
+        let at = self.reader.get_ref().pos;
+        let what = match e {
+            Exceeded::Token => format!("a text node or tag longer than {} bytes", l.token),
+            Exceeded::Recording => format!("a <recording> element longer than {} bytes", l.recording),
+            Exceeded::Answer => format!("the answer is longer than {} bytes", l.answer.unwrap_or(0)),
+            Exceeded::Depth => format!("elements nested deeper than {}", l.depth),
+        };
+        let inside = self.path.last().map(|p| format!(" inside <{p}>")).unwrap_or_default();
+        XmlError(format!("getRecordings answer refused at byte {at}: {what}{inside}"), Some(e))
+    }
+
+    /// An undecodable byte or character: inside a recording it spoils only
+    /// that recording (kept for the report); elsewhere the answer is broken.
+    fn spoil(&mut self, what: impl std::fmt::Display) -> Result<(), XmlError> {
+        let inside = self.path.last().cloned().unwrap_or_default();
+        match self.current.as_mut() {
+            Some(b) => {
+                if b.spoiled.is_none() {
+                    b.spoiled = Some(format!("undecodable content in <{inside}>: {what}"));
+                }
+                Ok(())
+            }
+            None => Err(self.err(what)),
+        }
+    }
+
+    /// An element or attribute name as text; undecodable names spoil the recording.
+    fn name(&mut self, raw: &[u8]) -> Result<String, XmlError> {
+        match std::str::from_utf8(raw) {
+            Ok(n) => Ok(strip_controls(n, false).into_owned()),
+            Err(e) => {
+                self.spoil(format!("element name: {e}"))?;
+                Ok(String::from_utf8_lossy(raw).into_owned())
+            }
+        }
     }
 
     fn start(&mut self, e: &BytesStart<'_>) -> Result<(), XmlError> {
-        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+        let name = self.name(e.local_name().as_ref())?;
         self.path.push(name);
+        if self.path.len() > self.reader.get_ref().limits.depth {
+            return Err(self.exceeded(Exceeded::Depth));
+        }
         self.text.clear();
         let p: Vec<&str> = self.path.iter().map(String::as_str).collect();
         match p.as_slice() {
-            [_, "recordings", "recording"] => self.current = Some(Building::default()),
+            [_, "recordings", "recording"] => {
+                let at = self.reader.get_ref().mark;
+                self.current = Some(Building { at, ..Building::default() })
+            }
             [_, "pagination"] => self.envelope.paginated = true,
             [_, "recordings", "recording", "playback", "format"] => {
                 if let Some(b) = self.current.as_mut() {
@@ -122,9 +202,13 @@ impl<R: BufRead> RecordingsReader<R> {
             [_, "recordings", "recording", "playback", "format", "preview", "images", "image"] => {
                 let mut img = Map::new();
                 for a in e.attributes().flatten() {
-                    let k = String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned();
-                    let v = a.unescape_value().map_err(|x| self.err(x))?.into_owned();
-                    img.insert(k, Value::String(v));
+                    let k = self.name(a.key.local_name().as_ref())?;
+                    match a.unescape_value() {
+                        Ok(v) => {
+                            img.insert(k, Value::String(strip_controls(&v, false).into_owned()));
+                        }
+                        Err(x) => self.spoil(format!("attribute {k}: {x}"))?,
+                    }
                 }
                 if let Some(b) = self.current.as_mut() {
                     b.images.push(Value::Object(img));
@@ -146,10 +230,11 @@ impl<R: BufRead> RecordingsReader<R> {
         let t = text.trim();
         let p: Vec<&str> = self.path.iter().map(String::as_str).collect();
         let mut finished = None;
+        let clean = || strip_controls(t, false).into_owned();
         match p.as_slice() {
-            [_, "returncode"] => self.envelope.returncode = t.into(),
-            [_, "messageKey"] => self.envelope.message_key = t.into(),
-            [_, "message"] => self.envelope.message = t.into(),
+            [_, "returncode"] => self.envelope.returncode = clean(),
+            [_, "messageKey"] => self.envelope.message_key = clean(),
+            [_, "message"] => self.envelope.message = clean(),
             [_, "totalElements"] => {
                 self.envelope.total_elements = t.parse().ok();
                 self.envelope.paginated = true;
@@ -175,24 +260,36 @@ fn num(t: &str) -> u64 {
     t.parse::<u64>().unwrap_or(0)
 }
 
-/// Assigns the text of a closing element below `<recording>`.
+/// Assigns the text of a closing element below `<recording>`. Control
+/// characters are removed from every field but the recordID (which is
+/// checked, and refused, as it is).
 fn set_field(b: &mut Building, rest: &[&str], t: &str, raw: &str) {
+    let id = t;
+    let t = &*strip_controls(t, false);
     let r = &mut b.rec;
     match rest {
-        ["recordID"] => r.record_id = t.into(),
+        ["recordID"] => r.record_id = id.into(),
         ["meetingID"] => r.meeting_id = t.into(),
         ["internalMeetingID"] => r.internal_meeting_id = t.into(),
         ["name"] => r.name = t.into(),
         ["isBreakout"] => r.is_breakout = t.eq_ignore_ascii_case("true"),
         ["published"] => r.published = t.eq_ignore_ascii_case("true"),
         ["state"] => r.state = t.into(),
-        ["startTime"] => r.start_ms = t.parse().unwrap_or(0),
+        ["startTime"] => {
+            b.has_start = true;
+            match t.parse::<i64>() {
+                Ok(ms) if ms > 0 => r.start_ms = ms,
+                _ => b.bad_start = Some(t.chars().take(40).collect()),
+            }
+        }
         ["endTime"] => r.end_ms = t.parse().unwrap_or(0),
         ["participants"] => r.participants = t.parse().unwrap_or(0),
         ["rawSize"] => r.raw_size = num(t),
         ["size"] => r.size = num(t),
         // Metadata values are kept verbatim (not trimmed): they may be JSON or text.
-        ["metadata", key] => r.metadata.push(Tuple2(RString::from(*key), RString::from(raw.trim()))),
+        ["metadata", key] => {
+            r.metadata.push(Tuple2(RString::from(*key), RString::from(&*strip_controls(raw.trim(), true))))
+        }
         ["breakout", key] => {
             b.extra.insert(format!("breakout_{key}"), Value::String(t.into()));
         }
@@ -231,7 +328,7 @@ fn set_field(b: &mut Building, rest: &[&str], t: &str, raw: &str) {
         ["protected"] => {
             b.extra.insert("protected".into(), Value::Bool(t.eq_ignore_ascii_case("true")));
         }
-        ["error", "recordID"] => r.record_id = t.into(),
+        ["error", "recordID"] => r.record_id = id.into(),
         _ => {}
     }
 }
@@ -246,6 +343,24 @@ fn finish(mut b: Building) -> Item {
     }
     if let Err(e) = validate_record_id(&id) {
         return Item::Rejected(Rejected { record_id: id.into(), message: e.into() });
+    }
+    if let Some(why) = b.spoiled {
+        return Item::Rejected(Rejected { record_id: id.into(), message: format!("{why}; recording skipped").into() });
+    }
+    let start_problem = match (&b.bad_start, b.has_start) {
+        (Some(t), _) => Some(format!("startTime `{}` is not a time", t.escape_default())),
+        (None, false) => Some("no startTime".to_string()),
+        _ => None,
+    };
+    if let Some(p) = start_problem {
+        return Item::Rejected(Rejected {
+            record_id: id.into(),
+            message: format!("{p}: the recording cannot be dated; skipped").into(),
+        });
+    }
+    if b.rec.end_ms < b.rec.start_ms {
+        // Missing or broken endTime: unknown length, never a negative one.
+        b.rec.end_ms = b.rec.start_ms;
     }
     if b.rec.internal_meeting_id.is_empty() {
         b.rec.internal_meeting_id = b.rec.record_id.clone();
@@ -271,13 +386,28 @@ impl<R: BufRead> Iterator for RecordingsReader<R> {
         }
         loop {
             self.buf.clear();
+            let m = self.reader.get_mut();
+            m.mark = m.pos;
+            if let Some(b) = &self.current {
+                if self.reader.get_ref().pos - b.at > self.reader.get_ref().limits.recording {
+                    self.done = true;
+                    return Some(Err(self.exceeded(Exceeded::Recording)));
+                }
+            }
             let ev = match self.reader.read_event_into(&mut self.buf) {
                 Ok(ev) => ev.into_owned(),
                 Err(e) => {
                     self.done = true;
+                    if let Some(x) = self.reader.get_ref().exceeded {
+                        return Some(Err(self.exceeded(x)));
+                    }
                     return Some(Err(self.err(e)));
                 }
             };
+            if self.text.len() as u64 > self.reader.get_ref().limits.token {
+                self.done = true;
+                return Some(Err(self.exceeded(Exceeded::Token)));
+            }
             match ev {
                 Event::Start(e) => {
                     if let Err(e) = self.start(&e) {
@@ -306,11 +436,21 @@ impl<R: BufRead> Iterator for RecordingsReader<R> {
                 Event::Text(t) => match t.unescape() {
                     Ok(s) => self.text.push_str(&s),
                     Err(e) => {
-                        self.done = true;
-                        return Some(Err(self.err(e)));
+                        if let Err(e) = self.spoil(e) {
+                            self.done = true;
+                            return Some(Err(e));
+                        }
                     }
                 },
-                Event::CData(c) => self.text.push_str(&String::from_utf8_lossy(&c.into_inner())),
+                Event::CData(c) => match std::str::from_utf8(&c) {
+                    Ok(s) => self.text.push_str(s),
+                    Err(e) => {
+                        if let Err(e) = self.spoil(format!("CDATA: {e}")) {
+                            self.done = true;
+                            return Some(Err(e));
+                        }
+                    }
+                },
                 Event::Eof => {
                     self.done = true;
                     if !self.path.is_empty() {
@@ -368,8 +508,7 @@ pub fn parse_all<R: BufRead>(input: R) -> Result<(Vec<Recording>, Vec<Rejected>,
 
 /// The `breakout` parent id, if the recording is a breakout room.
 pub fn breakout_parent(r: &Recording) -> Option<String> {
-    let v: Value = serde_json::from_str(r.extra_json.as_str()).ok()?;
-    v.get("breakout_parentId")?.as_str().map(str::to_string)
+    r.breakout_parent()
 }
 
 // ---------------------------------------------------------------------------
@@ -524,7 +663,7 @@ pub fn parse_index(xml: &str) -> Result<ServerInfo, XmlError> {
                 path.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned());
                 text.clear();
             }
-            Ok(Event::Text(t)) => text.push_str(&t.unescape().map_err(|e| XmlError(format!("API index: {e}")))?),
+            Ok(Event::Text(t)) => text.push_str(&t.unescape().map_err(|e| XmlError(format!("API index: {e}"), None))?),
             Ok(Event::CData(c)) => text.push_str(&String::from_utf8_lossy(&c.into_inner())),
             Ok(Event::End(_)) => {
                 let t = text.trim().to_string();
@@ -543,11 +682,13 @@ pub fn parse_index(xml: &str) -> Result<ServerInfo, XmlError> {
             }
             Ok(Event::Eof) => break,
             Ok(_) => {}
-            Err(e) => return Err(XmlError(format!("API index is not XML at byte {}: {e}", reader.buffer_position()))),
+            Err(e) => {
+                return Err(XmlError(format!("API index is not XML at byte {}: {e}", reader.buffer_position()), None))
+            }
         }
     }
     if info.returncode.is_empty() {
-        return Err(XmlError("API index has no <returncode> (not a BigBlueButton API)".into()));
+        return Err(XmlError("API index has no <returncode> (not a BigBlueButton API)".into(), None));
     }
     Ok(info)
 }

@@ -53,7 +53,7 @@ fn failed_answer_keeps_its_message_key() {
 fn hostile_record_id_is_rejected_and_the_rest_goes_on() {
     let xml = br#"<response><returncode>SUCCESS</returncode><recordings>
       <recording><recordID>../../etc/passwd</recordID><meetingID>x</meetingID><published>true</published></recording>
-      <recording><recordID>abc-1</recordID><meetingID>m&amp;1 [0]</meetingID><name><![CDATA[A & B]]></name><published>true</published><state>available</state><metadata/><playback/></recording>
+      <recording><recordID>abc-1</recordID><meetingID>m&amp;1 [0]</meetingID><name><![CDATA[A & B]]></name><published>true</published><startTime>1600000000000</startTime><state>available</state><metadata/><playback/></recording>
     </recordings><totalElements>2</totalElements></response>"#;
     let (recs, bad, env) = parse_all(&xml[..]).unwrap();
     assert_eq!(bad.len(), 1);

@@ -1,6 +1,7 @@
 //! The BBB/Scalelite API client: signing, one call with retries, the answer
 //! streamed from the socket into the `bbb-xml` parser (bounded memory).
-use bbb_xml::{Envelope, Item, RecordingsReader, ServerInfo};
+use bbb_migrate_http::{read_capped, ClientOptions};
+use bbb_xml::{Envelope, Exceeded, Item, Limits, RecordingsReader, ServerInfo};
 use futures_util::StreamExt;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use plugin_api::abi::PluginError;
@@ -8,6 +9,7 @@ use plugin_api::sdk::Secret;
 use serde::Deserialize;
 use sha1::{Digest, Sha1};
 use std::io::{BufReader, Read};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,6 +102,15 @@ pub fn redact(text: &str) -> String {
     out.replace(['\n', '\r'], " ")
 }
 
+/// Bytes of getRecordings answers read at once, shared by the requests in
+/// flight (each answer gets `ANSWER_BUDGET / concurrency`): the recordings a
+/// shard holds in memory come from its answer, so this bounds the listing's
+/// memory whatever the server sends. A shard whose answer is larger is split
+/// (a real 20 000-recording server answers 1.7 MiB per shard).
+pub const ANSWER_BUDGET: u64 = 16 << 20;
+/// Bytes of the small pages read whole (API index, video index pages).
+pub const PAGE_BUDGET: u64 = 1 << 20;
+
 /// Why a call did not produce an answer.
 #[derive(Debug)]
 pub enum CallError {
@@ -109,7 +120,7 @@ pub enum CallError {
     /// answer); `overload` when the server answered (proxy pages, 5xx), so a
     /// smaller shard may pass.
     Transient { msg: String, overload: bool },
-    /// The shard answered more recordings than the budget: split it.
+    /// The shard answered more recordings (or bytes) than the budget: split it.
     TooLarge,
     /// Will not get better by retrying (FAILED answer, 401/403…).
     Fatal(PluginError),
@@ -149,6 +160,8 @@ pub struct Api {
     pub backoff: Duration,
     /// Recordings per answer above which a shard is split.
     pub shard_max: usize,
+    /// Bytes per answer above which a shard is split (`ANSWER_BUDGET / concurrency`).
+    pub answer_budget: u64,
     pub stats: Arc<Stats>,
     /// One permit per HTTP request in flight (`concurrency`), shared by
     /// listing calls and video pages.
@@ -175,14 +188,30 @@ impl Api {
         backoff: Duration,
         shard_max: usize,
         concurrency: usize,
+        ca_file: Option<PathBuf>,
     ) -> Result<Self, PluginError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("bbb-migrate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| PluginError::other(format!("cannot build the HTTP client: {e}")))?;
+        let http = bbb_migrate_http::client(&ClientOptions {
+            timeout: Some(timeout),
+            connect_timeout: timeout.min(Duration::from_secs(10)),
+            idle_timeout: timeout,
+            ca_file,
+        })
+        .map_err(|e| PluginError::config("ca_file", e))?;
         let permits = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-        Ok(Self { base, secret, algo, http, timeout, retries, backoff, shard_max, stats: Arc::default(), permits })
+        let answer_budget = ANSWER_BUDGET / concurrency.max(1) as u64;
+        Ok(Self {
+            base,
+            secret,
+            algo,
+            http,
+            timeout,
+            retries,
+            backoff,
+            shard_max,
+            answer_budget,
+            stats: Arc::default(),
+            permits,
+        })
     }
 
     fn url(&self, call: &str, params: &[(&str, &str)]) -> String {
@@ -194,10 +223,11 @@ impl Api {
         let url = format!("{}api", self.base);
         let resp = self.http.get(&url).timeout(self.timeout).send().await.map_err(|e| self.net_error(&url, e))?;
         let status = resp.status();
-        let text = resp.text().await.map_err(|e| self.net_error(&url, e))?;
+        let body = read_capped(resp, PAGE_BUDGET).await.map_err(|e| PluginError::connect(format!("{url}: {e}")))?;
         if !status.is_success() {
             return Err(PluginError::connect(format!("{url}: HTTP {status} (is `url` the …/bigbluebutton/ base?)")));
         }
+        let text = String::from_utf8_lossy(&body);
         bbb_xml::parse_index(&text).map_err(|e| PluginError::data(format!("{url}: {e}")))
     }
 
@@ -214,7 +244,7 @@ impl Api {
         for attempt in 0..=self.retries {
             if attempt > 0 {
                 self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
+                tokio::time::sleep(bbb_migrate_http::backoff(self.backoff, attempt)).await;
             }
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             match self.attempt(&url).await {
@@ -247,12 +277,19 @@ impl Api {
         if !status.is_success() {
             return Attempt::Err(CallError::Fatal(PluginError::connect(format!("{}: HTTP {status}", redact(url)))));
         }
+        // Bounded by construction: the answer may not exceed what it
+        // announced (hyper enforces Content-Length) nor the budget; each token
+        // and recording has its own bound (`Limits`).
+        if resp.content_length().is_some_and(|n| n > self.answer_budget) {
+            return Attempt::Err(CallError::TooLarge);
+        }
+        let limits = Limits { answer: Some(self.answer_budget), ..Limits::default() };
         // The body goes from the socket through a small bounded channel into
         // the parser on a blocking thread: memory is bounded by the channel
-        // (8 chunks) plus one recording, whatever the answer's size.
+        // (8 chunks) plus the recordings kept (at most the budget).
         let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
         let max = self.shard_max;
-        let parser = tokio::task::spawn_blocking(move || parse_stream(rx, max));
+        let parser = tokio::task::spawn_blocking(move || parse_stream(rx, max, limits));
         let mut stream = resp.bytes_stream();
         let mut net_error: Option<reqwest::Error> = None;
         while let Some(chunk) = stream.next().await {
@@ -279,6 +316,8 @@ impl Api {
         }
         match parsed {
             Parsed::TooLarge => Attempt::Err(CallError::TooLarge),
+            // Deterministic: retrying would read the same again.
+            Parsed::Refused(e) => Attempt::Err(CallError::Fatal(PluginError::data(format!("{}: {e}", redact(url))))),
             // A cut or non-XML 200 answer (proxy page): transient.
             Parsed::Bad(e) => Attempt::Retry(e),
             Parsed::Done(page) => {
@@ -304,23 +343,25 @@ impl Api {
         }
     }
 
-    /// GETs a small page (video index), following redirects; returns the final URL and body.
+    /// GETs a small page (video index, at most `PAGE_BUDGET` bytes),
+    /// following redirects; returns the final URL and body.
     pub async fn get_page(&self, url: &str) -> Result<(reqwest::Url, String), String> {
         let mut last = String::new();
         for attempt in 0..=self.retries {
             if attempt > 0 {
-                tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
+                tokio::time::sleep(bbb_migrate_http::backoff(self.backoff, attempt)).await;
             }
             let Ok(_permit) = self.permits.acquire().await else { break };
             match self.http.get(url).timeout(self.timeout).send().await {
                 Ok(r) if r.status().is_success() => {
                     let final_url = r.url().clone();
-                    match r.text().await {
-                        Ok(t) => return Ok((final_url, t)),
-                        Err(e) => last = error_chain(&e.without_url()),
+                    match read_capped(r, PAGE_BUDGET).await {
+                        Ok(b) => return Ok((final_url, String::from_utf8_lossy(&b).into_owned())),
+                        Err(e @ bbb_migrate_http::ReadError::TooLarge(_)) => return Err(e.to_string()),
+                        Err(e) => last = redact(&e.to_string()),
                     }
                 }
-                Ok(r) if r.status().is_server_error() => last = format!("HTTP {}", r.status()),
+                Ok(r) if bbb_migrate_http::is_transient(r.status()) => last = format!("HTTP {}", r.status()),
                 Ok(r) => return Err(format!("HTTP {}", r.status())),
                 Err(e) => last = error_chain(&e.without_url()),
             }
@@ -329,25 +370,18 @@ impl Api {
     }
 }
 
-/// `e` and its causes on one line (reqwest hides the useful part in `source`).
+/// `e` and its causes on one line, checksums hidden.
 fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    redact(&s)
+    redact(&bbb_migrate_http::error_chain(e))
 }
 
 enum Parsed {
     Done(Page),
     TooLarge,
+    /// Malformed or cut: may pass on a retry.
     Bad(String),
+    /// A bound of a token or recording was broken: it would again.
+    Refused(String),
 }
 
 /// A `Read` over the chunks of the channel.
@@ -371,13 +405,15 @@ impl Read for ChunkReader {
     }
 }
 
-fn parse_stream(rx: tokio::sync::mpsc::Receiver<bytes::Bytes>, max: usize) -> Parsed {
-    let mut reader =
-        RecordingsReader::new(BufReader::with_capacity(1 << 16, ChunkReader { rx, cur: bytes::Bytes::new() }));
+fn parse_stream(rx: tokio::sync::mpsc::Receiver<bytes::Bytes>, max: usize, limits: Limits) -> Parsed {
+    let input = BufReader::with_capacity(1 << 16, ChunkReader { rx, cur: bytes::Bytes::new() });
+    let mut reader = RecordingsReader::with_limits(input, limits);
     let mut items = Vec::new();
     for item in reader.by_ref() {
         match item {
             Ok(i) => items.push(i),
+            Err(e) if e.1 == Some(Exceeded::Answer) => return Parsed::TooLarge,
+            Err(e) if e.1.is_some() => return Parsed::Refused(e.to_string()),
             Err(e) => return Parsed::Bad(e.to_string()),
         }
         if items.len() > max {

@@ -96,6 +96,9 @@ pub struct Config {
     /// Fetch each video format's index page to find the downloadable file.
     #[serde(default = "d_true")]
     pub resolve_video: bool,
+    /// Extra trusted CA certificates (PEM), besides the system's and the web roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Spool files made by this process (unique temporary names).
@@ -205,6 +208,7 @@ impl BbbSource {
             Duration::from_millis(cfg.backoff_ms),
             cfg.shard_max,
             cfg.concurrency,
+            cfg.ca_file.as_ref().map(|p| ctx.resolve_path(p)),
         )?;
         Ok(Self { flavour, cfg, api: Arc::new(api), cache, ctx, pending: Mutex::new(None) })
     }

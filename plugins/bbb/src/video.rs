@@ -13,8 +13,8 @@ pub use bbb_migrate_video_page::first_source;
 
 /// The video page to fetch, when this recording's file is not known yet.
 pub fn needs_resolution(r: &Recording) -> Option<String> {
-    if !r.published {
-        return None; // unpublished recordings are not served over HTTP
+    if !r.published || bbb_migrate_video_page::not_deliverable(r).is_some() {
+        return None; // unpublished recordings are not served over HTTP; protected ones need their token kept
     }
     let p = r.playback("video")?;
     let extra: Map<String, Value> = serde_json::from_str(&p.extra_json).unwrap_or_default();
@@ -42,8 +42,17 @@ async fn resolve_one(api: &Api, page: &str) -> Result<String, String> {
 
 /// Resolves every published video format lacking a `download_url`
 /// (`concurrency` pages at once). Returns the recordings and one warning
-/// line per failure (the playback then carries `download_error`).
+/// line per failure (the playback then carries `download_error`). A
+/// protected recording's page is not fetched (that would use its one-time
+/// token up): its video playback carries the reason as `download_error`.
 pub async fn resolve_all(api: Arc<Api>, mut recs: Vec<Recording>, concurrency: usize) -> (Vec<Recording>, Vec<String>) {
+    for r in recs.iter_mut() {
+        if let Some(why) = bbb_migrate_video_page::not_deliverable(r) {
+            if r.playback("video").is_some() {
+                set_extra(r, "download_error", why.to_string());
+            }
+        }
+    }
     let todo: Vec<(usize, String)> = recs
         .iter()
         .enumerate()

@@ -77,8 +77,8 @@ fn bbb22_lists_everything_by_prefix_without_paging() {
     assert_eq!(recs.len(), 700);
     assert_hostile_rejected(&bad);
     let calls = get_recordings_calls(&s);
-    // 16 shards, one call each: 2.2 ignored `limit` and gave no total, so no `offset` ever.
-    assert_eq!(calls.len(), 16, "{calls:?}");
+    // 16 hex shards and the rest, one call each: 2.2 ignored `limit` and gave no total, so no `offset` ever.
+    assert_eq!(calls.len(), 17, "{calls:?}");
     assert!(calls.iter().all(|c| c.contains("recordID=") && !c.contains("offset=")), "{calls:?}");
     // Real-world fields survive: CDATA Cyrillic names, state=available, breakouts, empty metadata.
     let by_id = |i: usize| recs.iter().find(|r| r.meeting_id.as_str() == format!("9d287cf5a1-{i}-119[0]")).unwrap();
@@ -99,8 +99,8 @@ fn bbb26_pages_through_the_pagination_block() {
     let calls = get_recordings_calls(&s);
     assert!(calls.iter().all(|c| c.contains("limit=100")), "{calls:?}");
     assert!(calls.iter().any(|c| c.contains("offset=100")), "{calls:?}");
-    // ~156 per shard → 2 pages per shard, never a page past the end.
-    assert_eq!(calls.len(), 32, "{calls:?}");
+    // ~156 per shard → 2 pages per shard, never a page past the end; the rest shard is empty.
+    assert_eq!(calls.len(), 32 + 1, "{calls:?}");
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn bbb27_pages_with_top_level_total() {
     // Each shard: full pages, then the short one that ends it.
     let pages: usize =
         "0123456789abcdef".chars().map(|c| s.expected_ids().iter().filter(|i| i.starts_with(c)).count() / 50 + 1).sum();
-    assert_eq!(calls.len(), pages);
+    assert_eq!(calls.len(), pages + 1);
 }
 
 #[test]
@@ -125,7 +125,7 @@ fn scalelite_is_never_paged() {
     assert_eq!(ids(&recs), s.expected_ids().into_iter().filter(|i| !i.contains('/')).collect::<Vec<_>>());
     assert_hostile_rejected(&bad);
     let calls = get_recordings_calls(&s);
-    assert_eq!(calls.len(), 16);
+    assert_eq!(calls.len(), 17);
     assert!(calls.iter().all(|c| !c.contains("offset") && !c.contains("limit")), "{calls:?}");
     // Scalelite's stripped fields are tolerated, `available` became `published`.
     let r = &recs[0];
@@ -139,7 +139,7 @@ fn a_bbb_component_pointed_at_scalelite_does_not_loop() {
     let (recs, _, log) = list(Flavour::Bbb, &s, json!({}));
     assert_eq!(ids(&recs), s.expected_ids());
     let calls = get_recordings_calls(&s);
-    assert_eq!(calls.len(), 16);
+    assert_eq!(calls.len(), 17);
     assert!(calls.iter().all(|c| !c.contains("offset")), "{calls:?}");
     assert!(log.lines().iter().any(|l| l.contains("is a Scalelite")), "{:?}", log.lines());
 }
@@ -193,7 +193,7 @@ fn wrong_secret_is_one_line_without_secret_or_signed_url() {
     let e = src.check().unwrap_err();
     assert!(e.message.contains("checksumError") && !e.message.contains("not-the-secret-xyz"), "{}", e.message);
     // A wrong secret is not retried: one call per shard at most (shards abort on the first error).
-    assert!(get_recordings_calls(&s).len() <= 16 + 1);
+    assert!(get_recordings_calls(&s).len() <= 17 + 1);
 }
 
 #[test]
@@ -249,7 +249,8 @@ fn shards_too_large_are_split_into_children() {
     let (recs, _) = drain(&src).unwrap();
     assert_eq!(ids(&recs), s.expected_ids());
     assert_eq!(bbb_migrate_bbb::api::Stats::get(&src.stats().splits), 16);
-    assert_eq!(get_recordings_calls(&s).len(), 16 + 256);
+    // 17 top shards; each of the 16 hex ones split into 16 hex children and one rest child.
+    assert_eq!(get_recordings_calls(&s).len(), 17 + 16 * 17);
 }
 
 #[test]
@@ -266,7 +267,7 @@ fn failed_answers_are_errors_with_their_message_key_and_no_recordings_is_empty()
     let empty = TestServer::start(Options::new(Server::Bbb26, SECRET), vec![]);
     let (recs, bad, _) = list(Flavour::Bbb, &empty, json!({}));
     assert!(recs.is_empty() && bad.is_empty());
-    assert_eq!(get_recordings_calls(&empty).len(), 16);
+    assert_eq!(get_recordings_calls(&empty).len(), 17);
 }
 
 #[test]
@@ -379,6 +380,7 @@ fn encoded_parameters_pass_the_servers_checksum_check() {
         Duration::from_millis(1),
         100,
         2,
+        None,
     )
     .unwrap();
     let page = plugin_api::sdk::runtime::block_on(async move {
@@ -387,4 +389,30 @@ fn encoded_parameters_pass_the_servers_checksum_check() {
     let page = page.expect("accepted");
     assert!(page.envelope.is_success());
     assert_eq!(page.items.len(), 1);
+}
+
+#[test]
+fn protected_scalelite_recordings_are_listed_with_why_they_cannot_be_fetched() {
+    let mut recs = dataset(24);
+    for r in recs.iter_mut().step_by(2) {
+        r.protected = true;
+    }
+    let s = TestServer::start(Options::new(Server::Scalelite, SECRET), recs.clone());
+    let (listed, bad, _) = list(Flavour::Scalelite, &s, json!({}));
+    assert_eq!(ids(&listed), s.expected_ids());
+    assert!(bad.is_empty(), "{bad:?}");
+    let protected: Vec<&Recording> = listed.iter().filter(|r| r.extra_json.contains("\"protected\":true")).collect();
+    assert_eq!(
+        protected.len(),
+        recs.iter().filter(|r| r.protected && r.state != "deleted" && r.state != "processing").count()
+    );
+    for r in &protected {
+        assert!(r.playback.iter().all(|p| p.url.contains("/recording/") && p.url.contains("?token=")), "{r:?}");
+        if let Some(v) = r.playback("video").filter(|_| r.published) {
+            assert!(v.extra_json.contains("\"download_error\":\"protected recording: "), "{}", v.extra_json);
+        }
+    }
+    // Unprotected videos are resolved; no token was used up while listing.
+    assert!(listed.iter().any(|r| r.playback("video").is_some_and(|v| v.extra_json.contains("download_url"))));
+    assert!(s.log().iter().all(|l| !l.starts_with("/recording/")), "{:?}", s.log());
 }

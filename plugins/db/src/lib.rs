@@ -718,21 +718,7 @@ fn pg_error_text(e: &tokio_postgres::Error) -> String {
     error_chain(e)
 }
 
-/// An error and its causes (`source()` chain), each cause appended once
-/// (`a: b: c`); drivers and HTTP clients hide the useful part in the causes.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        let t = inner.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = inner.source();
-    }
-    s
-}
+pub use plugin_api::sdk::text::error_chain;
 
 fn query_error(url: &DbUrl, sql: &str, e: String) -> PluginError {
     let first: String = sql.split_whitespace().take(6).collect::<Vec<_>>().join(" ");
@@ -1133,6 +1119,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn internal_ids_name_their_meeting() {
+        // identity.md fact 1, checked on the real Moodle fixture.
+        let mid = "9d287cf50490ca856ca5273bd303a7e321df6051-4-119[0]";
+        assert!(routing::is_internal_id_of("f71d810b6e90a4a34ae02b8c7143e8733178578e-1462807897120", mid));
+        assert!(!routing::is_internal_id_of("f71d810b6e90a4a34ae02b8c7143e8733178578f-1462807897120", mid));
+        assert!(!routing::is_internal_id_of("nodash", mid));
+    }
+
+    #[test]
     fn parses_and_redacts() {
         let u: DbUrl = "mysql://moodle:s3cr%40t@db1/moodle".parse().unwrap();
         assert_eq!(u.engine, Engine::MySql);
@@ -1245,14 +1240,24 @@ mod tests {
 pub mod routing {
     use plugin_api::Recording;
 
-    /// A metadata value by key, case-insensitively (BBB lower-cases keys);
-    /// empty values count as absent.
+    /// A metadata value by key, compared without case (the SDK's one helper,
+    /// `Recording::meta_value`); empty values count as absent.
     pub fn meta_ci<'a>(r: &'a Recording, key: &str) -> Option<&'a str> {
-        r.metadata
-            .iter()
-            .find(|kv| kv.0.as_str().eq_ignore_ascii_case(key))
-            .map(|kv| kv.1.as_str())
-            .filter(|v| !v.trim().is_empty())
+        r.meta_value(key)
+    }
+
+    /// Is `meeting_id` the external meetingID of the meeting whose internal
+    /// id is `internal_id`? BBB's internal id is `sha1(meetingID)-<createTime>`,
+    /// so a breakout room's parent id names its parent meeting exactly.
+    pub fn is_internal_id_of(internal_id: &str, meeting_id: &str) -> bool {
+        let Some((hash, _)) = internal_id.split_once('-') else { return false };
+        hash.eq_ignore_ascii_case(&internal_hash(meeting_id))
+    }
+
+    /// The hash part of the internal ids BBB gives a meetingID: `sha1(meetingID)`, lower-case hex.
+    pub fn internal_hash(meeting_id: &str) -> String {
+        use sha1::{Digest, Sha1};
+        Sha1::digest(meeting_id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The front-end that created the recording, lower-cased: `bbb-origin`
@@ -1326,11 +1331,13 @@ pub mod owners {
             Self::default()
         }
         /// Adds `p` for reason `why` (merged if already there); an unusable
-        /// account becomes the note `<why> <username> <state>` instead.
+        /// account becomes the note `<why> (user <id>) <state>` instead: the
+        /// front-end's own id, never the username or e-mail (a deleted Moodle
+        /// user's username holds their former e-mail address).
         pub fn add(&mut self, p: &Person, why: impl Into<String>) {
             let why = why.into();
             if let Some(state) = &p.unusable {
-                self.note(format!("{why} {} {state}", p.username));
+                self.note(format!("{why} (user {}) {state}", p.id));
                 return;
             }
             match self.picked.iter_mut().find(|(q, _)| q.id == p.id) {
@@ -1351,6 +1358,12 @@ pub mod owners {
         }
         pub fn is_empty(&self) -> bool {
             self.picked.is_empty()
+        }
+        /// Takes the notes of another picker (kept once each).
+        pub fn add_notes_of(&mut self, other: &Picker) {
+            for n in &other.notes {
+                self.note(n.clone());
+            }
         }
         /// The notes, `; `-joined (empty if none).
         pub fn notes(&self) -> String {
@@ -1517,6 +1530,17 @@ pub mod testing {
                 .collect(),
             ..Default::default()
         }
+    }
+
+    /// A breakout room's recording as a source lists it: its own recordID and
+    /// meetingID (`<recordID hash>-1`), the parent's metadata `meta`, and the
+    /// parent's internal id in `extra_json` (`breakout_parentId`).
+    pub fn breakout(record_id: &str, parent: &str, meta: &[(&str, &str)]) -> plugin_api::Recording {
+        let hash = record_id.split('-').next().unwrap_or(record_id);
+        let mut r = recording(record_id, &format!("{hash}-1"), meta);
+        r.is_breakout = true;
+        r.extra_json = serde_json::json!({ "breakout_parentId": parent, "breakout_sequence": "1" }).to_string().into();
+        r
     }
 
     /// Splits SQL text: drops `--` comment lines, splits on `;` at end of line.

@@ -23,7 +23,7 @@
 //! is v2 `users.username` (LDAP) when set, else the e-mail address.
 
 use bbb_migrate_db::owners::{Person, Picker};
-use bbb_migrate_db::routing::{meta_ci, origin};
+use bbb_migrate_db::routing::{internal_hash, meta_ci, origin};
 use bbb_migrate_db::{placeholders, Answers, Db, DbUrl, Engine, Param, Row, Tx, TxMode};
 use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, ResolverPlugin};
 use plugin_api::{export_plugin, PluginError, Recording, Resolution};
@@ -46,8 +46,12 @@ pub struct GreenlightResolver {
     db: Db,
     configured: Option<u8>,
     detected: Mutex<Option<u8>>,
+    /// sha1(room meetingID) → meetingID, read once when a breakout room needs it.
+    room_hashes: Mutex<Option<RoomHashes>>,
     ctx: Ctx,
 }
+
+type RoomHashes = HashMap<String, String>;
 
 /// Is this recording possibly a Greenlight one?
 pub fn is_greenlight_recording(r: &Recording) -> bool {
@@ -82,6 +86,7 @@ impl GreenlightResolver {
             db: Db::new(&url)?,
             configured: cfg.version,
             detected: Mutex::new(None),
+            room_hashes: Mutex::new(None),
             ctx,
         })
     }
@@ -123,6 +128,31 @@ struct Item {
     record_id: String,
     meeting_id: String,
     context_id: Option<String>,
+    /// A breakout room's parent meeting (internal id); record_id and meeting_id are then the parent's.
+    parent: Option<String>,
+}
+
+impl Item {
+    /// A breakout room stands for its parent meeting: the parent's internal id
+    /// is its recordID (if recorded); its meetingID comes from the room whose
+    /// meetingID hashes to it. Breakout rooms inherit the parent's metadata,
+    /// so `bbb-context-id` (v3.4+) already names the parent's room.
+    fn of(r: &Recording) -> Self {
+        let parent = r.breakout_parent();
+        Item {
+            record_id: parent.clone().unwrap_or_else(|| r.record_id.to_string()),
+            meeting_id: if parent.is_some() { String::new() } else { r.meeting_id.to_string() },
+            context_id: meta_ci(r, "bbb-context-id").map(str::to_string),
+            parent,
+        }
+    }
+}
+
+/// Every room's sha1(meetingID), to find breakout rooms' parents: one statement per run.
+async fn room_hashes(tx: &mut Tx, version: u8) -> Result<RoomHashes, PluginError> {
+    let col = if version == 2 { "bbb_id" } else { "meeting_id" };
+    let rows = tx.query(&format!("SELECT {col} AS m FROM rooms WHERE {col} IS NOT NULL"), vec![]).await?;
+    Ok(rows.iter().map(|r| r.text("m")).map(|m| (internal_hash(&m), m)).collect())
 }
 
 #[derive(Clone, Debug)]
@@ -157,8 +187,17 @@ fn person(r: &Row, username: Option<String>, unusable: Option<&str>, external: S
     })
 }
 
+/// A Greenlight v2 user; deleted ones and those of the `denied` role (banned
+/// by an administrator) are unusable.
 fn user_v2(r: &Row) -> Option<Person> {
-    person(r, r.str("username"), r.bool("user_deleted").unwrap_or(false).then_some("deleted"), r.text("social_uid"))
+    let unusable = if r.bool("user_deleted").unwrap_or(false) {
+        Some("deleted")
+    } else if r.text("role_name") == "denied" {
+        Some("banned (denied role)")
+    } else {
+        None
+    };
+    person(r, r.str("username"), unusable, r.text("social_uid"))
 }
 
 fn user_v3(r: &Row) -> Option<Person> {
@@ -173,8 +212,9 @@ async fn resolve_v2(
     let mut rooms: HashMap<String, Room> = HashMap::new();
     for chunk in mids.chunks(CHUNK) {
         let sql = format!(
-            "SELECT r.id::text AS room_id, r.bbb_id, r.uid AS room_uid, r.deleted AS room_deleted, u.id::text AS user_id, u.name, u.email, u.username, u.provider, u.social_uid, u.deleted AS user_deleted \
-             FROM rooms r LEFT JOIN users u ON u.id = r.user_id WHERE r.bbb_id IN ({}) ORDER BY r.deleted, r.id",
+            "SELECT r.id::text AS room_id, r.bbb_id, r.uid AS room_uid, r.deleted AS room_deleted, u.id::text AS user_id, u.name, u.email, u.username, u.provider, u.social_uid, u.deleted AS user_deleted, ro.name AS role_name \
+             FROM rooms r LEFT JOIN users u ON u.id = r.user_id LEFT JOIN roles ro ON ro.id = u.role_id \
+             WHERE r.bbb_id IN ({}) ORDER BY r.deleted, r.id",
             placeholders(chunk.len())
         );
         for row in tx.query(&sql, chunk.iter().cloned().map(Param::Str).collect()).await? {
@@ -192,8 +232,9 @@ async fn resolve_v2(
     let mut shared: HashMap<String, Vec<Person>> = HashMap::new();
     for chunk in room_ids.chunks(CHUNK) {
         let sql = format!(
-            "SELECT sa.room_id::text AS room_id, u.id::text AS user_id, u.name, u.email, u.username, u.provider, u.social_uid, u.deleted AS user_deleted \
-             FROM shared_accesses sa JOIN users u ON u.id = sa.user_id WHERE sa.room_id IN ({}) ORDER BY sa.id",
+            "SELECT sa.room_id::text AS room_id, u.id::text AS user_id, u.name, u.email, u.username, u.provider, u.social_uid, u.deleted AS user_deleted, ro.name AS role_name \
+             FROM shared_accesses sa JOIN users u ON u.id = sa.user_id LEFT JOIN roles ro ON ro.id = u.role_id \
+             WHERE sa.room_id IN ({}) ORDER BY sa.id",
             placeholders(chunk.len())
         );
         for row in tx.query(&sql, chunk.iter().map(|&i| Param::Int(i)).collect()).await? {
@@ -282,15 +323,19 @@ async fn resolve_v3(
 }
 
 fn compose(
+    item: &Item,
     found: Option<(Room, &'static str)>,
     shared: &HashMap<String, Vec<Person>>,
     resolver: &str,
     version: u8,
 ) -> Resolution {
+    let breakout = item.parent.as_ref().map(|p| format!(" (breakout room of meeting {p})")).unwrap_or_default();
     let Some((room, via)) = found else {
-        return Resolution::unknown(format!("greenlight v{version}: no room with this meetingID or recordID"));
+        return Resolution::unknown(format!(
+            "greenlight v{version}{breakout}: no room with this meetingID or recordID"
+        ));
     };
-    let deleted = if room.deleted { " (room deleted)" } else { "" };
+    let deleted = format!("{}{breakout}", if room.deleted { " (room deleted)" } else { "" });
     let mut pk = Picker::new();
     if let Some(u) = &room.owner {
         pk.add(u, format!("owner{via}"));
@@ -307,7 +352,7 @@ fn compose(
     let common = serde_json::json!({ "greenlight_version": version, "room": room.friendly });
     let mut r = Resolution::resolved(pk.into_owners(
         resolver,
-        |why| format!("greenlight:room {} {}{deleted}", room.friendly, why.join(", ")),
+        |why| format!("room {} {}{deleted}", room.friendly, why.join(", ")),
         &common,
     ));
     if !notes.is_empty() {
@@ -321,30 +366,45 @@ impl ResolverPlugin for GreenlightResolver {
         let mut out = Answers::new(batch.len());
         let idx: Vec<usize> = (0..batch.len()).filter(|&i| is_greenlight_recording(&batch[i])).collect();
         if !idx.is_empty() {
-            let items: Vec<Item> = idx
-                .iter()
-                .map(|&i| Item {
-                    record_id: batch[i].record_id.to_string(),
-                    meeting_id: batch[i].meeting_id.to_string(),
-                    context_id: meta_ci(&batch[i], "bbb-context-id").map(str::to_string),
-                })
-                .collect();
+            let items: Vec<Item> = idx.iter().map(|&i| Item::of(&batch[i])).collect();
             let known = *self.detected.lock().unwrap_or_else(|p| p.into_inner());
+            let hashes = self.room_hashes.lock().unwrap_or_else(|p| p.into_inner()).clone();
             let configured = self.configured;
             let name = self.name.clone();
             let res = self.db.transaction(TxMode::ReadOnly, move |tx| {
                 Box::pin(async move {
+                    let mut items = items;
                     let version = match known {
                         Some(v) => v,
                         None => version_check(configured, detect(tx).await?, tx.url())?,
                     };
+                    let mut hashes = hashes;
+                    if items.iter().any(|i| i.parent.is_some()) {
+                        if hashes.is_none() {
+                            hashes = Some(room_hashes(tx, version).await?);
+                        }
+                        let h = hashes.as_ref().expect("just read");
+                        for it in items.iter_mut() {
+                            if let Some(m) = it.parent.as_ref().and_then(|p| h.get(p.split('-').next().unwrap_or(""))) {
+                                it.meeting_id = m.clone();
+                            }
+                        }
+                    }
                     let (found, shared) =
                         if version == 2 { resolve_v2(tx, &items).await? } else { resolve_v3(tx, &items).await? };
-                    Ok((version, found.into_iter().map(|f| compose(f, &shared, &name, version)).collect::<Vec<_>>()))
+                    let answers = items
+                        .iter()
+                        .zip(found)
+                        .map(|(it, f)| compose(it, f, &shared, &name, version))
+                        .collect::<Vec<_>>();
+                    Ok((version, hashes, answers))
                 })
             });
-            let res = res.map(|(version, answers)| {
+            let res = res.map(|(version, hashes, answers)| {
                 *self.detected.lock().unwrap_or_else(|p| p.into_inner()) = Some(version);
+                if hashes.is_some() {
+                    *self.room_hashes.lock().unwrap_or_else(|p| p.into_inner()) = hashes;
+                }
                 answers
             });
             out.apply(&idx, res, "greenlight", &self.ctx);

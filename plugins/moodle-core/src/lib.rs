@@ -5,11 +5,12 @@
 //!   always has the `[groupid]`, 3.x only in group mode);
 //! - [`origin`] / [`is_moodle_recording`]: routing by `bbb-origin` (and the older
 //!   `bn-origin` / `origin` keys, `bbb-origin-tag`), else by the meetingID shape;
-//! - [`find_activities`]: the activity (and course, group) of each recording of a
-//!   batch, in a handful of queries: Moodle 4.x `bigbluebuttonbn_recordings` by
-//!   recordID first (original preferred over imported copies), then the meetingID
-//!   (the activity's `meetingid` seed and course must match, so a reused id never
-//!   matches), and for deleted activities the `Add` log that carries the seed;
+//! - [`find_candidates`] / [`find_activities`]: the activities (and course, group)
+//!   of each recording of a batch, ranked, in a handful of queries: Moodle 4.x
+//!   `bigbluebuttonbn_recordings` rows by recordID (original, imported copies,
+//!   restored rows), then the meetingID (the activity's `meetingid` seed and
+//!   course must match, so a reused id never matches), for deleted activities
+//!   the `Add` log that carries the seed, and restored copies by their seed;
 //! - [`Prefix`]: the validated table prefix (`mdl_` by default).
 //!
 //! All SQL is parameterised; the prefix is the only thing put into SQL text and
@@ -174,10 +175,13 @@ pub async fn detect_schema(tx: &mut Tx, prefix: &Prefix) -> Result<Schema, Plugi
 /// How the activity of a recording was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Via {
-    /// Moodle 4.x `bigbluebuttonbn_recordings.recordingid` = recordID.
-    RecordingsTable { imported: bool, headless: bool, status: i64 },
+    /// Moodle 4.x `bigbluebuttonbn_recordings.recordingid` = recordID (row `row`).
+    RecordingsTable { row: i64, imported: bool, headless: bool, status: i64 },
     /// The meetingID (seed + course + instance checked).
     MeetingId,
+    /// Another activity carrying the meetingID's seed (a course or activity
+    /// restored, from the recycle bin or onto another site: new ids, same seed).
+    Seed { was_activity: i64, was_course: i64 },
 }
 
 /// The activity row (absent when the activity was deleted).
@@ -214,6 +218,35 @@ impl Found {
             s.push_str(&format!(" group {g}"));
         }
         s
+    }
+    /// Is this an imported copy (a `bigbluebuttonbn_recordings` row with `imported = 1`)?
+    pub fn imported(&self) -> bool {
+        matches!(self.via, Via::RecordingsTable { imported: true, .. })
+    }
+    /// Is the activity still there (not deleted, not a headless row)?
+    pub fn live(&self) -> bool {
+        self.activity.is_some() && !matches!(self.via, Via::RecordingsTable { headless: true, .. })
+    }
+    /// Which candidates speak first (lower first), as Moodle users would see
+    /// the recording: 0 the original activity, live; 1 a live activity carrying
+    /// the seed (restored copy); 2 the original activity, deleted; 3 a live
+    /// activity the recording was imported into; 4 an imported copy in a
+    /// deleted activity.
+    pub fn rank(&self) -> u8 {
+        match (self.imported(), matches!(self.via, Via::Seed { .. }), self.live()) {
+            (false, false, true) => 0,
+            (false, true, _) => 1,
+            (false, false, false) => 2,
+            (true, _, true) => 3,
+            (true, _, false) => 4,
+        }
+    }
+    fn order(&self) -> (u8, i64, i64) {
+        let row = match self.via {
+            Via::RecordingsTable { row, .. } => row,
+            _ => 0,
+        };
+        (self.rank(), row, self.activity_id)
     }
 }
 
@@ -271,42 +304,94 @@ pub async fn add_logs(
     Ok(out)
 }
 
-/// Finds the activity of every query, in one read of a handful of queries
-/// (3 to 4 round trips whatever the batch size, plus one per 500 items).
-/// Answer per query: `Ok(Found)` or `Err(why not)` (a note for the report).
+/// Finds the activity of every query: the best of [`find_candidates`].
 pub async fn find_activities(
     tx: &mut Tx,
     prefix: &Prefix,
     schema: Schema,
     queries: &[Query<'_>],
 ) -> Result<Vec<Result<Found, String>>, PluginError> {
-    let mut out: Vec<Option<Result<Found, String>>> = vec![None; queries.len()];
+    let all = find_candidates(tx, prefix, schema, queries).await?;
+    Ok(all.into_iter().map(|c| c.map(|mut v| v.remove(0))).collect())
+}
 
-    // 1. Moodle 4.x: recordID -> activity (original before imported copies).
-    let mut by_recid: HashMap<String, (i64, i64, Option<i64>, Via)> = HashMap::new();
+/// The activity columns read for every candidate (course module and module context joined).
+async fn activities_where(
+    tx: &mut Tx,
+    prefix: &Prefix,
+    column: &str,
+    params: Vec<Param>,
+) -> Result<Vec<Activity>, PluginError> {
+    let sql = format!(
+        "SELECT b.id, b.course, b.name, b.meetingid, b.participants, cm.id AS cmid, ctx.path AS ctxpath \
+         FROM {b} b \
+         LEFT JOIN {m} m ON m.name = 'bigbluebuttonbn' \
+         LEFT JOIN {cm} cm ON cm.module = m.id AND cm.instance = b.id AND cm.course = b.course \
+         LEFT JOIN {ctx} ctx ON ctx.contextlevel = 70 AND ctx.instanceid = cm.id \
+         WHERE b.{column} IN ({}) ORDER BY b.id, cm.id",
+        placeholders(params.len()),
+        b = prefix.t("bigbluebuttonbn"),
+        m = prefix.t("modules"),
+        cm = prefix.t("course_modules"),
+        ctx = prefix.t("context"),
+    );
+    let mut out: Vec<Activity> = Vec::new();
+    for row in tx.query(&sql, params).await? {
+        let id = row.int("id").unwrap_or(0);
+        if out.last().is_some_and(|a| a.id == id) {
+            continue;
+        }
+        out.push(Activity {
+            id,
+            course: row.int("course").unwrap_or(0),
+            name: row.text("name"),
+            seed: row.text("meetingid"),
+            participants: row.str("participants"),
+            cmid: row.int("cmid"),
+            context_path: row.str("ctxpath"),
+        });
+    }
+    Ok(out)
+}
+
+/// Every activity each query may belong to, best first ([`Found::rank`], then
+/// row and activity ids): all `bigbluebuttonbn_recordings` rows of the recordID
+/// (original, imported copies, rows of a restored activity), else the meetingID
+/// (seed + course + instance; a deleted activity through its `Add` log); and,
+/// when none of those is a live activity, the live activities carrying the
+/// meetingID's seed (restored copies). A handful of queries whatever the batch
+/// size (plus one per 500 items; the seed lookup only when needed).
+/// Answer per query: `Ok(candidates)` (never empty) or `Err(why not)`.
+pub async fn find_candidates(
+    tx: &mut Tx,
+    prefix: &Prefix,
+    schema: Schema,
+    queries: &[Query<'_>],
+) -> Result<Vec<Result<Vec<Found>, String>>, PluginError> {
+    // 1. Moodle 4.x: recordID -> every row.
+    type RowHit = (i64, i64, Option<i64>, Via);
+    let mut by_recid: HashMap<String, Vec<RowHit>> = HashMap::new();
     if schema.has_recordings_table {
         let ids: Vec<String> =
             queries.iter().map(|q| q.record_id.to_string()).collect::<BTreeSet<_>>().into_iter().collect();
         for chunk in chunks(&ids) {
             let sql = format!(
-                "SELECT recordingid, bigbluebuttonbnid, courseid, groupid, imported, headless, status FROM {} WHERE recordingid IN ({}) ORDER BY imported ASC, id ASC",
+                "SELECT id, recordingid, bigbluebuttonbnid, courseid, groupid, imported, headless, status FROM {} WHERE recordingid IN ({}) ORDER BY id",
                 prefix.t("bigbluebuttonbn_recordings"),
                 placeholders(chunk.len())
             );
             for row in tx.query(&sql, chunk.into_iter().map(Param::Str).collect()).await? {
-                let rid = row.text("recordingid");
-                by_recid.entry(rid).or_insert_with(|| {
-                    (
-                        row.int("bigbluebuttonbnid").unwrap_or(0),
-                        row.int("courseid").unwrap_or(0),
-                        row.int("groupid"),
-                        Via::RecordingsTable {
-                            imported: row.bool("imported").unwrap_or(false),
-                            headless: row.bool("headless").unwrap_or(false),
-                            status: row.int("status").unwrap_or(0),
-                        },
-                    )
-                });
+                by_recid.entry(row.text("recordingid")).or_default().push((
+                    row.int("bigbluebuttonbnid").unwrap_or(0),
+                    row.int("courseid").unwrap_or(0),
+                    row.int("groupid"),
+                    Via::RecordingsTable {
+                        row: row.int("id").unwrap_or(0),
+                        imported: row.bool("imported").unwrap_or(false),
+                        headless: row.bool("headless").unwrap_or(false),
+                        status: row.int("status").unwrap_or(0),
+                    },
+                ));
             }
         }
     }
@@ -314,8 +399,8 @@ pub async fn find_activities(
     // 2. Activities named by either path.
     let mut act_ids = BTreeSet::new();
     for q in queries {
-        if let Some((a, ..)) = by_recid.get(q.record_id) {
-            act_ids.insert(*a);
+        if let Some(rows) = by_recid.get(q.record_id) {
+            act_ids.extend(rows.iter().map(|r| r.0));
         } else if let Some(m) = &q.meeting {
             act_ids.insert(m.instance_id);
         }
@@ -323,30 +408,8 @@ pub async fn find_activities(
     let act_ids: Vec<i64> = act_ids.into_iter().collect();
     let mut activities: HashMap<i64, Activity> = HashMap::new();
     for chunk in chunks(&act_ids) {
-        let sql = format!(
-            "SELECT b.id, b.course, b.name, b.meetingid, b.participants, cm.id AS cmid, ctx.path AS ctxpath \
-             FROM {b} b \
-             LEFT JOIN {m} m ON m.name = 'bigbluebuttonbn' \
-             LEFT JOIN {cm} cm ON cm.module = m.id AND cm.instance = b.id AND cm.course = b.course \
-             LEFT JOIN {ctx} ctx ON ctx.contextlevel = 70 AND ctx.instanceid = cm.id \
-             WHERE b.id IN ({}) ORDER BY b.id, cm.id",
-            placeholders(chunk.len()),
-            b = prefix.t("bigbluebuttonbn"),
-            m = prefix.t("modules"),
-            cm = prefix.t("course_modules"),
-            ctx = prefix.t("context"),
-        );
-        for row in tx.query(&sql, chunk.into_iter().map(Param::Int).collect()).await? {
-            let id = row.int("id").unwrap_or(0);
-            activities.entry(id).or_insert_with(|| Activity {
-                id,
-                course: row.int("course").unwrap_or(0),
-                name: row.text("name"),
-                seed: row.text("meetingid"),
-                participants: row.str("participants"),
-                cmid: row.int("cmid"),
-                context_path: row.str("ctxpath"),
-            });
+        for a in activities_where(tx, prefix, "id", chunk.into_iter().map(Param::Int).collect()).await? {
+            activities.insert(a.id, a);
         }
     }
 
@@ -366,48 +429,100 @@ pub async fn find_activities(
         add_seeds.entry(key).or_insert_with(|| row.text("meetingid"));
     }
 
-    for (i, q) in queries.iter().enumerate() {
-        if let Some((act, course, group, via)) = by_recid.get(q.record_id) {
-            let group = group.or_else(|| q.meeting.as_ref().and_then(|m| m.group_id));
-            out[i] = Some(Ok(Found {
-                activity_id: *act,
-                course_id: *course,
-                group_id: group,
-                via: via.clone(),
-                activity: activities.get(act).cloned(),
-            }));
-            continue;
-        }
-        let Some(m) = &q.meeting else {
-            out[i] = Some(Err("meetingID is not a Moodle one and the recordID is not in the recordings table".into()));
-            continue;
-        };
-        let answer = match activities.get(&m.instance_id) {
-            Some(a) if a.seed == m.seed && a.course == m.course_id => Ok(Found {
-                activity_id: a.id,
-                course_id: a.course,
-                group_id: m.group_id,
-                via: Via::MeetingId,
-                activity: Some(a.clone()),
-            }),
-            Some(a) => Err(format!(
-                "meetingID names activity {} course {} but that activity has another meetingID seed or course (id reused?)",
-                a.id, m.course_id
-            )),
-            None => match add_seeds.get(&(m.instance_id, m.course_id)) {
-                Some(seed) if *seed == m.seed => Ok(Found {
-                    activity_id: m.instance_id,
-                    course_id: m.course_id,
+    let mut answers: Vec<Result<Vec<Found>, String>> = queries
+        .iter()
+        .map(|q| {
+            if let Some(rows) = by_recid.get(q.record_id) {
+                return Ok(rows
+                    .iter()
+                    .map(|(act, course, group, via)| Found {
+                        activity_id: *act,
+                        course_id: *course,
+                        group_id: group.or_else(|| q.meeting.as_ref().and_then(|m| m.group_id)),
+                        via: via.clone(),
+                        activity: activities.get(act).cloned(),
+                    })
+                    .collect());
+            }
+            let Some(m) = &q.meeting else {
+                return Err("meetingID is not a Moodle one and the recordID is not in the recordings table".into());
+            };
+            match activities.get(&m.instance_id) {
+                Some(a) if a.seed == m.seed && a.course == m.course_id => Ok(vec![Found {
+                    activity_id: a.id,
+                    course_id: a.course,
                     group_id: m.group_id,
                     via: Via::MeetingId,
-                    activity: None,
-                }),
-                _ => Err(format!("no activity {} in course {} with this meetingID", m.instance_id, m.course_id)),
-            },
-        };
-        out[i] = Some(answer);
+                    activity: Some(a.clone()),
+                }]),
+                Some(a) => Err(format!(
+                    "meetingID names activity {} course {} but that activity has another meetingID seed or course (id reused?)",
+                    a.id, m.course_id
+                )),
+                None => match add_seeds.get(&(m.instance_id, m.course_id)) {
+                    Some(seed) if *seed == m.seed => Ok(vec![Found {
+                        activity_id: m.instance_id,
+                        course_id: m.course_id,
+                        group_id: m.group_id,
+                        via: Via::MeetingId,
+                        activity: None,
+                    }]),
+                    _ => Err(format!("no activity {} in course {} with this meetingID", m.instance_id, m.course_id)),
+                },
+            }
+        })
+        .collect();
+
+    // 4. No live activity: the live activities carrying the seed (restored copies).
+    let no_live = |a: &Result<Vec<Found>, String>| match a {
+        Ok(v) => !v.iter().any(Found::live),
+        Err(_) => true,
+    };
+    let seeds: Vec<String> = queries
+        .iter()
+        .zip(&answers)
+        .filter(|(_, a)| no_live(a))
+        .filter_map(|(q, _)| q.meeting.as_ref())
+        .filter(|m| m.has_sha1_seed())
+        .map(|m| m.seed.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut by_seed: HashMap<String, Vec<Activity>> = HashMap::new();
+    for chunk in chunks(&seeds) {
+        for a in activities_where(tx, prefix, "meetingid", chunk.into_iter().map(Param::Str).collect()).await? {
+            if a.cmid.is_some() {
+                by_seed.entry(a.seed.clone()).or_default().push(a);
+            }
+        }
     }
-    Ok(out.into_iter().map(|o| o.expect("every query answered")).collect())
+    for (q, a) in queries.iter().zip(answers.iter_mut()) {
+        let Some(m) = q.meeting.as_ref().filter(|_| no_live(a)) else { continue };
+        let copies: Vec<Found> = by_seed
+            .get(&m.seed)
+            .into_iter()
+            .flatten()
+            .filter(|c| !(c.id == m.instance_id && c.course == m.course_id))
+            .map(|c| Found {
+                activity_id: c.id,
+                course_id: c.course,
+                group_id: m.group_id,
+                via: Via::Seed { was_activity: m.instance_id, was_course: m.course_id },
+                activity: Some(c.clone()),
+            })
+            .collect();
+        if copies.is_empty() {
+            continue;
+        }
+        match a {
+            Ok(v) => v.extend(copies),
+            Err(_) => *a = Ok(copies),
+        }
+    }
+    for a in answers.iter_mut().flatten() {
+        a.sort_by_key(Found::order);
+    }
+    Ok(answers)
 }
 
 #[cfg(test)]

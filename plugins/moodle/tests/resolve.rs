@@ -130,7 +130,7 @@ fn shared_scenario(engine: Engine) {
             s("Jeanne"),
             s("Dupont"),
             true,
-            s("moodle:activity 1 course 2 creator, user rule")
+            s("activity 1 course 2 creator, user rule")
         )]
     );
     assert_eq!(res[0].owners[0].resolver.as_str(), "moodle");
@@ -141,22 +141,22 @@ fn shared_scenario(engine: Engine) {
     assert_eq!(
         brief(&res[1]),
         vec![
-            (s("pmartin"), true, s("moodle:activity 2 course 2 group 7 creator, role teacher")),
-            (s("jdupont"), false, s("moodle:activity 2 course 2 group 7 role editingteacher")),
-            (s("lbernard"), false, s("moodle:activity 2 course 2 group 7 role teacher")),
+            (s("pmartin"), true, s("activity 2 course 2 group 7 creator, role teacher")),
+            (s("jdupont"), false, s("activity 2 course 2 group 7 role editingteacher")),
+            (s("lbernard"), false, s("activity 2 course 2 group 7 role teacher")),
         ]
     );
-    assert_eq!(brief(&res[2]), vec![(s("aleroy"), true, s("moodle:activity 3 course 3 creator, owner rule"))]);
-    assert_eq!(brief(&res[3]), vec![(s("aleroy"), true, s("moodle:activity 4 course 3 creator (activity deleted)"))]);
+    assert_eq!(brief(&res[2]), vec![(s("aleroy"), true, s("activity 3 course 3 creator, owner rule"))]);
+    assert_eq!(brief(&res[3]), vec![(s("aleroy"), true, s("activity 4 course 3 creator (activity deleted)"))]);
 
     assert_eq!(res[4].kind, ResolutionKind::UNKNOWN);
     assert_eq!(
         res[4].note.as_str(),
-        "moodle `moodle.univ.example.fr` activity 119 course 4: no usable owner: creator marc.moreau@univ.example.fr.1650000000 deleted; \
-         user rule sgarcia suspended; role editingteacher sgarcia suspended"
+        "moodle `moodle.univ.example.fr` activity 119 course 4: no usable owner: creator (user 7) deleted; \
+         user rule (user 8) suspended; role editingteacher (user 8) suspended"
     );
 
-    assert_eq!(brief(&res[5]), vec![(s("jdupont"), true, s("moodle:activity 1 course 2 creator, user rule"))]);
+    assert_eq!(brief(&res[5]), vec![(s("jdupont"), true, s("activity 1 course 2 creator, user rule"))]);
     assert_eq!((res[6].kind, res[6].note.as_str()), (ResolutionKind::UNKNOWN, ""));
     assert_eq!(res[7].kind, ResolutionKind::UNKNOWN);
     assert_eq!(
@@ -168,9 +168,15 @@ fn shared_scenario(engine: Engine) {
         res[8].note.as_str(),
         "moodle: no database configured for origin server `other-moodle.example.org` and no \"default\""
     );
-    // No origin server and no default: not resolvable either.
-    assert_eq!(res[9].kind, ResolutionKind::UNKNOWN);
-    assert_eq!(res[9].note.as_str(), "moodle: no database configured for origin server `(none)` and no \"default\"");
+    // No origin server: every configured site is asked (here the only one), and the reason says so.
+    assert_eq!(
+        brief(&res[9]),
+        vec![(
+            s("aleroy"),
+            true,
+            s("activity 3 course 3 creator, owner rule (no origin server; only site `moodle.univ.example.fr` has it)")
+        )]
+    );
 
     let lines = r.check().unwrap();
     assert_eq!(lines.len(), 1);
@@ -216,7 +222,7 @@ fn moodle3_by_meeting_id_only() {
         ),
     ];
     let res = r.resolve(&batch).unwrap();
-    assert_eq!(brief(&res[0]), vec![(s("jdupont"), true, s("moodle:activity 1 course 2 creator, user rule"))]);
+    assert_eq!(brief(&res[0]), vec![(s("jdupont"), true, s("activity 1 course 2 creator, user rule"))]);
     assert_eq!(
         res[1].owners.iter().map(|o| o.username.to_string()).collect::<Vec<_>>(),
         vec!["pmartin", "jdupont", "lbernard"]
@@ -226,7 +232,7 @@ fn moodle3_by_meeting_id_only() {
         res[2].note.as_str(),
         "moodle `default`: meetingID is not a Moodle one and the recordID is not in the recordings table"
     );
-    assert_eq!(brief(&res[3]), vec![(s("aleroy"), true, s("moodle:activity 4 course 3 creator (activity deleted)"))]);
+    assert_eq!(brief(&res[3]), vec![(s("aleroy"), true, s("activity 4 course 3 creator (activity deleted)"))]);
     assert_eq!(
         (res[4].kind, res[4].note.as_str()),
         (ResolutionKind::UNKNOWN, "moodle `default`: no activity 4 in course 3 with this meetingID")
@@ -263,7 +269,7 @@ fn multi_site_by_origin_server() {
             s("Jeanne"),
             s("Dupont"),
             true,
-            s("moodle:activity 1 course 2 creator, user rule")
+            s("activity 1 course 2 creator, user rule")
         )]
     );
     assert_eq!(
@@ -274,10 +280,17 @@ fn multi_site_by_origin_server() {
             s("Bruno"),
             s("Teacher"),
             true,
-            s("moodle:activity 1 course 2 creator")
+            s("activity 1 course 2 creator")
         )]
     );
-    assert_eq!(brief(&res[2]), brief(&res[1]));
+    // No origin server: both sites have activity 1 course 2 with this
+    // recording, so it is ambiguous: never guessed, UNKNOWN with the reason.
+    assert_eq!(res[2].kind, ResolutionKind::UNKNOWN);
+    assert_eq!(
+        res[2].note.as_str(),
+        "moodle: ambiguous, not guessed: no origin server and 2 sites have this recording: \
+         `default` (activity 1 course 2 creator), `moodle-a.example.fr` (activity 1 course 2 creator, user rule)"
+    );
     assert_eq!(r.check().unwrap().len(), 2);
 }
 
@@ -289,7 +302,7 @@ fn custom_prefix() {
     let cfg = serde_json::json!({ "prefix": "m2_", "databases": { "default": url_of(&t) } }).to_string();
     let r = MoodleResolver::new(&cfg, ctx("moodle", std::path::Path::new("."), false)).unwrap();
     let res = r.resolve(&[moodle("a3af0ac668deec2baeefad04e38d8df093094350-1710237483000", "x")]).unwrap();
-    assert_eq!(brief(&res[0]), vec![(s("jdupont"), true, s("moodle:activity 1 course 2 creator, user rule"))]);
+    assert_eq!(brief(&res[0]), vec![(s("jdupont"), true, s("activity 1 course 2 creator, user rule"))]);
     // The default prefix does not find the tables: check says so in one line.
     let r = resolver(&[("default", url_of(&t))]);
     let e = r.check().unwrap_err();
@@ -353,7 +366,7 @@ fn one_site_down_fails_only_its_recordings() {
             recording(rid, mid, &[("bbb-origin", "Moodle"), ("bbb-origin-server-name", "moodle2.example.fr")]),
         ])
         .unwrap();
-    assert_eq!(brief(&res[0]), vec![(s("jdupont"), true, s("moodle:activity 1 course 2 creator, user rule"))]);
+    assert_eq!(brief(&res[0]), vec![(s("jdupont"), true, s("activity 1 course 2 creator, user rule"))]);
     assert_eq!(res[1].kind, ResolutionKind::FAILED);
     assert!(
         res[1].note.starts_with("moodle `default`: cannot connect to database moodle2 on 127.0.0.1:1 (postgres://moodle:***@127.0.0.1:1/moodle2): "),

@@ -14,7 +14,9 @@
 //! recordings. A recording uploaded into Pod (`meeting_internalrecording`) is
 //! matched by its recordID. Owners: the recording's uploader (internal
 //! recordings), the meeting owner, then `meeting_additional_owners`
-//! (secondary). Inactive Pod users are skipped with a note. Four queries per batch.
+//! (secondary). Inactive Pod users are skipped with a note. Five queries per batch.
+//! Only meetings of the site (`django_site`) the recording's `endCallbackUrl`
+//! names are taken; breakout rooms go to their parent meeting.
 //!
 //! Routing: Pod sends no `bbb-origin`; a recording with another origin is never
 //! looked at. Without origin, the meeting lookup runs for Pod-shaped meetingIDs
@@ -22,8 +24,8 @@
 //! the recordID lookup for all of them.
 
 use bbb_migrate_db::owners::{Columns, Person, Picker};
-use bbb_migrate_db::routing::{meta_ci, origin};
-use bbb_migrate_db::{placeholders, Answers, Db, DbUrl, Param, Row, Tx, TxMode};
+use bbb_migrate_db::routing::{is_internal_id_of, meta_ci, origin};
+use bbb_migrate_db::{normalize_server, placeholders, Answers, Db, DbUrl, Param, Row, Tx, TxMode};
 use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, ResolverPlugin};
 use plugin_api::{export_plugin, PluginError, Recording, Resolution};
 use serde::Deserialize;
@@ -83,6 +85,50 @@ struct Item {
     record_id: String,
     meeting_id: String,
     meeting_lookup: bool,
+    /// The Pod host the recording was made on (`endCallbackUrl`, the recording-ready
+    /// URL, or `bbb-origin-server-name`), normalised; `None` when nothing says.
+    host: Option<String>,
+    /// A breakout room's parent meeting (internal id); record_id and meeting_id are then the parent's.
+    parent: Option<String>,
+}
+
+/// The Pod host a recording names: the host of its `endCallbackUrl` (which Pod
+/// always sets), else of `bbb-recording-ready-url`, else `bbb-origin-server-name`.
+pub fn pod_host(r: &Recording) -> Option<String> {
+    ["endcallbackurl", "bbb-recording-ready-url", "bbb-origin-server-name"]
+        .iter()
+        .find_map(|k| meta_ci(r, k))
+        .map(normalize_server)
+        .filter(|h| !h.is_empty())
+}
+
+/// The meetingID inside Pod's `…/meeting/end_callback/<meetingID>/`.
+fn callback_meeting(r: &Recording) -> Option<String> {
+    let url = meta_ci(r, "endcallbackurl")?;
+    let rest = url.split("/meeting/end_callback/").nth(1)?;
+    let m = rest.split(['/', '?']).next()?.trim();
+    (!m.is_empty()).then(|| m.to_string())
+}
+
+impl Item {
+    /// A breakout room stands for its parent meeting: the parent's internal id
+    /// (its recordID, Pod's `meeting.internal_meeting_id` of that session) and
+    /// the parent's meetingID, which the inherited `endCallbackUrl` names (kept
+    /// only if it hashes to the parent id).
+    fn of(r: &Recording) -> Self {
+        let parent = r.breakout_parent();
+        let (record_id, meeting_id) = match &parent {
+            Some(p) => (p.clone(), callback_meeting(r).filter(|m| is_internal_id_of(p, m)).unwrap_or_default()),
+            None => (r.record_id.to_string(), r.meeting_id.to_string()),
+        };
+        Item {
+            meeting_lookup: looks_like_pod_meeting(r) || pod_meeting_number(&meeting_id).is_some(),
+            record_id,
+            meeting_id,
+            host: pod_host(r),
+            parent,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -91,6 +137,8 @@ struct Meeting {
     meeting_id: String,
     owner_id: i64,
     site_id: i64,
+    /// The BBB internal id of the meeting's last session.
+    internal_id: String,
 }
 
 const USER_COLS: &str = "u.id AS uid, u.username, u.email, u.first_name, u.last_name, u.is_active";
@@ -106,6 +154,8 @@ fn user_of(r: &Row) -> Option<Person> {
 }
 
 struct Data {
+    /// `django_site`: id → normalised domain.
+    sites: Vec<(i64, String)>,
     internal: HashMap<String, (Option<i64>, Option<i64>)>,
     meetings: Vec<Meeting>,
     users: HashMap<i64, Person>,
@@ -130,17 +180,27 @@ async fn read(tx: &mut Tx, items: &[Item]) -> Result<Data, PluginError> {
     let mut ids: BTreeSet<i64> =
         items.iter().filter(|i| i.meeting_lookup).filter_map(|i| pod_meeting_number(&i.meeting_id)).collect();
     ids.extend(internal.values().filter_map(|v| v.1));
-    let (exact, ids): (Vec<String>, Vec<i64>) = (exact.into_iter().collect(), ids.into_iter().collect());
+    let parents: BTreeSet<String> = items.iter().filter_map(|i| i.parent.clone()).collect();
+    let (exact, ids, parents): (Vec<String>, Vec<i64>, Vec<String>) =
+        (exact.into_iter().collect(), ids.into_iter().collect(), parents.into_iter().collect());
     let mut meetings: Vec<Meeting> = Vec::new();
-    for start in (0..exact.len().max(ids.len())).step_by(CHUNK) {
+    for start in (0..exact.len().max(ids.len()).max(parents.len())).step_by(CHUNK) {
         let e: Vec<String> = exact.iter().skip(start).take(CHUNK).cloned().collect();
         let n: Vec<i64> = ids.iter().skip(start).take(CHUNK).copied().collect();
+        let p: Vec<String> = parents.iter().skip(start).take(CHUNK).cloned().collect();
         let sql = format!(
-            "SELECT id, meeting_id, owner_id, site_id FROM meeting WHERE meeting_id IN ({}) OR id IN ({})",
+            "SELECT id, meeting_id, owner_id, site_id, internal_meeting_id FROM meeting \
+             WHERE meeting_id IN ({}) OR id IN ({}) OR internal_meeting_id IN ({})",
             placeholders(e.len()),
-            placeholders(n.len())
+            placeholders(n.len()),
+            placeholders(p.len())
         );
-        let params: Vec<Param> = e.into_iter().map(Param::Str).chain(n.into_iter().map(Param::Int)).collect();
+        let params: Vec<Param> = e
+            .into_iter()
+            .map(Param::Str)
+            .chain(n.into_iter().map(Param::Int))
+            .chain(p.into_iter().map(Param::Str))
+            .collect();
         for row in tx.query(&sql, params).await? {
             let id = row.int("id").unwrap_or(0);
             if !meetings.iter().any(|m| m.id == id) {
@@ -149,6 +209,7 @@ async fn read(tx: &mut Tx, items: &[Item]) -> Result<Data, PluginError> {
                     meeting_id: row.text("meeting_id"),
                     owner_id: row.int("owner_id").unwrap_or(0),
                     site_id: row.int("site_id").unwrap_or(0),
+                    internal_id: row.text("internal_meeting_id"),
                 });
             }
         }
@@ -181,10 +242,66 @@ async fn read(tx: &mut Tx, items: &[Item]) -> Result<Data, PluginError> {
             }
         }
     }
-    Ok(Data { internal, meetings, users, additional })
+    // 5. The sites of this Pod database (one instance may serve several).
+    let sites = tx
+        .query("SELECT id, domain FROM django_site ORDER BY id", vec![])
+        .await?
+        .iter()
+        .map(|r| (r.int("id").unwrap_or(0), normalize_server(&r.text("domain"))))
+        .collect();
+    Ok(Data { sites, internal, meetings, users, additional })
+}
+
+/// The meeting of a recording, on the instance it was made on: a breakout
+/// room's parent by its last internal id, else the exact meetingID, else the
+/// numeric prefix (renamed meetings). A meeting of another site than the
+/// recording's host is never taken; without a host, meetings on several sites
+/// are ambiguous. `Err` = why not (UNKNOWN with that note).
+fn pick_meeting<'a>(item: &Item, d: &'a Data) -> Result<Option<(&'a Meeting, String)>, String> {
+    let allowed: Option<Vec<i64>> =
+        item.host.as_ref().map(|h| d.sites.iter().filter(|s| &s.1 == h).map(|s| s.0).collect());
+    if allowed.as_ref().is_some_and(|a| a.is_empty()) {
+        let known: Vec<&str> = d.sites.iter().map(|s| s.1.as_str()).collect();
+        return Err(format!(
+            "pod: the recording was made on `{}`, which is not a site of this Pod database ({}): never matched to another instance's meeting",
+            item.host.as_deref().unwrap_or_default(),
+            known.join(", ")
+        ));
+    }
+    let on_site = |m: &&Meeting| allowed.as_ref().is_none_or(|a| a.contains(&m.site_id));
+    let pick = |ms: Vec<&'a Meeting>, why: String| -> Result<Option<(&'a Meeting, String)>, String> {
+        let ms: Vec<&Meeting> = ms.into_iter().filter(on_site).collect();
+        let mut sites: Vec<i64> = ms.iter().map(|m| m.site_id).collect();
+        sites.dedup();
+        match ms.as_slice() {
+            [] => Ok(None),
+            [m] => Ok(Some((*m, why))),
+            _ if sites.len() > 1 => Err(format!(
+                "pod: ambiguous, not guessed: meetings {} on several sites and the recording names no Pod host",
+                ms.iter().map(|m| m.id.to_string()).collect::<Vec<_>>().join(", ")
+            )),
+            [m, ..] => Ok(Some((*m, why))),
+        }
+    };
+    if let Some(p) = &item.parent {
+        if let Some(found) = pick(d.meetings.iter().filter(|m| &m.internal_id == p).collect(), String::new())? {
+            return Ok(Some(found));
+        }
+    }
+    if !item.meeting_lookup {
+        return Ok(None);
+    }
+    if let Some(found) = pick(d.meetings.iter().filter(|m| m.meeting_id == item.meeting_id).collect(), String::new())? {
+        return Ok(Some(found));
+    }
+    let Some(n) = pod_meeting_number(&item.meeting_id) else { return Ok(None) };
+    let by_number: Vec<&Meeting> = d.meetings.iter().filter(|m| m.id == n).collect();
+    let now = by_number.first().map(|m| m.meeting_id.clone()).unwrap_or_default();
+    pick(by_number, format!(" (renamed, now {now})"))
 }
 
 fn compose(item: &Item, d: &Data, resolver: &str) -> Resolution {
+    let breakout = item.parent.as_ref().map(|p| format!(" (breakout room of meeting {p})")).unwrap_or_default();
     let mut pk = Picker::new();
     let internal = d.internal.get(&item.record_id);
     let mut meeting: Option<(&Meeting, String)> = None;
@@ -196,39 +313,42 @@ fn compose(item: &Item, d: &Data, resolver: &str) -> Resolution {
             meeting = Some((m, String::new()));
         }
     }
-    if meeting.is_none() && item.meeting_lookup {
-        if let Some(m) = d.meetings.iter().find(|m| m.meeting_id == item.meeting_id) {
-            meeting = Some((m, String::new()));
-        } else if let Some(m) = pod_meeting_number(&item.meeting_id).and_then(|n| d.meetings.iter().find(|m| m.id == n))
-        {
-            meeting = Some((m, format!(" (renamed, now {})", m.meeting_id)));
+    if meeting.is_none() {
+        match pick_meeting(item, d) {
+            Ok(m) => meeting = m,
+            Err(why) if pk.is_empty() => return Resolution::unknown(format!("{why}{breakout}")),
+            Err(_) => {}
         }
     }
+    let several_sites = d.sites.len() > 1;
     if let Some((m, renamed)) = &meeting {
+        let site = d.sites.iter().find(|s| s.0 == m.site_id).filter(|_| several_sites);
+        let on = site.map(|s| format!(" on site {}", s.1)).unwrap_or_default();
         match d.users.get(&m.owner_id) {
-            Some(u) => pk.add(u, format!("meeting {} owner{renamed}", m.id)),
+            Some(u) => pk.add(u, format!("meeting {}{on} owner{renamed}", m.id)),
             None => pk.note(format!("meeting {} owner {} missing", m.id, m.owner_id)),
         }
         for u in d.additional.get(&m.id).into_iter().flatten() {
-            pk.add(u, format!("meeting {} additional owner{renamed}", m.id));
+            pk.add(u, format!("meeting {}{on} additional owner{renamed}", m.id));
         }
     }
     let notes = pk.notes();
     if pk.is_empty() {
         if internal.is_none() && meeting.is_none() {
-            if !item.meeting_lookup {
+            if !item.meeting_lookup && item.parent.is_none() {
                 return Resolution::unknown("");
             }
             let n = pod_meeting_number(&item.meeting_id).map(|n| format!(" (nor meeting id {n})")).unwrap_or_default();
-            return Resolution::unknown(format!("pod: no meeting `{}`{n}", item.meeting_id));
+            let on = item.host.as_ref().map(|h| format!(" on `{h}`")).unwrap_or_default();
+            return Resolution::unknown(format!("pod: no meeting `{}`{n}{on}{breakout}", item.meeting_id));
         }
-        return Resolution::unknown(format!("pod: no usable owner: skipped {notes}"));
+        return Resolution::unknown(format!("pod: no usable owner: skipped {notes}{breakout}"));
     }
     let common = match &meeting {
         Some((m, _)) => serde_json::json!({ "site_id": m.site_id, "meeting": m.id }),
         None => serde_json::json!({ "site_id": null, "meeting": null }),
     };
-    let mut r = Resolution::resolved(pk.into_owners(resolver, |why| format!("pod:{}", why.join(", ")), &common));
+    let mut r = Resolution::resolved(pk.into_owners(resolver, |why| format!("{}{breakout}", why.join(", ")), &common));
     if !notes.is_empty() {
         r.note = format!("pod: skipped {notes}").into();
     }
@@ -240,14 +360,7 @@ impl ResolverPlugin for PodResolver {
         let mut out = Answers::new(batch.len());
         let idx: Vec<usize> = (0..batch.len()).filter(|&i| may_be_pod(&batch[i])).collect();
         if !idx.is_empty() {
-            let items: Vec<Item> = idx
-                .iter()
-                .map(|&i| Item {
-                    record_id: batch[i].record_id.to_string(),
-                    meeting_id: batch[i].meeting_id.to_string(),
-                    meeting_lookup: looks_like_pod_meeting(&batch[i]),
-                })
-                .collect();
+            let items: Vec<Item> = idx.iter().map(|&i| Item::of(&batch[i])).collect();
             let name = self.name.clone();
             let res = self.db.transaction(TxMode::ReadOnly, move |tx| {
                 Box::pin(async move {

@@ -2,7 +2,7 @@
 //! registered as a `recorder_recordingfiletreatment` row offered for manual
 //! claim.
 use crate::convert::Converter;
-use crate::fetch::{one_line, FetchError, Fetcher};
+use crate::fetch::{FetchError, Fetcher};
 use crate::pod::{self, now_sql};
 use bbb_migrate_db::{Db, Param, TxMode};
 use plugin_api::sdk::ids::{safe_file_name, validate_record_id};
@@ -26,6 +26,9 @@ fn three() -> u32 {
 }
 fn sixty() -> u64 {
     60
+}
+fn five_hundred() -> u64 {
+    500
 }
 
 #[derive(Deserialize)]
@@ -61,6 +64,12 @@ struct Config {
     /// Connect timeout and longest silence of a transfer, seconds.
     #[serde(default = "sixty")]
     http_timeout_s: u64,
+    /// First wait before retrying a request (doubled each time), milliseconds.
+    #[serde(default = "five_hundred")]
+    backoff_ms: u64,
+    /// Extra trusted CA certificates (PEM), besides the system's and the web roots.
+    #[serde(default)]
+    ca_file: Option<PathBuf>,
 }
 
 /// The recorder the files go to, read from Pod.
@@ -163,28 +172,6 @@ fn known_download_url(rec: &Recording) -> Option<String> {
     extra.get("download_url").and_then(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty()).map(String::from)
 }
 
-/// Finds the file of a video playback page (`…/playback/video/<id>/`): its
-/// `<source src>`, relative to the page after redirects.
-async fn resolve_video_page(client: &reqwest::Client, page: &str) -> Result<String, FetchError> {
-    let resp = client
-        .get(page)
-        .send()
-        .await
-        .map_err(|e| FetchError { message: format!("{page}: {}", one_line(&e)), permanent: false })?;
-    if !resp.status().is_success() {
-        let s = resp.status();
-        return Err(FetchError { message: format!("{page}: HTTP {s}"), permanent: matches!(s.as_u16(), 404 | 410) });
-    }
-    let base = resp.url().clone();
-    let html =
-        resp.text().await.map_err(|e| FetchError { message: format!("{page}: {}", one_line(&e)), permanent: false })?;
-    let src = bbb_migrate_video_page::first_source(&html)
-        .ok_or_else(|| FetchError { message: format!("{page}: no <source> in the video page"), permanent: true })?;
-    base.join(&src)
-        .map(|u| u.to_string())
-        .map_err(|e| FetchError { message: format!("{page}: bad <source> `{src}`: {e}"), permanent: true })
-}
-
 /// `https://host/presentation/<recordID>/` from a presentation playback URL.
 pub fn presentation_base(playback_url: &str, record_id: &str) -> Option<String> {
     let u = reqwest::Url::parse(playback_url.trim()).ok()?;
@@ -209,16 +196,19 @@ impl ClaimDirSink {
                 extension: cfg.converter_extension,
                 dir: cfg.converter_dir,
                 timeout_s: cfg.converter_timeout_s,
+                ca_file: cfg.ca_file.as_ref().map(|p| ctx.resolve_path(p)),
             },
             &ctx,
         )?;
         let timeout = Duration::from_secs(cfg.http_timeout_s.max(1));
-        let client = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .read_timeout(timeout)
-            .user_agent(concat!("bbb-migrate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| PluginError::other(format!("HTTP client: {}", one_line(&e))))?;
+        let client = bbb_migrate_http::client(&bbb_migrate_http::ClientOptions {
+            // Downloads may take hours: no total bound, the idle one ends a stalled transfer.
+            timeout: None,
+            connect_timeout: timeout,
+            idle_timeout: timeout,
+            ca_file: cfg.ca_file.as_ref().map(|p| ctx.resolve_path(p)),
+        })
+        .map_err(|e| PluginError::config("ca_file", e))?;
         let inner = Inner {
             db: pod::open(&cfg.database)?,
             recorder_id: cfg.recorder_id,
@@ -226,7 +216,12 @@ impl ClaimDirSink {
             // column must hold the very path Pod's cron computes, or it would
             // register the file a second time. Symlinks are kept, as Pod keeps them.
             recorder_path: ctx.resolve_path(&cfg.recorder_path).components().collect(),
-            fetcher: Fetcher { client, retries: cfg.retries, idle_timeout: timeout },
+            fetcher: Fetcher {
+                client,
+                retries: cfg.retries,
+                idle_timeout: timeout,
+                backoff: Duration::from_millis(cfg.backoff_ms),
+            },
             converter,
             min_free: cfg.min_free_bytes,
             dry_run: ctx.dry_run(),
@@ -317,12 +312,15 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
     if let Err(e) = validate_record_id(id) {
         return Outcome::failed_permanently(id, e);
     }
+    if let Some(why) = bbb_migrate_video_page::not_deliverable(r) {
+        return Outcome::failed_permanently(id, why);
+    }
     let video = r.playback("video").filter(|p| !p.url.trim().is_empty());
     let presentation = r.playback("presentation").filter(|p| !p.url.trim().is_empty());
     let (job, ext) = if let Some(v) = video {
         let url = match known_download_url(r) {
             Some(u) => u,
-            None => match resolve_video_page(&inner.fetcher.client, v.url.trim()).await {
+            None => match inner.fetcher.video_file(v.url.trim()).await {
                 Ok(u) => u,
                 Err(e) => return fetch_failure(id, &e),
             },

@@ -22,11 +22,13 @@ pub struct ConverterConfig {
     pub extension: Option<String>,
     pub dir: Option<PathBuf>,
     pub timeout_s: Option<u64>,
+    /// Extra trusted CA (PEM) for the native renderer's downloads.
+    pub ca_file: Option<PathBuf>,
 }
 
 pub enum Converter {
     None,
-    Native,
+    Native { ca_file: Option<PathBuf> },
     Command { argv: Vec<String>, ext: String, dir: Option<PathBuf>, timeout_s: Option<u64> },
 }
 
@@ -96,7 +98,7 @@ impl Converter {
                         "converter = \"native\" does not use converter_command; remove one of them",
                     ));
                 }
-                Ok(Converter::Native)
+                Ok(Converter::Native { ca_file: c.ca_file })
             }
             "command" => {
                 let argv = match c.command {
@@ -139,14 +141,14 @@ impl Converter {
     pub fn extension(&self) -> Option<&str> {
         match self {
             Converter::None => None,
-            Converter::Native => Some("mp4"),
+            Converter::Native { .. } => Some("mp4"),
             Converter::Command { ext, .. } => Some(ext),
         }
     }
 
     pub fn verb(&self) -> &'static str {
         match self {
-            Converter::Native => "render",
+            Converter::Native { .. } => "render",
             _ => "convert",
         }
     }
@@ -155,7 +157,7 @@ impl Converter {
     /// native renderer, the playback URL for a command (bbb-recorder).
     pub fn input_url(&self, playback_url: &str, record_id: &str) -> Result<String, String> {
         match self {
-            Converter::Native => crate::claim::presentation_base(playback_url, record_id)
+            Converter::Native { .. } => crate::claim::presentation_base(playback_url, record_id)
                 .ok_or_else(|| format!("presentation playback URL `{playback_url}` has no host")),
             _ => Ok(playback_url.to_string()),
         }
@@ -165,10 +167,11 @@ impl Converter {
     pub async fn run(&self, url: &str, record_id: &str, final_path: &Path, duration_s: i64) -> Result<u64, String> {
         match self {
             Converter::None => Err("no converter configured".into()),
-            Converter::Native => {
-                let (url, out) = (url.to_string(), final_path.to_path_buf());
+            Converter::Native { ca_file } => {
+                let (url, out, ca) = (url.to_string(), final_path.to_path_buf(), ca_file.clone());
                 let report = tokio::task::spawn_blocking(move || {
-                    bbb_migrate_render::render_url(&url, &out, &bbb_migrate_render::RenderOptions::default())
+                    let opts = bbb_migrate_render::RenderOptions::default();
+                    bbb_migrate_render::render_url_trusting(&url, &out, &opts, ca.as_deref())
                 })
                 .await
                 .map_err(|e| format!("renderer stopped: {e}"))?

@@ -5,6 +5,14 @@
 //! `Range: bytes=<have>-` after a cut (within the run, `retries` times, and
 //! by the next run from what is on disk), checked against `Content-Length` /
 //! `Content-Range`, synced, then renamed to its final name.
+//!
+//! Every request (size check, video page, download) is retried within the
+//! run on transient errors (network, 5xx, 408, 429) with doubling back-off,
+//! like the source's. Bodies are bounded: a video page by
+//! [`PAGE_BUDGET`], a download by what it announced (it stops at the first
+//! byte past it) or, when it announced nothing, by the free space the sink
+//! must leave (checked every [`SPACE_CHECK_EVERY`] bytes).
+use bbb_migrate_http::{is_transient, read_capped, ReadError};
 use futures_util::StreamExt;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
 use reqwest::{Client, StatusCode};
@@ -19,6 +27,11 @@ pub struct FetchError {
     pub permanent: bool,
 }
 
+/// Bytes of a video index page.
+pub const PAGE_BUDGET: u64 = 1 << 20;
+/// A download without an announced size checks the free space this often.
+pub const SPACE_CHECK_EVERY: u64 = 64 << 20;
+
 impl FetchError {
     fn retry(message: impl Into<String>) -> Self {
         FetchError { message: message.into(), permanent: false }
@@ -26,6 +39,16 @@ impl FetchError {
     fn status(url: &str, s: StatusCode) -> Self {
         FetchError { message: format!("{url}: HTTP {s}"), permanent: matches!(s.as_u16(), 404 | 410) }
     }
+    fn permanent(message: impl Into<String>) -> Self {
+        FetchError { message: message.into(), permanent: true }
+    }
+}
+
+/// One try of a request: worth another try (`Retry`) or not.
+enum Try<T> {
+    Done(T),
+    Retry(FetchError),
+    Fail(FetchError),
 }
 
 /// What a finished download did.
@@ -42,6 +65,8 @@ pub struct Fetcher {
     pub retries: u32,
     /// Longest wait for the next bytes of a body.
     pub idle_timeout: Duration,
+    /// First wait before a retry; doubled each time.
+    pub backoff: Duration,
 }
 
 /// The `.part` file beside `final_path`.
@@ -69,33 +94,98 @@ fn io(path: &Path, e: std::io::Error) -> FetchError {
 }
 
 impl Fetcher {
+    /// Runs `once` until it is done, fails for good, or `retries` further
+    /// tries have failed, waiting `backoff`, 2 × `backoff`… in between.
+    async fn retrying<T, F, Fut>(&self, mut once: F) -> Result<T, FetchError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Try<T>>,
+    {
+        let mut attempt = 0;
+        loop {
+            match once().await {
+                Try::Done(v) => return Ok(v),
+                Try::Fail(e) => return Err(e),
+                Try::Retry(e) if attempt >= self.retries => return Err(e),
+                Try::Retry(_) => {
+                    attempt += 1;
+                    tokio::time::sleep(bbb_migrate_http::backoff(self.backoff, attempt)).await;
+                }
+            }
+        }
+    }
+
     /// The size of the file at `url` (HEAD; if the server refuses HEAD, a
-    /// one-byte ranged GET). `None` when the server does not say.
+    /// one-byte ranged GET). `None` when the server does not say. Retried on
+    /// transient errors.
     pub async fn size(&self, url: &str) -> Result<Option<u64>, FetchError> {
-        let resp =
-            self.client.head(url).send().await.map_err(|e| FetchError::retry(format!("{url}: {}", one_line(&e))))?;
+        self.retrying(|| self.size_once(url)).await
+    }
+
+    async fn size_once(&self, url: &str) -> Try<Option<u64>> {
+        let net = |e: reqwest::Error| Try::Retry(FetchError::retry(format!("{url}: {}", one_line(&e))));
+        let resp = match self.client.head(url).send().await {
+            Ok(r) => r,
+            Err(e) => return net(e),
+        };
         if resp.status().is_success() {
-            return Ok(header_u64(&resp, CONTENT_LENGTH));
+            return Try::Done(header_u64(&resp, CONTENT_LENGTH));
+        }
+        if is_transient(resp.status()) {
+            return Try::Retry(FetchError::status(url, resp.status()));
         }
         if matches!(resp.status().as_u16(), 404 | 410) {
-            return Err(FetchError::status(url, resp.status()));
+            return Try::Fail(FetchError::status(url, resp.status()));
         }
-        let resp = self
-            .client
-            .get(url)
-            .header(RANGE, "bytes=0-0")
-            .send()
-            .await
-            .map_err(|e| FetchError::retry(format!("{url}: {}", one_line(&e))))?;
+        let resp = match self.client.get(url).header(RANGE, "bytes=0-0").send().await {
+            Ok(r) => r,
+            Err(e) => return net(e),
+        };
         match resp.status() {
-            StatusCode::PARTIAL_CONTENT => Ok(resp
-                .headers()
-                .get(CONTENT_RANGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(content_range)
-                .and_then(|c| c.1)),
-            s if s.is_success() => Ok(header_u64(&resp, CONTENT_LENGTH)),
-            s => Err(FetchError::status(url, s)),
+            StatusCode::PARTIAL_CONTENT => Try::Done(
+                resp.headers()
+                    .get(CONTENT_RANGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(content_range)
+                    .and_then(|c| c.1),
+            ),
+            s if s.is_success() => Try::Done(header_u64(&resp, CONTENT_LENGTH)),
+            s if is_transient(s) => Try::Retry(FetchError::status(url, s)),
+            s => Try::Fail(FetchError::status(url, s)),
+        }
+    }
+
+    /// The file of a video playback page (`…/playback/video/<id>/`): its
+    /// `<source src>`, relative to the page after redirects. Retried on
+    /// transient errors; the page is read within [`PAGE_BUDGET`].
+    pub async fn video_file(&self, page: &str) -> Result<String, FetchError> {
+        self.retrying(|| self.video_file_once(page)).await
+    }
+
+    async fn video_file_once(&self, page: &str) -> Try<String> {
+        let resp = match self.client.get(page).send().await {
+            Ok(r) => r,
+            Err(e) => return Try::Retry(FetchError::retry(format!("{page}: {}", one_line(&e)))),
+        };
+        let s = resp.status();
+        if is_transient(s) {
+            return Try::Retry(FetchError::status(page, s));
+        }
+        if !s.is_success() {
+            return Try::Fail(FetchError::status(page, s));
+        }
+        let base = resp.url().clone();
+        let html = match read_capped(resp, PAGE_BUDGET).await {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(e @ ReadError::TooLarge(_)) => return Try::Fail(FetchError::permanent(format!("{page}: {e}"))),
+            Err(e) => return Try::Retry(FetchError::retry(format!("{page}: {e}"))),
+        };
+        let Some(src) = bbb_migrate_video_page::first_source(&html) else {
+            return Try::Fail(FetchError::permanent(format!("{page}: no <source> in the video page")));
+        };
+        match base.join(&src) {
+            Ok(u) => Try::Done(u.to_string()),
+            Err(e) => Try::Fail(FetchError::permanent(format!("{page}: bad <source> `{src}`: {e}"))),
         }
     }
 
@@ -154,6 +244,7 @@ impl Fetcher {
                     s => return Err(FetchError::status(url, s)),
                 };
                 check_space(total.map(|t| t.saturating_sub(start))).map_err(FetchError::retry)?;
+                let mut next_space_check = start + SPACE_CHECK_EVERY;
                 let file = tokio::fs::OpenOptions::new()
                     .create(true)
                     .write(true)
@@ -171,6 +262,18 @@ impl Fetcher {
                         Ok(Some(Ok(chunk))) => {
                             out.write_all(&chunk).await.map_err(|e| io(&part, e))?;
                             got += chunk.len() as u64;
+                            // More than announced: stop at once (checked below).
+                            if total.is_some_and(|t| got > t) {
+                                break;
+                            }
+                            // Nothing announced: the free space the sink must leave is the bound.
+                            if total.is_none() && got >= next_space_check {
+                                next_space_check = got + SPACE_CHECK_EVERY;
+                                if let Err(e) = check_space(Some(0)) {
+                                    cut = Some(e);
+                                    break;
+                                }
+                            }
                         }
                         Ok(None) => break,
                         Ok(Some(Err(e))) => {
@@ -218,7 +321,7 @@ impl Fetcher {
                     if attempts > self.retries {
                         return Err(e);
                     }
-                    tokio::time::sleep(Duration::from_millis(200 * (1 << attempts.min(6)))).await;
+                    tokio::time::sleep(bbb_migrate_http::backoff(self.backoff, attempts)).await;
                 }
             }
         }
@@ -235,7 +338,7 @@ async fn truncate(p: &Path) -> Result<(), FetchError> {
 
 /// An error and its causes, on one line.
 pub fn one_line(e: &dyn std::error::Error) -> String {
-    bbb_migrate_db::error_chain(e).split_whitespace().collect::<Vec<_>>().join(" ")
+    bbb_migrate_http::error_chain(e)
 }
 
 #[cfg(test)]

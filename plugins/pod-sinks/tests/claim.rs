@@ -510,3 +510,51 @@ fn a_server_without_range_support_restarts_from_zero_and_404_is_final() {
     assert!(out[0].detail.ends_with("/playback/video/gone/: HTTP 404 Not Found"), "{}", out[0].detail);
     assert_eq!(count(&st.t, "recorder_recordingfiletreatment"), 1);
 }
+
+#[test]
+fn transient_http_errors_are_retried_within_the_run() {
+    let st = Setup::new(Engine::Postgres, "claim_503");
+    let fast = serde_json::json!({ "retries": 2, "backoff_ms": 10 });
+    // V2's video page and V1's file answer 503 once.
+    st.media.fail_next(&format!("/playback/video/{V2}/"), 503, 1);
+    st.media.fail_next(&file_path(V1), 503, 1);
+    let sink = st.sink(false, fast.clone());
+    sink.prepare().unwrap();
+    let out = sink.write(&st.items()).unwrap();
+    assert_eq!(statuses(&out), vec![OutcomeStatus::DONE, OutcomeStatus::DONE], "{out:?}");
+    assert_eq!(st.media.seen_for("GET", &format!("/playback/video/{V2}/")).len(), 2);
+    assert_eq!(st.media.seen_for("GET", &file_path(V1)).len(), 2);
+    assert_eq!(
+        std::fs::read(st.dir().join(format!("Cours_de_physique_2024-03-12_{}.m4v", hash8(V1)))).unwrap(),
+        media_bytes(SIZE, 1)
+    );
+
+    // Next run: the size check of the file in place answers 503 once, and is retried.
+    st.media.clear();
+    st.media.fail_next(&file_path(V1), 503, 1);
+    let out = st.sink(false, fast).write(&st.items()).unwrap();
+    assert_eq!(statuses(&out), vec![OutcomeStatus::SKIPPED, OutcomeStatus::SKIPPED], "{out:?}");
+    assert_eq!(st.media.seen_for("HEAD", &file_path(V1)).len(), 2);
+
+    // Without retries the same 503 fails the recording for this run only (not permanently).
+    st.media.clear();
+    st.media.fail_next(&file_path(V1), 503, 1);
+    let out = st.sink(false, serde_json::json!({ "retries": 0 })).write(&st.items()).unwrap();
+    assert_eq!(statuses(&out), vec![OutcomeStatus::FAILED, OutcomeStatus::SKIPPED], "{out:?}");
+    assert!(out[0].detail.contains("HTTP 503") && out[0].retryable, "{out:?}");
+}
+
+#[test]
+fn protected_recordings_are_reported_per_recording_and_never_fetched() {
+    let st = Setup::new(Engine::Postgres, "claim_protected");
+    let mut items = st.items();
+    items[1].recording.extra_json = r#"{"protected":true}"#.into();
+    let sink = st.sink(false, serde_json::json!({}));
+    sink.prepare().unwrap();
+    let out = sink.write(&items).unwrap();
+    assert_eq!(statuses(&out), vec![OutcomeStatus::DONE, OutcomeStatus::FAILED], "{out:?}");
+    assert!(out[1].detail.starts_with("protected recording: "), "{}", out[1].detail);
+    assert!(!out[1].retryable);
+    assert!(st.media.seen().iter().all(|s| !s.path.contains(V2)), "{:?}", st.media.seen());
+    assert_eq!(st.rft().len(), 1);
+}

@@ -1,5 +1,10 @@
 //! Downloading a published presentation (`https://host/presentation/<recordID>/`) into a
 //! local folder laid out like the server's, so [`crate::render_dir`] can render it.
+//!
+//! Bounded: each file has a byte bound by kind (XML/JSON/SVG and images
+//! [`MAX_TEXT_BYTES`], media [`MAX_MEDIA_BYTES`]) and a time bound for its
+//! body; transient failures (network, 5xx, 408, 429) are retried
+//! [`RETRIES`] times with doubling back-off.
 
 use std::path::Path;
 use std::time::Duration;
@@ -16,42 +21,111 @@ const MEDIA: &[&[&str]] = &[
     &["deskshare/deskshare.webm", "deskshare/deskshare.mp4"],
     &["audio/audio.ogg", "audio/audio.webm", "audio/audio.opus"],
 ];
-const MAX_BYTES: u64 = 64 << 30;
+/// Bytes of one XML, JSON or SVG file, or one slide image.
+pub const MAX_TEXT_BYTES: u64 = 256 << 20;
+/// Bytes of one media file (webcams, screen share, audio).
+pub const MAX_MEDIA_BYTES: u64 = 32 << 30;
+/// Further tries after a transient failure.
+pub const RETRIES: u32 = 3;
+const BACKOFF: Duration = Duration::from_millis(300);
 
 struct Fetcher {
     agent: ureq::Agent,
     base: String,
 }
 
+/// One try: done, worth another, or not.
+enum Try {
+    Done(bool),
+    Retry(String),
+}
+
 impl Fetcher {
     /// Downloads `base + rel` to `dir/rel`. `Ok(false)` when the server says 404/410.
     fn get(&self, rel: &str, dir: &Path) -> Result<bool, RenderError> {
         let url = format!("{}{rel}", self.base);
-        let err = |msg: String| RenderError::Fetch { url: url.clone(), msg: crate::error::one_line(&msg) };
         let dest = safe_join(dir, rel, shapes::FILE)?;
-        let mut resp = self.agent.get(&url).call().map_err(|e| err(e.to_string()))?;
+        let mut attempt = 0;
+        loop {
+            match self.get_once(&url, &dest, rel)? {
+                Try::Done(found) => return Ok(found),
+                Try::Retry(msg) if attempt >= RETRIES => {
+                    return Err(RenderError::Fetch { url, msg: crate::error::one_line(&msg) })
+                }
+                Try::Retry(_) => {
+                    attempt += 1;
+                    std::thread::sleep(BACKOFF * 2u32.pow(attempt - 1));
+                }
+            }
+        }
+    }
+
+    fn get_once(&self, url: &str, dest: &Path, rel: &str) -> Result<Try, RenderError> {
+        let err = |msg: String| RenderError::Fetch { url: url.to_string(), msg: crate::error::one_line(&msg) };
+        let media = MEDIA.iter().any(|g| g.contains(&rel));
+        let (limit, body_time) = if media {
+            (MAX_MEDIA_BYTES, Duration::from_secs(4 * 3600))
+        } else {
+            (MAX_TEXT_BYTES, Duration::from_secs(600))
+        };
+        let req = self.agent.get(url).config().timeout_recv_body(Some(body_time)).build();
+        let mut resp = match req.call() {
+            Ok(r) => r,
+            Err(e) => return Ok(Try::Retry(e.to_string())),
+        };
         match resp.status().as_u16() {
             200..=299 => {}
-            404 | 410 => return Ok(false),
+            404 | 410 => return Ok(Try::Done(false)),
+            s @ (408 | 429 | 500..=599) => return Ok(Try::Retry(format!("HTTP status {s}"))),
             s => return Err(err(format!("HTTP status {s}"))),
         }
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).map_err(|e| RenderError::io(parent.display().to_string(), e))?;
         }
-        let mut file = std::fs::File::create(&dest).map_err(|e| RenderError::io(dest.display().to_string(), e))?;
-        let mut body = resp.body_mut().with_config().limit(MAX_BYTES).reader();
-        std::io::copy(&mut body, &mut file).map_err(|e| err(format!("download interrupted: {e}")))?;
-        Ok(true)
+        let mut file = std::fs::File::create(dest).map_err(|e| RenderError::io(dest.display().to_string(), e))?;
+        let mut body = resp.body_mut().with_config().limit(limit).reader();
+        match std::io::copy(&mut body, &mut file) {
+            Ok(_) => Ok(Try::Done(true)),
+            Err(e) if matches!(e.get_ref().and_then(|i| i.downcast_ref()), Some(ureq::Error::BodyExceedsLimit(_))) => {
+                Err(err(format!("larger than {limit} bytes; refused")))
+            }
+            Err(e) => Ok(Try::Retry(format!("download interrupted: {e}"))),
+        }
     }
 }
 
+/// Trusted roots: the web roots by default; with a `ca_file`, the system's
+/// roots and the file's certificates.
+fn tls(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig, RenderError> {
+    use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+    let Some(path) = ca_file else { return Ok(TlsConfig::default()) };
+    let bad = |msg: String| RenderError::Fetch { url: path.display().to_string(), msg };
+    let pem = std::fs::read(path).map_err(|e| RenderError::io(path.display().to_string(), e))?;
+    let mut certs: Vec<Certificate<'static>> = rustls_native_certs::load_native_certs()
+        .certs
+        .iter()
+        .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+        .collect();
+    let before = certs.len();
+    for item in ureq::tls::parse_pem(&pem) {
+        if let PemItem::Certificate(c) = item.map_err(|e| bad(format!("not a PEM certificate file ({e})")))? {
+            certs.push(c);
+        }
+    }
+    if certs.len() == before {
+        return Err(bad("no PEM certificate in the file".into()));
+    }
+    Ok(TlsConfig::builder().root_certs(RootCerts::new_with_certs(&certs)).build())
+}
+
 /// Fetches the recording into `dir`; returns notes on what was absent.
-pub(crate) fn fetch_recording(base_url: &str, dir: &Path) -> Result<Vec<String>, RenderError> {
+pub(crate) fn fetch_recording(base_url: &str, dir: &Path, ca_file: Option<&Path>) -> Result<Vec<String>, RenderError> {
     let base = if base_url.ends_with('/') { base_url.to_string() } else { format!("{base_url}/") };
     if !(base.starts_with("https://") || base.starts_with("http://")) {
         return Err(RenderError::Fetch { url: base_url.into(), msg: "not an http(s) URL".into() });
     }
     let agent: ureq::Agent = ureq::Agent::config_builder()
+        .tls_config(tls(ca_file)?)
         .http_status_as_error(false)
         .timeout_connect(Some(Duration::from_secs(20)))
         .timeout_recv_response(Some(Duration::from_secs(60)))

@@ -314,9 +314,20 @@ pub fn snapshot(input: &Path, time_s: f64, opts: &RenderOptions) -> Result<Snaps
 /// Fetches the published presentation at `base_url` (`https://host/presentation/<recordID>/`)
 /// into a temporary folder, then renders it like [`render_dir`].
 pub fn render_url(base_url: &str, output: &Path, opts: &RenderOptions) -> Result<RenderReport, RenderError> {
+    render_url_trusting(base_url, output, opts, None)
+}
+
+/// [`render_url`], trusting the CA certificates of `ca_file` (PEM) besides
+/// the system's roots (an institution's own CA).
+pub fn render_url_trusting(
+    base_url: &str,
+    output: &Path,
+    opts: &RenderOptions,
+    ca_file: Option<&Path>,
+) -> Result<RenderReport, RenderError> {
     let work =
         tempfile::Builder::new().prefix("bbb-fetch-").tempdir().map_err(|e| RenderError::io("temporary folder", e))?;
-    let fetched = fetch::fetch_recording(base_url, work.path())?;
+    let fetched = fetch::fetch_recording(base_url, work.path(), ca_file)?;
     let mut report = render_dir(work.path(), output, opts)?;
     report.notes.extend(fetched);
     Ok(report)

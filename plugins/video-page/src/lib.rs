@@ -6,6 +6,23 @@
 //! `bbb` source resolves videos while listing, the `claim-dir` sink when a
 //! recording comes without a resolved `download_url`.
 
+use plugin_api::abi::Recording;
+
+/// Why the files of a recording cannot be fetched: a protected Scalelite
+/// recording, whose playback URLs are one-time tokens (`?token=`, valid an
+/// hour, used up by the first visit) that open a cookie session, without
+/// which its files are refused. Listing it is fine; fetching its video page
+/// would use the token up, and a later download would be refused anyway.
+pub fn not_deliverable(rec: &Recording) -> Option<&'static str> {
+    let extra: serde_json::Value = serde_json::from_str(&rec.extra_json).unwrap_or_default();
+    let protected = extra.get("protected").and_then(serde_json::Value::as_bool) == Some(true)
+        || rec.playback.iter().any(|p| p.url.contains("token="));
+    protected.then_some(
+        "protected recording: Scalelite serves its files only through one-time token URLs and a session cookie, \
+         which bbb-migrate does not follow; unprotect it (Scalelite updateRecordings protect=false) and run again",
+    )
+}
+
 /// The first `<source src="…">` of an HTML page (attribute order, quotes and case free).
 pub fn first_source(html: &str) -> Option<String> {
     let lower = html.to_ascii_lowercase();

@@ -136,6 +136,8 @@ struct State {
     ignore_range: bool,
     inflight: usize,
     max_inflight: usize,
+    /// Paths whose next requests (any method) get this status instead, that many times.
+    fail: HashMap<String, (u16, usize)>,
 }
 
 /// A real HTTP/1.1 server on 127.0.0.1 serving files from memory, with
@@ -165,6 +167,11 @@ impl Media {
 
     pub fn put(&self, path: &str, body: &[u8]) {
         self.state.lock().unwrap().files.insert(path.to_string(), body.to_vec());
+    }
+
+    /// The next `times` requests for `path` (HEAD or GET) answer `status` (503…).
+    pub fn fail_next(&self, path: &str, status: u16, times: usize) {
+        self.state.lock().unwrap().fail.insert(path.to_string(), (status, times));
     }
 
     pub fn cut_next(&self, path: &str) {
@@ -218,14 +225,27 @@ fn serve(conn: TcpStream, st: &Mutex<State>) -> std::io::Result<()> {
             }
         }
     }
-    let (body, cut) = {
+    let (body, cut, fail) = {
         let mut s = st.lock().unwrap();
         s.seen.push(Seen { method: method.clone(), path: path.clone(), range: range.clone() });
         let body = s.files.get(&path).cloned();
         let cut = method == "GET" && s.cut.remove(&path);
-        (body, cut)
+        let fail = match s.fail.get_mut(&path) {
+            Some((status, n)) if *n > 0 => {
+                *n -= 1;
+                Some(*status)
+            }
+            _ => None,
+        };
+        (body, cut, fail)
     };
     let mut out = conn;
+    if let Some(status) = fail {
+        let head =
+            format!("HTTP/1.1 {status} Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy");
+        out.write_all(head.as_bytes())?;
+        return Ok(());
+    }
     let Some(body) = body else {
         out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found")?;
         return Ok(());
