@@ -180,7 +180,7 @@ fn run(
     let (p, inst) = load(config, plugin_dirs, opts.dry_run, redactor)?;
     // Before anything is listed or written: the journal is reachable, not
     // newer than this binary and this pipeline's (else exit 2).
-    usage(store::open_read_only(&p.journal, Some(&p.fingerprint()), opts.force))?;
+    usage(store::check_before_run(&p.journal, &p.fingerprint(), opts.force, opts.dry_run))?;
     let progress = Progress::new();
     let report = match engine::run(&p, &inst, &opts, &progress) {
         Ok(r) => r,

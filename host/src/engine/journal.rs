@@ -128,12 +128,24 @@ impl SqliteJournal {
 
     /// Opens an existing journal read-only (dry run, status); `None` if absent.
     pub fn open_read_only(path: &Path, fingerprint: Option<&str>, force: bool) -> Result<Option<Self>> {
+        Self::open_existing(path, OpenFlags::SQLITE_OPEN_READ_ONLY, fingerprint, force)
+    }
+
+    /// Checks an existing journal before a run that will write it (version,
+    /// pipeline), without creating it. Opened read-write so that SQLite can
+    /// roll back what a run killed in the middle of a commit left (a
+    /// read-only connection cannot); nothing else is written.
+    pub fn check_before_run(path: &Path, fingerprint: &str, force: bool) -> Result<()> {
+        Self::open_existing(path, OpenFlags::SQLITE_OPEN_READ_WRITE, Some(fingerprint), force).map(|_| ())
+    }
+
+    fn open_existing(path: &Path, flags: OpenFlags, fingerprint: Option<&str>, force: bool) -> Result<Option<Self>> {
         if !path.exists() {
             return Ok(None);
         }
         let shown = path.display().to_string();
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .with_context(|| format!("{shown}: cannot open the journal"))?;
+        let conn =
+            Connection::open_with_flags(path, flags).with_context(|| format!("{shown}: cannot open the journal"))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         let v = version(&conn).with_context(|| format!("{shown}: not a bbb-migrate journal"))?;
         anyhow::ensure!(v > 0, "{shown}: not a bbb-migrate journal");

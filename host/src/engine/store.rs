@@ -85,3 +85,13 @@ pub fn open_read_only(at: &JournalAt, fingerprint: Option<&str>, force: bool) ->
         JournalAt::Postgres(u) => PgJournal::open_read_only(u, fingerprint, force)?.map(|j| Box::new(j) as _),
     })
 }
+
+/// Before a run writes anything: the journal is reachable, not newer than
+/// this binary, and this pipeline's (unless forced). Writes nothing (SQLite
+/// may roll back a commit a killed run left half done).
+pub fn check_before_run(at: &JournalAt, fingerprint: &str, force: bool, dry_run: bool) -> Result<()> {
+    match at {
+        JournalAt::File(p) if !dry_run => SqliteJournal::check_before_run(p, fingerprint, force),
+        _ => open_read_only(at, Some(fingerprint), force).map(|_| ()),
+    }
+}
