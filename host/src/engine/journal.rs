@@ -169,7 +169,14 @@ impl Journal {
         if !path.exists() {
             return Ok(None);
         }
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        // A run killed in the middle of a commit leaves a hot journal (`<file>-journal`)
+        // that SQLite must roll back before anyone may read, which a read-only connection
+        // cannot do: only then open read-write (never creating), restoring the last commit.
+        let mut hot = path.as_os_str().to_owned();
+        hot.push("-journal");
+        let flags =
+            if Path::new(&hot).exists() { OpenFlags::SQLITE_OPEN_READ_WRITE } else { OpenFlags::SQLITE_OPEN_READ_ONLY };
+        let conn = Connection::open_with_flags(path, flags)
             .with_context(|| format!("{}: cannot open the journal", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         let ok: Option<String> = conn
