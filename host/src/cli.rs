@@ -1,27 +1,42 @@
-//! Command line: `run`, `worker`, `check`, `plugins`, `status`, `render`.
+//! Command line: `run`, `worker`, `check`, `verify`, `plugins`, `survey`, `report`, `status`, `render`, …
 //!
-//! Exit codes: 0 every selected recording succeeded; 1 some failed (listed)
-//! or the run stopped; 2 usage or configuration error.
+//! Exit codes ([`EXIT_CODES`]): 0 every selected recording succeeded; 1 some
+//! failed (listed) or the run stopped; 2 usage or configuration error.
 use crate::config::{JournalAt, Pipeline};
 use crate::engine::{self, store, PgJournal, RunOptions};
+use crate::logging::LogFormat;
 use crate::plugins::{search_dirs, Instances, Registry};
 use crate::progress::Progress;
 use crate::redact::Redactor;
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// Shown at the end of `--help` and in the man page.
+pub const EXIT_CODES: &str = "Exit codes:
+  0  every selected recording succeeded (or the command did what it was asked)
+  1  some recordings failed (listed, journaled, retried by the next run), a check failed,
+     or the run stopped (a source that cannot list, a journal that cannot be written)
+  2  usage or configuration error (one line naming the file, line and key)";
 
 #[derive(Parser)]
 #[command(
     name = "bbb-migrate",
     version,
-    about = "Move every BigBlueButton recording off old BBB/Scalelite servers: sources list them, resolvers find their owners, sinks deliver them."
+    about = "Move every BigBlueButton recording off old BBB/Scalelite servers: sources list them, resolvers find their owners, sinks deliver them.",
+    after_help = EXIT_CODES
 )]
-struct Cli {
+pub struct Cli {
     /// More log output (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// Errors only: no progress, no warnings, no summary unless something failed.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Log lines as text, or as JSON objects (time, level, target, record_id, component, message).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -71,6 +86,13 @@ enum Command {
         #[arg(long = "plugin-dir", value_name = "DIR")]
         plugin_dirs: Vec<PathBuf>,
     },
+    /// Re-check every `archive` sink's archive against its manifests (sizes, SHA-256). Writes nothing.
+    Verify {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long = "plugin-dir", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+    },
     /// List the plugins found (name, kind, type, version, ABI version, file).
     Plugins {
         /// A pipeline file whose plugin_dirs to search too.
@@ -78,6 +100,40 @@ enum Command {
         config: Option<PathBuf>,
         #[arg(long = "plugin-dir", value_name = "DIR")]
         plugin_dirs: Vec<PathBuf>,
+    },
+    /// Inventory of the sources before a run: per origin, server, year, state, format; hours, bytes,
+    /// render time; with --resolve, who would own what. Reads only, writes nothing.
+    Survey {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Also ask the resolvers (read-only) who would own each recording.
+        #[arg(long)]
+        resolve: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[arg(long = "plugin-dir", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+    },
+    /// Write a commented starter pipeline for a server (secret read from ${BBB_SECRET}).
+    Init {
+        /// The server's https://host/bigbluebutton/ address.
+        #[arg(long)]
+        url: String,
+        /// `bbb` or `scalelite`.
+        #[arg(long = "type", default_value = "bbb")]
+        kind: String,
+        /// The file to write (never overwritten).
+        #[arg(long, short, default_value = "pipeline.toml")]
+        output: PathBuf,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), generated from this command line.
+    Man,
+    /// (Re)build the HTML report `<journal>.report.html` from the journal.
+    Report {
+        #[arg(long, short)]
+        config: PathBuf,
     },
     /// Summary of the journal: per sink and outcome, failures, last runs.
     Status {
@@ -99,41 +155,69 @@ enum Command {
         /// Slides, annotations and audio only (no webcam, screen share or cursor).
         #[arg(long)]
         slides_only: bool,
+        /// Public chat: `sidecar` (NAME.chat.txt and NAME.chat.vtt beside the video),
+        /// `panel` (also drawn as a column beside the slides) or `off`.
+        #[arg(long, value_enum, default_value_t = ChatArg::Sidecar)]
+        chat: ChatArg,
+        /// Chat sender names: `real`, or `anonymous` (Participant 1, 2…).
+        #[arg(long, value_enum, default_value_t = ChatNamesArg::Real)]
+        chat_names: ChatNamesArg,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Html,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ChatArg {
+    Off,
+    Sidecar,
+    Panel,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ChatNamesArg {
+    Real,
+    Anonymous,
 }
 
 /// An error that is the user's to fix (exit 2) rather than a failed run (exit 1).
 struct Usage(anyhow::Error);
 
-fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
-}
-
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    crate::logging::init(cli.verbose, cli.quiet, cli.log_format);
+    let quiet = cli.quiet;
     let redactor = Redactor::default();
     let result = match cli.command {
         Command::Run { config, dry_run, from, to, records, plugin_dirs, batch_join, force } => {
             let opts = RunOptions { dry_run, from, to, records, batch_join, force, worker_only: false };
-            run(&config, &plugin_dirs, opts, &redactor)
+            run(&config, &plugin_dirs, opts, quiet, &redactor)
         }
         Command::Worker { config, plugin_dirs, force } => {
-            run(&config, &plugin_dirs, RunOptions { worker_only: true, force, ..Default::default() }, &redactor)
+            let opts = RunOptions { worker_only: true, force, ..Default::default() };
+            run(&config, &plugin_dirs, opts, quiet, &redactor)
         }
         Command::Check { config, plugin_dirs } => check(&config, &plugin_dirs, &redactor),
+        Command::Verify { config, plugin_dirs } => verify(&config, &plugin_dirs, &redactor),
         Command::Plugins { config, plugin_dirs } => plugins(config.as_deref(), &plugin_dirs, &redactor),
+        Command::Survey { config, resolve, format, plugin_dirs } => {
+            survey(&config, &plugin_dirs, resolve, format, &redactor)
+        }
+        Command::Report { config } => report(&config, &redactor),
+        Command::Init { url, kind, output } => init(&url, &kind, &output),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "bbb-migrate", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => man(),
         Command::Status { config } => status(&config, &redactor),
-        Command::Render { input, output, width, height, slides_only } => {
-            render(&input, &output, width, height, slides_only)
+        Command::Render { input, output, width, height, slides_only, chat, chat_names } => {
+            render(&input, &output, (width, height), slides_only, (chat, chat_names))
         }
     };
     match result {
@@ -175,13 +259,17 @@ fn run(
     config: &std::path::Path,
     plugin_dirs: &[PathBuf],
     opts: RunOptions,
+    quiet: bool,
     redactor: &Redactor,
 ) -> Result<ExitCode, Usage> {
     let (p, inst) = load(config, plugin_dirs, opts.dry_run, redactor)?;
     // Before anything is listed or written: the journal is reachable, not
     // newer than this binary and this pipeline's (else exit 2).
     usage(store::check_before_run(&p.journal, &p.fingerprint(), opts.force, opts.dry_run))?;
-    let progress = Progress::new();
+    if let (JournalAt::File(f), false) = (&p.journal, opts.dry_run) {
+        usage(engine::prepare_journal_path(f))?;
+    }
+    let progress = Progress::new(quiet);
     let report = match engine::run(&p, &inst, &opts, &progress) {
         Ok(r) => r,
         Err(e) => return Ok(fail(e, redactor)),
@@ -197,12 +285,23 @@ fn run(
         if let Err(e) = std::fs::write(&path, json) {
             eprintln!("warning: {}: cannot write the report: {e}", path.display());
         }
+        if let Err(e) = crate::report_html::write(&p, redactor) {
+            eprintln!("warning: {}", redactor.redact(&one_line(&e)));
+        }
+    }
+    let missing = !report.selection.missing_records.is_empty();
+    if quiet && !report.has_failures() && !missing {
+        return Ok(ExitCode::SUCCESS);
     }
     print!("{}", report.summary());
     if !opts.dry_run {
-        println!("journal: {}  report: {}", redactor.redact(&p.journal.display()), p.report_path().display());
+        println!(
+            "journal: {}  report: {}  {}",
+            redactor.redact(&p.journal.display()),
+            p.report_path().display(),
+            crate::report_html::html_path(&p).display()
+        );
     }
-    let missing = !report.selection.missing_records.is_empty();
     Ok(if report.has_failures() || missing { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
@@ -230,6 +329,42 @@ fn check(config: &std::path::Path, plugin_dirs: &[PathBuf], redactor: &Redactor)
     }
     for s in &inst.sinks {
         report("sink", s.name(), s.check());
+    }
+    Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The sink type whose archives `verify` re-checks.
+const ARCHIVE_SINK: &str = "archive";
+
+/// `verify`: builds only the `archive` sinks, in verify mode (`{"command":"verify"}` in their
+/// context): their `check()` re-reads the archive and answers one line per recording,
+/// `OK …` or `BAD …`. Exit 1 when a line says `BAD` or an archive cannot be read.
+fn verify(config: &std::path::Path, plugin_dirs: &[PathBuf], redactor: &Redactor) -> Result<ExitCode, Usage> {
+    let mut p = usage(Pipeline::load(config, redactor))?;
+    p.sources.clear();
+    p.resolvers.clear();
+    p.sinks.retain(|c| c.type_name == ARCHIVE_SINK);
+    if p.sinks.is_empty() {
+        return Err(Usage(anyhow::anyhow!("{}: no sink of type `{ARCHIVE_SINK}` to verify", p.file.display())));
+    }
+    let mut reg = usage(Registry::discover(&search_dirs(plugin_dirs, &p.plugin_dirs)))?;
+    let inst = usage(Instances::build_for(&p, &mut reg, true, redactor, r#"{"command":"verify"}"#))?;
+    let mut problems = 0;
+    for s in &inst.sinks {
+        match s.check() {
+            Ok(lines) => {
+                let bad = lines.iter().filter(|l| l.starts_with("BAD ")).count();
+                problems += bad;
+                println!("sink {}: {}", s.name(), if bad == 0 { "OK" } else { "PROBLEMS" });
+                for l in lines {
+                    println!("  {l}");
+                }
+            }
+            Err(e) => {
+                problems += 1;
+                println!("sink {}: FAILED: {e}", s.name());
+            }
+        }
     }
     Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -268,6 +403,75 @@ fn plugins(config: Option<&std::path::Path>, plugin_dirs: &[PathBuf], redactor: 
     Ok(ExitCode::SUCCESS)
 }
 
+fn survey(
+    config: &std::path::Path,
+    plugin_dirs: &[PathBuf],
+    resolve: bool,
+    format: Format,
+    redactor: &Redactor,
+) -> Result<ExitCode, Usage> {
+    let mut p = usage(Pipeline::load(config, redactor))?;
+    // Sources and (read-only) resolvers only, built as for a dry run: no sink exists to write.
+    p.sinks.clear();
+    let routed = crate::survey::routed_servers(&p);
+    if !resolve {
+        p.resolvers.clear();
+    }
+    let mut reg = usage(Registry::discover(&search_dirs(plugin_dirs, &p.plugin_dirs)))?;
+    let inst = usage(Instances::build(&p, &mut reg, true, redactor))?;
+    let inv = match crate::survey::survey(&p, &inst, routed) {
+        Ok(inv) => inv,
+        Err(e) => return Ok(fail(e, redactor)),
+    };
+    let out = match format {
+        Format::Text => crate::survey::text(&inv),
+        Format::Json => serde_json::to_string_pretty(&inv).unwrap_or_default() + "\n",
+        Format::Html => crate::survey::html(&inv, &p.file.display().to_string()),
+    };
+    print!("{}", redactor.redact(&out));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init(url: &str, kind: &str, output: &std::path::Path) -> Result<ExitCode, Usage> {
+    let text = usage(crate::init::starter(url, kind))?;
+    let mut f = match std::fs::OpenOptions::new().write(true).create_new(true).open(output) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Usage(anyhow::anyhow!("{}: already exists; not overwritten", output.display())))
+        }
+        Err(e) => return Err(Usage(anyhow::anyhow!("{}: {e}", output.display()))),
+    };
+    usage(
+        std::io::Write::write_all(&mut f, text.as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", output.display())),
+    )?;
+    println!(
+        "{}: written; set BBB_SECRET, fill in the databases, then: bbb-migrate check --config {}",
+        output.display(),
+        output.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The man page of the whole command line.
+pub fn man_page() -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = clap_mangen::Man::new(Cli::command()).render(&mut out);
+    out
+}
+
+fn man() -> Result<ExitCode, Usage> {
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(&man_page());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usage> {
+    let p = usage(Pipeline::load(config, redactor))?;
+    let out = usage(crate::report_html::write(&p, redactor))?;
+    println!("{}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usage> {
     let p = usage(Pipeline::load(config, redactor))?;
     let shown = redactor.redact(&p.journal.display());
@@ -276,8 +480,14 @@ fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
         return Ok(ExitCode::SUCCESS);
     };
     println!("journal {shown}");
+    // A run still marked `running` while nobody holds the journal's lock was killed.
+    let in_use = match &p.journal {
+        JournalAt::File(f) => engine::journal_in_use(f),
+        JournalAt::Postgres(_) => true,
+    };
     for (id, started, finished, st) in usage(j.runs(5))? {
-        println!("  run {id}: {started} → {} ({st})", finished.unwrap_or_else(|| "interrupted".into()));
+        let st = if st == "running" && !in_use { "interrupted".to_string() } else { st };
+        println!("  run {id}: {started} → {} ({st})", finished.as_deref().unwrap_or("…"));
     }
     for (sink, st, n) in usage(j.summary())? {
         println!("  sink {sink}: {st} {n}");
@@ -325,16 +535,28 @@ fn fleet_status(url: &bbb_migrate_db::DbUrl, lease: i64) -> Result<(), Usage> {
 fn render(
     input: &str,
     output: &std::path::Path,
-    width: u32,
-    height: u32,
+    (width, height): (u32, u32),
     slides_only: bool,
+    (chat, chat_names): (ChatArg, ChatNamesArg),
 ) -> Result<ExitCode, Usage> {
-    use bbb_migrate_render::{render_dir, render_url, RenderOptions};
-    let mut opts = RenderOptions { width, height, ..RenderOptions::default() };
+    use bbb_migrate_render::{render_dir, render_url, ChatMode, ChatNames, RenderOptions};
+    let chat = match chat {
+        ChatArg::Off => ChatMode::Off,
+        ChatArg::Sidecar => ChatMode::Sidecar,
+        ChatArg::Panel => ChatMode::Panel,
+    };
+    let chat_names = match chat_names {
+        ChatNamesArg::Real => ChatNames::Real,
+        ChatNamesArg::Anonymous => ChatNames::Anonymous,
+    };
+    let mut opts = RenderOptions { width, height, chat, chat_names, ..RenderOptions::default() };
     if slides_only {
         opts.webcams = false;
         opts.deskshare = false;
         opts.cursor = false;
+    }
+    for dir in bbb_migrate_render::remove_stale() {
+        println!("  note: removed {} (work folder of an earlier render that was killed)", dir.display());
     }
     let started = std::time::Instant::now();
     let result = if input.starts_with("http://") || input.starts_with("https://") {
@@ -364,6 +586,9 @@ fn render(
             }
             for n in &r.not_drawn {
                 println!("  not drawn: {n}");
+            }
+            for f in &r.sidecars {
+                println!("  beside it: {}", f.display());
             }
             Ok(ExitCode::SUCCESS)
         }

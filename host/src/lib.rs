@@ -8,6 +8,11 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod html;
+pub mod init;
+pub mod logging;
 pub mod plugins;
 pub mod progress;
 pub mod redact;
+pub mod report_html;
+pub mod survey;

@@ -113,3 +113,46 @@ fn malformed_source_xml_fails_the_run_with_the_file_named() {
     assert!(err.contains("r.xml") && err.contains("malformed getRecordings XML"), "{err}");
     assert!(!t.path().join("out.csv").exists());
 }
+
+#[test]
+fn type_errors_name_the_key_at_its_own_line() {
+    let err = refused(&GOOD.replace("journal = \"state.db\"\n", "journal = \"state.db\"\nbatch_size = \"fifty\"\n"));
+    assert!(err.contains("pipeline.toml:2: batch_size: invalid type: string \"fifty\""), "{err}");
+    let err = refused(&GOOD.replace("owner = \"admin\"", "owner = 7"));
+    assert!(err.contains("pipeline.toml:3: fallback.owner: invalid type: integer `7`"), "{err}");
+    let err = refused(&GOOD.replace("[fallback]", "[select]\nstates = \"published\"\n[fallback]"));
+    assert!(err.contains("pipeline.toml:3: select.states: invalid type: string"), "{err}");
+}
+
+/// A journal whose folder cannot exist or cannot be written: exit 2, one
+/// line naming the path, nothing written.
+#[test]
+fn journal_path_problems_exit_2_naming_the_path() {
+    // A file where the folder should be.
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "r.xml", &recordings_xml(2));
+    write(t.path(), "state", "not a folder");
+    let cfg = write(t.path(), "pipeline.toml", &GOOD.replace("\"state.db\"", "\"state/sub/journal.db\""));
+    let o = run(&["run", "--config", cfg.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains(&format!("{}: not a folder", t.path().join("state").display())), "{err}");
+    assert!(!t.path().join("out.csv").exists());
+
+    // The journal path is a folder.
+    std::fs::create_dir(t.path().join("db")).unwrap();
+    let cfg = write(t.path(), "pipeline.toml", &GOOD.replace("\"state.db\"", "\"db\""));
+    let o = run(&["run", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains(&format!("{}: the journal path is a folder", t.path().join("db").display())));
+
+    // A folder nobody may write into (/proc refuses new files, even to root).
+    let cfg = write(t.path(), "pipeline.toml", &GOOD.replace("\"state.db\"", "\"/proc/state.db\""));
+    let o = run(&["run", "--config", cfg.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("/proc: not writable, so the journal /proc/state.db cannot be written"), "{err}");
+    assert!(!t.path().join("out.csv").exists());
+}

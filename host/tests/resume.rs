@@ -162,8 +162,50 @@ fn a_second_run_on_the_same_journal_is_refused_while_one_is_running() {
     let o = run(&["run", "--config", &cfg]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("another bbb-migrate run is using this journal"), "{}", text(&o));
+    // A copy of the pipeline file under another name, in another folder, naming the
+    // same journal by another path: refused too, in one line naming the journal.
+    let other = tempfile::tempdir().unwrap();
+    let journal = t.path().join("state/../state/journal.db");
+    let copy = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("\"state/journal.db\"", &format!("\"{}\"", journal.display()))
+        .replace("\"r.xml\"", &format!("\"{}\"", t.path().join("r.xml").display()));
+    let copy = write(other.path(), "copy.toml", &copy);
+    let o = run(&["run", "--config", copy.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains(&format!("{}: another bbb-migrate run is using this journal", journal.display())), "{err}");
+    // `status` shows the run in progress as running.
+    let o = run(&["status", "--config", &cfg]);
+    assert!(text(&o).contains("(running)"), "{}", text(&o));
     assert!(first.wait().unwrap().success());
     assert_eq!(csv_ids(&t.path().join("out/recordings.csv")).len(), N);
+    assert!(!other.path().join("out").exists(), "the refused copy wrote something");
+}
+
+/// A run killed by a signal is shown as `interrupted` by `status`, and the
+/// next run marks it so in the journal.
+#[test]
+fn a_killed_run_is_shown_as_interrupted() {
+    let plugins = fixture_plugins();
+    let t = tempfile::tempdir().unwrap();
+    let cfg = pipeline(t.path(), &plugins);
+    let log = t.path().join("probe.log");
+    kill_after(&cfg, &log, 4);
+    let o = run(&["status", "--config", &cfg]);
+    let out = text(&o);
+    assert!(out.contains("run 1: ") && out.contains("(interrupted)") && !out.contains("(running)"), "{out}");
+    let o = run(&["run", "--config", &cfg]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&["status", "--config", &cfg]);
+    let out = text(&o);
+    let line = |n: &str| out.lines().find(|l| l.trim_start().starts_with(n)).unwrap_or("").to_string();
+    assert!(line("run 1:").ends_with("(interrupted)") && line("run 2:").ends_with("(ok)"), "{out}");
+    // The journal itself says so too.
+    let db = rusqlite::Connection::open(t.path().join("state/journal.db")).unwrap();
+    let st: String = db.query_row("SELECT status FROM runs WHERE id = 1", [], |r| r.get(0)).unwrap();
+    assert_eq!(st, "interrupted");
 }
 
 #[test]

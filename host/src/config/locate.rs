@@ -81,6 +81,63 @@ impl Locator {
         }
     }
 
+    /// A decoding error of the host's own keys found by decoding the file's own
+    /// text (`e` has a span): the key whose value is at fault is named, at its
+    /// own line (`file:2: batch_size: invalid type: string "fifty", expected usize`).
+    /// `None` when the error has no span.
+    pub fn decode_error(&self, e: &toml::de::Error) -> Option<anyhow::Error> {
+        let span = e.span()?;
+        let msg = e.message().lines().next().unwrap_or("invalid value");
+        if msg.starts_with("missing field") {
+            return None;
+        }
+        Some(match self.key_at(span.start) {
+            Some((key, line)) => anyhow!("{}:{line}: {key}: {msg}", self.file.display()),
+            None => anyhow!("{}:{}: {msg}", self.file.display(), self.line_of_offset(span.start)),
+        })
+    }
+
+    /// The dotted name and line of the key whose value holds byte `offset`.
+    fn key_at(&self, offset: usize) -> Option<(String, usize)> {
+        fn walk(
+            t: &dyn toml_edit::TableLike,
+            path: &mut Vec<String>,
+            offset: usize,
+            found: &mut Option<(String, usize)>,
+        ) {
+            for (name, item) in t.iter() {
+                let key_start = t.get_key_value(name).and_then(|(k, _)| k.span()).map(|s| s.start);
+                path.push(name.to_string());
+                match item {
+                    Item::Value(v) => {
+                        if v.span().is_some_and(|s| s.contains(&offset)) {
+                            *found = key_start.map(|k| (path.join("."), k));
+                        }
+                        if let Some(inline) = v.as_inline_table() {
+                            walk(inline, path, offset, found);
+                        }
+                    }
+                    Item::Table(sub) => walk(sub, path, offset, found),
+                    Item::ArrayOfTables(a) => {
+                        for (i, sub) in a.iter().enumerate() {
+                            let last = path.pop().unwrap_or_default();
+                            path.push(format!("{last}[{i}]"));
+                            walk(sub, path, offset, found);
+                            path.pop();
+                            path.push(last);
+                        }
+                    }
+                    Item::None => {}
+                }
+                path.pop();
+            }
+        }
+        let doc = ImDocument::parse(self.text.as_str()).ok()?;
+        let mut found = None;
+        walk(doc.as_table(), &mut Vec::new(), offset, &mut found);
+        found.map(|(k, at)| (k, self.line_of_offset(at)))
+    }
+
     /// A decoding error of the host's own keys (`unknown field `jornal``),
     /// pointing at the key where it can be found.
     pub fn serde_error(&self, msg: &str) -> anyhow::Error {

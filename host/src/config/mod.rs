@@ -150,7 +150,14 @@ impl Pipeline {
         let mut value: toml::Table = toml::from_str(&text).map_err(|e| locator.syntax_error(&e))?;
         env::expand(&mut value, &locator, redactor)?;
         redactor.learn_from_config(&value);
-        let top: Top = Top::deserialize(toml::Value::Table(value)).map_err(|e| locator.serde_error(&e.to_string()))?;
+        let top: Top = Top::deserialize(toml::Value::Table(value)).map_err(|e| {
+            // Decoding the text itself (not the expanded table) knows where the culprit is.
+            match toml::from_str::<Top>(&text) {
+                Err(raw) => locator.decode_error(&raw),
+                Ok(_) => None,
+            }
+            .unwrap_or_else(|| locator.serde_error(&e.to_string()))
+        })?;
         if top.lease_seconds < 2 {
             bail!("{}: lease_seconds must be at least 2", locator.at(&["lease_seconds"]));
         }

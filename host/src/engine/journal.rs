@@ -8,6 +8,7 @@
 //! re-sends that batch next time; sinks are idempotent by natural keys, so
 //! the work is still done exactly once. Rollback-journal mode with
 //! `synchronous=FULL` (not WAL: a read-only dry run must not create files).
+pub use super::store::Delivery;
 use super::store::{check_pipeline, check_version, Entry, Failure, Journal, RunRow, SCHEMA_VERSION};
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -51,19 +52,99 @@ pub struct SqliteJournal {
     pub path: PathBuf,
 }
 
-/// An exclusive lock held for the whole run, taken on the pipeline file
-/// itself (opened read-only, so taking it writes nothing): two runs of one
-/// pipeline would deliver the same recordings twice.
-pub fn lock_pipeline(config: &Path, journal: &Path) -> Result<std::fs::File> {
-    let file = std::fs::File::open(config).with_context(|| format!("{}: cannot open", config.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
-            "{}: another bbb-migrate run is using this journal ({}); wait for it to finish",
-            config.display(),
+/// The lock file of a journal: `<journal>.lock` beside it. Every run on that
+/// journal opens the same file whatever the pipeline file's name, copy or the
+/// path spelling it uses (the lock is on the file, not on a name).
+pub fn lock_path(journal: &Path) -> PathBuf {
+    let mut s = journal.as_os_str().to_os_string();
+    s.push(".lock");
+    PathBuf::from(s)
+}
+
+/// Checks, writing nothing, that the journal can live at `journal`: not a
+/// folder, its folder exists or can be created (no file in the way) and is
+/// writable. Errors name the path at fault.
+pub fn prepare_path(journal: &Path) -> Result<()> {
+    if journal.is_dir() {
+        anyhow::bail!("{}: the journal path is a folder; name a file (e.g. state.db) inside it", journal.display());
+    }
+    let dir = journal.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut existing = dir;
+    while !existing.exists() {
+        match existing.parent() {
+            Some(p) if !p.as_os_str().is_empty() => existing = p,
+            _ => break,
+        }
+    }
+    if !existing.is_dir() {
+        anyhow::bail!("{}: not a folder, so the journal {} cannot be created", existing.display(), journal.display());
+    }
+    // SQLite writes a rollback file beside the journal: the folder itself must be writable.
+    let probe = existing.join(format!(".bbb-migrate-probe-{}", std::process::id()));
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => anyhow::bail!(
+            "{}: not writable, so the journal {} cannot be written: {e}",
+            existing.display(),
             journal.display()
         ),
-        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("{}: cannot lock", config.display())),
+    }
+}
+
+fn try_lock(file: std::fs::File, journal: &Path) -> Result<std::fs::File> {
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            anyhow::bail!("{}: another bbb-migrate run is using this journal; wait for it to finish", journal.display())
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(anyhow::anyhow!("{}: cannot lock the journal: {e}", lock_path(journal).display()))
+        }
+    }
+}
+
+/// The journal's lock if its lock file already exists (every run but the
+/// first): taken before anything is listed, so a second run is refused at
+/// once. Writes nothing. `None`: no lock file yet, see [`lock_journal`].
+pub fn lock_existing(journal: &Path) -> Result<Option<std::fs::File>> {
+    match std::fs::OpenOptions::new().read(true).write(true).open(lock_path(journal)) {
+        Ok(file) => try_lock(file, journal).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(anyhow::anyhow!("{}: cannot open the journal's lock file: {e}", lock_path(journal).display())),
+    }
+}
+
+/// An exclusive lock on the journal (creating its folder and lock file),
+/// held for the whole run: a second run on the same journal (another copy
+/// of the pipeline file, another spelling of the same path) is refused in
+/// one line naming the journal. Taken before the journal is opened.
+pub fn lock_journal(journal: &Path) -> Result<std::fs::File> {
+    if let Some(dir) = journal.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create the journal's folder", dir.display()))?;
+    }
+    let path = lock_path(journal);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("{}: cannot create the journal's lock file", path.display()))?;
+    try_lock(file, journal)
+}
+
+/// Whether a run currently holds the journal's lock (read-only: never
+/// creates the lock file).
+pub fn journal_in_use(journal: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(lock_path(journal)) else { return false };
+    match file.try_lock_shared() {
+        Ok(()) => false,
+        Err(std::fs::TryLockError::WouldBlock) => true,
+        Err(std::fs::TryLockError::Error(_)) => false,
     }
 }
 
@@ -158,7 +239,10 @@ impl SqliteJournal {
 }
 
 impl Journal for SqliteJournal {
+    /// Starts a run. Called with the journal's lock held: any run still
+    /// marked `running` was killed (a signal, a power cut) and becomes `interrupted`.
     fn start_run(&mut self, config: &str, worker: &str) -> Result<i64> {
+        self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'", [])?;
         self.conn.execute(
             "INSERT INTO runs (started_at, config, worker) VALUES (?1, ?2, ?3)",
             params![now(), config, worker],
@@ -219,6 +303,27 @@ impl Journal for SqliteJournal {
         let mut st =
             self.conn.prepare("SELECT id, started_at, finished_at, status FROM runs ORDER BY id DESC LIMIT ?1")?;
         let rows = st.query_map([n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn deliveries(&mut self) -> Result<Vec<Delivery>> {
+        let mut st = self.conn.prepare(
+            "SELECT record_id, sink, status, detail, data, owners, attempts, run_id, updated_at
+             FROM deliveries ORDER BY record_id, sink",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(Delivery {
+                record_id: r.get(0)?,
+                sink: r.get(1)?,
+                status: r.get(2)?,
+                detail: r.get(3)?,
+                data: r.get(4)?,
+                owners: r.get(5)?,
+                attempts: r.get(6)?,
+                run_id: r.get(7)?,
+                updated_at: r.get(8)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }

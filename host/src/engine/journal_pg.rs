@@ -9,7 +9,7 @@
 //! workers hold one item. A worker renews its leases while it works; the
 //! items of a worker that died are claimed again once their lease expired.
 //! The outcome and the item's new state are committed in one transaction.
-use super::store::{check_pipeline, check_version, Entry, Failure, Journal, RunRow, SCHEMA_VERSION};
+use super::store::{check_pipeline, check_version, Delivery, Entry, Failure, Journal, RunRow, SCHEMA_VERSION};
 use anyhow::{anyhow, Result};
 use bbb_migrate_db::{Db, DbUrl, Param, Row, TxMode};
 use std::collections::HashSet;
@@ -456,5 +456,30 @@ impl Journal for PgJournal {
             vec![Param::Int(n)],
         )?;
         Ok(rows.iter().map(|r| (r.int("id").unwrap_or(0), r.text("s"), r.str("f"), r.text("status"))).collect())
+    }
+
+    fn deliveries(&mut self) -> Result<Vec<Delivery>> {
+        let rows = self.query(
+            &format!(
+                "SELECT record_id, sink, status, detail, data, owners, attempts, run_id,
+                        to_char(updated_at AT TIME ZONE 'UTC', {TS}) AS u
+                 FROM deliveries ORDER BY record_id, sink"
+            ),
+            vec![],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| Delivery {
+                record_id: r.text("record_id"),
+                sink: r.text("sink"),
+                status: r.text("status"),
+                detail: r.text("detail"),
+                data: r.text("data"),
+                owners: r.text("owners"),
+                attempts: r.int("attempts").unwrap_or(0),
+                run_id: r.int("run_id").unwrap_or(0),
+                updated_at: r.text("u"),
+            })
+            .collect())
     }
 }

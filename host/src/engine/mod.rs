@@ -16,8 +16,11 @@ mod resolve;
 mod select;
 pub mod store;
 
+pub use journal::{journal_in_use, prepare_path as prepare_journal_path, Delivery};
 pub use journal_pg::PgJournal;
 pub use report::Report;
+/// The resolver chain, for `survey --resolve` (read-only use outside a run).
+pub use resolve::{resolve as resolve_chain, Owners as ChainAnswer};
 pub use store::Journal;
 
 use crate::config::{JournalAt, Pipeline};
@@ -26,7 +29,6 @@ use crate::progress::Progress;
 use anyhow::{anyhow, Result};
 use deliver::Delivered;
 use plugin_api::abi::Recording;
-use plugin_api::sdk::text::escape_line;
 use report::{Counts, Line};
 use resolve::Owners;
 use std::collections::{HashMap, HashSet};
@@ -82,12 +84,14 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
         started_at: chrono::Utc::now().to_rfc3339(),
         ..Default::default()
     };
-    // One run per pipeline; the lock writes nothing. Nothing is written (journal
-    // included) until every source has listed and every sink has prepared.
-    // A fleet on a PostgreSQL journal cooperates through leases instead.
+    // One run per journal (whatever the pipeline file); the lock writes nothing.
+    // Nothing is written (journal included) until every source has listed and
+    // every sink has prepared. On a first run (no lock file yet) the lock is
+    // taken before the journal is created. A fleet on a PostgreSQL journal
+    // cooperates through leases instead.
     let fleet = matches!(p.journal, JournalAt::Postgres(_)) && !opts.dry_run;
-    let _lock = match &p.journal {
-        JournalAt::File(f) if !opts.dry_run => Some(journal::lock_pipeline(&p.file, f)?),
+    let mut lock = match &p.journal {
+        JournalAt::File(f) if !opts.dry_run => journal::lock_existing(f)?,
         _ => None,
     };
     anyhow::ensure!(!opts.worker_only || fleet, "`worker` needs a PostgreSQL journal (journal = \"postgres://…\")");
@@ -116,6 +120,10 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
         report.notes.extend(notes.into_iter().map(|n| format!("{}: {n}", sink.name())));
     }
 
+    if let (JournalAt::File(f), false, None) = (&p.journal, opts.dry_run, &lock) {
+        lock = Some(journal::lock_journal(f)?);
+    }
+    let _lock = lock;
     // A dry run opens the journal read-only (to say what is already done) and writes nothing.
     let fp = p.fingerprint();
     let mut journal = if opts.dry_run {
@@ -144,6 +152,7 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
     if opts.batch_join {
         for chunk in selected.chunks(p.batch_size) {
             deliver_batch(p, inst, chunk, &finished, &journal, run_id, &mut report)?;
+            progress.sinks(report.sinks.iter().map(|(s, c)| (s.as_str(), c.done + c.skipped + c.failed + c.planned)));
             progress.inc(chunk.len() as u64);
         }
     } else {
@@ -160,6 +169,7 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
         let (resolved, per_sink) = pipeline::deliver_all(p, inst, &needed, &finished, &journal, run_id, progress)?;
         report.resolver_notes.extend(resolved.notes);
         report.fallback_owner += resolved.fallback_owner;
+        report.audience = resolved.audience;
         for (sink, d) in inst.sinks.iter().zip(per_sink) {
             report.add(sink.name(), d);
         }
@@ -186,16 +196,7 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
 
 /// Closes sources and resolvers (errors are only logged).
 fn close(inst: &Instances) {
-    for s in &inst.sources {
-        if let Err(e) = s.close() {
-            tracing::warn!("{}", escape_line(&format!("{e:#}")));
-        }
-    }
-    for r in &inst.resolvers {
-        if let Err(e) = r.close() {
-            tracing::warn!("{}", escape_line(&format!("{e:#}")));
-        }
-    }
+    inst.close_readers();
 }
 
 /// The batch-join engine (`--batch-join`, for comparison): resolves one batch
@@ -223,6 +224,7 @@ fn deliver_batch(
     let (owners, notes) = resolve::resolve(inst, &needed, &p.fallback);
     report.resolver_notes.extend(notes);
     report.fallback_owner += owners.iter().filter(|o| matches!(o, Owners::Found(i) if i.fallback)).count();
+    crate::report_html::tally(&mut report.audience, &needed, &owners);
 
     let results: Vec<Result<Delivered>> = std::thread::scope(|scope| {
         let handles: Vec<_> = inst

@@ -28,6 +28,8 @@ struct Board {
     cv: Condvar,
     /// Per sink: the next batch index it will take.
     cursors: Vec<AtomicUsize>,
+    /// Per sink (name, recordings handled so far), for the progress line.
+    handled: Vec<(String, AtomicUsize)>,
     abort: AtomicBool,
 }
 
@@ -94,6 +96,8 @@ impl Drop for ResolverDone<'_> {
 pub struct Resolved {
     pub notes: Vec<String>,
     pub fallback_owner: usize,
+    /// Who the resolved recordings were (the HTML report's audience).
+    pub audience: crate::report_html::Audience,
 }
 
 /// Delivers `needed` (recordings at least one sink has not finished) to every
@@ -117,6 +121,7 @@ pub fn deliver_all(
         }),
         cv: Condvar::new(),
         cursors: inst.sinks.iter().map(|_| AtomicUsize::new(0)).collect(),
+        handled: inst.sinks.iter().map(|s| (s.name().to_string(), AtomicUsize::new(0))).collect(),
         abort: AtomicBool::new(false),
     };
     std::thread::scope(|scope| {
@@ -138,6 +143,7 @@ pub fn deliver_all(
                 let (owners, notes) = resolve::resolve(inst, chunk, &p.fallback);
                 out.notes.extend(notes);
                 out.fallback_owner += owners.iter().filter(|o| matches!(o, Owners::Found(i) if i.fallback)).count();
+                crate::report_html::tally(&mut out.audience, chunk, &owners);
                 board.lock().slots[k] = Some(Arc::new(owners));
                 board.cv.notify_all();
             }
@@ -219,6 +225,9 @@ fn work_sink(
             }
         };
         drop(batch); // the board frees it once every sink has taken it
+        let c = &d.counts;
+        board.handled[s].1.fetch_add(c.done + c.skipped + c.failed + c.planned, Ordering::SeqCst);
+        progress.sinks(board.handled.iter().map(|(n, h)| (n.as_str(), h.load(Ordering::SeqCst))));
         if let (Some(run), Some(j)) = (run_id, journal.lock().unwrap_or_else(|p| p.into_inner()).as_mut()) {
             j.record(run, sink.name(), &std::mem::take(&mut d.entries))?;
         }

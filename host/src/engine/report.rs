@@ -38,6 +38,8 @@ pub struct Report {
     pub fallback_owner: usize,
     /// Per recording: why a resolver passed (JSON report only).
     pub resolver_notes: Vec<String>,
+    /// Recordings of this run per origin, origin server, month and resolver (HTML report).
+    pub audience: crate::report_html::Audience,
 }
 
 impl Report {

@@ -44,6 +44,25 @@ pub trait Journal: Send {
     fn failures(&mut self) -> Result<Vec<Failure>>;
     /// The last `n` runs, newest first.
     fn runs(&mut self, n: i64) -> Result<Vec<RunRow>>;
+    /// Every journaled delivery, read-only (the HTML report's only query).
+    fn deliveries(&mut self) -> Result<Vec<Delivery>>;
+}
+
+/// One row of the journal: the last outcome of one recording at one sink.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub record_id: String,
+    pub sink: String,
+    /// `done`, `skipped` or `failed`.
+    pub status: String,
+    pub detail: String,
+    /// What the sink wrote (its JSON), already redacted.
+    pub data: String,
+    /// `;`-joined usernames.
+    pub owners: String,
+    pub attempts: i64,
+    pub run_id: i64,
+    pub updated_at: String,
 }
 
 /// Refuses a journal written by a newer bbb-migrate (its meaning may have changed).

@@ -131,12 +131,24 @@ impl Instances {
     /// Loads and builds every component. A plugin's config error points at
     /// the pipeline file's line of the key at fault.
     pub fn build(p: &Pipeline, reg: &mut Registry, dry_run: bool, redactor: &Redactor) -> Result<Self> {
+        Self::build_for(p, reg, dry_run, redactor, "{}")
+    }
+
+    /// Like [`Instances::build`], with `extra_json` in every component's context (a host
+    /// command other than `run`, e.g. `{"command":"verify"}`).
+    pub fn build_for(
+        p: &Pipeline,
+        reg: &mut Registry,
+        dry_run: bool,
+        redactor: &Redactor,
+        extra_json: &str,
+    ) -> Result<Self> {
         let ctx = |c: &Component| PluginCtx {
             component: c.name.as_str().into(),
             config_dir: p.dir.to_string_lossy().as_ref().into(),
             dry_run,
             logger: HostLog_TO::from_ptr(RArc::new(Logger(redactor.clone())), TD_Opaque),
-            extra_json: "{}".into(),
+            extra_json: extra_json.into(),
         };
         let fail =
             |c: &Component, e: PluginError| anyhow!("{}: {}", p.at(c, e.field()), redactor.redact(e.message.as_str()));
@@ -158,5 +170,21 @@ impl Instances {
             out.sinks.push(Sink::new(c.clone(), made.into_result().map_err(|e| fail(c, e))?, redactor));
         }
         Ok(out)
+    }
+}
+
+impl Instances {
+    /// Closes the sources and resolvers (connections, runtimes); a failure is a warning.
+    pub fn close_readers(&self) {
+        for s in &self.sources {
+            if let Err(e) = s.close() {
+                tracing::warn!("{}", plugin_api::sdk::text::escape_line(&format!("{e:#}")));
+            }
+        }
+        for r in &self.resolvers {
+            if let Err(e) = r.close() {
+                tracing::warn!("{}", plugin_api::sdk::text::escape_line(&format!("{e:#}")));
+            }
+        }
     }
 }

@@ -30,6 +30,19 @@ impl Ctx {
             self.config_dir().join(p)
         }
     }
+    /// The host command that made this component when it is not `run`/`check`: `verify`
+    /// (a sink that keeps an archive then re-checks it in `check()` and answers one line per
+    /// recording, `OK <recordID>: …` or `BAD <recordID>: …`; the host exits 1 on any `BAD`).
+    /// Read from the context's `extra_json` (`{"command": "verify"}`).
+    pub fn command(&self) -> Option<String> {
+        let v: serde_json::Value = serde_json::from_str(self.raw.extra_json.as_str()).ok()?;
+        v.get("command")?.as_str().map(String::from)
+    }
+    /// The same context with `extra_json` replaced (the host's commands; tests).
+    pub fn with_extra_json(mut self, json: &str) -> Self {
+        self.raw.extra_json = json.into();
+        self
+    }
     pub fn log(&self, level: LogLevel, message: &str) {
         self.raw.logger.log(level, self.raw.component.as_rstr(), message.into());
     }

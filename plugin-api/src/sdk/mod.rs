@@ -1,6 +1,7 @@
 //! Everything a plugin author uses; none of it crosses the boundary as such.
 
 mod adapters;
+pub mod cells;
 pub mod config;
 mod ctx;
 mod export;

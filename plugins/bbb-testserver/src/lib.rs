@@ -19,6 +19,7 @@
 //!   truncated bodies;
 //! * `/playback/video/<id>/` index pages with a `<source>` (Scalelite: 307 to
 //!   `/video/<id>/`), 404 for unpublished recordings.
+pub mod files;
 mod tls;
 pub use tls::TestCa;
 
@@ -815,4 +816,21 @@ pub fn ctx(name: &str, dir: &std::path::Path, dry_run: bool) -> (plugin_api::sdk
         extra_json: "{}".into(),
     };
     (plugin_api::sdk::Ctx::new(raw), log)
+}
+
+/// The workspace's `bbb-migrate` binary, built with `packages` (the plugins a test needs:
+/// `cargo test` builds neither cdylibs nor other packages' binaries). The host finds the
+/// plugins in its own folder.
+pub fn host_binary(packages: &[&str]) -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut cmd = std::process::Command::new(env!("CARGO"));
+    cmd.args(["build", "--quiet", "-p", "bbb-migrate"]).current_dir(&root);
+    for p in packages {
+        cmd.args(["-p", p]);
+    }
+    let status = cmd.status().expect("cargo runs");
+    assert!(status.success(), "cargo build failed");
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| root.join("target"));
+    target.join("debug/bbb-migrate")
 }

@@ -74,13 +74,9 @@ impl<'a> Row<'a> {
     }
 }
 
-/// One line per cell, and no spreadsheet formulas.
+/// One line per cell, and no spreadsheet formulas (shared with the other exports).
 pub fn neutralise(cell: &str) -> String {
-    let one_line: String = cell.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
-    match one_line.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t') => format!("'{one_line}"),
-        _ => one_line,
-    }
+    plugin_api::sdk::cells::spreadsheet_safe(cell)
 }
 
 /// RFC 4180 text (CRLF line ends, quotes where needed) of these rows.

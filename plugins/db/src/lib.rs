@@ -63,6 +63,9 @@ use std::time::Duration;
 
 pub use plugin_api::sdk::Secret;
 
+mod tls;
+pub use tls::{Tls, TlsMode};
+
 // ---------------------------------------------------------------------------
 // DbUrl
 
@@ -87,6 +90,8 @@ pub struct DbUrl {
     pub host: String,
     pub port: Option<u16>,
     pub database: String,
+    /// `?sslmode=` / `?ssl-mode=` and the CA file (see the `tls` module).
+    pub tls: Tls,
     scheme: String,
 }
 
@@ -111,6 +116,7 @@ impl DbUrl {
         }
         s.push('/');
         s.push_str(&self.database);
+        s.push_str(&self.tls.query(self.engine == Engine::Postgres));
         s
     }
 
@@ -201,16 +207,16 @@ impl FromStr for DbUrl {
         if host.is_empty() {
             return Err(format!("database URL `{scheme_l}://…` has no host"));
         }
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
         let database = path.strip_prefix('/').unwrap_or(path);
-        let database = database.split(['?', '#']).next().unwrap_or("");
+        let database = database.split('#').next().unwrap_or("");
         let database = pct_decode(database)?;
         if database.is_empty() || database.contains('/') {
             return Err(format!("database URL `{scheme_l}://{host}` names no database (expected …/<database>)"));
         }
-        if !path.is_empty() && (path.contains('?')) {
-            return Err(format!("database URL `{scheme_l}://{host}/{database}`: query parameters are not supported"));
-        }
-        Ok(DbUrl { engine, user, password, host, port, database, scheme: scheme_l })
+        let tls = Tls::from_query(query.split('#').next().unwrap_or(""), engine == Engine::Postgres)
+            .map_err(|e| format!("database URL `{scheme_l}://{host}/{database}`: {e}"))?;
+        Ok(DbUrl { engine, user, password, host, port, database, tls, scheme: scheme_l })
     }
 }
 
@@ -481,7 +487,8 @@ pub const POOL_MAX: usize = 4;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 enum Inner {
-    MySql(mysql_async::Pool),
+    /// The pool, and for `ssl-mode=PREFERRED` one without TLS for servers that offer none.
+    MySql(mysql_async::Pool, Option<mysql_async::Pool>),
     Postgres(deadpool_postgres::Pool),
 }
 
@@ -514,6 +521,7 @@ impl Db {
                     .pass(url.password.as_ref().map(|p| p.expose().to_string()))
                     .db_name(Some(url.database.clone()))
                     .prefer_socket(false)
+                    .ssl_opts(tls::mysql_ssl_opts(&url.tls)?)
                     .stmt_cache_size(256)
                     .pool_opts(
                         mysql_async::PoolOpts::default()
@@ -523,7 +531,11 @@ impl Db {
                             // ROLLBACK and ends with COMMIT/ROLLBACK, and no session variable is ever set.
                             .with_reset_connection(false),
                     );
-                Inner::MySql(block_on(async move { mysql_async::Pool::new(opts) }))
+                // PREFERRED: a second pool without TLS for a server that offers none.
+                let plain = (url.tls.mode == TlsMode::Prefer)
+                    .then(|| mysql_async::OptsBuilder::from_opts(opts.clone()).ssl_opts(None));
+                let pools = block_on(async move { (mysql_async::Pool::new(opts), plain.map(mysql_async::Pool::new)) });
+                Inner::MySql(pools.0, pools.1)
             }
             Engine::Postgres => {
                 let mut cfg = tokio_postgres::Config::new();
@@ -533,11 +545,20 @@ impl Db {
                     cfg.password(p.expose());
                 }
                 cfg.application_name("bbb-migrate");
-                let mgr = deadpool_postgres::Manager::from_config(
-                    cfg,
-                    tokio_postgres::NoTls,
-                    deadpool_postgres::ManagerConfig { recycling_method: deadpool_postgres::RecyclingMethod::Fast },
-                );
+                let mgr_cfg =
+                    deadpool_postgres::ManagerConfig { recycling_method: deadpool_postgres::RecyclingMethod::Fast };
+                let mgr = match url.tls.mode {
+                    TlsMode::Disable => deadpool_postgres::Manager::from_config(cfg, tokio_postgres::NoTls, mgr_cfg),
+                    mode => {
+                        cfg.ssl_mode(if mode == TlsMode::Prefer {
+                            tokio_postgres::config::SslMode::Prefer
+                        } else {
+                            tokio_postgres::config::SslMode::Require
+                        });
+                        let connector = tls::MakeRustls(tls::client_config(&url.tls)?);
+                        deadpool_postgres::Manager::from_config(cfg, connector, mgr_cfg)
+                    }
+                };
                 let pool = deadpool_postgres::Pool::builder(mgr)
                     .max_size(POOL_MAX)
                     .runtime(deadpool_postgres::Runtime::Tokio1)
@@ -570,11 +591,23 @@ impl Db {
     /// Gets a pooled connection (async).
     pub async fn conn(&self) -> Result<Tx, PluginError> {
         match &self.inner {
-            Inner::MySql(pool) => {
-                let c = tokio::time::timeout(CONNECT_TIMEOUT, pool.get_conn())
-                    .await
-                    .map_err(|_| connect_error(&self.url, "timed out"))?
-                    .map_err(|e| connect_error(&self.url, &e.to_string()))?;
+            Inner::MySql(pool, plain) => {
+                let get = |pool: &mysql_async::Pool| {
+                    let pool = pool.clone();
+                    async move {
+                        tokio::time::timeout(CONNECT_TIMEOUT, pool.get_conn())
+                            .await
+                            .map_err(|_| connect_error(&self.url, "timed out"))
+                    }
+                };
+                let c = match (get(pool).await?, plain) {
+                    (
+                        Err(mysql_async::Error::Driver(mysql_async::DriverError::NoClientSslFlagFromServer)),
+                        Some(plain),
+                    ) => get(plain).await?,
+                    (r, _) => r,
+                }
+                .map_err(|e| connect_error(&self.url, &error_chain(&e)))?;
                 Ok(Tx::MySql(c, self.url.clone()))
             }
             Inner::Postgres(pool) => {
@@ -654,9 +687,13 @@ impl Db {
     /// Closes the pool's idle connections (call from `close()`).
     pub fn close(&self) {
         match &self.inner {
-            Inner::MySql(pool) => {
-                let pool = pool.clone();
-                let _ = block_on(async move { pool.disconnect().await });
+            Inner::MySql(pool, plain) => {
+                let pools: Vec<_> = std::iter::once(pool).chain(plain.as_ref()).cloned().collect();
+                block_on(async move {
+                    for p in pools {
+                        let _ = p.disconnect().await;
+                    }
+                });
             }
             Inner::Postgres(pool) => pool.close(),
         }
@@ -664,7 +701,7 @@ impl Db {
 
     fn clone_handle(&self) -> Db {
         let inner = match &self.inner {
-            Inner::MySql(p) => Inner::MySql(p.clone()),
+            Inner::MySql(p, plain) => Inner::MySql(p.clone(), plain.clone()),
             Inner::Postgres(p) => Inner::Postgres(p.clone()),
         };
         Db { url: self.url.clone(), inner }
@@ -689,7 +726,7 @@ pub fn connect_error(url: &DbUrl, reason: &str) -> PluginError {
     // Drivers repeat themselves ("Input/output error: Input/output error: …"): say it once.
     let mut parts: Vec<&str> = reason.split(": ").collect();
     parts.dedup();
-    let mut reason = parts.join(": ");
+    let mut reason = tls::explain(&parts.join(": "), url.engine == Engine::Postgres);
     if let Some(p) = &url.password {
         if !p.expose().is_empty() {
             reason = reason.replace(p.expose(), "***");

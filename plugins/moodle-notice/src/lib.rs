@@ -14,9 +14,13 @@
 //!
 //! The activity is found exactly as the `moodle` resolver finds it (shared
 //! code in `moodle-core`). The message is appended to the intro wrapped in
-//! `<div class="bbb-migrate-notice">…</div>`; an intro that already holds that
-//! marker is left alone, so the notice appears once however many runs and
-//! however many recordings the activity has; the original intro is kept.
+//! `<div class="bbb-migrate-notice" data-message="<hash of the message>">…</div>`;
+//! an intro that already holds that notice is left alone, so the notice
+//! appears once however many runs and however many recordings the activity
+//! has; the original intro is kept. A notice of another message (the
+//! `message` was changed) is replaced in place: by `write` for the recordings
+//! it is given, and by `finish` for every activity of the configured
+//! databases (the journal does not send finished recordings again).
 //! One read-write transaction per recording (`SELECT … FOR UPDATE`, then
 //! `UPDATE`). Dry run: reads, writes nothing, says which intro would change.
 
@@ -50,14 +54,69 @@ pub struct MoodleNotice {
     ctx: Ctx,
 }
 
-/// The HTML appended to the intro.
+/// The HTML appended to the intro, marked with a hash of the message.
 pub fn notice_html(message: &str) -> String {
-    format!("<div class=\"{MARKER}\">{message}</div>")
+    format!("<div class=\"{MARKER}\" data-message=\"{}\">{message}</div>", message_hash(message))
 }
 
-/// Does this intro already carry a notice?
+/// FNV-1a of the message, 16 hex digits: tells this notice from an earlier one.
+fn message_hash(message: &str) -> String {
+    let h = message.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+    format!("{h:016x}")
+}
+
+/// Does this intro already carry a notice (of any message)?
 pub fn has_notice(intro: &str) -> bool {
     intro.contains(&format!("class=\"{MARKER}\""))
+}
+
+/// What an intro needs so that it carries `notice` exactly once.
+#[derive(Debug, PartialEq)]
+pub enum Change {
+    /// It already does.
+    None,
+    /// No notice yet: `notice` appended.
+    Append(String),
+    /// An earlier notice (another message) replaced in place.
+    Replace(String),
+}
+
+/// The byte range of the first notice div in `intro` (matching `</div>`,
+/// nested divs counted; to the end if it is not closed).
+fn notice_span(intro: &str) -> Option<std::ops::Range<usize>> {
+    let start = intro.find(&format!("<div class=\"{MARKER}\""))?;
+    let lower = intro.to_ascii_lowercase();
+    let (mut depth, mut at) = (0usize, start);
+    while at < lower.len() {
+        let open = lower[at..].find("<div").map(|o| at + o);
+        let close = lower[at..].find("</div>").map(|o| at + o);
+        match (open, close) {
+            (Some(o), Some(c)) if o < c => {
+                depth += 1;
+                at = o + 4;
+            }
+            (_, Some(c)) => {
+                depth -= 1;
+                at = c + "</div>".len();
+                if depth == 0 {
+                    return Some(start..at);
+                }
+            }
+            _ => break,
+        }
+    }
+    Some(start..intro.len())
+}
+
+/// What to do with `intro` (see [`Change`]).
+pub fn change_for(intro: &str, notice: &str) -> Change {
+    if intro.contains(notice) {
+        return Change::None;
+    }
+    match notice_span(intro) {
+        None => Change::Append(format!("{intro}{notice}")),
+        Some(r) => Change::Replace(format!("{}{notice}{}", &intro[..r.start], &intro[r.end..])),
+    }
 }
 
 impl MoodleNotice {
@@ -183,21 +242,31 @@ impl SinkPlugin for MoodleNotice {
                         let rows = tx.query(&sql_lock, vec![Param::Int(act)]).await?;
                         let Some(row) = rows.first() else { return Ok(None) };
                         let intro = row.str("intro").unwrap_or_default();
-                        if has_notice(&intro) {
-                            return Ok(Some((false, intro.len())));
-                        }
+                        let (new, replaced) = match change_for(&intro, &notice) {
+                            Change::None => return Ok(Some((false, false, intro.len()))),
+                            Change::Append(n) => (n, false),
+                            Change::Replace(n) => (n, true),
+                        };
                         if !dry {
-                            tx.execute(&sql_update, vec![Param::Str(format!("{intro}{notice}")), Param::Int(act)])
-                                .await?;
+                            tx.execute(&sql_update, vec![Param::Str(new), Param::Int(act)]).await?;
                         }
-                        Ok(Some((true, intro.len())))
+                        Ok(Some((true, replaced, intro.len())))
                     })
                 });
                 let o = match res {
                     Err(e) => Outcome::failed(&rid, format!("moodle `{key}`: {}", e.message)),
                     Ok(None) => Outcome::skipped(&rid, format!("{} no longer exists", found.label())),
-                    Ok(Some((false, _))) => Outcome::skipped(&rid, format!("notice already in {what}")),
-                    Ok(Some((true, len))) if dry => match seen_in_dry_run.get(&act) {
+                    Ok(Some((false, _, _))) => Outcome::skipped(&rid, format!("notice already in {what}")),
+                    Ok(Some((true, true, _))) if dry => {
+                        seen_in_dry_run.insert(act, rid.clone());
+                        Outcome::planned(&rid, format!("would replace the earlier notice in {what} (message changed)"))
+                            .with_data(&data)
+                    }
+                    Ok(Some((true, true, _))) => {
+                        Outcome::done(&rid, format!("earlier notice replaced in {what} (message changed)"))
+                            .with_data(&data)
+                    }
+                    Ok(Some((true, _, len))) if dry => match seen_in_dry_run.get(&act) {
                         Some(first) => {
                             Outcome::planned(&rid, format!("notice for {what} already planned for recording {first}"))
                         }
@@ -213,12 +282,63 @@ impl SinkPlugin for MoodleNotice {
                             .with_data(&data)
                         }
                     },
-                    Ok(Some((true, _))) => Outcome::done(&rid, format!("notice appended to {what}")).with_data(&data),
+                    Ok(Some((true, _, _))) => {
+                        Outcome::done(&rid, format!("notice appended to {what}")).with_data(&data)
+                    }
                 };
                 out[i] = Some(o);
             }
         }
         Ok(out.into_iter().map(|o| o.expect("every item answered")).collect())
+    }
+
+    /// Replaces every earlier notice (another message) in the configured
+    /// databases, one transaction per activity; a dry run only counts them.
+    fn finish(&self) -> Result<Vec<String>, PluginError> {
+        let mut notes = Vec::new();
+        for (key, db) in self.dbs.all() {
+            let table = self.prefix.t("bigbluebuttonbn");
+            let like = format!("%class=\"{MARKER}\"%");
+            let rows =
+                db.query(&format!("SELECT id, intro FROM {table} WHERE intro LIKE ?"), vec![Param::Str(like)])?;
+            let outdated: Vec<i64> = rows
+                .iter()
+                .filter(|r| matches!(change_for(&r.str("intro").unwrap_or_default(), &self.notice), Change::Replace(_)))
+                .filter_map(|r| r.int("id"))
+                .collect();
+            if outdated.is_empty() {
+                continue;
+            }
+            if self.ctx.dry_run() {
+                notes.push(format!(
+                    "{key}: would replace the earlier notice (message changed) in {} activities of {table}",
+                    outdated.len()
+                ));
+                continue;
+            }
+            let mut replaced = 0;
+            for act in outdated {
+                let (table, notice) = (table.clone(), self.notice.clone());
+                let changed = db.transaction(TxMode::ReadWrite, move |tx| {
+                    Box::pin(async move {
+                        let rows = tx
+                            .query(&format!("SELECT intro FROM {table} WHERE id = ? FOR UPDATE"), vec![Param::Int(act)])
+                            .await?;
+                        let intro = rows.first().and_then(|r| r.str("intro")).unwrap_or_default();
+                        let Change::Replace(new) = change_for(&intro, &notice) else { return Ok(false) };
+                        tx.execute(
+                            &format!("UPDATE {table} SET intro = ? WHERE id = ?"),
+                            vec![Param::Str(new), Param::Int(act)],
+                        )
+                        .await?;
+                        Ok(true)
+                    })
+                })?;
+                replaced += changed as usize;
+            }
+            notes.push(format!("{key}: earlier notice replaced (message changed) in {replaced} activities of {table}"));
+        }
+        Ok(notes)
     }
 
     fn check(&self) -> Result<Vec<String>, PluginError> {

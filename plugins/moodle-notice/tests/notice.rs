@@ -1,7 +1,7 @@
 //! The `moodle-notice` sink against real MariaDB and PostgreSQL Moodle
 //! databases. Fails — never skips — when a server is down.
 use bbb_migrate_db::testing::{recording, schema, TempDb};
-use bbb_migrate_db::{Engine, Row};
+use bbb_migrate_db::{Engine, Param, Row};
 use bbb_migrate_moodle_notice::{notice_html, MoodleNotice};
 use plugin_api::sdk::{testing::ctx, SinkPlugin};
 use plugin_api::{Outcome, OutcomeStatus, Owner, SinkItem};
@@ -23,7 +23,11 @@ fn url_of(t: &TempDb) -> String {
 }
 
 fn sink(url: &str, dry_run: bool) -> MoodleNotice {
-    let cfg = serde_json::json!({ "message": MESSAGE, "databases": { SERVER: url } }).to_string();
+    sink_with(url, MESSAGE, dry_run)
+}
+
+fn sink_with(url: &str, message: &str, dry_run: bool) -> MoodleNotice {
+    let cfg = serde_json::json!({ "message": message, "databases": { SERVER: url } }).to_string();
     MoodleNotice::new(&cfg, ctx("notice", std::path::Path::new("."), dry_run)).unwrap()
 }
 
@@ -147,6 +151,68 @@ fn notice_once_across_runs(engine: Engine) {
     assert!(run2.iter().all(|o| o.status == OutcomeStatus::SKIPPED), "{:?}", statuses(&run2));
     assert_eq!(intros(&t), expected);
     assert_eq!(intros(&t)[0].1.matches("bbb-migrate-notice").count(), 1);
+}
+
+/// A changed `message` replaces the earlier notice in place (marked by its
+/// hash): by `finish` for activities the journal will not send again, by
+/// `write` for those it does; never a second notice, the intro kept.
+fn changed_message_replaces_the_notice(engine: Engine) {
+    let t = moodle_db(engine, "notice_change");
+    let url = url_of(&t);
+    sink(&url, false).write(&batch()).unwrap();
+    let with = |notice: &str| {
+        vec![(1, format!("<p>Amphi virtuel du mardi</p>{notice}")), (2, notice.to_string()), (3, s("")), (119, s(""))]
+    };
+    assert_eq!(intros(&t), with(&notice_html(MESSAGE)));
+    let second = "Les enregistrements sont <div>désormais</div> dans Pod (nouvelle adresse).";
+
+    // Dry run: counts, writes nothing.
+    let notes = sink_with(&url, second, true).finish().unwrap();
+    assert_eq!(
+        notes,
+        vec![format!(
+            "{SERVER}: would replace the earlier notice (message changed) in 2 activities of mdl_bigbluebuttonbn"
+        )]
+    );
+    assert_eq!(intros(&t), with(&notice_html(MESSAGE)));
+
+    // The next run: the journal sends nothing again; finish replaces both notices.
+    let notes = sink_with(&url, second, false).finish().unwrap();
+    assert_eq!(
+        notes,
+        vec![format!("{SERVER}: earlier notice replaced (message changed) in 2 activities of mdl_bigbluebuttonbn")]
+    );
+    assert_eq!(intros(&t), with(&notice_html(second)));
+    assert!(sink_with(&url, second, false).finish().unwrap().is_empty());
+    let again = sink_with(&url, second, false).write(&batch()).unwrap();
+    assert!(again.iter().all(|o| o.status == OutcomeStatus::SKIPPED), "{:?}", statuses(&again));
+
+    // Recordings sent again (a failed earlier delivery): write replaces in place, once per activity.
+    let back = sink(&url, false).write(&batch()).unwrap();
+    assert_eq!(back[0].status, OutcomeStatus::DONE);
+    assert_eq!(back[0].detail.as_str(), "earlier notice replaced in mdl_bigbluebuttonbn.intro of activity 1 course 2 `Cours magistral PHYS101` (message changed)");
+    assert_eq!(back[1].status, OutcomeStatus::SKIPPED);
+    assert_eq!(intros(&t), with(&notice_html(MESSAGE)));
+
+    // A notice written before notices were marked (no hash) counts as earlier too.
+    t.db.query(
+        "UPDATE mdl_bigbluebuttonbn SET intro = ? WHERE id = 2",
+        vec![Param::Str(format!("<div class=\"bbb-migrate-notice\">{MESSAGE}</div>"))],
+    )
+    .unwrap();
+    sink(&url, false).finish().unwrap();
+    assert_eq!(intros(&t), with(&notice_html(MESSAGE)));
+    assert_eq!(intros(&t)[0].1.matches("bbb-migrate-notice").count(), 1);
+}
+
+#[test]
+fn mariadb_changed_message_replaces_the_notice() {
+    changed_message_replaces_the_notice(Engine::MySql);
+}
+
+#[test]
+fn postgres_changed_message_replaces_the_notice() {
+    changed_message_replaces_the_notice(Engine::Postgres);
 }
 
 #[test]

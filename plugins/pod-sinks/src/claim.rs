@@ -3,6 +3,7 @@
 //! claim.
 use crate::convert::Converter;
 use crate::fetch::{FetchError, Fetcher};
+use crate::filelock::{self, size_on_disk, FileLock};
 use crate::pod::{self, now_sql};
 use bbb_migrate_db::{Db, Param, TxMode};
 use plugin_api::sdk::ids::{safe_file_name, validate_record_id};
@@ -43,6 +44,13 @@ struct Config {
     /// `native` (the built-in renderer) or `command` (`converter_command`).
     #[serde(default)]
     converter: Option<String>,
+    /// Native renderer: the public chat as `sidecar` files beside the video (default),
+    /// also drawn as a `panel` beside the slides, or `off`.
+    #[serde(default)]
+    chat: Option<String>,
+    /// Native renderer: chat sender names `real` (default) or `anonymous`.
+    #[serde(default)]
+    chat_names: Option<String>,
     /// e.g. `node export.js {url} {file}` (or a list of arguments); run without a shell.
     #[serde(default)]
     converter_command: Option<crate::convert::CommandLine>,
@@ -55,6 +63,9 @@ struct Config {
     /// Longest conversion, seconds (default: 2 × the recording's length + 30 min).
     #[serde(default)]
     converter_timeout_s: Option<u64>,
+    /// Longest native render, seconds; ffmpeg is killed past it (default: 2 × length + 30 min).
+    #[serde(default)]
+    render_timeout_s: Option<u64>,
     /// Space to leave free on the recorder's filesystem after each file.
     #[serde(default = "gib")]
     min_free_bytes: u64,
@@ -99,6 +110,8 @@ pub struct ClaimDirSink {
     inner: Arc<Inner>,
     concurrency: usize,
     recorder: Mutex<Option<Recorder>>,
+    /// Work folders of earlier, killed renders removed before the first render (`None`: not yet).
+    stale_removed: Mutex<Option<usize>>,
 }
 
 /// Pod's VIDEO_ALLOWED_EXTENSIONS: the files its recorder cron looks at.
@@ -192,10 +205,13 @@ impl ClaimDirSink {
         let converter = Converter::from_config(
             crate::convert::ConverterConfig {
                 converter: cfg.converter,
+                chat: cfg.chat,
+                chat_names: cfg.chat_names,
                 command: cfg.converter_command,
                 extension: cfg.converter_extension,
                 dir: cfg.converter_dir,
                 timeout_s: cfg.converter_timeout_s,
+                render_timeout_s: cfg.render_timeout_s,
                 ca_file: cfg.ca_file.as_ref().map(|p| ctx.resolve_path(p)),
             },
             &ctx,
@@ -226,7 +242,12 @@ impl ClaimDirSink {
             min_free: cfg.min_free_bytes,
             dry_run: ctx.dry_run(),
         };
-        Ok(Self { inner: Arc::new(inner), concurrency: cfg.concurrency, recorder: Mutex::new(None) })
+        Ok(Self {
+            inner: Arc::new(inner),
+            concurrency: cfg.concurrency,
+            recorder: Mutex::new(None),
+            stale_removed: Mutex::new(None),
+        })
     }
 
     /// Reads the recorder (once) and checks its directory.
@@ -304,6 +325,8 @@ struct Done {
     source: String,
     rft: Option<(i64, &'static str)>,
     resumed_from: u64,
+    /// What the native renderer could not draw, and the files it wrote beside the video.
+    render_notes: Vec<String>,
 }
 
 async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
@@ -389,6 +412,15 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
         .with_data(&data);
     }
 
+    // From here to the row, this run alone works on this file (dry runs write nothing).
+    let _lock = if inner.dry_run {
+        None
+    } else {
+        match FileLock::acquire(&path, filelock::WAIT).await {
+            Ok(l) => Some(l),
+            Err(e) => return Outcome::failed(id, e),
+        }
+    };
     let present = std::fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len());
     let (source, mut action_size, mut how) = match &job {
         Job::Download { url } => {
@@ -401,7 +433,9 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
                 None
             };
             match present {
-                Some(len) if remote.is_none() || remote == Some(len) => (url.clone(), Some(len), "present"),
+                Some(len) if len > 0 && (remote.is_none() || remote == Some(len)) => {
+                    (url.clone(), Some(len), "present")
+                }
                 _ => (url.clone(), remote, "download"),
             }
         }
@@ -416,6 +450,7 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
     }
 
     let mut resumed_from = 0;
+    let mut render_notes = Vec::new();
     if how != "present" {
         let dir = rec.dir.clone();
         let min_free = inner.min_free;
@@ -433,6 +468,10 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
                     .converter
                     .run(url, id, &path, r.duration_s())
                     .await
+                    .map(|(size, notes)| {
+                        render_notes = notes;
+                        size
+                    })
                     .map_err(|e| FetchError { message: e, permanent: false }),
             },
         };
@@ -444,6 +483,18 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
         how = "present";
     }
     let size = action_size.unwrap_or(0);
+    // Never a row whose size differs from the file: measured right before it is written.
+    match size_on_disk(&path) {
+        Ok(disk) if disk == size && size > 0 => {}
+        Ok(0) => return Outcome::failed(id, format!("{path_text}: empty file; not registered")),
+        Ok(disk) => {
+            return Outcome::failed(
+                id,
+                format!("{path_text}: {disk} bytes on disk where {size} were expected; not registered"),
+            )
+        }
+        Err(e) => return Outcome::failed(id, format!("{e}; not registered")),
+    }
 
     // Register (or fix the size of) the row, in one transaction (run again after a deadlock).
     let mut attempt = 0;
@@ -458,7 +509,7 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem) -> Outcome {
         Ok(v) => Some(v),
         Err(e) => return pod::failure(id, &format!("{path_text} is in place ({size} bytes) but not registered: "), &e),
     };
-    let d = Done { path: path_text, size: Some(size), how, source, rft, resumed_from };
+    let d = Done { path: path_text, size: Some(size), how, source, rft, resumed_from, render_notes };
     finished(rec, id, d)
 }
 
@@ -567,14 +618,18 @@ fn finished(rec: &Recorder, id: &str, d: Done) -> Outcome {
         "download" => format!("downloaded {} to {} ({size} bytes)", d.source, d.path),
         verb => format!("{}ed {} to {} ({size} bytes)", verb.trim_end_matches('e'), d.source, d.path),
     };
-    let detail = format!(
+    let mut detail = format!(
         "{what}; recorder_recordingfiletreatment #{fid} {row} (recorder {}, type {})",
         rec.id, rec.recording_type
     );
+    for note in &d.render_notes {
+        detail.push_str("; ");
+        detail.push_str(note);
+    }
     let data = json!({
         "file": d.path, "file_size": size, "source": d.source, "action": d.how,
         "recorder_id": rec.id, "type": rec.recording_type, "require_manual_claim": true,
-        "rft_id": fid, "row": row, "resumed_from": d.resumed_from,
+        "rft_id": fid, "row": row, "resumed_from": d.resumed_from, "render_notes": d.render_notes,
     });
     if d.how == "present" && row == "existed" { Outcome::skipped(id, detail) } else { Outcome::done(id, detail) }
         .with_data(&data)
@@ -610,6 +665,12 @@ impl SinkPlugin for ClaimDirSink {
     fn write(&self, batch: &[SinkItem]) -> Result<Vec<Outcome>, PluginError> {
         use futures_util::StreamExt;
         let rec = self.recorder()?;
+        if matches!(self.inner.converter, Converter::Native { .. }) && !self.inner.dry_run {
+            let mut removed = self.stale_removed.lock().unwrap_or_else(|p| p.into_inner());
+            if removed.is_none() {
+                *removed = Some(bbb_migrate_render::remove_stale().len());
+            }
+        }
         let inner = self.inner.clone();
         let items = batch.to_vec();
         let n = self.concurrency;
@@ -631,7 +692,12 @@ impl SinkPlugin for ClaimDirSink {
 
     fn finish(&self) -> Result<Vec<String>, PluginError> {
         self.inner.db.close();
-        Ok(Vec::new())
+        let removed = self.stale_removed.lock().unwrap_or_else(|p| p.into_inner()).unwrap_or(0);
+        Ok(if removed > 0 {
+            vec![format!("removed {removed} work folder(s) of earlier renders that were killed")]
+        } else {
+            Vec::new()
+        })
     }
 }
 

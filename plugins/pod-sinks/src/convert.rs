@@ -18,18 +18,34 @@ pub enum CommandLine {
 
 pub struct ConverterConfig {
     pub converter: Option<String>,
+    /// Native renderer: `sidecar` (default), `panel` or `off`.
+    pub chat: Option<String>,
+    /// Native renderer: `real` (default) or `anonymous`.
+    pub chat_names: Option<String>,
     pub command: Option<CommandLine>,
     pub extension: Option<String>,
     pub dir: Option<PathBuf>,
     pub timeout_s: Option<u64>,
+    /// Longest native render, seconds (default: 2 × the recording's length + 30 min).
+    pub render_timeout_s: Option<u64>,
     /// Extra trusted CA (PEM) for the native renderer's downloads.
     pub ca_file: Option<PathBuf>,
 }
 
 pub enum Converter {
     None,
-    Native { ca_file: Option<PathBuf> },
-    Command { argv: Vec<String>, ext: String, dir: Option<PathBuf>, timeout_s: Option<u64> },
+    Native {
+        timeout_s: Option<u64>,
+        ca_file: Option<PathBuf>,
+        chat: bbb_migrate_render::ChatMode,
+        chat_names: bbb_migrate_render::ChatNames,
+    },
+    Command {
+        argv: Vec<String>,
+        ext: String,
+        dir: Option<PathBuf>,
+        timeout_s: Option<u64>,
+    },
 }
 
 /// Splits a command line like a shell would for plain words and quotes (no
@@ -98,7 +114,29 @@ impl Converter {
                         "converter = \"native\" does not use converter_command; remove one of them",
                     ));
                 }
-                Ok(Converter::Native { ca_file: c.ca_file })
+                use bbb_migrate_render::{ChatMode, ChatNames};
+                let chat = match c.chat.as_deref().unwrap_or("sidecar") {
+                    "sidecar" => ChatMode::Sidecar,
+                    "panel" => ChatMode::Panel,
+                    "off" => ChatMode::Off,
+                    other => {
+                        return Err(PluginError::config(
+                            "chat",
+                            format!("chat `{other}`: use \"sidecar\", \"panel\" or \"off\""),
+                        ))
+                    }
+                };
+                let chat_names = match c.chat_names.as_deref().unwrap_or("real") {
+                    "real" => ChatNames::Real,
+                    "anonymous" => ChatNames::Anonymous,
+                    other => {
+                        return Err(PluginError::config(
+                            "chat_names",
+                            format!("chat_names `{other}`: use \"real\" or \"anonymous\""),
+                        ))
+                    }
+                };
+                Ok(Converter::Native { timeout_s: c.render_timeout_s, ca_file: c.ca_file, chat, chat_names })
             }
             "command" => {
                 let argv = match c.command {
@@ -163,22 +201,43 @@ impl Converter {
         }
     }
 
-    /// Converts `url` into `final_path`; returns its size.
-    pub async fn run(&self, url: &str, record_id: &str, final_path: &Path, duration_s: i64) -> Result<u64, String> {
+    /// Converts `url` into `final_path`; returns its size and, for the native renderer,
+    /// what the video does not show (`not drawn: …`) and the files written beside it.
+    pub async fn run(
+        &self,
+        url: &str,
+        record_id: &str,
+        final_path: &Path,
+        duration_s: i64,
+    ) -> Result<(u64, Vec<String>), String> {
         match self {
             Converter::None => Err("no converter configured".into()),
-            Converter::Native { ca_file } => {
+            Converter::Native { timeout_s, ca_file, chat, chat_names } => {
                 let (url, out, ca) = (url.to_string(), final_path.to_path_buf(), ca_file.clone());
+                let limit = Duration::from_secs(timeout_s.unwrap_or(2 * duration_s.max(0) as u64 + 1800));
+                let (chat, chat_names) = (*chat, *chat_names);
                 let report = tokio::task::spawn_blocking(move || {
-                    let opts = bbb_migrate_render::RenderOptions::default();
+                    let opts = bbb_migrate_render::RenderOptions {
+                        timeout: Some(limit),
+                        chat,
+                        chat_names,
+                        ..Default::default()
+                    };
                     bbb_migrate_render::render_url_trusting(&url, &out, &opts, ca.as_deref())
                 })
                 .await
                 .map_err(|e| format!("renderer stopped: {e}"))?
                 .map_err(|e| {
-                    format!("native renderer: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
+                    let e = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+                    if e.contains("render_timeout_s") {
+                        format!("native renderer: {e} ({} s)", limit.as_secs())
+                    } else {
+                        format!("native renderer: {e}")
+                    }
                 })?;
-                Ok(report.output_size)
+                let mut notes: Vec<String> = report.not_drawn.iter().map(|n| format!("not drawn: {n}")).collect();
+                notes.extend(report.sidecars.iter().map(|f| format!("beside it: {}", f.display())));
+                Ok((report.output_size, notes))
             }
             Converter::Command { argv, dir, timeout_s, .. } => {
                 let tmp = part_path(final_path);
@@ -220,7 +279,7 @@ impl Converter {
                     return Err(format!("converter `{}` exited 0 but wrote nothing to {{file}}", args[0]));
                 }
                 tokio::fs::rename(&tmp, final_path).await.map_err(|e| format!("{}: {e}", final_path.display()))?;
-                Ok(size)
+                Ok((size, Vec::new()))
             }
         }
     }

@@ -14,6 +14,7 @@ pub mod claim;
 pub mod convert;
 pub mod external;
 pub mod fetch;
+pub mod filelock;
 pub mod pod;
 
 use plugin_api::export_plugin;

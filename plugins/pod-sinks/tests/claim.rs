@@ -392,6 +392,13 @@ fn config_and_recorder_errors() {
     let e = ClaimDirSink::new(&base(serde_json::json!({ "recorder": 1 })), c.clone()).err().unwrap();
     assert_eq!(e.field(), Some("recorder"));
     assert!(ClaimDirSink::new(&base(serde_json::json!({ "converter": "native" })), c.clone()).is_ok());
+    let native = |k: &str, v: &str| base(serde_json::json!({ "converter": "native", k: v }));
+    let e = ClaimDirSink::new(&native("chat", "sidebar"), c.clone()).err().unwrap();
+    assert_eq!(e.field(), Some("chat"));
+    let e = ClaimDirSink::new(&native("chat_names", "hidden"), c.clone()).err().unwrap();
+    assert_eq!(e.field(), Some("chat_names"));
+    assert!(ClaimDirSink::new(&native("chat", "panel"), c.clone()).is_ok());
+    assert!(ClaimDirSink::new(&native("chat_names", "anonymous"), c.clone()).is_ok());
 
     let e =
         ClaimDirSink::new(&base(serde_json::json!({ "recorder_id": 7 })), c.clone()).unwrap().prepare().unwrap_err();
@@ -441,6 +448,14 @@ fn presentations_render_natively() {
     let path = st.dir().join(&name);
     assert_eq!(dry[0].detail.as_str(), format!("would render {}/presentation/{P1}/ to {}; would register it in recorder_recordingfiletreatment (recorder 1, type video, require_manual_claim = true)", st.media.base, path.display()));
     assert_eq!(st.media.seen(), vec![]);
+
+    // A render past render_timeout_s: ffmpeg killed, the recording failed (retryable), nothing written.
+    let slow =
+        st.sink(false, serde_json::json!({ "converter": "native", "render_timeout_s": 0 })).write(&items).unwrap();
+    assert_eq!(slow[0].status, OutcomeStatus::FAILED, "{slow:?}");
+    assert!(slow[0].detail.contains("render_timeout_s) (0 s)"), "{}", slow[0].detail);
+    assert_eq!(files_in(&st.dir()), Vec::<String>::new());
+    assert!(st.rft().is_empty());
 
     let out = st.sink(false, serde_json::json!({ "converter": "native" })).write(&items).unwrap();
     assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");

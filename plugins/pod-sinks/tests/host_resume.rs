@@ -203,3 +203,125 @@ fn claim_dir_through_the_host() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("already done 5"), "{}", text(&o));
 }
+
+/// Two copies of one `claim-dir` pipeline started together, ten times, on
+/// PostgreSQL and the local media server: copies sharing a journal (one is
+/// refused), and copies with a journal each writing into the same claim
+/// folder (the per-file lock). Whatever the interleaving: every file on disk
+/// has the size of its row and of the source, one row per file, nothing
+/// half-written left behind.
+#[test]
+fn two_copies_started_together_never_register_a_wrong_size_nor_twice() {
+    const FILES: usize = 6;
+    const SIZE: usize = 270_336;
+    let bin = host();
+    let t = pod_db(Engine::Postgres, "claim_two_copies");
+    let media = Media::start();
+    media.set_delay(40);
+    let mut xml = String::from("<response><returncode>SUCCESS</returncode><recordings>");
+    for i in 0..FILES {
+        let id = format!("{:040x}-{}", i + 0xabc, 1_700_000_000_000u64 + i as u64);
+        media.put(&format!("/v/{id}/video-0.m4v"), &media_bytes(SIZE + i, i as u8));
+        xml.push_str(&format!(
+            "<recording><recordID>{id}</recordID><meetingID>m-{i}</meetingID><internalMeetingID>{id}</internalMeetingID>\
+             <name>Séance {i}</name><published>true</published><state>published</state>\
+             <startTime>{}</startTime><endTime>{}</endTime><metadata></metadata>\
+             <playback><format><type>video</type><url>{}/v/{id}/</url><length>1</length></format></playback></recording>",
+            1_700_000_000_000u64 + i as u64,
+            1_700_000_060_000u64 + i as u64,
+            media.base
+        ));
+        media.put(&format!("/v/{id}/"), b"<video><source src=\"video-0.m4v\"></video>");
+    }
+    xml.push_str("</recordings></response>");
+    let mut refused = 0;
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let claim = dir.path().join("claim");
+        std::fs::create_dir_all(claim.join("bbb-migration")).unwrap();
+        std::fs::write(dir.path().join("r.xml"), &xml).unwrap();
+        let shared_journal = round % 2 == 0;
+        let pipeline = |name: &str, journal: &str| {
+            let sub = dir.path().join(name);
+            std::fs::create_dir_all(&sub).unwrap();
+            let cfg = sub.join("pipeline.toml");
+            std::fs::write(
+                &cfg,
+                format!(
+                    "journal = \"{journal}\"\nbatch_size = 2\n[fallback]\nowner = \"admin\"\n\
+                     [[sources]]\ntype = \"bbb-cache\"\npath = \"{}\"\n\
+                     [[sinks]]\nname = \"claim\"\ntype = \"claim-dir\"\ndatabase = \"{}\"\nrecorder_id = 1\n\
+                     recorder_path = \"{}\"\nconcurrency = 3\nmin_free_bytes = 0\n",
+                    dir.path().join("r.xml").display(),
+                    db_url(&t),
+                    claim.display()
+                ),
+            )
+            .unwrap();
+            cfg
+        };
+        let shared = dir.path().join("state/journal.db");
+        let (a, b) = if shared_journal {
+            (pipeline("a", &shared.display().to_string()), pipeline("b", &shared.display().to_string()))
+        } else {
+            (pipeline("a", "journal.db"), pipeline("b", "journal.db"))
+        };
+        let start = |cfg: &Path| {
+            Command::new(&bin)
+                .args(["run", "--config", cfg.to_str().unwrap()])
+                .env_remove("BBB_MIGRATE_PLUGIN_PATH")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (ca, cb) = (start(&a), start(&b));
+        let (oa, ob) = (ca.wait_with_output().unwrap(), cb.wait_with_output().unwrap());
+        for o in [&oa, &ob] {
+            let out = text(o);
+            if out.contains("another bbb-migrate run is using this journal") {
+                assert!(shared_journal, "{out}");
+                assert_eq!(String::from_utf8_lossy(&o.stderr).trim().lines().count(), 1, "{out}");
+                refused += 1;
+            } else {
+                // Done, or failed only because the other copy held a file too long.
+                assert!(
+                    o.status.code() == Some(0) || out.contains("another bbb-migrate run is writing this file"),
+                    "{out}"
+                );
+            }
+        }
+        // Whatever a copy left undone, a run of each finishes.
+        for cfg in [&a, &b] {
+            let o = Command::new(&bin)
+                .args(["run", "--config", cfg.to_str().unwrap()])
+                .env_remove("BBB_MIGRATE_PLUGIN_PATH")
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "round {round}: {}", text(&o));
+        }
+        let prefix = format!("{}/", claim.join("bbb-migration").display());
+        let rows = rows(
+            &t,
+            "SELECT file, file_size::text FROM recorder_recordingfiletreatment WHERE file LIKE ? ORDER BY file",
+            vec![bbb_migrate_db::Param::Str(format!("{prefix}%"))],
+        );
+        assert_eq!(rows.len(), FILES, "round {round}: {rows:?}");
+        let on_disk: Vec<String> = std::fs::read_dir(claim.join("bbb-migration"))
+            .unwrap()
+            .map(|e| e.unwrap().path().display().to_string())
+            .collect();
+        assert_eq!(on_disk.len(), FILES, "round {round}: leftovers {on_disk:?}");
+        for r in &rows {
+            let len = std::fs::metadata(&r[0]).unwrap().len();
+            assert_eq!(len.to_string(), r[1], "round {round}: {} is {len} bytes, its row says {}", r[0], r[1]);
+            assert!(len as usize >= SIZE && len as usize <= SIZE + FILES, "round {round}: {r:?}");
+            let i = len as usize - SIZE;
+            assert_eq!(std::fs::read(&r[0]).unwrap(), media_bytes(SIZE + i, i as u8), "round {round}: {}", r[0]);
+        }
+    }
+    // The shared-journal rounds really ran two copies at once.
+    assert!(refused >= 1, "no shared-journal round overlapped");
+    let dupes = rows(&t, "SELECT file FROM recorder_recordingfiletreatment GROUP BY file HAVING COUNT(*) > 1", vec![]);
+    assert!(dupes.is_empty(), "{dupes:?}");
+}

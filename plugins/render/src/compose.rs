@@ -13,6 +13,9 @@ use crate::error::RenderError;
 use crate::layout;
 use crate::xml::Ms;
 
+/// Pictures shown over `[start, end)` ms, in order.
+pub(crate) type Pictures = Vec<(PathBuf, Ms, Ms)>;
+
 /// Cursor position in output pixels from a time on; `None` = hidden.
 pub(crate) type CursorMoves = Vec<(Ms, Option<(i64, i64)>)>;
 
@@ -33,7 +36,7 @@ pub(crate) struct Plan {
     pub fps: u32,
     pub duration: Ms,
     /// (frame file, start, end) covering `[0, duration)`.
-    pub frames: Vec<(PathBuf, Ms, Ms)>,
+    pub frames: Pictures,
     /// Webcam video shown picture-in-picture.
     pub webcam: Option<PathBuf>,
     /// Input whose first audio stream is the recording's sound.
@@ -44,6 +47,12 @@ pub(crate) struct Plan {
     /// Screen-share video and the intervals where it is shown.
     pub deskshare: Option<(PathBuf, Vec<(Ms, Ms)>)>,
     pub cursor: Option<CursorLayer>,
+    /// WebVTT caption files muxed as `mov_text` subtitle tracks: (file, ISO 639-2
+    /// language, track name).
+    pub subtitles: Vec<(PathBuf, &'static str, String)>,
+    /// The chat column at the left (pictures covering `[0, duration)`) and its width; the
+    /// slide frames, screen share and cursor are then in the area right of it.
+    pub panel: Option<(Pictures, u32)>,
     pub threads: Option<u32>,
 }
 
@@ -107,7 +116,13 @@ fn cursor_commands(size: u32, moves: &CursorMoves) -> String {
 impl Plan {
     /// Whether any layer changes between slide states (forcing constant frame rate).
     pub(crate) fn is_animated(&self) -> bool {
-        self.webcam.is_some() || self.deskshare.is_some() || self.cursor.is_some()
+        self.webcam.is_some() || self.deskshare.is_some() || self.cursor.is_some() || self.panel.is_some()
+    }
+
+    /// Left edge and width of the slide area.
+    pub(crate) fn slide_area(&self) -> (u32, u32) {
+        let x = self.panel.as_ref().map_or(0, |p| p.1);
+        (x, self.width - x)
     }
 
     /// Writes the side files into `work` and returns ffmpeg's arguments (run in `work`).
@@ -115,7 +130,8 @@ impl Plan {
         let write = |name: &str, text: String| {
             std::fs::write(work.join(name), text).map_err(|e| RenderError::io(work.join(name).display().to_string(), e))
         };
-        write("frames.ffconcat", concat_list(&self.frames, (self.width, self.height)))?;
+        let (area_x, area_w) = self.slide_area();
+        write("frames.ffconcat", concat_list(&self.frames, (area_w, self.height)))?;
         let (w, h, fps) = (self.width, self.height, self.fps);
         let mut args = base_args();
         let input = |args: &mut Vec<String>, pre: &[&str], path: &Path| -> usize {
@@ -134,6 +150,15 @@ impl Plan {
         // Convert each state to yuv420p once, before the frame-rate filter duplicates it.
         let base = if self.is_animated() { format!("format=yuv420p,fps={fps}") } else { "format=yuv420p".into() };
         chain(&mut graph, &mut last, base, "base");
+        if let Some((pictures, pw)) = &self.panel {
+            write("panel.ffconcat", concat_list(pictures, (*pw, h)))?;
+            let i = input(&mut args, &["-f", "concat", "-safe", "0"], Path::new("panel.ffconcat"));
+            let _ = write!(
+                graph,
+                "[{i}:v]format=yuv420p,fps={fps}[chat];[{last}]pad={w}:{h}:{area_x}:0[wide];[wide][chat]overlay=x=0:y=0:eof_action=repeat[panel];"
+            );
+            last = "panel".into();
+        }
         if let Some(cursor) = &self.cursor {
             write("cursor.cmd", cursor_commands(cursor.size, &cursor.moves))?;
             // One still frame: the overlay repeats it (eof_action=repeat), so the sprite is
@@ -149,9 +174,9 @@ impl Plan {
                 let i = input(&mut args, &["-ss", &secs(*a), "-t", &secs(b - a)], video);
                 let _ = write!(
                     graph,
-                    "[{i}:v]setpts=PTS-STARTPTS+{}/TB,scale={w}:{h}:force_original_aspect_ratio=decrease,\
-                     pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black,format=yuv420p[ds{n}];\
-                     [{last}][ds{n}]overlay=eof_action=pass:enable='between(t,{},{})'[desk{n}];",
+                    "[{i}:v]setpts=PTS-STARTPTS+{}/TB,scale={area_w}:{h}:force_original_aspect_ratio=decrease,\
+                     pad={area_w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black,format=yuv420p[ds{n}];\
+                     [{last}][ds{n}]overlay=x={area_x}:y=0:eof_action=pass:enable='between(t,{},{})'[desk{n}];",
                     secs(*a),
                     secs(*a),
                     secs(*b)
@@ -176,6 +201,8 @@ impl Plan {
         if let (Some(audio), None) = (&self.audio, audio_input) {
             audio_input = Some(input(&mut args, &[], audio));
         }
+        let subtitle_inputs: Vec<usize> =
+            self.subtitles.iter().map(|(path, _, _)| input(&mut args, &[], path)).collect();
         let _ = write!(graph, "[{last}]null[vout]");
         write("graph.txt", graph)?;
 
@@ -187,6 +214,14 @@ impl Plan {
             } else {
                 args.extend(aac_args());
             }
+        }
+        for (k, (i, (_, language, name))) in subtitle_inputs.iter().zip(&self.subtitles).enumerate() {
+            args.extend(["-map".into(), format!("{i}:s:0")]);
+            args.extend([format!("-metadata:s:s:{k}"), format!("language={language}")]);
+            args.extend([format!("-metadata:s:s:{k}"), format!("handler_name={name}")]);
+        }
+        if !self.subtitles.is_empty() {
+            args.extend(["-c:s", "mov_text"].map(String::from));
         }
         if !self.is_animated() {
             args.extend(["-fps_mode", "vfr"].map(String::from));

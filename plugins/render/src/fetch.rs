@@ -14,7 +14,16 @@ use crate::paths::safe_join;
 use crate::shapes;
 
 /// Optional XML/JSON files; each may be absent (404) on the server.
-const OPTIONAL: &[&str] = &["metadata.xml", "panzooms.xml", "cursor.xml", "deskshare.xml", "tldraw.json"];
+const OPTIONAL: &[&str] = &[
+    "metadata.xml",
+    "panzooms.xml",
+    "cursor.xml",
+    "deskshare.xml",
+    "tldraw.json",
+    "captions.json",
+    "slides_new.xml",
+    "notes.html",
+];
 /// Media, in order of preference within each group; the first one found wins.
 const MEDIA: &[&[&str]] = &[
     &["video/webcams.webm", "video/webcams.mp4"],
@@ -139,6 +148,19 @@ pub(crate) fn fetch_recording(base_url: &str, dir: &Path, ca_file: Option<&Path>
     for name in OPTIONAL {
         if !f.get(name, dir)? {
             notes.push(format!("{name} not on the server"));
+        }
+    }
+    // The caption files captions.json names (locales that are not safe file names are
+    // left out: the renderer reports them).
+    if let Ok(Some(text)) = crate::xml::read_optional(dir, crate::captions::FILE) {
+        let list: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap_or_default();
+        for locale in list.iter().filter_map(|e| e.get("locale").and_then(|l| l.as_str())) {
+            if crate::captions::is_safe_locale(locale) {
+                let name = format!("caption_{locale}.vtt");
+                if !f.get(&name, dir)? {
+                    notes.push(format!("{name} not on the server"));
+                }
+            }
         }
     }
     for group in MEDIA {

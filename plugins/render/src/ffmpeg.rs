@@ -97,15 +97,42 @@ pub(crate) fn is_blank_video(ffmpeg: &Path, path: &Path, duration_s: f64) -> Res
 }
 
 /// Runs ffmpeg with `args` in `cwd`; on failure the error quotes ffmpeg's last words.
-pub(crate) fn run(ffmpeg: &Path, args: &[String], cwd: &Path) -> Result<(), RenderError> {
-    let out = Command::new(ffmpeg)
+/// Past `deadline` ffmpeg is killed and the render fails.
+pub(crate) fn run(
+    ffmpeg: &Path,
+    args: &[String],
+    cwd: &Path,
+    deadline: Option<std::time::Instant>,
+) -> Result<(), RenderError> {
+    let mut child = Command::new(ffmpeg)
         .args(args)
         .current_dir(cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .output()
+        .spawn()
         .map_err(|e| spawn_error("ffmpeg", ffmpeg, e))?;
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
+        buf
+    });
+    let status = loop {
+        match child.try_wait().map_err(|e| spawn_error("ffmpeg", ffmpeg, e))? {
+            Some(status) => break status,
+            None if deadline.is_some_and(|d| std::time::Instant::now() >= d) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(RenderError::Media {
+                    culprit: "ffmpeg".into(),
+                    msg: "stopped: the render took longer than its time limit (render_timeout_s)".into(),
+                });
+            }
+            None => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    };
+    let out = std::process::Output { status, stdout: Vec::new(), stderr: reader.join().unwrap_or_default() };
     if out.status.success() {
         Ok(())
     } else {

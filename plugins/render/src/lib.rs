@@ -15,6 +15,8 @@
 //! when ffmpeg succeeded; all intermediate files live in a temporary folder that is
 //! removed whatever happens.
 
+mod captions;
+mod chat;
 mod compose;
 mod cursor;
 mod deskshare;
@@ -24,19 +26,24 @@ mod ffmpeg;
 mod layout;
 mod media;
 mod metadata;
+mod panel;
 mod panzoom;
 mod paths;
 mod rasterise;
 mod recording;
 mod shapes;
+mod sidecars;
 mod text;
 mod timeline;
 mod tldraw;
+mod work;
 mod xml;
 
 use std::path::{Path, PathBuf};
 
+pub use chat::ChatNames;
 pub use error::RenderError;
+pub use work::remove_stale;
 
 use media::Media;
 use recording::Recording;
@@ -59,10 +66,21 @@ pub struct RenderOptions {
     pub cursor: bool,
     /// Whiteboard annotations.
     pub annotations: bool,
+    /// Caption tracks (`captions.json`): muxed as subtitle tracks and kept as `.vtt`
+    /// sidecars.
+    pub captions: bool,
+    /// What to do with the public chat (`slides_new.xml`).
+    pub chat: ChatMode,
+    /// How chat senders are named in the sidecars and the panel.
+    pub chat_names: ChatNames,
+    /// Keep the shared notes (`notes.html`) as a sidecar.
+    pub notes: bool,
     pub ffmpeg: PathBuf,
     pub ffprobe: PathBuf,
     /// Threads for rasterising and encoding; `None` = all cores.
     pub threads: Option<u32>,
+    /// Longest render: past it ffmpeg is killed and the render fails. `None` = no limit.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Default for RenderOptions {
@@ -75,11 +93,28 @@ impl Default for RenderOptions {
             deskshare: true,
             cursor: true,
             annotations: true,
+            captions: true,
+            chat: ChatMode::Sidecar,
+            chat_names: ChatNames::Real,
+            notes: true,
             ffmpeg: PathBuf::from("ffmpeg"),
             ffprobe: PathBuf::from("ffprobe"),
             threads: None,
+            timeout: None,
         }
     }
+}
+
+/// What becomes of the public chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChatMode {
+    /// Not kept.
+    Off,
+    /// `NAME.chat.txt` and `NAME.chat.vtt` beside the video.
+    #[default]
+    Sidecar,
+    /// The sidecars, and the chat drawn as a column beside the slides.
+    Panel,
 }
 
 impl RenderOptions {
@@ -109,6 +144,12 @@ pub struct RenderReport {
     pub notes: Vec<String>,
     /// Size of the output file in bytes.
     pub output_size: u64,
+    /// Caption tracks muxed into the video, by locale.
+    pub caption_tracks: Vec<String>,
+    /// Chat messages kept (sidecars, panel).
+    pub chat_messages: usize,
+    /// Files written beside the video (captions, chat, shared notes).
+    pub sidecars: Vec<PathBuf>,
 }
 
 fn absolute(path: &Path) -> Result<PathBuf, RenderError> {
@@ -119,6 +160,7 @@ fn absolute(path: &Path) -> Result<PathBuf, RenderError> {
 pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<RenderReport, RenderError> {
     ffmpeg::check_tool("ffmpeg", &opts.ffmpeg)?;
     opts.check()?;
+    let deadline = opts.timeout.map(|t| std::time::Instant::now() + t);
     let rec = Recording::load(input)?;
     let output = absolute(output)?;
     let media = Media::find(&rec.dir, &opts.ffprobe, opts.deskshare && !rec.deskshare.is_empty())?;
@@ -131,20 +173,23 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     report.slides = rec.whiteboard.slides.len();
     report.states = timeline.states.len();
 
-    let work =
-        tempfile::Builder::new().prefix("bbb-render-").tempdir().map_err(|e| RenderError::io("temporary folder", e))?;
+    let work = work::WorkDir::new("bbb-render-")?;
     let threads = opts
         .threads
         .map(|t| t.max(1) as usize)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let rasteriser = rasterise::Rasteriser::new(&rec.dir, opts.width, opts.height);
+    let chat = read_chat(&rec.dir, opts, &mut report);
+    // With the chat column, the slide area is the width right of it.
+    let panel_w = if opts.chat == ChatMode::Panel && !chat.is_empty() { panel::width(opts.width) } else { 0 };
+    let area_w = opts.width - panel_w;
+    let rasteriser = rasterise::Rasteriser::new(&rec.dir, area_w, opts.height);
     let has_text = rec.whiteboard.shapes.iter().any(|s| s.kind == "text" && !s.svg.is_empty());
     if opts.annotations && has_text && !rasteriser.has_fonts() {
         let what = "text annotations (no font installed: install fonts-liberation2 or fonts-dejavu-core)";
         report.not_drawn.push(what.into());
     }
     let started = std::time::Instant::now();
-    let format = rasterise::FrameFormat::choose(timeline.states.len(), opts.width, opts.height);
+    let format = rasterise::FrameFormat::choose(timeline.states.len(), area_w, opts.height);
     // The webcam blank check and the audio encoding (ffmpeg processes) run while the
     // states are rasterised: the video pass then only copies the sound.
     let webcam = media.webcam_video().filter(|_| opts.webcams);
@@ -160,7 +205,7 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         let audio = scope.spawn(|| {
             sound.as_ref().map(|input| {
                 let args = compose::audio_args(input, duration, &encoded_audio);
-                ffmpeg::run(&opts.ffmpeg, &args, work.path())
+                ffmpeg::run(&opts.ffmpeg, &args, work.path(), deadline)
             })
         });
         let frames =
@@ -170,6 +215,12 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     let frames = frames?;
     audio.transpose()?;
     let webcam_blank = webcam_blank.transpose()?.unwrap_or(false);
+    let panel = if panel_w > 0 {
+        let size = (panel_w, opts.height);
+        Some((panel::render(&rasteriser, &chat, duration, size, work.path())?, panel_w))
+    } else {
+        None
+    };
     let rasterised = started.elapsed().as_secs_f64();
 
     let mut plan = compose::Plan {
@@ -180,6 +231,7 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         frames: timeline.segments.iter().map(|s| (frames[s.state].clone(), s.start, s.end)).collect(),
         audio: sound.as_ref().map(|_| encoded_audio.clone()),
         audio_is_aac: true,
+        panel,
         threads: opts.threads,
         ..Default::default()
     };
@@ -191,11 +243,20 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         }
     }
     add_layers(&mut plan, &rec, &media, &timeline, opts, work.path(), &mut report)?;
+    let tracks = if opts.captions {
+        let (tracks, skipped) = captions::find(&rec.dir);
+        report.not_drawn.extend(skipped);
+        tracks
+    } else {
+        Vec::new()
+    };
+    plan.subtitles = tracks.iter().map(|t| (t.path.clone(), t.language, t.name.clone())).collect();
+    report.caption_tracks = tracks.iter().map(|t| t.locale.clone()).collect();
 
     let partial = paths::partial_beside(&output)?;
     let args = plan.write(work.path(), partial.path())?;
     let started = std::time::Instant::now();
-    ffmpeg::run(&opts.ffmpeg, &args, work.path())?;
+    ffmpeg::run(&opts.ffmpeg, &args, work.path(), deadline)?;
     let rate = if plan.is_animated() { "constant frame rate" } else { "variable frame rate" };
     report.notes.push(format!(
         "rasterised {} states ({} frames) in {rasterised:.2} s; ffmpeg pass ({rate}) took {:.2} s",
@@ -205,6 +266,7 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     ));
     paths::finish(partial, &output)?;
     report.output_size = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
+    write_sidecars(&rec.dir, &output, (&tracks, &chat), duration, opts, &mut report)?;
     if std::env::var_os("BBB_RENDER_KEEP_WORK").is_some() {
         report.notes.push(format!("work folder kept: {}", work.keep().display()));
     }
@@ -240,21 +302,98 @@ fn describe_inputs(
     if let Some(name) = Media::unused_deskshare(&rec.dir, rec) {
         report.not_drawn.push(format!("{name} (deskshare.xml has no intervals: screen share not shown)"));
     }
+    // shapes.svg shapes have stacking rank 0 (file order); tldraw's are ranked from 1.
     let mut kinds: Vec<&str> =
-        rec.whiteboard.shapes.iter().filter(|s| !s.svg.is_empty()).map(|s| s.kind.as_str()).collect();
+        rec.whiteboard.shapes.iter().filter(|s| !s.svg.is_empty() && s.z == 0).map(|s| s.kind.as_str()).collect();
     kinds.sort_unstable();
     kinds.dedup();
     if opts.annotations && !kinds.is_empty() {
         report.notes.push(format!("shapes.svg annotation types drawn: {}", kinds.join(", ")));
     }
-    if let Some(types) = rec.tldraw.as_ref().map(|t| &t.types) {
-        report.notes.push("tldraw.json (BBB ≥ 2.6): slides, zoom, cursor, screen share, webcams and audio rendered; its annotations are not".into());
-        report.not_drawn.extend(types.iter().map(|(t, n)| format!("tldraw annotation type {t:?} ({n} shapes)")));
+    if let Some(err) = &rec.tldraw_error {
+        report.not_drawn.push(format!("whiteboard annotations: {err}"));
+    }
+    if let Some(t) = &rec.tldraw {
+        describe_tldraw(t, opts, report);
     }
     if rec.panzooms.tldraw || rec.cursor.tldraw {
         report.notes.push("panzooms.xml/cursor.xml use tldraw camera coordinates: converted as bbb-playback does (not yet checked against a real BBB ≥ 2.6 recording)".into());
     }
     Ok(())
+}
+
+/// The chat messages to keep, per the options; a malformed file is reported and skipped.
+fn read_chat(dir: &Path, opts: &RenderOptions, report: &mut RenderReport) -> Vec<chat::Message> {
+    if opts.chat == ChatMode::Off {
+        return Vec::new();
+    }
+    let text = match xml::read_optional(dir, chat::FILE) {
+        Ok(Some(text)) => text,
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            report.not_drawn.push(format!("chat: {e}"));
+            return Vec::new();
+        }
+    };
+    match chat::parse(&text, opts.chat_names) {
+        Ok(messages) => {
+            report.chat_messages = messages.len();
+            messages
+        }
+        Err(e) => {
+            report.not_drawn.push(format!("chat: {e}"));
+            Vec::new()
+        }
+    }
+}
+
+/// Captions, chat and shared notes beside the video.
+fn write_sidecars(
+    dir: &Path,
+    output: &Path,
+    (tracks, chat): (&[captions::Track], &[chat::Message]),
+    duration: Ms,
+    opts: &RenderOptions,
+    report: &mut RenderReport,
+) -> Result<(), RenderError> {
+    for t in tracks {
+        let bytes = std::fs::read(&t.path).map_err(|e| RenderError::io(t.path.display().to_string(), e))?;
+        report.sidecars.push(sidecars::write(output, &format!("{}.vtt", t.locale), &bytes)?);
+    }
+    if !chat.is_empty() {
+        report.sidecars.push(sidecars::write(output, "chat.txt", chat::to_text(chat).as_bytes())?);
+        report.sidecars.push(sidecars::write(output, "chat.vtt", chat::to_vtt(chat, duration).as_bytes())?);
+    }
+    if opts.notes {
+        if let Some(notes) = paths::first_existing(dir, &["notes.html"]) {
+            let bytes = std::fs::read(&notes.0).map_err(|e| RenderError::io(notes.1.clone(), e))?;
+            report.sidecars.push(sidecars::write(output, "notes.html", &bytes)?);
+        }
+    }
+    Ok(())
+}
+
+/// What of `tldraw.json` was drawn, and what was not and why.
+fn describe_tldraw(t: &tldraw::Converted, opts: &RenderOptions, report: &mut RenderReport) {
+    let counts = |m: &std::collections::BTreeMap<String, usize>| {
+        m.iter().map(|(k, n)| format!("{k} ({n})")).collect::<Vec<_>>().join(", ")
+    };
+    if !opts.annotations {
+        let total: usize = t.drawn.values().sum();
+        report.not_drawn.push(format!("tldraw annotations ({total} shape versions): annotations turned off"));
+        return;
+    }
+    if !t.drawn.is_empty() {
+        report.notes.push(format!("tldraw.json annotation types drawn (shape versions): {}", counts(&t.drawn)));
+    }
+    for ((kind, why), n) in &t.not_drawn {
+        report.not_drawn.push(format!("tldraw annotation type {kind:?} ({n} shape versions): {why}"));
+    }
+    if !t.unknown_styles.is_empty() {
+        report
+            .notes
+            .push(format!("tldraw.json values not known, drawn with defaults: {}", t.unknown_styles.join(", ")));
+    }
 }
 
 /// The screen share and cursor layers.
@@ -280,7 +419,14 @@ fn add_layers(
         }
     }
     if opts.cursor {
-        let moves = rec.cursor.moves(timeline, &rec.whiteboard, (opts.width, opts.height), duration);
+        // Positions in the slide area, which starts right of the chat column.
+        let (area_x, area_w) = plan.slide_area();
+        let mut moves = rec.cursor.moves(timeline, &rec.whiteboard, (area_w, opts.height), duration);
+        for (_, pos) in moves.iter_mut() {
+            if let Some((x, _)) = pos {
+                *x += area_x as i64;
+            }
+        }
         if moves.iter().any(|m| m.1.is_some()) {
             let sprite = work.join("cursor.png");
             let size = rasterise::cursor_sprite(opts.height, &sprite)?;
@@ -325,8 +471,7 @@ pub fn render_url_trusting(
     opts: &RenderOptions,
     ca_file: Option<&Path>,
 ) -> Result<RenderReport, RenderError> {
-    let work =
-        tempfile::Builder::new().prefix("bbb-fetch-").tempdir().map_err(|e| RenderError::io("temporary folder", e))?;
+    let work = work::WorkDir::new("bbb-fetch-")?;
     let fetched = fetch::fetch_recording(base_url, work.path(), ca_file)?;
     let mut report = render_dir(work.path(), output, opts)?;
     report.notes.extend(fetched);

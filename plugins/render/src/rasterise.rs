@@ -51,6 +51,18 @@ impl Rasteriser {
         Rasteriser { options, width, height }
     }
 
+    /// A standalone SVG document (not of the recording, e.g. the chat column) as a
+    /// `w`×`h` picture.
+    pub(crate) fn picture(&self, svg: &str, (w, h): (u32, u32)) -> Result<Pixmap, RenderError> {
+        let mut pixmap =
+            Pixmap::new(w, h).ok_or_else(|| RenderError::invalid("options", "output size must be non-zero"))?;
+        pixmap.fill(Color::WHITE);
+        let tree = usvg::Tree::from_str(svg, &self.options)
+            .map_err(|e| RenderError::invalid("chat panel", format!("cannot render: {e}")))?;
+        resvg::render(&tree, Transform::identity(), &mut pixmap.as_mut());
+        Ok(pixmap)
+    }
+
     /// Whether any font was found (without one, text annotations cannot be drawn).
     pub(crate) fn has_fonts(&self) -> bool {
         !self.options.fontdb.is_empty()
@@ -156,7 +168,7 @@ impl FrameFormat {
         }
     }
 
-    fn write(self, pixmap: &Pixmap, path: &Path) -> Result<(), RenderError> {
+    pub(crate) fn write(self, pixmap: &Pixmap, path: &Path) -> Result<(), RenderError> {
         match self {
             FrameFormat::Yuv420 => write_yuv420(pixmap, path),
             FrameFormat::Png => write_png(pixmap, path),

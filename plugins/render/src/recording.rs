@@ -17,8 +17,11 @@ pub(crate) struct Recording {
     pub cursor: Cursor,
     pub deskshare: Vec<(Ms, Ms)>,
     pub metadata_duration: Option<Ms>,
-    /// `tldraw.json` (BBB ≥ 2.6), when the file exists.
-    pub tldraw: Option<tldraw::TldrawFile>,
+    /// What became of `tldraw.json` (BBB ≥ 2.6), when the file exists; its shapes are in
+    /// `whiteboard.shapes`.
+    pub tldraw: Option<tldraw::Converted>,
+    /// Why `tldraw.json` could not be read at all (its annotations are then not drawn).
+    pub tldraw_error: Option<String>,
 }
 
 /// Reads and parses an optional file of the recording.
@@ -39,19 +42,30 @@ impl Recording {
         }
         let shapes_text = xml::read_optional(&dir, shapes::FILE)?
             .ok_or_else(|| RenderError::Missing { file: shapes::FILE.into() })?;
-        let tldraw = optional(&dir, tldraw::FILE, tldraw::parse)?;
+        // A tldraw.json that cannot be read costs the annotations, not the render.
+        let (tldraw, tldraw_error) = match optional(&dir, tldraw::FILE, tldraw::parse) {
+            Ok(t) => (t, None),
+            Err(e) => (None, Some(e.to_string())),
+        };
         let space = tldraw::Space::for_version(tldraw.as_ref().and_then(|t| t.bbb_version.as_deref()));
         let mut panzooms = optional(&dir, "panzooms.xml", panzoom::parse)?.unwrap_or_default();
         panzooms.space = panzooms.tldraw.then_some(space);
         let mut cursor = optional(&dir, "cursor.xml", cursor::parse)?.unwrap_or_default();
         cursor.space = cursor.tldraw.then_some(space);
+        let mut whiteboard = shapes::parse(&shapes_text, &dir)?;
+        let tldraw = tldraw.map(|file| {
+            let mut converted = tldraw::convert(&file, &whiteboard.slides, space);
+            whiteboard.shapes.append(&mut converted.shapes);
+            converted
+        });
         Ok(Recording {
-            whiteboard: shapes::parse(&shapes_text, &dir)?,
+            whiteboard,
             panzooms,
             cursor,
             deskshare: optional(&dir, "deskshare.xml", deskshare::parse)?.unwrap_or_default(),
             metadata_duration: optional(&dir, "metadata.xml", metadata::duration)?.flatten(),
             tldraw,
+            tldraw_error,
             dir,
         })
     }

@@ -35,6 +35,9 @@ pub(crate) struct Shape {
     pub undo: Option<Ms>,
     /// SVG to draw, in slide pixel coordinates; empty when the version draws nothing.
     pub svg: String,
+    /// Stacking rank (higher is drawn later); 0 for `shapes.svg`, whose file order is
+    /// its stacking order.
+    pub z: u32,
 }
 
 #[derive(Debug, Default)]
@@ -129,7 +132,7 @@ fn parse_shape(src: &str, slide: &str, g: roxmltree::Node) -> Result<Shape, Rend
         }
     }
     let svg = if body.is_empty() { body } else { format!(r#"<g style="{}">{body}</g>"#, text::escape(&style)) };
-    Ok(Shape { slide: slide.to_string(), kind: kind_of(&key), key, start, undo, svg })
+    Ok(Shape { slide: slide.to_string(), kind: kind_of(&key), key, start, undo, svg, z: 0 })
 }
 
 #[cfg(test)]

@@ -5,13 +5,16 @@
 /// Font stack: Arial as BBB asks, then its metric-compatible and common fallbacks.
 const FONTS: &str = "Arial, 'Liberation Sans', 'DejaVu Sans', sans-serif";
 const LINE_HEIGHT: f64 = 1.15;
-const ASCENT: f64 = 0.905;
+pub(crate) const ASCENT: f64 = 0.905;
 
-/// Escapes text for an XML text node or attribute.
+/// Escapes text for an XML text node or attribute; characters XML 1.0 cannot hold
+/// (control characters other than tab and line breaks, U+FFFE/U+FFFF) are dropped.
 pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -42,13 +45,13 @@ fn advance(c: char) -> f64 {
     }
 }
 
-fn width_em(s: &str) -> f64 {
+pub(crate) fn width_em(s: &str) -> f64 {
     s.chars().map(advance).sum()
 }
 
 /// Splits one paragraph line into lines no wider than `max_em` (words are kept whole
 /// unless a single word is wider than the box, like CSS `word-wrap: break-word`).
-fn wrap(line: &str, max_em: f64) -> Vec<String> {
+pub(crate) fn wrap(line: &str, max_em: f64) -> Vec<String> {
     if max_em <= 0.0 || width_em(line) <= max_em {
         return vec![line.to_string()];
     }

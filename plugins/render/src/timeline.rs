@@ -111,7 +111,7 @@ fn state_at(wb: &Whiteboard, pz: &PanZooms, t: Ms, by_slide: &HashMap<&str, Vec<
         }
     }
     let mut shapes: Vec<usize> = latest.into_values().filter(|&i| !wb.shapes[i].svg.is_empty()).collect();
-    shapes.sort_unstable();
+    shapes.sort_unstable_by_key(|&i| (wb.shapes[i].z, i));
     State { slide: Some(si), view, shapes }
 }
 

@@ -4,30 +4,13 @@
 
 mod common;
 
-use std::path::Path;
-
 use bbb_migrate_render::{render_dir, RenderOptions};
-use common::Media;
-
-fn entries(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
-}
+use common::entries;
 
 #[test]
 fn failures_leave_no_output_and_no_temp_files() {
-    common::require_ffmpeg();
-    let root = tempfile::tempdir().unwrap();
-    let scratch = root.path().join("tmp");
-    let (rec, outdir) = (root.path().join("rec"), root.path().join("out"));
-    for d in [&scratch, &rec, &outdir] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    common::make_recording(
-        &rec,
-        Media { length: 6.0, webcams: false, audio_only: true, deskshare: false, slides: true },
-    );
-    // Only this test runs in this process; temp files of the renderer now land here.
-    std::env::set_var("TMPDIR", &scratch);
+    // Only this test runs in this process; temp files of the renderer now land in `scratch`.
+    let common::Scratch { root, tmp: scratch, rec, out: outdir } = common::scratch();
     let out = outdir.join("talk.mp4");
 
     // 1. A corrupt shapes.svg: one-line error naming the file and the line.

@@ -276,13 +276,13 @@ fn escaping_slide_hrefs_are_refused() {
 }
 
 #[test]
-fn tldraw_recording_lists_what_is_not_drawn_and_zooms() {
+fn tldraw_recording_draws_lists_what_is_not_drawn_and_zooms() {
     let rec = new_recording(Media { length: 6.0, webcams: false, audio_only: true, deskshare: false, slides: true });
     std::fs::write(
         rec.path().join("tldraw.json"),
         r#"{"bbb_version":"2.6.12","image1":{"timestamp":0.0,"shapes":[
             {"id":"s1","timestamp":1.0,"undo":-1,"shape_data":{"type":"draw","props":{}}},
-            {"id":"s2","timestamp":2.0,"undo":-1,"shape_data":{"type":"geo","props":{"geo":"rectangle"}}}]}}"#,
+            {"id":"s2","timestamp":2.0,"undo":-1,"shape_data":{"type":"spaceship","props":{"geo":"rectangle"}}}]}}"#,
     )
     .unwrap();
     // tldraw camera: point (-720, -405) page units at scale 0.9 = slide pixels (800, 450).
@@ -296,8 +296,9 @@ fn tldraw_recording_lists_what_is_not_drawn_and_zooms() {
     let out = rec.path().join("t.mp4");
     let report = render_dir(rec.path(), &out, &RenderOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     assert!(common::has_stream(&out, "audio"));
-    assert!(report.not_drawn.iter().any(|n| n.contains("\"draw\" (1 shapes)")), "{:?}", report.not_drawn);
-    assert!(report.not_drawn.iter().any(|n| n.contains("\"geo/rectangle\"")), "{:?}", report.not_drawn);
+    assert!(report.notes.iter().any(|n| n.contains("types drawn (shape versions): draw (1)")), "{:?}", report.notes);
+    let unknown = "tldraw annotation type \"spaceship\" (1 shape versions): unknown shape type";
+    assert!(report.not_drawn.iter().any(|n| n == unknown), "{:?}", report.not_drawn);
     let zoomed = expected(rec.path(), 3.0);
     assert!(differing(&zoomed, &expected(rec.path(), 1.0), W, FULL, None) > 0.3, "tldraw zoom not applied");
     let frame = frame_at(&out, 3.0, W, H);

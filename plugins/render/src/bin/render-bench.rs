@@ -5,7 +5,11 @@
 //! Each variant runs `--runs` times (default 2); the fastest run is reported, with the CPU
 //! seconds it used (rasteriser threads plus ffmpeg).
 //!
-//! Usage: `cargo run --release -p bbb-migrate-render --bin render-bench [-- --frame OUT.png --at SECONDS --length SECONDS --runs N]`
+//! Then the same two variants for the BBB 2.7 (tldraw v1, 60 s, webcams) and BBB 3.0
+//! (tldraw v2, 50 s, audio + screen share) fixtures of `testdata/presentation/tldraw/`.
+//! `--tldraw-only` skips the 253 s recording.
+//!
+//! Usage: `cargo run --release -p bbb-migrate-render --bin render-bench [-- --frame OUT.png --at SECONDS --length SECONDS --runs N --tldraw-only]`
 //! or `… -- --input DIR --output FILE.mp4 [--slides-only]` to render one folder.
 
 #[path = "../../tests/common/mod.rs"]
@@ -49,9 +53,12 @@ fn main() {
     let work = tempfile::tempdir().expect("temp dir");
     let rec = work.path().join("recording");
     std::fs::create_dir_all(&rec).unwrap();
-    let t = Instant::now();
-    common::make_recording(&rec, common::Media::full(length));
-    eprintln!("generated test media ({length} s) in {:.1} s", t.elapsed().as_secs_f64());
+    let tldraw_only = args.iter().any(|a| a == "--tldraw-only");
+    if !tldraw_only {
+        let t = Instant::now();
+        common::make_recording(&rec, common::Media::full(length));
+        eprintln!("generated test media ({length} s) in {:.1} s", t.elapsed().as_secs_f64());
+    }
 
     let full = RenderOptions::default();
     let slides_audio = RenderOptions { webcams: false, deskshare: false, cursor: false, ..RenderOptions::default() };
@@ -60,20 +67,38 @@ fn main() {
     println!(
         "| bbb-recorder (reference: screen capture in real time) | ≥ {length:.1} s | – | {length:.1} s | 1× | – | – |"
     );
-    for (name, opts, file) in [
+    let variants = [
         (
             "everything: slides, annotations, zoom, cursor, screen share, webcam PIP, audio (1280x720, 15 fps CFR)",
             &full,
             "full.mp4",
         ),
         ("slides + annotations + audio only (1280x720, VFR)", &slides_audio, "slides.mp4"),
-    ] {
+    ];
+    let mut jobs: Vec<(String, PathBuf, &RenderOptions, String)> = Vec::new();
+    if !tldraw_only {
+        jobs.extend(variants.iter().map(|(n, o, f)| (n.to_string(), rec.clone(), *o, f.to_string())));
+    }
+    for (fixture, what) in
+        [("bbb27-tldraw1", "BBB 2.7 tldraw v1 (webcams)"), ("bbb30-tldraw2", "BBB 3.0 tldraw v2 (audio, screen share)")]
+    {
+        let dir = work.path().join(fixture);
+        std::fs::create_dir_all(&dir).unwrap();
+        common::make_tldraw_recording(&dir, fixture, None);
+        for (n, o, f) in &variants {
+            let short = if f.starts_with("full") { "everything" } else { "slides + annotations + audio" };
+            let _ = n;
+            jobs.push((format!("{what}: {short}"), dir.clone(), *o, format!("{fixture}-{f}")));
+        }
+    }
+    for (name, rec, opts, file) in &jobs {
+        let (name, rec, opts, file) = (name.as_str(), rec, *opts, file.as_str());
         let out = work.path().join(file);
         // Best of `runs`: the machine is shared, the fastest run is the least disturbed.
         let (mut secs, mut cpu, mut report) = (f64::MAX, 0.0, None);
         for _ in 0..runs.max(1) {
             let (t, c) = (Instant::now(), cpu_seconds());
-            let r = render_dir(&rec, &out, opts).unwrap_or_else(|e| panic!("{e}"));
+            let r = render_dir(rec, &out, opts).unwrap_or_else(|e| panic!("{e}"));
             let took = t.elapsed().as_secs_f64();
             if took < secs {
                 (secs, cpu, report) = (took, cpu_seconds() - c, Some(r));

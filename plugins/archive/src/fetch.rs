@@ -1,0 +1,267 @@
+//! One file from the server into the target: streamed (never buffered whole), hashed on the
+//! way, resumed with `Range` after a cut (within the run `retries` times; a folder target
+//! also across runs, from its `.part`), checked against the announced size, committed only
+//! when complete.
+use crate::target::{hex, Writer};
+use crate::throttle::Throttle;
+use futures_util::StreamExt;
+use plugin_api::sdk::text::error_chain;
+use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
+use reqwest::{Client, StatusCode, Url};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// Documents larger than this are stored but not read for more file names.
+const MAX_DOCUMENT: usize = 256 << 20;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FailKind {
+    /// 404 / 410: absent on the server.
+    NotFound,
+    /// A later run may succeed (network, cut, size mismatch, storage).
+    Retry,
+    /// A redirect to another host, a status a re-run will not change.
+    Permanent,
+}
+
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub kind: FailKind,
+    pub message: String,
+}
+
+impl Failure {
+    fn retry(message: impl Into<String>) -> Self {
+        Failure { kind: FailKind::Retry, message: message.into() }
+    }
+}
+
+/// A file stored and verified.
+#[derive(Debug, Clone, Default)]
+pub struct Fetched {
+    pub size: u64,
+    pub sha256: String,
+    /// The body, when asked for (documents).
+    pub body: Option<Vec<u8>>,
+}
+
+pub struct Fetcher {
+    pub client: Client,
+    pub retries: u32,
+    pub idle_timeout: Duration,
+    pub throttle: Throttle,
+    pub reread: bool,
+}
+
+/// The HTTP client: redirects followed only on the same host (Scalelite's 307s), 5 at most.
+pub fn client(timeout: Duration) -> Result<Client, String> {
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        let same = attempt.previous().first().is_none_or(|first| first.origin() == attempt.url().origin());
+        if attempt.previous().len() > 5 || !same {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    });
+    Client::builder()
+        .connect_timeout(timeout)
+        .redirect(policy)
+        .user_agent(concat!("bbb-migrate-archive/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// `bytes <start>-<end>/<total>` → (start, total).
+fn content_range(v: &str) -> Option<(Option<u64>, Option<u64>)> {
+    let rest = v.trim().strip_prefix("bytes")?.trim();
+    let (range, total) = rest.split_once('/')?;
+    let start = if range.trim() == "*" { None } else { Some(range.split_once('-')?.0.trim().parse().ok()?) };
+    Some((start, total.trim().parse().ok()))
+}
+
+fn header(resp: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<&str> {
+    resp.headers().get(name)?.to_str().ok()
+}
+
+/// One request's outcome: finished, or cut after some bytes (resume), or a failure.
+enum Step {
+    Complete,
+    Cut(String),
+}
+
+/// What is known of the file being written.
+struct Progress {
+    have: u64,
+    hash: Sha256,
+    body: Option<Vec<u8>>,
+    /// The size the server announced first: a later answer announcing another fails the file.
+    announced: Option<u64>,
+}
+
+impl Progress {
+    fn restart(&mut self) {
+        *self = Progress { have: 0, hash: Sha256::new(), body: None, announced: self.announced };
+    }
+}
+
+impl Fetcher {
+    /// Fetches `url` into `w`. `keep` keeps the body in memory too (documents to read).
+    pub async fn fetch(&self, url: &Url, mut w: Writer, keep: bool) -> Result<Fetched, Failure> {
+        let (have, hash) = w.resumed();
+        let mut p = Progress { have, hash, body: None, announced: None };
+        if keep && have > 0 {
+            // A document resumed from a `.part`: its text so far is read back (or, if it
+            // cannot be, the document is fetched again from 0).
+            match w.stored(MAX_DOCUMENT as u64).await {
+                Some(prefix) => p.body = Some(prefix),
+                None => {
+                    w.restart().await.map_err(Failure::retry)?;
+                    p.restart();
+                }
+            }
+        }
+        let mut attempt = 0u32;
+        loop {
+            match self.request(url, &mut w, &mut p, keep).await {
+                Ok((Step::Complete, total)) => {
+                    if let Some(t) = total.filter(|t| *t != p.have) {
+                        let msg = format!("{url}: {} bytes received, {t} announced; not kept", p.have);
+                        w.suspend().await;
+                        return Err(Failure::retry(msg));
+                    }
+                    let sha256 = hex(&p.hash.finalize());
+                    w.commit(p.have, &sha256, self.reread).await.map_err(Failure::retry)?;
+                    return Ok(Fetched { size: p.have, sha256, body: p.body });
+                }
+                Ok((Step::Cut(_), _)) if attempt < self.retries => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
+                }
+                Ok((Step::Cut(why), _)) => {
+                    w.suspend().await;
+                    return Err(Failure::retry(format!(
+                        "{url}: {why}; {} bytes kept, the next run resumes from there",
+                        p.have
+                    )));
+                }
+                Err(f) if f.kind == FailKind::Retry && attempt < self.retries => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
+                }
+                Err(f) => {
+                    w.suspend().await;
+                    return Err(f);
+                }
+            }
+        }
+    }
+
+    async fn request(
+        &self,
+        url: &Url,
+        w: &mut Writer,
+        p: &mut Progress,
+        keep: bool,
+    ) -> Result<(Step, Option<u64>), Failure> {
+        let mut req = self.client.get(url.clone());
+        if p.have > 0 {
+            req = req.header(RANGE, format!("bytes={}-", p.have));
+        }
+        let resp = match tokio::time::timeout(self.idle_timeout, req.send()).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Err(Failure::retry(format!("{url}: {}", one_line(&e)))),
+            Err(_) => return Err(Failure::retry(format!("{url}: no answer in {} s", self.idle_timeout.as_secs()))),
+        };
+        let status = resp.status();
+        let total = match status {
+            StatusCode::PARTIAL_CONTENT => match header(&resp, CONTENT_RANGE).and_then(content_range) {
+                Some((Some(s), total)) if s == p.have => total,
+                _ => {
+                    w.restart().await.map_err(Failure::retry)?;
+                    p.restart();
+                    return Ok((Step::Cut("a range that was not asked for; starting again".into()), None));
+                }
+            },
+            StatusCode::OK => {
+                if p.have > 0 {
+                    // The server ignored the range: start from 0.
+                    w.restart().await.map_err(Failure::retry)?;
+                    p.restart();
+                }
+                header(&resp, CONTENT_LENGTH).and_then(|v| v.trim().parse().ok())
+            }
+            StatusCode::RANGE_NOT_SATISFIABLE => {
+                let total = header(&resp, CONTENT_RANGE).and_then(content_range).and_then(|c| c.1);
+                if total == Some(p.have) && p.announced.is_none_or(|a| a == p.have) {
+                    return Ok((Step::Complete, total));
+                }
+                w.restart().await.map_err(Failure::retry)?;
+                p.restart();
+                return Ok((Step::Cut("the stored part is longer than the file; starting again".into()), None));
+            }
+            s if matches!(s.as_u16(), 404 | 410) => {
+                return Err(Failure { kind: FailKind::NotFound, message: format!("{url}: HTTP {s}") })
+            }
+            s if s.is_redirection() => {
+                return Err(Failure {
+                    kind: FailKind::Permanent,
+                    message: format!("{url}: HTTP {s} to another host; refused"),
+                })
+            }
+            s => return Err(Failure::retry(format!("{url}: HTTP {s}"))),
+        };
+        if let Some(t) = total {
+            match p.announced {
+                Some(first) if first != t => {
+                    return Err(Failure::retry(format!("{url}: announced {first} bytes, then {t}; not kept")));
+                }
+                _ => p.announced = Some(t),
+            }
+        }
+        if keep && p.body.is_none() {
+            p.body = Some(Vec::new());
+        }
+        let mut body = resp.bytes_stream();
+        loop {
+            let chunk = match tokio::time::timeout(self.idle_timeout, body.next()).await {
+                Ok(Some(Ok(c))) => c,
+                Ok(None) => return Ok((Step::Complete, total)),
+                Ok(Some(Err(e))) => return Ok((Step::Cut(format!("transfer cut ({})", one_line(&e))), total)),
+                Err(_) => return Ok((Step::Cut(format!("no data for {} s", self.idle_timeout.as_secs())), total)),
+            };
+            if total.is_some_and(|t| p.have + chunk.len() as u64 > t) {
+                w.restart().await.map_err(Failure::retry)?;
+                p.restart();
+                return Err(Failure::retry(format!("{url}: more bytes than the {} announced", total.unwrap_or(0))));
+            }
+            self.throttle.take(chunk.len()).await;
+            p.hash.update(&chunk);
+            if let Some(b) = p.body.as_mut() {
+                if b.len() + chunk.len() <= MAX_DOCUMENT {
+                    b.extend_from_slice(&chunk);
+                } else {
+                    p.body = None;
+                }
+            }
+            p.have += chunk.len() as u64;
+            w.write(chunk).await.map_err(Failure::retry)?;
+        }
+    }
+}
+
+/// An error and its causes, on one line.
+fn one_line(e: &dyn std::error::Error) -> String {
+    error_chain(e).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_content_range() {
+        assert_eq!(content_range("bytes 100-199/200"), Some((Some(100), Some(200))));
+        assert_eq!(content_range("bytes */200"), Some((None, Some(200))));
+        assert_eq!(content_range("items 1-2/3"), None);
+    }
+}

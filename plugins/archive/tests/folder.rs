@@ -1,0 +1,266 @@
+//! The `archive` sink on a folder target, against the real local file server.
+mod common;
+
+use bbb_migrate_archive::Manifest;
+use bbb_testserver::files::FileServer;
+use common::*;
+use plugin_api::sdk::SinkPlugin;
+use plugin_api::OutcomeStatus;
+use serde_json::json;
+
+const ID: &str = "f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4-1598187947041";
+
+fn manifest(root: &std::path::Path, id: &str) -> Manifest {
+    Manifest::parse(&std::fs::read(root.join(id).join("manifest.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn archives_every_published_file_in_the_server_layout_verified_once() {
+    let server = FileServer::start();
+    let published = publish_full(&server, ID);
+    let dir = tempfile::tempdir().unwrap();
+    let settings = json!({"target": "archive", "min_free_bytes": 0});
+    let s = sink(dir.path(), settings.clone(), false);
+    s.prepare().unwrap();
+    let out = s.write(&[item(recording(&server, ID, &["presentation", "video", "podcast"]))]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{}", out[0].detail);
+    s.finish().unwrap();
+    let root = dir.path().join("archive");
+
+    // Every published file, byte for byte, at <root>/<id>/<format>/<path as published>.
+    let m = manifest(&root, ID);
+    for (path, body) in &published {
+        let local = if let Some(rest) = path.strip_prefix(&format!("/presentation/{ID}/")) {
+            format!("presentation/{rest}")
+        } else if let Some(rest) = path.strip_prefix(&format!("/playback/video/{ID}/")) {
+            format!("video/{rest}")
+        } else {
+            format!("podcast/{}", path.rsplit('/').next().unwrap())
+        };
+        let on_disk = std::fs::read(root.join(ID).join(&local)).unwrap_or_else(|_| panic!("{local} not archived"));
+        assert!(on_disk == *body, "{local} differs");
+        let entry = m.files.iter().find(|f| f.path == local).unwrap_or_else(|| panic!("{local} not in manifest"));
+        assert_eq!((entry.size, entry.sha256.as_str()), (body.len() as u64, sha256(body).as_str()), "{local}");
+        assert_eq!(entry.url, format!("{}{path}", server.base));
+    }
+    assert_eq!(m.files.len(), published.len(), "{:?}", m.files.iter().map(|f| &f.path).collect::<Vec<_>>());
+    // Looked for and absent: recorded, not a failure.
+    let missing: Vec<&str> = m.missing.iter().map(|x| x.path.as_str()).collect();
+    for p in ["presentation/caption_en.vtt", "presentation/video/webcams.mp4", "presentation/deskshare/deskshare.webm"]
+    {
+        assert!(missing.contains(&p), "{p} not in {missing:?}");
+    }
+    assert!(m.skipped.is_empty(), "{:?}", m.skipped);
+    assert_eq!((m.owners[0].username.as_str(), m.fallback_owner), ("jdupont", false));
+    assert_eq!(m.start_time, "2020-08-23T13:05:47.041Z");
+    // No temporary file left; the index lists the recording.
+    let files = tree(&root);
+    assert!(files.iter().all(|f| !f.ends_with(".part")), "{files:?}");
+    let csv = std::fs::read_to_string(root.join("index.csv")).unwrap();
+    assert!(csv.lines().nth(1).unwrap().starts_with(&format!("{ID},Cours d'été,2020-08-23T13:05:47.041Z")), "{csv}");
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(root.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index[0]["record_id"], ID);
+
+    // A second run (new sink, as a new process) fetches nothing and verifies nothing again.
+    server.clear_seen();
+    let again = sink(dir.path(), settings, false).write(&[item(recording(&server, ID, &["presentation"]))]).unwrap();
+    assert_eq!(again[0].status, OutcomeStatus::SKIPPED, "{}", again[0].detail);
+    assert!(server.seen().is_empty(), "{:?}", server.seen());
+}
+
+#[test]
+fn hostile_names_are_refused_and_listed_never_written_outside() {
+    let server = FileServer::start();
+    let id = "0000000000000000000000000000000000000bad-1700000000000";
+    let p = format!("/presentation/{id}");
+    server.put(&format!("{p}/metadata.xml"), b"<recording><id>x</id></recording>");
+    let svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">
+<image class="slide" xlink:href="presentation/ok/slide-1.png"/>
+<image class="slide" xlink:href="../../../../escape.png"/>
+<image class="slide" xlink:href="/etc/passwd"/>
+<image class="slide" xlink:href="http://evil.example/x.png"/>
+<image class="slide" xlink:href="presentation/%2e%2e/%2e%2e/%2e%2e/enc.png"/>
+<image class="slide" xlink:href="{}/elsewhere/x.png"/></svg>"#,
+        server.base
+    );
+    server.put(&format!("{p}/shapes.svg"), svg.as_bytes());
+    server.put(&format!("{p}/presentation/ok/slide-1.png"), b"png");
+    server.put(&format!("{p}/captions.json"), br#"[{"locale":"../../../x"}]"#);
+    let dir = tempfile::tempdir().unwrap();
+    let s = sink(dir.path(), json!({"target": "a/root", "min_free_bytes": 0}), false);
+    let out = s.write(&[item(recording(&server, id, &["presentation"]))]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{}", out[0].detail);
+    let m = manifest(&dir.path().join("a/root"), id);
+    let refused: Vec<(&str, &str)> = m.skipped.iter().map(|s| (s.href.as_str(), s.from.as_str())).collect();
+    let other_path = format!("{}/elsewhere/x.png", server.base);
+    assert_eq!(
+        refused,
+        [
+            ("../../../../escape.png", "presentation/shapes.svg"),
+            ("/etc/passwd", "presentation/shapes.svg"),
+            ("http://evil.example/x.png", "presentation/shapes.svg"),
+            ("presentation/%2e%2e/%2e%2e/%2e%2e/enc.png", "presentation/shapes.svg"),
+            (other_path.as_str(), "presentation/shapes.svg"),
+            ("caption_../../../x.vtt", "presentation/captions.json"),
+        ]
+    );
+    // Only the recording's folder (and the work folder) exist below the temporary dir.
+    let all = tree(dir.path());
+    assert!(
+        all.iter().all(|f| f.starts_with(&format!("a/root/{id}/")) || f.starts_with("a/root/.archive-work")),
+        "{all:?}"
+    );
+    assert!(all.contains(&format!("a/root/{id}/presentation/presentation/ok/slide-1.png")));
+    // Nothing was even asked for outside the recording's folder.
+    assert!(server.seen().iter().all(|s| s.path.starts_with(&p)), "{:?}", server.seen());
+}
+
+#[test]
+fn missing_metadata_fails_the_recording_and_a_wrong_size_fails_the_file() {
+    let server = FileServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let s = sink(dir.path(), json!({"target": "arch", "min_free_bytes": 0, "retries": 1}), false);
+    // No metadata.xml (an unpublished recording answers 404 everywhere).
+    let gone = "1111111111111111111111111111111111111111-1700000000000";
+    let out = s.write(&[item(recording(&server, gone, &["presentation"]))]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::FAILED);
+    assert!(
+        out[0].detail.contains("metadata.xml: HTTP 404") && out[0].detail.contains("required"),
+        "{}",
+        out[0].detail
+    );
+    assert!(!dir.path().join("arch").join(gone).join("manifest.json").exists());
+
+    // A server that announces more bytes than it sends: that file fails, never under its name.
+    publish_full(&server, ID);
+    let cam = format!("/presentation/{ID}/video/webcams.webm");
+    server.lie_about(&cam, 1000);
+    let out = s.write(&[item(recording(&server, ID, &["presentation"]))]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::FAILED);
+    assert!(out[0].detail.contains("webcams.webm"), "{}", out[0].detail);
+    let rec = dir.path().join("arch").join(ID);
+    assert!(!rec.join("presentation/video/webcams.webm").exists());
+    assert!(!rec.join("manifest.json").exists());
+    assert!(rec.join("presentation/shapes.svg").exists(), "the good files are kept for the next run");
+}
+
+#[test]
+fn a_cut_download_resumes_with_range_and_nothing_complete_is_fetched_again() {
+    let server = FileServer::start();
+    let published = publish_full(&server, ID);
+    let cam = format!("/presentation/{ID}/video/webcams.webm");
+    server.cut_next(&cam);
+    let dir = tempfile::tempdir().unwrap();
+    let settings = json!({"target": "arch", "min_free_bytes": 0, "retries": 0});
+    let out =
+        sink(dir.path(), settings.clone(), false).write(&[item(recording(&server, ID, &["presentation"]))]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::FAILED, "{}", out[0].detail);
+    assert!(out[0].detail.contains("resumes"), "{}", out[0].detail);
+    let part = dir.path().join("arch").join(ID).join("presentation/video/webcams.webm.part");
+    assert_eq!(std::fs::metadata(&part).unwrap().len(), 300_000);
+
+    server.clear_seen();
+    let out = sink(dir.path(), settings, false).write(&[item(recording(&server, ID, &["presentation"]))]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{}", out[0].detail);
+    assert_eq!(server.gets(&cam).iter().map(|s| s.range.clone()).collect::<Vec<_>>(), [Some("bytes=300000-".into())]);
+    // Complete files of the first run: not fetched again (documents are re-read from the archive).
+    let slide = format!("/presentation/{ID}/presentation/{PRES}/slide-1.png");
+    assert!(server.gets(&slide).is_empty());
+    assert!(server.gets(&format!("/presentation/{ID}/shapes.svg")).is_empty());
+    let body = &published.iter().find(|(p, _)| *p == cam).unwrap().1;
+    let m = manifest(&dir.path().join("arch"), ID);
+    let e = m.files.iter().find(|f| f.path == "presentation/video/webcams.webm").unwrap();
+    assert_eq!(e.sha256, sha256(body));
+    assert_eq!(std::fs::read(dir.path().join("arch").join(ID).join("presentation/video/webcams.webm")).unwrap(), *body);
+    assert!(!dir.path().join("arch/.archive-work").join(format!("{ID}.jsonl")).exists());
+}
+
+#[test]
+fn verify_finds_bit_rot_and_deleted_files_per_recording() {
+    let server = FileServer::start();
+    publish_full(&server, ID);
+    let other = "2222222222222222222222222222222222222222-1700000000000";
+    publish_full(&server, other);
+    let dir = tempfile::tempdir().unwrap();
+    let settings = json!({"target": "arch", "min_free_bytes": 0});
+    let s = sink(dir.path(), settings.clone(), false);
+    let out = s
+        .write(&[item(recording(&server, ID, &["presentation"])), item(recording(&server, other, &["podcast"]))])
+        .unwrap();
+    assert!(out.iter().all(|o| o.status == OutcomeStatus::DONE), "{out:?}");
+    let lines = verifier(dir.path(), settings.clone()).check().unwrap();
+    assert!(lines.iter().any(|l| l.starts_with(&format!("OK {ID}: "))), "{lines:?}");
+    assert!(lines.iter().any(|l| l.starts_with(&format!("OK {other}: 1 files"))), "{lines:?}");
+
+    // One flipped byte in a slide, one deleted thumbnail.
+    let rec = dir.path().join("arch").join(ID).join("presentation/presentation").join(PRES);
+    let slide = rec.join("slide-2.png");
+    let mut b = std::fs::read(&slide).unwrap();
+    b[100] ^= 1;
+    std::fs::write(&slide, b).unwrap();
+    std::fs::remove_file(rec.join("thumbnails/thumb-1.png")).unwrap();
+    let lines = verifier(dir.path(), settings).check().unwrap();
+    let bad = lines.iter().find(|l| l.starts_with(&format!("BAD {ID}"))).unwrap_or_else(|| panic!("{lines:?}"));
+    assert!(
+        bad.contains("2 of") && bad.contains("slide-2.png: SHA-256 differs") && bad.contains("thumb-1.png: deleted"),
+        "{bad}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with(&format!("OK {other}"))), "{lines:?}");
+    assert!(lines.last().unwrap().ends_with("1 with problems"), "{lines:?}");
+}
+
+#[test]
+fn dry_run_writes_nothing_and_fetches_nothing() {
+    let server = FileServer::start();
+    publish_full(&server, ID);
+    let dir = tempfile::tempdir().unwrap();
+    let s = sink(dir.path(), json!({"target": "arch", "render": true}), true);
+    s.prepare().unwrap();
+    let out = s.write(&[item(recording(&server, ID, &["presentation", "podcast"]))]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::PLANNED);
+    assert!(
+        out[0].detail.starts_with("would archive presentation, podcast (2000000 bytes announced)"),
+        "{}",
+        out[0].detail
+    );
+    assert!(out[0].detail.contains("render"), "{}", out[0].detail);
+    s.finish().unwrap();
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
+    assert!(server.seen().is_empty());
+}
+
+#[test]
+fn states_and_disk_space_are_checked_before_any_download() {
+    let server = FileServer::start();
+    publish_full(&server, ID);
+    let dir = tempfile::tempdir().unwrap();
+    let mut rec = recording(&server, ID, &["presentation"]);
+    rec.state = "unpublished".into();
+    rec.published = false;
+    let out = sink(dir.path(), json!({"target": "arch"}), false).write(&[item(rec)]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::SKIPPED);
+    assert!(out[0].detail.contains("`unpublished` is not in this sink's `states`"), "{}", out[0].detail);
+    let huge = json!({"target": "arch", "min_free_bytes": u64::MAX / 2});
+    let out = sink(dir.path(), huge, false).write(&[item(recording(&server, ID, &["presentation"]))]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::FAILED);
+    assert!(out[0].detail.starts_with("not enough space in"), "{}", out[0].detail);
+    assert!(server.seen().is_empty());
+}
+
+#[test]
+fn config_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ctx, _) = bbb_testserver::ctx("archive", dir.path(), false);
+    for (cfg, key) in [
+        (json!({"target": "a", "concurrency": 0}), "concurrency"),
+        (json!({"target": "a", "verify": "maybe"}), "verify"),
+        (json!({"target": "a", "max_mbps": -1}), "max_mbps"),
+        (json!({"target": "a", "formats": ["../x"]}), "formats"),
+        (json!({"target": "s3://bucket"}), "target"),
+        (json!({"target": "a", "typo": 1}), "typo"),
+    ] {
+        let e = bbb_migrate_archive::ArchiveSink::new(&cfg.to_string(), ctx.clone()).err().unwrap();
+        assert_eq!(e.field(), Some(key), "{cfg}: {}", e.message);
+    }
+}
