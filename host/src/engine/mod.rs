@@ -148,6 +148,7 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
     }
 
     let journal = Mutex::new(journal);
+    progress.sinks(inst.sinks.iter().map(|s| (s.name(), 0)));
     progress.start(selected.len() as u64);
     if opts.batch_join {
         for chunk in selected.chunks(p.batch_size) {
