@@ -265,10 +265,10 @@ fn run(
     let (p, inst) = load(config, plugin_dirs, opts.dry_run, redactor)?;
     // Before anything is listed or written: the journal is reachable, not
     // newer than this binary and this pipeline's (else exit 2).
-    usage(store::check_before_run(&p.journal, &p.fingerprint(), opts.force, opts.dry_run))?;
     if let (JournalAt::File(f), false) = (&p.journal, opts.dry_run) {
         usage(engine::prepare_journal_path(f))?;
     }
+    usage(store::check_before_run(&p.journal, &p.fingerprint(), opts.force, opts.dry_run))?;
     let progress = Progress::new(quiet);
     let report = match engine::run(&p, &inst, &opts, &progress) {
         Ok(r) => r,
