@@ -163,8 +163,32 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     let deadline = opts.timeout.map(|t| std::time::Instant::now() + t);
     let rec = Recording::load(input)?;
     let output = absolute(output)?;
-    let media = Media::find(&rec.dir, &opts.ffprobe, opts.deskshare && !rec.deskshare.is_empty())?;
-    let (duration, source) = media.length(&rec)?;
+    let work = work::WorkDir::new("bbb-render-")?;
+    let threads = opts
+        .threads
+        .map(|t| t.max(1) as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let mut chat_report = RenderReport::default();
+    let chat = read_chat(&rec.dir, opts, &mut chat_report);
+    // With the chat column, the slide area is the width right of it.
+    let panel_w = if opts.chat == ChatMode::Panel && !chat.is_empty() { panel::width(opts.width) } else { 0 };
+    let area_w = opts.width - panel_w;
+    let rasteriser = rasterise::Rasteriser::new(&rec.dir, area_w, opts.height);
+    // The recording's length comes from the media (ffprobe), which is slow to start: the
+    // states up to the end of every event are rasterised meanwhile, and those within the
+    // length are picked afterwards.
+    let every_state = timeline::Timeline::build(&rec.whiteboard, &rec.panzooms, Ms::MAX, opts.annotations);
+    let started = std::time::Instant::now();
+    let format = rasterise::FrameFormat::choose(every_state.states.len(), area_w, opts.height);
+    // The probes, the webcam blank check and the audio encoding (ffmpeg processes) run
+    // while the states are rasterised: the video pass then only copies the sound.
+    let (prepared, frames) = std::thread::scope(|scope| {
+        let prepared = scope.spawn(|| prepare_media(&rec, opts, work.path(), deadline));
+        let frames =
+            rasterise::rasterise_states(&rasteriser, &rec.whiteboard, &every_state, work.path(), (threads, format));
+        (prepared.join().expect("media thread panicked"), frames)
+    });
+    let Prepared { media, duration, source, webcam_blank, audio: encoded_audio } = prepared?;
     let mut report = RenderReport { duration_s: duration as f64 / 1000.0, ..Default::default() };
     report.notes.push(format!("length {} s from {source}", report.duration_s));
     describe_inputs(&rec, &media, opts, duration, &mut report)?;
@@ -172,49 +196,15 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     let timeline = timeline::Timeline::build(&rec.whiteboard, &rec.panzooms, duration, opts.annotations);
     report.slides = rec.whiteboard.slides.len();
     report.states = timeline.states.len();
-
-    let work = work::WorkDir::new("bbb-render-")?;
-    let threads = opts
-        .threads
-        .map(|t| t.max(1) as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let chat = read_chat(&rec.dir, opts, &mut report);
-    // With the chat column, the slide area is the width right of it.
-    let panel_w = if opts.chat == ChatMode::Panel && !chat.is_empty() { panel::width(opts.width) } else { 0 };
-    let area_w = opts.width - panel_w;
-    let rasteriser = rasterise::Rasteriser::new(&rec.dir, area_w, opts.height);
     let has_text = rec.whiteboard.shapes.iter().any(|s| s.kind == "text" && !s.svg.is_empty());
     if opts.annotations && has_text && !rasteriser.has_fonts() {
         let what = "text annotations (no font installed: install fonts-liberation2 or fonts-dejavu-core)";
         report.not_drawn.push(what.into());
     }
-    let started = std::time::Instant::now();
-    let format = rasterise::FrameFormat::choose(timeline.states.len(), area_w, opts.height);
-    // The webcam blank check and the audio encoding (ffmpeg processes) run while the
-    // states are rasterised: the video pass then only copies the sound.
+    report.not_drawn.append(&mut chat_report.not_drawn);
+    report.chat_messages = chat_report.chat_messages;
+    let frames = pick_frames(&timeline, &every_state, frames?, (&rasteriser, &rec.whiteboard), (work.path(), format))?;
     let webcam = media.webcam_video().filter(|_| opts.webcams);
-    let sound = media.sound().map(|m| m.path.clone());
-    let encoded_audio = work.path().join("audio.m4a");
-    let (frames, webcam_blank, audio) = std::thread::scope(|scope| {
-        let blank = scope.spawn(|| {
-            webcam.map(|cam| {
-                let length_s = cam.probe.duration.unwrap_or(duration as f64 / 1000.0);
-                ffmpeg::is_blank_video(&opts.ffmpeg, &cam.path, length_s)
-            })
-        });
-        let audio = scope.spawn(|| {
-            sound.as_ref().map(|input| {
-                let args = compose::audio_args(input, duration, &encoded_audio);
-                ffmpeg::run(&opts.ffmpeg, &args, work.path(), deadline)
-            })
-        });
-        let frames =
-            rasterise::rasterise_states(&rasteriser, &rec.whiteboard, &timeline, work.path(), (threads, format));
-        (frames, blank.join().expect("webcam check thread panicked"), audio.join().expect("audio thread panicked"))
-    });
-    let frames = frames?;
-    audio.transpose()?;
-    let webcam_blank = webcam_blank.transpose()?.unwrap_or(false);
     let panel = if panel_w > 0 {
         let size = (panel_w, opts.height);
         Some((panel::render(&rasteriser, &chat, duration, size, work.path())?, panel_w))
@@ -229,7 +219,7 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         fps: opts.fps,
         duration,
         frames: timeline.segments.iter().map(|s| (frames[s.state].clone(), s.start, s.end)).collect(),
-        audio: sound.as_ref().map(|_| encoded_audio.clone()),
+        audio: encoded_audio,
         audio_is_aac: true,
         panel,
         threads: opts.threads,
@@ -271,6 +261,73 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
         report.notes.push(format!("work folder kept: {}", work.keep().display()));
     }
     Ok(report)
+}
+
+/// What the media thread found and made.
+struct Prepared {
+    media: Media,
+    /// The recording's length (ms) and where it was taken from.
+    duration: Ms,
+    source: String,
+    webcam_blank: bool,
+    /// The sound, encoded to AAC.
+    audio: Option<PathBuf>,
+}
+
+/// Probes the media (all at once), then checks whether the webcam video is blank and
+/// encodes the sound to `work/audio.m4a`, both at once.
+fn prepare_media(
+    rec: &Recording,
+    opts: &RenderOptions,
+    work: &Path,
+    deadline: Option<std::time::Instant>,
+) -> Result<Prepared, RenderError> {
+    let media = Media::find(&rec.dir, &opts.ffprobe, opts.deskshare && !rec.deskshare.is_empty())?;
+    let (duration, source) = media.length(rec)?;
+    let webcam = media.webcam_video().filter(|_| opts.webcams);
+    let encoded = work.join("audio.m4a");
+    let (blank, audio) = std::thread::scope(|scope| {
+        let blank = scope.spawn(|| {
+            webcam.map(|cam| {
+                let length_s = cam.probe.duration.unwrap_or(duration as f64 / 1000.0);
+                ffmpeg::is_blank_video(&opts.ffmpeg, &cam.path, length_s)
+            })
+        });
+        let audio = media.sound().map(|m| {
+            let args = compose::audio_args(&m.path, duration, &encoded);
+            ffmpeg::run(&opts.ffmpeg, &args, work, deadline)
+        });
+        (blank.join().expect("webcam check thread panicked"), audio)
+    });
+    let audio = audio.transpose()?.map(|()| encoded);
+    let webcam_blank = blank.transpose()?.unwrap_or(false);
+    Ok(Prepared { media, duration, source, webcam_blank, audio })
+}
+
+/// The frame of each state of `timeline`, from those rasterised for `every_state`;
+/// states it lacks (none when it was built up to a later end) are rasterised now.
+fn pick_frames(
+    timeline: &timeline::Timeline,
+    every_state: &timeline::Timeline,
+    frames: Vec<PathBuf>,
+    (rasteriser, wb): (&rasterise::Rasteriser, &shapes::Whiteboard),
+    (work, format): (&Path, rasterise::FrameFormat),
+) -> Result<Vec<PathBuf>, RenderError> {
+    let found = timeline.states_in(every_state);
+    let missing: Vec<usize> = (0..found.len()).filter(|&i| found[i].is_none()).collect();
+    let mut extra = Vec::new();
+    if !missing.is_empty() {
+        let dir = work.join("extra");
+        std::fs::create_dir_all(&dir).map_err(|e| RenderError::io(dir.display().to_string(), e))?;
+        let states = missing.iter().map(|&i| timeline.states[i].clone()).collect();
+        let sub = timeline::Timeline { states, segments: Vec::new() };
+        extra = rasterise::rasterise_states(rasteriser, wb, &sub, &dir, (1, format))?;
+    }
+    let mut extra = extra.into_iter();
+    Ok(found
+        .iter()
+        .map(|f| f.map_or_else(|| extra.next().expect("one frame per missing state"), |j| frames[j].clone()))
+        .collect())
 }
 
 /// Notes on the inputs: sound source, length mismatch, missing slide images, annotation

@@ -41,11 +41,15 @@ impl Media {
     /// Finds and probes the media; a file ffprobe cannot read is an error naming it. The
     /// screen share is only looked at when it will be drawn.
     pub(crate) fn find(dir: &Path, ffprobe: &Path, deskshare: bool) -> Result<Media, RenderError> {
-        Ok(Media {
-            webcams: find(dir, WEBCAMS, ffprobe)?,
-            audio_only: find(dir, AUDIO, ffprobe)?,
-            deskshare: if deskshare { find(dir, DESKSHARE, ffprobe)?.filter(|m| m.probe.video) } else { None },
-        })
+        // The probes run at once (each ffprobe spends most of its time starting up).
+        let (webcams, audio_only, desk) = std::thread::scope(|s| {
+            let webcams = s.spawn(|| find(dir, WEBCAMS, ffprobe));
+            let audio_only = s.spawn(|| find(dir, AUDIO, ffprobe));
+            let desk = if deskshare { find(dir, DESKSHARE, ffprobe) } else { Ok(None) };
+            let join = |h: std::thread::ScopedJoinHandle<'_, _>| h.join().expect("probe thread panicked");
+            (join(webcams), join(audio_only), desk)
+        });
+        Ok(Media { webcams: webcams?, audio_only: audio_only?, deskshare: desk?.filter(|m| m.probe.video) })
     }
 
     /// A screen-share video that will not be shown because `deskshare.xml` gives no

@@ -181,29 +181,26 @@ impl FrameFormat {
 fn write_yuv420(pixmap: &Pixmap, path: &Path) -> Result<(), RenderError> {
     let (w, h) = (pixmap.width() as usize, pixmap.height() as usize);
     let px = pixmap.data();
-    let rgb = |x: usize, y: usize| {
-        let i = (y * w + x) * 4;
-        (px[i] as i32, px[i + 1] as i32, px[i + 2] as i32)
-    };
-    let mut out = Vec::with_capacity(w * h * 3 / 2);
-    for y in 0..h {
-        for x in 0..w {
-            let (r, g, b) = rgb(x, y);
-            out.push((((66 * r + 129 * g + 25 * b + 128) >> 8) + 16) as u8);
+    let mut out = vec![0u8; w * h * 3 / 2];
+    let (luma, chroma) = out.split_at_mut(w * h);
+    let (us, vs) = chroma.split_at_mut(w * h / 4);
+    // Two rows at a time: their luma, and the chroma of each 2×2 block (row by row over
+    // slices, so the compiler drops the bounds checks).
+    let rows = px.chunks_exact(8 * w).zip(luma.chunks_exact_mut(2 * w));
+    for ((src, y_out), (u_row, v_row)) in rows.zip(us.chunks_exact_mut(w / 2).zip(vs.chunks_exact_mut(w / 2))) {
+        let (top, bottom) = src.split_at(4 * w);
+        for (p, y) in src.chunks_exact(4).zip(y_out.iter_mut()) {
+            let (r, g, b) = (p[0] as i32, p[1] as i32, p[2] as i32);
+            *y = (((66 * r + 129 * g + 25 * b + 128) >> 8) + 16) as u8;
+        }
+        let quads = top.chunks_exact(8).zip(bottom.chunks_exact(8));
+        for ((t, b2), (u, v)) in quads.zip(u_row.iter_mut().zip(v_row.iter_mut())) {
+            let sum = |c: usize| t[c] as i32 + t[c + 4] as i32 + b2[c] as i32 + b2[c + 4] as i32;
+            let (r, g, b) = ((sum(0) + 2) / 4, (sum(1) + 2) / 4, (sum(2) + 2) / 4);
+            *u = (((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128) as u8;
+            *v = (((112 * r - 94 * g - 18 * b + 128) >> 8) + 128) as u8;
         }
     }
-    let (mut us, mut vs) = (Vec::with_capacity(w * h / 4), Vec::with_capacity(w * h / 4));
-    for y in (0..h).step_by(2) {
-        for x in (0..w).step_by(2) {
-            let quad = [rgb(x, y), rgb(x + 1, y), rgb(x, y + 1), rgb(x + 1, y + 1)];
-            let (r, g, b) = quad.iter().fold((0, 0, 0), |a, p| (a.0 + p.0, a.1 + p.1, a.2 + p.2));
-            let (r, g, b) = ((r + 2) / 4, (g + 2) / 4, (b + 2) / 4);
-            us.push((((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128) as u8);
-            vs.push((((112 * r - 94 * g - 18 * b + 128) >> 8) + 128) as u8);
-        }
-    }
-    out.extend(us);
-    out.extend(vs);
     std::fs::write(path, out).map_err(|e| RenderError::io(path.display().to_string(), e))
 }
 
@@ -315,6 +312,52 @@ mod tests {
     fn raw_frames_unless_they_would_take_too_much_disk() {
         assert_eq!(FrameFormat::choose(80, 1280, 720), FrameFormat::Yuv420);
         assert_eq!(FrameFormat::choose(5000, 1280, 720), FrameFormat::Png);
+    }
+
+    /// The conversion written plainly, pixel by pixel.
+    fn yuv420_reference(pixmap: &Pixmap) -> Vec<u8> {
+        let (w, h) = (pixmap.width() as usize, pixmap.height() as usize);
+        let px = pixmap.data();
+        let rgb = |x: usize, y: usize| {
+            let i = (y * w + x) * 4;
+            (px[i] as i32, px[i + 1] as i32, px[i + 2] as i32)
+        };
+        let mut out = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                let (r, g, b) = rgb(x, y);
+                out.push((((66 * r + 129 * g + 25 * b + 128) >> 8) + 16) as u8);
+            }
+        }
+        let (mut us, mut vs) = (Vec::new(), Vec::new());
+        for y in (0..h).step_by(2) {
+            for x in (0..w).step_by(2) {
+                let quad = [rgb(x, y), rgb(x + 1, y), rgb(x, y + 1), rgb(x + 1, y + 1)];
+                let (r, g, b) = quad.iter().fold((0, 0, 0), |a, p| (a.0 + p.0, a.1 + p.1, a.2 + p.2));
+                let (r, g, b) = ((r + 2) / 4, (g + 2) / 4, (b + 2) / 4);
+                us.push((((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128) as u8);
+                vs.push((((112 * r - 94 * g - 18 * b + 128) >> 8) + 128) as u8);
+            }
+        }
+        out.extend(us);
+        out.extend(vs);
+        out
+    }
+
+    #[test]
+    fn yuv420_equals_the_plain_conversion() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, h) = (38, 12);
+        let mut pixmap = Pixmap::new(w, h).unwrap();
+        let mut seed = 12345u32;
+        for p in pixmap.pixels_mut() {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let [r, g, b, _] = seed.to_le_bytes();
+            *p = resvg::tiny_skia::ColorU8::from_rgba(r, g, b, 255).premultiply();
+        }
+        let path = dir.path().join("f.yuv");
+        FrameFormat::Yuv420.write(&pixmap, &path).unwrap();
+        assert_eq!(std::fs::read(path).unwrap(), yuv420_reference(&pixmap));
     }
 
     #[test]

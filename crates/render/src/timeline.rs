@@ -16,6 +16,12 @@ pub(crate) struct State {
     pub shapes: Vec<usize>,
 }
 
+impl State {
+    fn key(&self) -> StateKey {
+        (self.slide, self.view.key(), self.shapes.clone())
+    }
+}
+
 /// `[start, end)` in ms during which `state` is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Segment {
@@ -67,8 +73,7 @@ impl Timeline {
         for (i, &t) in times.iter().enumerate() {
             let end = times.get(i + 1).copied().unwrap_or(duration);
             let state = state_at(wb, pz, t, &by_slide);
-            let key = (state.slide, state.view.key(), state.shapes.clone());
-            let id = *index.entry(key).or_insert_with(|| {
+            let id = *index.entry(state.key()).or_insert_with(|| {
                 states.push(state);
                 states.len() - 1
             });
@@ -78,6 +83,14 @@ impl Timeline {
             }
         }
         Timeline { states, segments }
+    }
+
+    /// For each state of `self`, the index of the equal state in `other` (`None` when
+    /// `other` lacks it). A timeline built up to any later end holds every state of one
+    /// built up to an earlier end, so frames rasterised for it can be reused.
+    pub(crate) fn states_in(&self, other: &Timeline) -> Vec<Option<usize>> {
+        let index: HashMap<StateKey, usize> = other.states.iter().enumerate().map(|(i, s)| (s.key(), i)).collect();
+        self.states.iter().map(|s| index.get(&s.key()).copied()).collect()
     }
 
     /// The state shown at `t`.
@@ -129,6 +142,19 @@ mod tests {
         let pz = crate::panzoom::parse(include_str!("../../../testdata/presentation/bbb22-featuredemo/panzooms.xml"))
             .unwrap();
         (wb, pz)
+    }
+
+    #[test]
+    fn a_longer_timeline_holds_every_state_of_a_shorter_one() {
+        let (wb, pz) = fixture();
+        let short = Timeline::build(&wb, &pz, 100_000, true);
+        let all = Timeline::build(&wb, &pz, Ms::MAX, true);
+        assert!(all.states.len() > short.states.len());
+        let map = short.states_in(&all);
+        for (i, j) in map.iter().enumerate() {
+            assert_eq!(short.states[i], all.states[j.expect("state found")]);
+        }
+        assert!(all.states_in(&short).iter().any(Option::is_none));
     }
 
     #[test]

@@ -48,7 +48,9 @@ fn a_render_past_its_time_limit_kills_ffmpeg_and_stale_work_folders_go() {
     std::process::Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
     let opts = RenderOptions {
         ffmpeg: fake,
-        timeout: Some(std::time::Duration::from_millis(500)),
+        // Long enough for the fake to start and write its pid after the probes, which run
+        // while the states are rasterised (a few hundred ms on a loaded machine).
+        timeout: Some(std::time::Duration::from_secs(3)),
         ..RenderOptions::default()
     };
     let out = outdir.join("talk.mp4");

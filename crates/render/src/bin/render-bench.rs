@@ -50,6 +50,15 @@ fn main() {
         println!("{report:#?}");
         return;
     }
+    if let Some(dir) = arg("--make") {
+        // Generate the tldraw fixtures' recordings into DIR (to profile one with --input).
+        for fixture in ["bbb27-tldraw1", "bbb30-tldraw2"] {
+            let d = PathBuf::from(&dir).join(fixture);
+            std::fs::create_dir_all(&d).unwrap();
+            common::make_tldraw_recording(&d, fixture, None);
+        }
+        return;
+    }
     let work = tempfile::tempdir().expect("temp dir");
     let rec = work.path().join("recording");
     std::fs::create_dir_all(&rec).unwrap();
