@@ -12,7 +12,7 @@ mod resolve;
 mod select;
 
 pub use journal::{journal_in_use, prepare_path as prepare_journal_path, Delivery, Journal};
-pub use report::Report;
+pub use report::{not_drawn_of, Report};
 /// The resolver chain, for `survey --resolve` (read-only use outside a run).
 pub use resolve::{resolve as resolve_chain, Owners as ChainAnswer};
 
@@ -202,16 +202,18 @@ fn deliver_batch(
     report.fallback_owner += owners.iter().filter(|o| matches!(o, Owners::Found(i) if i.fallback)).count();
     crate::report_html::tally(&mut report.audience, &needed, &owners);
 
-    let results: Vec<Result<(Counts, Vec<Line>, Vec<Line>)>> = std::thread::scope(|scope| {
+    // Per sink: counts, failures, planned and "not drawn" lines.
+    type SinkLines = (Counts, Vec<Line>, Vec<Line>, Vec<Line>);
+    let results: Vec<Result<SinkLines>> = std::thread::scope(|scope| {
         let handles: Vec<_> = inst
             .sinks
             .iter()
             .map(|(c, sink)| {
                 let owners = &owners;
                 let needed = &needed;
-                scope.spawn(move || -> Result<(Counts, Vec<Line>, Vec<Line>)> {
+                scope.spawn(move || -> Result<SinkLines> {
                     let mut counts = Counts::default();
-                    let (mut failures, mut planned) = (Vec::new(), Vec::new());
+                    let (mut failures, mut planned, mut not_drawn) = (Vec::new(), Vec::new(), Vec::new());
                     let mut entries: Vec<(String, &'static str, String, String, String)> = Vec::new();
                     let mut items = Vec::new();
                     for (rec, o) in needed.iter().zip(owners) {
@@ -271,13 +273,13 @@ fn deliver_batch(
                                             "failed"
                                         }
                                     };
-                                    entries.push((
-                                        id,
-                                        status,
-                                        detail,
-                                        redactor.redact(o.data_json.as_str()),
-                                        owners_text(item),
-                                    ));
+                                    let data = redactor.redact(o.data_json.as_str());
+                                    not_drawn.extend(report::not_drawn_of(&data).into_iter().map(|what| Line {
+                                        record_id: id.clone(),
+                                        component: c.name.clone(),
+                                        detail: what,
+                                    }));
+                                    entries.push((id, status, detail, data, owners_text(item)));
                                 }
                             }
                             Err(e) => {
@@ -309,14 +311,14 @@ fn deliver_batch(
                             .collect();
                         j.record(run, &c.name, &rows)?;
                     }
-                    Ok((counts, failures, planned))
+                    Ok((counts, failures, planned, not_drawn))
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow!("a sink thread panicked")))).collect()
     });
     for ((c, _), r) in inst.sinks.iter().zip(results) {
-        let (counts, failures, planned) = r?;
+        let (counts, failures, planned, not_drawn) = r?;
         let total = report.sinks.get_mut(&c.name).expect("every sink has counts");
         total.done += counts.done;
         total.skipped += counts.skipped;
@@ -324,6 +326,7 @@ fn deliver_batch(
         total.planned += counts.planned;
         report.failures.extend(failures);
         report.planned.extend(planned);
+        report.not_drawn.extend(not_drawn);
     }
     Ok(())
 }
