@@ -1,17 +1,15 @@
-//! Command line: `run`, `check`, `verify`, `plugins`, `survey`, `report`, `status`, `render`, …
+//! Command line: `run`, `worker`, `check`, `verify`, `plugins`, `survey`, `report`, `status`, `render`, …
 //!
 //! Exit codes ([`EXIT_CODES`]): 0 every selected recording succeeded; 1 some
 //! failed (listed) or the run stopped; 2 usage or configuration error.
-use crate::config::Pipeline;
-use crate::engine::{self, Journal, RunOptions};
+use crate::config::{JournalAt, Pipeline};
+use crate::engine::{self, store, PgJournal, RunOptions};
 use crate::logging::LogFormat;
 use crate::plugins::{search_dirs, Instances, Registry};
 use crate::progress::Progress;
 use crate::redact::Redactor;
 use anyhow::Result;
 use clap::{CommandFactory, Parser, Subcommand};
-use plugin_api::abi::PluginError;
-use plugin_api::abi_stable::std_types::{RResult, RString, RVec};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -64,6 +62,22 @@ enum Command {
         /// Extra folder to search for plugins (repeatable; searched first).
         #[arg(long = "plugin-dir", value_name = "DIR")]
         plugin_dirs: Vec<PathBuf>,
+        /// Join every sink at the end of every batch (the engine before pipelining; benchmarks only).
+        #[arg(long, hide = true)]
+        batch_join: bool,
+        /// Use a journal created by another pipeline (other sources or sinks).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Claim and work items of a PostgreSQL journal (one of a fleet); lists nothing.
+    Worker {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long = "plugin-dir", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+        /// Use a journal created by another pipeline (other sources or sinks).
+        #[arg(long)]
+        force: bool,
     },
     /// Parse the config, load every plugin, let each check its settings and connections. Writes nothing.
     Check {
@@ -180,8 +194,13 @@ pub fn main() -> ExitCode {
     let quiet = cli.quiet;
     let redactor = Redactor::default();
     let result = match cli.command {
-        Command::Run { config, dry_run, from, to, records, plugin_dirs } => {
-            run(&config, &plugin_dirs, RunOptions { dry_run, from, to, records }, quiet, &redactor)
+        Command::Run { config, dry_run, from, to, records, plugin_dirs, batch_join, force } => {
+            let opts = RunOptions { dry_run, from, to, records, batch_join, force, worker_only: false };
+            run(&config, &plugin_dirs, opts, quiet, &redactor)
+        }
+        Command::Worker { config, plugin_dirs, force } => {
+            let opts = RunOptions { worker_only: true, force, ..Default::default() };
+            run(&config, &plugin_dirs, opts, quiet, &redactor)
         }
         Command::Check { config, plugin_dirs } => check(&config, &plugin_dirs, &redactor),
         Command::Verify { config, plugin_dirs } => verify(&config, &plugin_dirs, &redactor),
@@ -244,11 +263,14 @@ fn run(
     redactor: &Redactor,
 ) -> Result<ExitCode, Usage> {
     let (p, inst) = load(config, plugin_dirs, opts.dry_run, redactor)?;
-    if !opts.dry_run {
-        usage(engine::prepare_journal_path(&p.journal))?;
+    // Before anything is listed or written: the journal is reachable, not
+    // newer than this binary and this pipeline's (else exit 2).
+    if let (JournalAt::File(f), false) = (&p.journal, opts.dry_run) {
+        usage(engine::prepare_journal_path(f))?;
     }
+    usage(store::check_before_run(&p.journal, &p.fingerprint(), opts.force, opts.dry_run))?;
     let progress = Progress::new(quiet);
-    let report = match engine::run(&p, &inst, &opts, redactor, &progress) {
+    let report = match engine::run(&p, &inst, &opts, &progress) {
         Ok(r) => r,
         Err(e) => return Ok(fail(e, redactor)),
     };
@@ -275,7 +297,7 @@ fn run(
     if !opts.dry_run {
         println!(
             "journal: {}  report: {}  {}",
-            p.journal.display(),
+            redactor.redact(&p.journal.display()),
             p.report_path().display(),
             crate::report_html::html_path(&p).display()
         );
@@ -299,14 +321,14 @@ fn check(config: &std::path::Path, plugin_dirs: &[PathBuf], redactor: &Redactor)
             println!("  {kind} {name}: FAILED: {}", redactor.line(&e));
         }
     };
-    for (c, s) in &inst.sources {
-        report("source", &c.name, check_lines(s.check()));
+    for s in &inst.sources {
+        report("source", s.name(), s.check());
     }
-    for (c, r) in &inst.resolvers {
-        report("resolver", &c.name, check_lines(r.check()));
+    for r in &inst.resolvers {
+        report("resolver", r.name(), r.check());
     }
-    for (c, s) in &inst.sinks {
-        report("sink", &c.name, check_lines(s.check()));
+    for s in &inst.sinks {
+        report("sink", s.name(), s.check());
     }
     Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -328,28 +350,23 @@ fn verify(config: &std::path::Path, plugin_dirs: &[PathBuf], redactor: &Redactor
     let mut reg = usage(Registry::discover(&search_dirs(plugin_dirs, &p.plugin_dirs)))?;
     let inst = usage(Instances::build_for(&p, &mut reg, true, redactor, r#"{"command":"verify"}"#))?;
     let mut problems = 0;
-    for (c, s) in &inst.sinks {
-        match check_lines(s.check()) {
+    for s in &inst.sinks {
+        match s.check() {
             Ok(lines) => {
                 let bad = lines.iter().filter(|l| l.starts_with("BAD ")).count();
                 problems += bad;
-                println!("sink {}: {}", c.name, if bad == 0 { "OK" } else { "PROBLEMS" });
+                println!("sink {}: {}", s.name(), if bad == 0 { "OK" } else { "PROBLEMS" });
                 for l in lines {
-                    println!("  {}", redactor.redact(&l));
+                    println!("  {l}");
                 }
             }
             Err(e) => {
                 problems += 1;
-                println!("sink {}: FAILED: {}", c.name, redactor.redact(&e));
+                println!("sink {}: FAILED: {e}", s.name());
             }
         }
     }
     Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-/// A plugin's `check()` answer as lines, or its error message.
-fn check_lines(r: RResult<RVec<RString>, PluginError>) -> Result<Vec<String>, String> {
-    r.into_result().map(|v| v.into_iter().map(|s| s.to_string()).collect()).map_err(|e| e.message.to_string())
 }
 
 fn plugins(config: Option<&std::path::Path>, plugin_dirs: &[PathBuf], redactor: &Redactor) -> Result<ExitCode, Usage> {
@@ -402,7 +419,7 @@ fn survey(
     }
     let mut reg = usage(Registry::discover(&search_dirs(plugin_dirs, &p.plugin_dirs)))?;
     let inst = usage(Instances::build(&p, &mut reg, true, redactor))?;
-    let inv = match crate::survey::survey(&p, &inst, routed, redactor) {
+    let inv = match crate::survey::survey(&p, &inst, routed) {
         Ok(inv) => inv,
         Err(e) => return Ok(fail(e, redactor)),
     };
@@ -457,19 +474,26 @@ fn report(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
 
 fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usage> {
     let p = usage(Pipeline::load(config, redactor))?;
-    let Some(j) = usage(Journal::open_read_only(&p.journal))? else {
-        println!("{}: no journal yet (nothing has run)", p.journal.display());
+    let shown = redactor.redact(&p.journal.display());
+    let Some(mut j) = usage(store::open_read_only(&p.journal, None, false))? else {
+        println!("{shown}: no journal yet (nothing has run)");
         return Ok(ExitCode::SUCCESS);
     };
-    println!("journal {}", p.journal.display());
+    println!("journal {shown}");
     // A run still marked `running` while nobody holds the journal's lock was killed.
-    let in_use = engine::journal_in_use(&p.journal);
+    let in_use = match &p.journal {
+        JournalAt::File(f) => engine::journal_in_use(f),
+        JournalAt::Postgres(_) => true,
+    };
     for (id, started, finished, st) in usage(j.runs(5))? {
         let st = if st == "running" && !in_use { "interrupted".to_string() } else { st };
         println!("  run {id}: {started} → {} ({st})", finished.as_deref().unwrap_or("…"));
     }
     for (sink, st, n) in usage(j.summary())? {
         println!("  sink {sink}: {st} {n}");
+    }
+    if let JournalAt::Postgres(url) = &p.journal {
+        fleet_status(url, p.lease_seconds as i64)?;
     }
     let failures = usage(j.failures())?;
     for (id, sink, detail, attempts) in &failures {
@@ -481,6 +505,31 @@ fn status(config: &std::path::Path, redactor: &Redactor) -> Result<ExitCode, Usa
         );
     }
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The queue of a PostgreSQL journal: items per sink and state, workers, stuck items.
+fn fleet_status(url: &bbb_migrate_db::DbUrl, lease: i64) -> Result<(), Usage> {
+    let Some(pg) = usage(PgJournal::open_read_only(url, None, false))? else { return Ok(()) };
+    let esc = |t: &str| plugin_api::sdk::text::escape_line(t).into_owned();
+    for (sink, st, n) in usage(pg.queue_summary())? {
+        println!("  queue {}: {st} {n}", esc(&sink));
+    }
+    for (id, host, pid, seen, ago, stopped) in usage(pg.workers())? {
+        let state = if stopped {
+            "stopped"
+        } else if ago <= lease {
+            "live"
+        } else {
+            "silent" // no heartbeat within a lease: dead or cut off; its items go to the others
+        };
+        println!("  worker {} (host {}, pid {pid}): {state}, last seen {seen} ({ago} s ago)", esc(&id), esc(&host));
+    }
+    for (id, sink, worker, claims) in usage(pg.stuck())? {
+        println!(
+            "  STUCK {id} [{sink}]: claimed {claims} time(s), lease of `{worker}` expired or item keeps coming back"
+        );
+    }
+    Ok(())
 }
 
 fn render(

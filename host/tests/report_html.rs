@@ -141,7 +141,8 @@ fn empty_absent_and_foreign_journals_get_one_clear_line() {
         assert!(!t.path().join("j.report.html").exists());
     };
     one_line("no journal yet");
-    bbb_migrate::engine::Journal::open(&t.path().join("j.db")).unwrap();
+    let at = bbb_migrate::config::JournalAt::File(t.path().join("j.db"));
+    bbb_migrate::engine::store::open(&at, "", false).unwrap();
     one_line("the journal is empty");
     std::fs::write(t.path().join("j.db"), "not sqlite at all, just text").unwrap();
     one_line("not a bbb-migrate journal");

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Keys of a component table that belong to the host, not to the plugin.
-const HOST_KEYS: &[&str] = &["name", "type", "plugin"];
+const HOST_KEYS: &[&str] = &["name", "type", "plugin", "threads"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,6 +60,10 @@ pub struct Component {
     pub type_name: String,
     /// Optional explicit plugin file.
     pub plugin: Option<PathBuf>,
+    /// Sinks: how many batches this host writes to it at once, each in its
+    /// own thread (default 1). Not to be confused with a plugin's own
+    /// `concurrency` (claim-dir: recordings at once within a batch).
+    pub threads: usize,
     /// The plugin's own keys, as JSON text.
     pub config_json: String,
     /// `sources`, `resolvers` or `sinks`, and the index in that array.
@@ -67,13 +71,34 @@ pub struct Component {
     pub index: usize,
 }
 
+/// Where the journal lives: a SQLite file (the default) or a PostgreSQL
+/// database shared by several workers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JournalAt {
+    File(PathBuf),
+    Postgres(bbb_migrate_db::DbUrl),
+}
+
+impl JournalAt {
+    /// How logs and errors name it (a password shows as `***`).
+    pub fn display(&self) -> String {
+        match self {
+            JournalAt::File(p) => p.display().to_string(),
+            JournalAt::Postgres(u) => u.redacted(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     pub file: PathBuf,
     pub dir: PathBuf,
-    pub journal: PathBuf,
+    pub journal: JournalAt,
     pub plugin_dirs: Vec<PathBuf>,
     pub batch_size: usize,
+    /// PostgreSQL journal: how long a worker's claim on an item or a sink
+    /// lasts without being renewed (it renews every third of it).
+    pub lease_seconds: u64,
     pub select: Select,
     pub fallback: Fallback,
     pub sources: Vec<Component>,
@@ -86,11 +111,13 @@ pub struct Pipeline {
 #[serde(deny_unknown_fields)]
 struct Top {
     #[serde(default = "default_journal")]
-    journal: PathBuf,
+    journal: String,
     #[serde(default)]
     plugin_dirs: Vec<PathBuf>,
     #[serde(default = "default_batch")]
     batch_size: usize,
+    #[serde(default = "default_lease")]
+    lease_seconds: u64,
     #[serde(default)]
     select: Select,
     fallback: Fallback,
@@ -102,11 +129,14 @@ struct Top {
     sinks: Vec<toml::Table>,
 }
 
-fn default_journal() -> PathBuf {
+fn default_journal() -> String {
     "state.db".into()
 }
 fn default_batch() -> usize {
     200
+}
+fn default_lease() -> u64 {
+    60
 }
 
 impl Pipeline {
@@ -128,6 +158,9 @@ impl Pipeline {
             }
             .unwrap_or_else(|| locator.serde_error(&e.to_string()))
         })?;
+        if top.lease_seconds < 2 {
+            bail!("{}: lease_seconds must be at least 2", locator.at(&["lease_seconds"]));
+        }
         if top.batch_size == 0 {
             bail!("{}: batch_size must be at least 1", locator.at(&["batch_size"]));
         }
@@ -149,10 +182,20 @@ impl Pipeline {
         if sources.is_empty() {
             bail!("{}: at least one [[sources]] table is needed", file.display());
         }
+        let journal = if top.journal.starts_with("postgres://") || top.journal.starts_with("postgresql://") {
+            JournalAt::Postgres(
+                top.journal.parse().map_err(|e: String| anyhow!("{}: journal: {e}", locator.at(&["journal"])))?,
+            )
+        } else if top.journal.contains("://") {
+            bail!("{}: journal must be a SQLite file path or a postgres:// URL", locator.at(&["journal"]));
+        } else {
+            JournalAt::File(resolve(PathBuf::from(&top.journal)))
+        };
         Ok(Self {
-            journal: resolve(top.journal),
+            journal,
             plugin_dirs: top.plugin_dirs.into_iter().map(resolve).collect(),
             batch_size: top.batch_size,
+            lease_seconds: top.lease_seconds,
             select: top.select,
             fallback: top.fallback,
             sources,
@@ -164,10 +207,23 @@ impl Pipeline {
         })
     }
 
-    /// The JSON report written next to the journal.
+    /// The JSON report: next to a journal file, next to the pipeline file
+    /// (named after it) for a database journal.
     pub fn report_path(&self) -> PathBuf {
-        let stem = self.journal.file_stem().and_then(|s| s.to_str()).unwrap_or("state");
-        self.journal.with_file_name(format!("{stem}.report.json"))
+        let at = match &self.journal {
+            JournalAt::File(f) => f,
+            JournalAt::Postgres(_) => &self.file,
+        };
+        let stem = at.file_stem().and_then(|s| s.to_str()).unwrap_or("state");
+        at.with_file_name(format!("{stem}.report.json"))
+    }
+
+    /// Which sources and sinks this pipeline has (names and types): a
+    /// journal remembers the pipeline that created it.
+    pub fn fingerprint(&self) -> String {
+        let list =
+            |cs: &[Component]| cs.iter().map(|c| format!("{}({})", c.name, c.type_name)).collect::<Vec<_>>().join(", ");
+        format!("sources: {}; sinks: {}", list(&self.sources), list(&self.sinks))
     }
 
     /// Where a component's config error points: `file:line: sinks[0] (csv): `.
@@ -215,11 +271,16 @@ fn components(section: &'static str, tables: Vec<toml::Table>, loc: &Locator, di
                 dir.join(p)
             }
         });
+        let threads = match t.get("threads") {
+            None => 1,
+            Some(toml::Value::Integer(n)) if (1..=64).contains(n) => *n as usize,
+            Some(_) => bail!("{}: {section}[{index}]: `threads` must be an integer from 1 to 64", at("threads")),
+        };
         for k in HOST_KEYS {
             t.remove(*k);
         }
         let config_json = serde_json::to_string(&t)?;
-        out.push(Component { name, type_name, plugin, config_json, section, index });
+        out.push(Component { name, type_name, plugin, threads, config_json, section, index });
     }
     Ok(out)
 }

@@ -1,4 +1,5 @@
-//! The journal: what each sink did with each recording, in SQLite.
+//! The SQLite journal (the embedded default): what each sink did with each
+//! recording, in one file.
 //!
 //! One row per (recording, sink), written in one transaction per batch right
 //! after the sink confirmed its writes. `done` and `skipped` rows are final:
@@ -7,12 +8,16 @@
 //! re-sends that batch next time; sinks are idempotent by natural keys, so
 //! the work is still done exactly once. Rollback-journal mode with
 //! `synchronous=FULL` (not WAL: a read-only dry run must not create files).
+pub use super::store::Delivery;
+use super::store::{check_pipeline, check_version, Entry, Failure, Journal, RunRow, SCHEMA_VERSION};
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-const SCHEMA: &str = "
+/// Version 1 (the first release), created as is on an empty file, then
+/// upgraded by [`MIGRATIONS`].
+const SCHEMA_V1: &str = "
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     started_at TEXT NOT NULL,
@@ -35,16 +40,14 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (sink, status);
 ";
 
-/// One journaled outcome.
-pub struct Entry<'a> {
-    pub record_id: &'a str,
-    pub status: &'a str,
-    pub detail: &'a str,
-    pub data: &'a str,
-    pub owners: &'a str,
-}
+/// Version n-1 → n, in order, each in one transaction with `user_version`.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    2,
+    "ALTER TABLE runs ADD COLUMN worker TEXT NOT NULL DEFAULT '';
+     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+)];
 
-pub struct Journal {
+pub struct SqliteJournal {
     conn: Connection,
     pub path: PathBuf,
 }
@@ -149,23 +152,75 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-impl Journal {
-    /// Opens (creating) the journal for a real run.
-    pub fn open(path: &Path) -> Result<Self> {
+/// The schema version of an open journal: `user_version`, or 1 for a
+/// first-release journal (tables, no version), or 0 for an empty file.
+fn version(conn: &Connection) -> Result<i64> {
+    let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if v > 0 {
+        return Ok(v);
+    }
+    let tables: Option<String> =
+        conn.query_row("SELECT name FROM sqlite_master WHERE name = 'deliveries'", [], |r| r.get(0)).optional()?;
+    Ok(if tables.is_some() { 1 } else { 0 })
+}
+
+fn stored_pipeline(conn: &Connection) -> Result<Option<String>> {
+    let has_meta: Option<String> =
+        conn.query_row("SELECT name FROM sqlite_master WHERE name = 'meta'", [], |r| r.get(0)).optional()?;
+    if has_meta.is_none() {
+        return Ok(None);
+    }
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = 'pipeline'", [], |r| r.get(0)).optional()?)
+}
+
+impl SqliteJournal {
+    /// Opens (creating, or upgrading in place) the journal for a real run.
+    pub fn open(path: &Path, fingerprint: &str, force: bool) -> Result<Self> {
+        let shown = path.display().to_string();
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("{}: cannot create the journal's folder", dir.display()))?;
         }
-        let conn = Connection::open(path).with_context(|| format!("{}: cannot open the journal", path.display()))?;
+        let mut conn = Connection::open(path).with_context(|| format!("{shown}: cannot open the journal"))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "DELETE")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.execute_batch(SCHEMA).with_context(|| format!("{}: not a bbb-migrate journal", path.display()))?;
+        let mut v = version(&conn).with_context(|| format!("{shown}: not a bbb-migrate journal"))?;
+        check_version(&shown, v)?;
+        check_pipeline(&shown, stored_pipeline(&conn)?.as_deref(), fingerprint, force)?;
+        if v == 0 {
+            conn.execute_batch(SCHEMA_V1).with_context(|| format!("{shown}: not a bbb-migrate journal"))?;
+            v = 1;
+        }
+        for (to, sql) in MIGRATIONS.iter().filter(|(to, _)| *to > v) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql).with_context(|| format!("{shown}: cannot upgrade the journal to version {to}"))?;
+            tx.pragma_update(None, "user_version", to)?;
+            tx.commit()?;
+            tracing::info!("{shown}: journal upgraded to schema version {to}");
+        }
+        debug_assert_eq!(MIGRATIONS.last().map(|m| m.0), Some(SCHEMA_VERSION));
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('pipeline', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [fingerprint],
+        )?;
         Ok(Self { conn, path: path.to_path_buf() })
     }
 
     /// Opens an existing journal read-only (dry run, status); `None` if absent.
-    pub fn open_read_only(path: &Path) -> Result<Option<Self>> {
+    pub fn open_read_only(path: &Path, fingerprint: Option<&str>, force: bool) -> Result<Option<Self>> {
+        Self::open_existing(path, OpenFlags::SQLITE_OPEN_READ_ONLY, fingerprint, force)
+    }
+
+    /// Checks an existing journal before a run that will write it (version,
+    /// pipeline), without creating it. Opened read-write so that SQLite can
+    /// roll back what a run killed in the middle of a commit left (a
+    /// read-only connection cannot); nothing else is written.
+    pub fn check_before_run(path: &Path, fingerprint: &str, force: bool) -> Result<()> {
+        Self::open_existing(path, OpenFlags::SQLITE_OPEN_READ_WRITE, Some(fingerprint), force).map(|_| ())
+    }
+
+    fn open_existing(path: &Path, flags: OpenFlags, fingerprint: Option<&str>, force: bool) -> Result<Option<Self>> {
         if !path.exists() {
             return Ok(None);
         }
@@ -174,43 +229,47 @@ impl Journal {
         // cannot do: only then open read-write (never creating), restoring the last commit.
         let mut hot = path.as_os_str().to_owned();
         hot.push("-journal");
-        let flags =
-            if Path::new(&hot).exists() { OpenFlags::SQLITE_OPEN_READ_WRITE } else { OpenFlags::SQLITE_OPEN_READ_ONLY };
-        let conn = Connection::open_with_flags(path, flags)
-            .with_context(|| format!("{}: cannot open the journal", path.display()))?;
+        let flags = if Path::new(&hot).exists() { OpenFlags::SQLITE_OPEN_READ_WRITE } else { flags };
+        let shown = path.display().to_string();
+        let conn =
+            Connection::open_with_flags(path, flags).with_context(|| format!("{shown}: cannot open the journal"))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        let ok: Option<String> = conn
-            .query_row("SELECT name FROM sqlite_master WHERE name = 'deliveries'", [], |r| r.get(0))
-            .optional()
-            .with_context(|| format!("{}: not a bbb-migrate journal", path.display()))?;
-        anyhow::ensure!(ok.is_some(), "{}: not a bbb-migrate journal", path.display());
+        let v = version(&conn).with_context(|| format!("{shown}: not a bbb-migrate journal"))?;
+        anyhow::ensure!(v > 0, "{shown}: not a bbb-migrate journal");
+        check_version(&shown, v)?;
+        if let Some(f) = fingerprint {
+            check_pipeline(&shown, stored_pipeline(&conn)?.as_deref(), f, force)?;
+        }
         Ok(Some(Self { conn, path: path.to_path_buf() }))
     }
+}
 
+impl Journal for SqliteJournal {
     /// Starts a run. Called with the journal's lock held: any run still
     /// marked `running` was killed (a signal, a power cut) and becomes `interrupted`.
-    pub fn start_run(&self, config: &str) -> Result<i64> {
+    fn start_run(&mut self, config: &str, worker: &str) -> Result<i64> {
         self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'", [])?;
-        self.conn.execute("INSERT INTO runs (started_at, config) VALUES (?1, ?2)", params![now(), config])?;
+        self.conn.execute(
+            "INSERT INTO runs (started_at, config, worker) VALUES (?1, ?2, ?3)",
+            params![now(), config, worker],
+        )?;
         Ok(self.conn.last_insert_rowid())
     }
 
-    pub fn finish_run(&self, run: i64, status: &str) -> Result<()> {
+    fn finish_run(&mut self, run: i64, status: &str) -> Result<()> {
         self.conn
             .execute("UPDATE runs SET finished_at = ?1, status = ?2 WHERE id = ?3", params![now(), status, run])?;
         Ok(())
     }
 
-    /// Record ids that `sink` has finished with (`done` or `skipped`).
-    pub fn finished(&self, sink: &str) -> Result<HashSet<String>> {
+    fn finished(&mut self, sink: &str) -> Result<HashSet<String>> {
         let mut st =
             self.conn.prepare("SELECT record_id FROM deliveries WHERE sink = ?1 AND status IN ('done', 'skipped')")?;
         let rows = st.query_map([sink], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Records a batch of outcomes for `sink` in one transaction.
-    pub fn record(&mut self, run: i64, sink: &str, entries: &[Entry<'_>]) -> Result<()> {
+    fn record(&mut self, run: i64, sink: &str, entries: &[Entry]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
             let mut st = tx.prepare_cached(
@@ -230,8 +289,7 @@ impl Journal {
         Ok(())
     }
 
-    /// (sink, status, count) for `status`.
-    pub fn summary(&self) -> Result<Vec<(String, String, i64)>> {
+    fn summary(&mut self) -> Result<Vec<(String, String, i64)>> {
         let mut st = self
             .conn
             .prepare("SELECT sink, status, COUNT(*) FROM deliveries GROUP BY sink, status ORDER BY sink, status")?;
@@ -239,8 +297,7 @@ impl Journal {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// (record_id, sink, detail, attempts) of every failed delivery.
-    pub fn failures(&self) -> Result<Vec<(String, String, String, i64)>> {
+    fn failures(&mut self) -> Result<Vec<Failure>> {
         let mut st = self.conn.prepare(
             "SELECT record_id, sink, detail, attempts FROM deliveries WHERE status = 'failed' ORDER BY sink, record_id",
         )?;
@@ -248,16 +305,14 @@ impl Journal {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// (id, started, finished, status) of the last `n` runs.
-    pub fn runs(&self, n: i64) -> Result<Vec<(i64, String, Option<String>, String)>> {
+    fn runs(&mut self, n: i64) -> Result<Vec<RunRow>> {
         let mut st =
             self.conn.prepare("SELECT id, started_at, finished_at, status FROM runs ORDER BY id DESC LIMIT ?1")?;
         let rows = st.query_map([n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Every journaled delivery, read-only (the HTML report's only query).
-    pub fn deliveries(&self) -> Result<Vec<Delivery>> {
+    fn deliveries(&mut self) -> Result<Vec<Delivery>> {
         let mut st = self.conn.prepare(
             "SELECT record_id, sink, status, detail, data, owners, attempts, run_id, updated_at
              FROM deliveries ORDER BY record_id, sink",
@@ -277,21 +332,4 @@ impl Journal {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
-}
-
-/// One row of the journal: the last outcome of one recording at one sink.
-#[derive(Debug, Clone)]
-pub struct Delivery {
-    pub record_id: String,
-    pub sink: String,
-    /// `done`, `skipped` or `failed`.
-    pub status: String,
-    pub detail: String,
-    /// What the sink wrote (its JSON), already redacted.
-    pub data: String,
-    /// `;`-joined usernames.
-    pub owners: String,
-    pub attempts: i64,
-    pub run_id: i64,
-    pub updated_at: String,
 }

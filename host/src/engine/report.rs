@@ -59,6 +59,18 @@ pub fn not_drawn_of(data: &str) -> Vec<String> {
 }
 
 impl Report {
+    /// Adds what `sink` did (counts, failures, plans, what was not drawn).
+    pub(super) fn add(&mut self, sink: &str, d: super::deliver::Delivered) {
+        let total = self.sinks.entry(sink.to_string()).or_default();
+        total.done += d.counts.done;
+        total.skipped += d.counts.skipped;
+        total.failed += d.counts.failed;
+        total.planned += d.counts.planned;
+        self.failures.extend(d.failures);
+        self.planned.extend(d.planned);
+        self.not_drawn.extend(d.not_drawn);
+    }
+
     pub fn has_failures(&self) -> bool {
         !self.failures.is_empty()
     }

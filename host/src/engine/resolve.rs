@@ -1,15 +1,23 @@
 //! The resolver chain: first answer wins, in file order.
 use crate::config::Fallback;
-use crate::plugins::Instances;
-use crate::redact::Redactor;
-use plugin_api::abi::{Owner, Recording, ResolutionKind, SinkItem};
-use plugin_api::abi_stable::std_types::RSlice;
+use crate::plugins::{Answer, Instances};
+use plugin_api::abi::{Owner, Recording, SinkItem};
 
 /// The owners of one recording, or why they could not be found.
 pub enum Owners {
-    Found(SinkItem),
-    /// A resolver failed (database down…): not delivered this run, retried next.
-    Failed(String),
+    Found(Box<SinkItem>),
+    /// A resolver failed (database down…) for this recordID: not delivered
+    /// this run, retried next.
+    Failed(String, String),
+}
+
+impl Owners {
+    pub fn record_id(&self) -> &str {
+        match self {
+            Owners::Found(item) => &item.recording.record_id,
+            Owners::Failed(id, _) => id,
+        }
+    }
 }
 
 /// Resolves `batch` through the chain; recordings nobody claims go to the
@@ -18,57 +26,47 @@ pub enum Owners {
 /// it skipped), or, for a recording given to the fallback owner, why each
 /// resolver passed. Notes of resolvers that passed on a recording a later
 /// resolver resolved are dropped (noise).
-pub fn resolve(
-    inst: &Instances,
-    batch: &[Recording],
-    fallback: &Fallback,
-    redactor: &Redactor,
-) -> (Vec<Owners>, Vec<String>) {
+pub fn resolve(inst: &Instances, batch: &[Recording], fallback: &Fallback) -> (Vec<Owners>, Vec<String>) {
     let mut answers: Vec<Option<Owners>> = (0..batch.len()).map(|_| None).collect();
     let mut passed: Vec<Vec<String>> = vec![Vec::new(); batch.len()];
     let mut notes = Vec::new();
-    for (c, resolver) in &inst.resolvers {
+    for resolver in &inst.resolvers {
         let pending: Vec<usize> = (0..batch.len()).filter(|&i| answers[i].is_none()).collect();
         if pending.is_empty() {
             break;
         }
         let recs: Vec<Recording> = pending.iter().map(|&i| batch[i].clone()).collect();
-        match resolver.resolve(RSlice::from_slice(&recs)).into_result() {
+        match resolver.resolve(&recs) {
             Ok(res) => {
-                for (&i, r) in pending.iter().zip(res) {
+                for (&i, answer) in pending.iter().zip(res) {
                     let id = batch[i].record_id.as_str();
-                    match r.kind {
-                        ResolutionKind::RESOLVED if !r.owners.is_empty() => {
-                            if !r.note.is_empty() {
-                                notes.push(redactor.redact(&format!("{id}: resolver `{}`: {}", c.name, r.note)));
+                    match answer {
+                        Answer::Resolved(owners, note) => {
+                            if !note.is_empty() {
+                                notes.push(format!("{id}: resolver `{}`: {note}", resolver.name()));
                             }
-                            let owners = r
-                                .owners
-                                .into_iter()
-                                .map(|mut o| {
-                                    o.resolver = c.name.as_str().into();
-                                    o
-                                })
-                                .collect();
+                            answers[i] = Some(Owners::Found(Box::new(SinkItem {
+                                recording: batch[i].clone(),
+                                owners: owners.into(),
+                                fallback: false,
+                            })))
+                        }
+                        Answer::Failed(note) => {
                             answers[i] =
-                                Some(Owners::Found(SinkItem { recording: batch[i].clone(), owners, fallback: false }));
+                                Some(Owners::Failed(id.to_string(), format!("resolver `{}`: {note}", resolver.name())))
                         }
-                        ResolutionKind::FAILED => {
-                            answers[i] =
-                                Some(Owners::Failed(redactor.redact(&format!("resolver `{}`: {}", c.name, r.note))));
+                        Answer::Unknown(note) if !note.is_empty() => {
+                            passed[i].push(format!("{id}: resolver `{}`: {note}", resolver.name()))
                         }
-                        _ if !r.note.is_empty() => {
-                            passed[i].push(redactor.redact(&format!("{id}: resolver `{}`: {}", c.name, r.note)))
-                        }
-                        _ => {}
+                        Answer::Unknown(_) => {}
                     }
                 }
             }
             Err(e) => {
-                let msg = redactor.redact(&format!("resolver `{}`: {}", c.name, e.message));
-                tracing::error!("{msg}");
+                let msg = format!("{e:#}");
+                tracing::error!("{}", plugin_api::sdk::text::escape_line(&msg));
                 for &i in &pending {
-                    answers[i] = Some(Owners::Failed(msg.clone()));
+                    answers[i] = Some(Owners::Failed(batch[i].record_id.to_string(), msg.clone()));
                 }
             }
         }
@@ -82,7 +80,11 @@ pub fn resolve(
         .map(|((a, rec), why)| {
             a.unwrap_or_else(|| {
                 notes.extend(why);
-                Owners::Found(SinkItem { recording: rec.clone(), owners: vec![admin.clone()].into(), fallback: true })
+                Owners::Found(Box::new(SinkItem {
+                    recording: rec.clone(),
+                    owners: vec![admin.clone()].into(),
+                    fallback: true,
+                }))
             })
         })
         .collect();

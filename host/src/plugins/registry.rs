@@ -1,15 +1,14 @@
 //! Component types → plugin files; building the pipeline's components.
 use super::discover::plugin_files;
+use super::handle::{Resolver, Sink, Source};
 use super::load::{load_file, LoadedPlugin};
 use crate::config::{Component, Pipeline};
 use crate::redact::Redactor;
 use anyhow::{anyhow, bail, Result};
-use plugin_api::abi::{
-    ComponentKind, HostLog, HostLog_TO, LogLevel, PluginCtx, PluginError, ResolverBox, SinkBox, SourceBox,
-};
+use plugin_api::abi::{ComponentKind, HostLog, HostLog_TO, LogLevel, PluginCtx, PluginError};
 use plugin_api::abi_stable::{
     sabi_trait::TD_Opaque,
-    std_types::{RArc, RResult, RStr},
+    std_types::{RArc, RStr},
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -105,9 +104,9 @@ impl Registry {
 
 /// The components of a pipeline, built by their plugins.
 pub struct Instances {
-    pub sources: Vec<(Component, SourceBox)>,
-    pub resolvers: Vec<(Component, ResolverBox)>,
-    pub sinks: Vec<(Component, SinkBox)>,
+    pub sources: Vec<Source>,
+    pub resolvers: Vec<Resolver>,
+    pub sinks: Vec<Sink>,
 }
 
 /// Host logging offered to plugins: their messages go to our `tracing`,
@@ -157,18 +156,18 @@ impl Instances {
         for c in &p.sources {
             let plugin = reg.find(ComponentKind::SOURCE, c, p)?;
             let made = (plugin.module.new_source())(c.type_name.as_str().into(), c.config_json.as_str().into(), ctx(c));
-            out.sources.push((c.clone(), ok(made).map_err(|e| fail(c, e))?));
+            out.sources.push(Source::new(c.clone(), made.into_result().map_err(|e| fail(c, e))?, redactor));
         }
         for c in &p.resolvers {
             let plugin = reg.find(ComponentKind::RESOLVER, c, p)?;
             let made =
                 (plugin.module.new_resolver())(c.type_name.as_str().into(), c.config_json.as_str().into(), ctx(c));
-            out.resolvers.push((c.clone(), ok(made).map_err(|e| fail(c, e))?));
+            out.resolvers.push(Resolver::new(c.clone(), made.into_result().map_err(|e| fail(c, e))?, redactor));
         }
         for c in &p.sinks {
             let plugin = reg.find(ComponentKind::SINK, c, p)?;
             let made = (plugin.module.new_sink())(c.type_name.as_str().into(), c.config_json.as_str().into(), ctx(c));
-            out.sinks.push((c.clone(), ok(made).map_err(|e| fail(c, e))?));
+            out.sinks.push(Sink::new(c.clone(), made.into_result().map_err(|e| fail(c, e))?, redactor));
         }
         Ok(out)
     }
@@ -176,21 +175,16 @@ impl Instances {
 
 impl Instances {
     /// Closes the sources and resolvers (connections, runtimes); a failure is a warning.
-    pub fn close_readers(&self, redactor: &Redactor) {
-        for (c, s) in &self.sources {
-            if let Err(e) = s.close().into_result() {
-                tracing::warn!("source `{}`: close: {}", c.name, redactor.redact(e.message.as_str()));
+    pub fn close_readers(&self) {
+        for s in &self.sources {
+            if let Err(e) = s.close() {
+                tracing::warn!("{}", plugin_api::sdk::text::escape_line(&format!("{e:#}")));
             }
         }
-        for (c, r) in &self.resolvers {
-            if let Err(e) = r.close().into_result() {
-                tracing::warn!("resolver `{}`: close: {}", c.name, redactor.redact(e.message.as_str()));
+        for r in &self.resolvers {
+            if let Err(e) = r.close() {
+                tracing::warn!("{}", plugin_api::sdk::text::escape_line(&format!("{e:#}")));
             }
         }
     }
-}
-
-/// `RResult` → `Result`.
-pub fn ok<T>(r: RResult<T, PluginError>) -> Result<T, PluginError> {
-    r.into_result()
 }

@@ -9,7 +9,7 @@ mod page;
 pub use facts::{month_of, Facts};
 
 use crate::config::Pipeline;
-use crate::engine::{ChainAnswer, Journal};
+use crate::engine::{store, ChainAnswer};
 use crate::redact::Redactor;
 use anyhow::{bail, Context, Result};
 use plugin_api::abi::Recording;
@@ -42,7 +42,7 @@ pub fn tally(a: &mut Audience, batch: &[Recording], answers: &[ChainAnswer]) {
                 let by = item.owners.first().map(|o| o.resolver.to_string()).unwrap_or_default();
                 *a.by_resolver.entry(by).or_default() += 1;
             }
-            ChainAnswer::Failed(_) => a.resolver_failed += 1,
+            ChainAnswer::Failed(..) => a.resolver_failed += 1,
         }
     }
 }
@@ -68,19 +68,19 @@ pub fn html_path(p: &Pipeline) -> PathBuf {
 /// Builds the page from the journal (and the last JSON report if any).
 /// An absent, empty or foreign journal is an error naming it.
 pub fn build(p: &Pipeline, redactor: &Redactor) -> Result<String> {
-    let path = &p.journal;
-    let Some(j) = Journal::open_read_only(path)? else {
-        bail!("{}: no journal yet (nothing has run): no report to build", path.display())
+    let shown = redactor.redact(&p.journal.display());
+    let Some(mut j) = store::open_read_only(&p.journal, None, false)? else {
+        bail!("{shown}: no journal yet (nothing has run): no report to build")
     };
-    let runs = j.runs(i64::MAX).with_context(|| format!("{}: not a bbb-migrate journal", path.display()))?;
-    let deliveries = j.deliveries().with_context(|| format!("{}: not a bbb-migrate journal", path.display()))?;
+    let runs = j.runs(i64::MAX).with_context(|| format!("{shown}: not a bbb-migrate journal"))?;
+    let deliveries = j.deliveries().with_context(|| format!("{shown}: not a bbb-migrate journal"))?;
     if runs.is_empty() && deliveries.is_empty() {
-        bail!("{}: the journal is empty (no run has finished a batch): no report to build", path.display());
+        bail!("{shown}: the journal is empty (no run has finished a batch): no report to build");
     }
     let last: Option<LastRun> =
         std::fs::read_to_string(p.report_path()).ok().and_then(|t| serde_json::from_str(&t).ok());
     let facts = Facts::new(&deliveries, &runs, &p.fallback.owner, redactor);
-    let html = page::render(&facts, last.as_ref(), &p.file.display().to_string(), &path.display().to_string());
+    let html = page::render(&facts, last.as_ref(), &p.file.display().to_string(), &shown);
     Ok(redactor.redact(&html))
 }
 

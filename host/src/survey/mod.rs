@@ -10,8 +10,7 @@ pub use output::{html, text};
 use crate::config::Pipeline;
 use crate::engine::{resolve_chain, ChainAnswer as Owners};
 use crate::plugins::Instances;
-use crate::redact::Redactor;
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use plugin_api::abi::Recording;
 use std::collections::HashSet;
 
@@ -35,7 +34,7 @@ pub fn routed_servers(p: &Pipeline) -> Vec<String> {
 /// Lists every source to the end, counting; with `inst.resolvers` non-empty,
 /// resolves each batch to count who would own what.
 /// `routed` comes from [`routed_servers`] of the full pipeline file.
-pub fn survey(p: &Pipeline, inst: &Instances, routed: Vec<String>, redactor: &Redactor) -> Result<Inventory> {
+pub fn survey(p: &Pipeline, inst: &Instances, routed: Vec<String>) -> Result<Inventory> {
     let mut inv = Inventory {
         routed_servers: routed,
         render_speed_x: RENDER_SPEED_X,
@@ -44,44 +43,40 @@ pub fn survey(p: &Pipeline, inst: &Instances, routed: Vec<String>, redactor: &Re
     };
     let mut seen = HashSet::new();
     let mut pending: Vec<Recording> = Vec::new();
-    for (c, source) in &inst.sources {
+    for source in &inst.sources {
         loop {
-            let batch = source
-                .next_batch(SOURCE_BATCH)
-                .into_result()
-                .map_err(|e| anyhow!("source `{}`: {}", c.name, redactor.redact(e.message.as_str())))?;
-            let Some(batch) = batch.into_option() else { break };
+            let Some(batch) = source.next_batch(SOURCE_BATCH)? else { break };
             inv.rejected += batch.rejected.len() as u64;
             for mut r in batch.recordings {
                 if !seen.insert(r.record_id.to_string()) {
                     inv.duplicates += 1;
                     continue;
                 }
-                r.source = c.name.as_str().into();
+                r.source = source.name().into();
                 inv.add(&r);
                 if inv.resolved {
                     pending.push(r);
                     if pending.len() >= p.batch_size {
-                        attribute(p, inst, &mut inv, &std::mem::take(&mut pending), redactor);
+                        attribute(p, inst, &mut inv, &std::mem::take(&mut pending));
                     }
                 }
             }
         }
     }
     if !pending.is_empty() {
-        attribute(p, inst, &mut inv, &pending, redactor);
+        attribute(p, inst, &mut inv, &pending);
     }
-    inst.close_readers(redactor);
+    inst.close_readers();
     Ok(inv)
 }
 
-fn attribute(p: &Pipeline, inst: &Instances, inv: &mut Inventory, batch: &[Recording], redactor: &Redactor) {
-    let (owners, _) = resolve_chain(inst, batch, &p.fallback, redactor);
+fn attribute(p: &Pipeline, inst: &Instances, inv: &mut Inventory, batch: &[Recording]) {
+    let (owners, _) = resolve_chain(inst, batch, &p.fallback);
     for (r, o) in batch.iter().zip(&owners) {
         let by = match o {
             Owners::Found(item) if item.fallback => Ok(None),
             Owners::Found(item) => Ok(item.owners.first().map(|o| o.resolver.as_str())),
-            Owners::Failed(_) => Err(()),
+            Owners::Failed(..) => Err(()),
         };
         inv.attribute(r, by);
     }

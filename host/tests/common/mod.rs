@@ -90,3 +90,21 @@ pub fn csv_ids(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines().skip(1).map(|l| l.split(',').next().unwrap().to_string()).collect()
 }
+
+/// Writes `r.xml` with `n` recordings and a pipeline `p.toml` reading it with
+/// `bbb-cache`, plugins from the fixture folder, fallback `admin`: `head`
+/// holds the top-level keys (journal, batch_size…), `body` the resolvers and
+/// sinks. Returns the pipeline file's path.
+pub fn fixture_pipeline(dir: &Path, n: usize, head: &str, body: &str) -> String {
+    write(dir, "r.xml", &recordings_xml(n));
+    let cfg = write(
+        dir,
+        "p.toml",
+        &format!(
+            "{head}\nplugin_dirs = [\"{}\"]\n[fallback]\nowner = \"admin\"\n\
+             [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n{body}",
+            fixture_plugins().display()
+        ),
+    );
+    cfg.to_str().unwrap().to_string()
+}

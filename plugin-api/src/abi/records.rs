@@ -3,10 +3,25 @@ use abi_stable::{
     std_types::{RString, RVec, Tuple2},
     StableAbi,
 };
+use serde::{Deserialize, Serialize};
+
+/// serde for `metadata` (abi_stable's `Tuple2` has none): a list of pairs.
+mod pairs {
+    use abi_stable::std_types::{RString, RVec, Tuple2};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    pub fn serialize<S: Serializer>(v: &RVec<Tuple2<RString, RString>>, s: S) -> Result<S::Ok, S::Error> {
+        let pairs: Vec<(&str, &str)> = v.iter().map(|t| (t.0.as_str(), t.1.as_str())).collect();
+        pairs.serialize(s)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<RVec<Tuple2<RString, RString>>, D::Error> {
+        let pairs: Vec<(String, String)> = Vec::deserialize(d)?;
+        Ok(pairs.into_iter().map(|(k, v)| Tuple2(k.into(), v.into())).collect())
+    }
+}
 
 /// One playback format of a recording (`presentation`, `video`, `podcast`, …).
 #[repr(C)]
-#[derive(StableAbi, Clone, Debug, PartialEq, Default)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct Playback {
     /// The format's `<type>`, kept verbatim (unknown types are kept too).
     pub format: RString,
@@ -22,7 +37,7 @@ pub struct Playback {
 
 /// A BigBlueButton recording, as listed by a source.
 #[repr(C)]
-#[derive(StableAbi, Clone, Debug, PartialEq, Default)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct Recording {
     pub record_id: RString,
     pub meeting_id: RString,
@@ -39,6 +54,7 @@ pub struct Recording {
     pub raw_size: u64,
     pub size: u64,
     /// Every `<metadata>` child, in document order, keys verbatim.
+    #[serde(with = "pairs")]
     pub metadata: RVec<Tuple2<RString, RString>>,
     pub playback: RVec<Playback>,
     /// The name of the source component that listed it (set by the host).
@@ -66,7 +82,7 @@ pub struct SourceBatch {
 
 /// Someone who owns a recording.
 #[repr(C)]
-#[derive(StableAbi, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Owner {
     pub username: RString,
     pub email: RString,
@@ -120,7 +136,7 @@ impl Resolution {
 
 /// What a sink receives: a recording and who owns it.
 #[repr(C)]
-#[derive(StableAbi, Clone, Debug, PartialEq)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SinkItem {
     pub recording: Recording,
     /// Never empty: the fallback owner when no resolver knew the recording.
@@ -198,4 +214,16 @@ impl Outcome {
         self.data_json = data.to_string().into();
         self
     }
+}
+
+/// What a sink declares about itself (plugin-api 1.1).
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Default)]
+pub struct SinkCapabilities {
+    /// Several workers (processes, machines) may write this sink at once.
+    /// `false` (the default, and what a 1.0 plugin gets): the host lets one
+    /// worker at a time write it (the CSV sink's single local file).
+    pub shared_writers: bool,
+    /// Room for later declarations, as JSON (may be empty).
+    pub extra_json: RString,
 }

@@ -3,7 +3,7 @@
 //! its own runtime (see `sdk::runtime`), the host calls from its worker threads.
 #![allow(non_local_definitions, non_camel_case_types)]
 
-use super::{Outcome, PluginError, Recording, Resolution, SinkItem, SourceBatch};
+use super::{Outcome, PluginError, Recording, Resolution, SinkCapabilities, SinkItem, SourceBatch};
 use abi_stable::{
     sabi_trait,
     std_types::{RBox, ROption, RResult, RSlice, RString, RVec},
@@ -38,6 +38,11 @@ pub trait Sink: Send + Sync {
     fn finish(&self) -> RResult<RVec<RString>, PluginError>;
     #[sabi(last_prefix_field)]
     fn check(&self) -> RResult<RVec<RString>, PluginError>;
+    /// Added in 1.1 after the prefix (ABI-compatible): a plugin built against
+    /// 1.0 has no such entry and gets this default — one writer at a time.
+    fn capabilities(&self) -> SinkCapabilities {
+        SinkCapabilities::default()
+    }
 }
 
 pub type SourceBox = Source_TO<'static, RBox<()>>;

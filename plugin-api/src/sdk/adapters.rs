@@ -1,7 +1,8 @@
 //! Native traits → FFI trait objects, with the panic guard on every call.
 use super::{ResolverPlugin, SinkPlugin, SourcePlugin};
 use crate::abi::{
-    ErrorKind, Outcome, PluginError, Recording, Resolution, Resolver, Sink, SinkItem, Source, SourceBatch,
+    ErrorKind, Outcome, PluginError, Recording, Resolution, Resolver, Sink, SinkCapabilities, SinkItem, Source,
+    SourceBatch,
 };
 use abi_stable::std_types::{ROption, RResult, RSlice, RString, RVec};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -77,5 +78,9 @@ impl<T: SinkPlugin> Sink for SinkAdapter<T> {
     }
     fn check(&self) -> RResult<RVec<RString>, PluginError> {
         guard("check", || self.0.check().map(lines))
+    }
+    fn capabilities(&self) -> SinkCapabilities {
+        let shared = catch_unwind(AssertUnwindSafe(|| self.0.shared_writers())).unwrap_or(false);
+        SinkCapabilities { shared_writers: shared, ..Default::default() }
     }
 }

@@ -92,6 +92,9 @@ impl SinkPlugin for Box<dyn SinkPlugin> {
     fn check(&self) -> super::Result<Vec<String>> {
         (**self).check()
     }
+    fn shared_writers(&self) -> bool {
+        (**self).shared_writers()
+    }
 }
 
 extern "C" fn manifest<P: PluginDecl>() -> Manifest {

@@ -59,4 +59,11 @@ pub trait SinkPlugin: Send + Sync + 'static {
     fn check(&self) -> Result<Vec<String>> {
         Ok(Vec::new())
     }
+    /// Whether several workers (processes, machines) may write this sink at
+    /// once. Say `true` only if concurrent writers of one target never
+    /// conflict (rows keyed by recording, one file per recording); `false`
+    /// makes the host let one worker at a time write it.
+    fn shared_writers(&self) -> bool {
+        false
+    }
 }

@@ -138,6 +138,11 @@ enum Plan {
 }
 
 impl SinkPlugin for MoodleNotice {
+    /// Several workers may write at once: one notice per activity, written once under a row lock.
+    fn shared_writers(&self) -> bool {
+        true
+    }
+
     fn prepare(&self) -> Result<Vec<String>, PluginError> {
         Ok(vec![format!("{} Moodle database(s); dry run: {}", self.dbs.all().len(), self.ctx.dry_run())])
     }

@@ -647,6 +647,11 @@ fn finished(rec: &Recorder, id: &str, d: Done) -> Outcome {
 }
 
 impl SinkPlugin for ClaimDirSink {
+    /// Several workers may write at once: one file and one treatment row per recording: workers never write the same file (the folder must be shared storage for a fleet on several machines).
+    fn shared_writers(&self) -> bool {
+        true
+    }
+
     fn prepare(&self) -> Result<Vec<String>, PluginError> {
         let r = self.recorder()?;
         let mut notes = vec![format!(

@@ -454,6 +454,11 @@ fn describe(id: &str, url: &str, site: i64, dry: bool, results: &[OwnerResult]) 
 }
 
 impl SinkPlugin for PodExternalSink {
+    /// Several workers may write at once: rows keyed by recording and owner, one transaction per recording: workers on several machines never conflict.
+    fn shared_writers(&self) -> bool {
+        true
+    }
+
     fn prepare(&self) -> Result<Vec<String>, PluginError> {
         let site = self.site_id;
         let info = self.db.transaction(TxMode::ReadOnly, move |tx| {

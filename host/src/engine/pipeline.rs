@@ -1,0 +1,246 @@
+//! Pipelined delivery on one host: the resolver chain runs once per
+//! recording, a batch at a time, in its own thread; every sink works its
+//! own queue of resolved batches with `threads` threads of its own, so a
+//! slow sink (renders, downloads) never holds a fast one back.
+//!
+//! Memory: the resolver runs at most [`LOOKAHEAD`] batches ahead of the
+//! fastest sink; each sink has at most `threads` batches being written;
+//! a resolved batch is dropped as soon as the last sink has taken it.
+use super::deliver::{deliver, Delivered};
+use super::resolve::{self, Owners};
+use super::store::Journal;
+use crate::config::Pipeline;
+use crate::plugins::handle::Sink;
+use crate::plugins::Instances;
+use crate::progress::Progress;
+use anyhow::{anyhow, Result};
+use plugin_api::abi::Recording;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+/// How many resolved batches the resolver may keep ahead of the fastest sink.
+pub const LOOKAHEAD: usize = 2;
+
+/// The resolved batches, shared by the resolver and the sinks.
+struct Board {
+    state: Mutex<State>,
+    cv: Condvar,
+    /// Per sink: the next batch index it will take.
+    cursors: Vec<AtomicUsize>,
+    /// Per sink (name, recordings handled so far), for the progress line.
+    handled: Vec<(String, AtomicUsize)>,
+    abort: AtomicBool,
+}
+
+struct State {
+    /// Resolved batch k, until every sink has taken it.
+    slots: Vec<Option<Arc<Vec<Owners>>>>,
+    /// Sinks that still have to take batch k.
+    left: Vec<usize>,
+    resolver_done: bool,
+}
+
+impl Board {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn fastest(&self) -> usize {
+        self.cursors.iter().map(|c| c.load(Ordering::SeqCst)).max().unwrap_or(0)
+    }
+    /// Waits for batch `k` to be resolved; `None` if it never will be.
+    fn take(&self, k: usize) -> Option<Arc<Vec<Owners>>> {
+        let mut st = self.lock();
+        loop {
+            if self.abort.load(Ordering::SeqCst) {
+                return None;
+            }
+            if let Some(b) = &st.slots[k] {
+                return Some(b.clone());
+            }
+            if st.resolver_done {
+                return None;
+            }
+            st = self.cv.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+    /// A sink is through with batch `k`: returns true if it was the last one.
+    fn release(&self, k: usize) -> bool {
+        let mut st = self.lock();
+        st.left[k] -= 1;
+        if st.left[k] == 0 {
+            st.slots[k] = None;
+            return true;
+        }
+        false
+    }
+    fn stop(&self) {
+        self.abort.store(true, Ordering::SeqCst);
+        let _g = self.lock();
+        self.cv.notify_all();
+    }
+}
+
+/// Marks the resolver finished however its thread ends (panic included), so
+/// no sink waits forever.
+struct ResolverDone<'a>(&'a Board);
+impl Drop for ResolverDone<'_> {
+    fn drop(&mut self) {
+        self.0.lock().resolver_done = true;
+        self.0.cv.notify_all();
+    }
+}
+
+/// What the resolver thread reports.
+#[derive(Default)]
+pub struct Resolved {
+    pub notes: Vec<String>,
+    pub fallback_owner: usize,
+    /// Who the resolved recordings were (the HTML report's audience).
+    pub audience: crate::report_html::Audience,
+}
+
+impl Resolved {
+    /// Counts one resolved batch (`owners` in the order of `batch`).
+    pub fn add(&mut self, batch: &[Recording], owners: &[Owners], notes: Vec<String>) {
+        self.notes.extend(notes);
+        self.fallback_owner += owners.iter().filter(|o| matches!(o, Owners::Found(i) if i.fallback)).count();
+        crate::report_html::tally(&mut self.audience, batch, owners);
+    }
+}
+
+/// Delivers `needed` (recordings at least one sink has not finished) to every
+/// sink that has not finished them, journaling each batch of each sink as it
+/// is written. Returns the resolver's share and, per sink (in order), what it did.
+pub fn deliver_all(
+    p: &Pipeline,
+    inst: &Instances,
+    needed: &[Recording],
+    finished: &HashMap<String, HashSet<String>>,
+    journal: &Mutex<Option<Box<dyn Journal>>>,
+    run_id: Option<i64>,
+    progress: &Progress,
+) -> Result<(Resolved, Vec<Delivered>)> {
+    let chunks: Vec<&[Recording]> = needed.chunks(p.batch_size).collect();
+    let board = Board {
+        state: Mutex::new(State {
+            slots: vec![None; chunks.len()],
+            left: vec![inst.sinks.len(); chunks.len()],
+            resolver_done: false,
+        }),
+        cv: Condvar::new(),
+        cursors: inst.sinks.iter().map(|_| AtomicUsize::new(0)).collect(),
+        handled: inst.sinks.iter().map(|s| (s.name().to_string(), AtomicUsize::new(0))).collect(),
+        abort: AtomicBool::new(false),
+    };
+    std::thread::scope(|scope| {
+        let board = &board;
+        let chunks = &chunks;
+        let resolver = scope.spawn(move || {
+            let _done = ResolverDone(board);
+            let mut out = Resolved::default();
+            for (k, chunk) in chunks.iter().enumerate() {
+                {
+                    let mut st = board.lock();
+                    while k >= board.fastest() + LOOKAHEAD && !board.abort.load(Ordering::SeqCst) {
+                        st = board.cv.wait(st).unwrap_or_else(|p| p.into_inner());
+                    }
+                }
+                if board.abort.load(Ordering::SeqCst) {
+                    break;
+                }
+                let (owners, notes) = resolve::resolve(inst, chunk, &p.fallback);
+                out.add(chunk, &owners, notes);
+                board.lock().slots[k] = Some(Arc::new(owners));
+                board.cv.notify_all();
+            }
+            out
+        });
+        let workers: Vec<Vec<_>> = inst
+            .sinks
+            .iter()
+            .enumerate()
+            .map(|(s, sink)| {
+                (0..sink.component().threads.max(1))
+                    .map(|_| {
+                        scope.spawn(move || {
+                            let r = work_sink(s, sink, board, chunks, finished, journal, run_id, progress);
+                            if r.is_err() {
+                                board.stop();
+                            }
+                            r
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut per_sink = Vec::new();
+        let mut first_err = None;
+        for handles in workers {
+            let mut total = Delivered::default();
+            for h in handles {
+                match h.join().unwrap_or_else(|_| Err(anyhow!("a sink thread panicked"))) {
+                    Ok(d) => total.merge(d),
+                    Err(e) => {
+                        first_err.get_or_insert(e);
+                    }
+                }
+            }
+            per_sink.push(total);
+        }
+        let resolved = resolver.join().map_err(|_| anyhow!("the resolver thread panicked"))?;
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok((resolved, per_sink)),
+        }
+    })
+}
+
+/// One thread of one sink: takes the next batch, writes it, journals it.
+#[allow(clippy::too_many_arguments)]
+fn work_sink(
+    s: usize,
+    sink: &Sink,
+    board: &Board,
+    chunks: &[&[Recording]],
+    finished: &HashMap<String, HashSet<String>>,
+    journal: &Mutex<Option<Box<dyn Journal>>>,
+    run_id: Option<i64>,
+    progress: &Progress,
+) -> Result<Delivered> {
+    let done = &finished[sink.name()];
+    let mut total = Delivered::default();
+    loop {
+        let k = board.cursors[s].fetch_add(1, Ordering::SeqCst);
+        if k >= chunks.len() {
+            board.cv.notify_all();
+            return Ok(total);
+        }
+        board.cv.notify_all(); // the resolver may be waiting for a sink to move on
+        let Some(batch) = board.take(k) else {
+            if board.abort.load(Ordering::SeqCst) {
+                return Ok(total);
+            }
+            return Err(anyhow!("sink `{}`: batch {k} was never resolved", sink.name()));
+        };
+        let mut d = {
+            let mine: Vec<&Owners> = batch.iter().filter(|o| !done.contains(o.record_id())).collect();
+            if mine.is_empty() {
+                Delivered::default()
+            } else {
+                deliver(sink, &mine)
+            }
+        };
+        drop(batch); // the board frees it once every sink has taken it
+        let c = &d.counts;
+        board.handled[s].1.fetch_add(c.done + c.skipped + c.failed + c.planned, Ordering::SeqCst);
+        progress.sinks(board.handled.iter().map(|(n, h)| (n.as_str(), h.load(Ordering::SeqCst))));
+        if let (Some(run), Some(j)) = (run_id, journal.lock().unwrap_or_else(|p| p.into_inner()).as_mut()) {
+            j.record(run, sink.name(), &std::mem::take(&mut d.entries))?;
+        }
+        total.merge(d);
+        if board.release(k) {
+            progress.inc(chunks[k].len() as u64);
+        }
+    }
+}
