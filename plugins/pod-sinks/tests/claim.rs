@@ -415,18 +415,6 @@ fn config_and_recorder_errors() {
 #[path = "../../render/tests/common/mod.rs"]
 mod render_fixture;
 
-fn serve_tree(media: &FileServer, dir: &Path, prefix: &str) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        let name = format!("{prefix}/{}", p.file_name().unwrap().to_string_lossy());
-        if p.is_dir() {
-            serve_tree(media, &p, &name);
-        } else {
-            media.put(&name, &std::fs::read(&p).unwrap());
-        }
-    }
-}
-
 #[test]
 fn presentations_render_natively() {
     render_fixture::require_ffmpeg();

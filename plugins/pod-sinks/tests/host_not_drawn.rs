@@ -18,18 +18,6 @@ mod render_fixture;
 const ID: &str = "dddddddddddddddddddddddddddddddddddddddd-1735689600000";
 const NOT_DRAWN: &str = "tldraw annotation type \"spaceship\" (1 shape versions): unknown shape type";
 
-fn serve_tree(server: &FileServer, dir: &Path, prefix: &str) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        let name = format!("{prefix}/{}", p.file_name().unwrap().to_string_lossy());
-        if p.is_dir() {
-            serve_tree(server, &p, &name);
-        } else {
-            server.put(&name, &std::fs::read(&p).unwrap());
-        }
-    }
-}
-
 /// The fixture's tldraw.json with one more shape, of a type no tldraw version has.
 fn with_unknown_shape(tldraw: &Path) {
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(tldraw).unwrap()).unwrap();

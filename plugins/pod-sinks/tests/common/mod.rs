@@ -123,6 +123,19 @@ pub fn host() -> std::path::PathBuf {
     .clone()
 }
 
+/// Serves every file below `dir` at `<prefix>/<relative path>`.
+pub fn serve_tree(server: &bbb_testserver::files::FileServer, dir: &std::path::Path, prefix: &str) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        let name = format!("{prefix}/{}", p.file_name().unwrap().to_string_lossy());
+        if p.is_dir() {
+            serve_tree(server, &p, &name);
+        } else {
+            server.put(&name, &std::fs::read(&p).unwrap());
+        }
+    }
+}
+
 /// Deterministic bytes that look like nothing in particular.
 pub fn media_bytes(n: usize, seed: u8) -> Vec<u8> {
     (0..n).map(|i| ((i * 31 + seed as usize * 7) % 251) as u8).collect()
