@@ -8,6 +8,7 @@
 //! * Every body is read within a byte bound ([`read_capped`]); the client
 //!   has a connect, an idle (between two reads) and a total time bound.
 //! * Errors are one line naming the URL or host.
+//! * Ranged downloads (`claim-dir`, `archive`) read `Content-Range` with [`content_range`].
 use futures_util::StreamExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -120,6 +121,26 @@ pub fn backoff(first: Duration, attempt: u32) -> Duration {
     first * 2u32.saturating_pow(attempt.saturating_sub(1).min(6))
 }
 
+/// A `Content-Range` value: `bytes <start>-<end>/<total>` → (start, total);
+/// `bytes */<total>` → (None, total); `None` when it is not a byte range.
+pub fn content_range(v: &str) -> Option<(Option<u64>, Option<u64>)> {
+    let rest = v.trim().strip_prefix("bytes")?.trim();
+    let (range, total) = rest.split_once('/')?;
+    let total = total.trim().parse().ok();
+    let start = if range.trim() == "*" { None } else { Some(range.split_once('-')?.0.trim().parse().ok()?) };
+    Some((start, total))
+}
+
+/// A header of `resp` as text, if present and readable.
+pub fn header_text(resp: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<&str> {
+    resp.headers().get(name)?.to_str().ok()
+}
+
+/// A header of `resp` as a number (`Content-Length`…), if present and one.
+pub fn header_u64(resp: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<u64> {
+    header_text(resp, name)?.trim().parse().ok()
+}
+
 /// An error and its causes on one line (reqwest hides the useful part in
 /// `source`: "invalid peer certificate: UnknownIssuer").
 pub fn error_chain(e: &dyn std::error::Error) -> String {
@@ -129,6 +150,14 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_content_range() {
+        assert_eq!(content_range("bytes 100-199/200"), Some((Some(100), Some(200))));
+        assert_eq!(content_range("bytes */200"), Some((None, Some(200))));
+        assert_eq!(content_range("bytes 0-9/*"), Some((Some(0), None)));
+        assert_eq!(content_range("items 1-2/3"), None);
+    }
 
     #[test]
     fn backoff_doubles_and_is_bounded() {

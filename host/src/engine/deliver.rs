@@ -13,6 +13,8 @@ pub struct Delivered {
     pub counts: Counts,
     pub failures: Vec<Line>,
     pub planned: Vec<Line>,
+    /// What the sink's renderer could not draw (its outcome data's `not_drawn`), per recording.
+    pub not_drawn: Vec<Line>,
 }
 
 impl Delivered {
@@ -32,6 +34,11 @@ impl Delivered {
                 return; // a plan is never journaled
             }
         }
+        self.not_drawn.extend(super::report::not_drawn_of(&data).into_iter().map(|what| Line {
+            record_id: record_id.to_string(),
+            component: sink.to_string(),
+            detail: what,
+        }));
         self.entries.push(Entry {
             record_id: record_id.to_string(),
             status: status.label(),
@@ -51,6 +58,7 @@ impl Delivered {
         self.counts.planned += other.counts.planned;
         self.failures.extend(other.failures);
         self.planned.extend(other.planned);
+        self.not_drawn.extend(other.not_drawn);
     }
 }
 

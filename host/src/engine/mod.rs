@@ -18,7 +18,7 @@ pub mod store;
 
 pub use journal::{journal_in_use, prepare_path as prepare_journal_path, Delivery};
 pub use journal_pg::PgJournal;
-pub use report::Report;
+pub use report::{not_drawn_of, Report};
 /// The resolver chain, for `survey --resolve` (read-only use outside a run).
 pub use resolve::{resolve as resolve_chain, Owners as ChainAnswer};
 pub use store::Journal;

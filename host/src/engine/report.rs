@@ -34,6 +34,8 @@ pub struct Report {
     pub failures: Vec<Line>,
     pub planned: Vec<Line>,
     pub notes: Vec<String>,
+    /// What a sink's renderer could not draw, per recording (its outcome data's `not_drawn`).
+    pub not_drawn: Vec<Line>,
     /// Recordings given to the fallback owner.
     pub fallback_owner: usize,
     /// Per recording: why a resolver passed (JSON report only).
@@ -42,8 +44,22 @@ pub struct Report {
     pub audience: crate::report_html::Audience,
 }
 
+/// The `not_drawn` list of a sink's outcome data (JSON), if it has one. Journals of
+/// earlier versions of `claim-dir` kept it in `render_notes` as `not drawn: …` lines.
+pub fn not_drawn_of(data: &str) -> Vec<String> {
+    // Most outcomes have none: not parsed at all then.
+    if !data.contains("\"not_drawn\"") && !data.contains("not drawn: ") {
+        return Vec::new();
+    }
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(data) else { return Vec::new() };
+    let texts = |key: &str| v.get(key).and_then(|x| x.as_array()).into_iter().flatten().filter_map(|x| x.as_str());
+    let mut out: Vec<String> = texts("not_drawn").map(str::to_string).collect();
+    out.extend(texts("render_notes").filter_map(|n| n.strip_prefix("not drawn: ")).map(str::to_string));
+    out
+}
+
 impl Report {
-    /// Adds what `sink` did (counts, failures, plans).
+    /// Adds what `sink` did (counts, failures, plans, what was not drawn).
     pub(super) fn add(&mut self, sink: &str, d: super::deliver::Delivered) {
         let total = self.sinks.entry(sink.to_string()).or_default();
         total.done += d.counts.done;
@@ -52,6 +68,7 @@ impl Report {
         total.planned += d.counts.planned;
         self.failures.extend(d.failures);
         self.planned.extend(d.planned);
+        self.not_drawn.extend(d.not_drawn);
     }
 
     pub fn has_failures(&self) -> bool {
@@ -83,6 +100,13 @@ impl Report {
                 self.fallback_owner
             ));
         }
+        if !self.not_drawn.is_empty() {
+            let ids: std::collections::BTreeSet<&str> = self.not_drawn.iter().map(|l| l.record_id.as_str()).collect();
+            out.push_str(&format!(
+                "  {} recording(s) with something the renderer could not draw (not_drawn: see the report)\n",
+                ids.len()
+            ));
+        }
         for n in &self.notes {
             out.push_str(&format!("  note: {}\n", escape_line(n)));
         }
@@ -103,6 +127,16 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn not_drawn_is_read_from_the_list_or_from_older_render_notes() {
+        assert_eq!(not_drawn_of(r#"{"not_drawn":["poll results", 3],"file":"a"}"#), ["poll results"]);
+        let old = r#"{"render_notes":["not drawn: chat: bad","beside it: /x.chat.txt"]}"#;
+        assert_eq!(not_drawn_of(old), ["chat: bad"]);
+        assert!(not_drawn_of(r#"{"file":"a"}"#).is_empty());
+        assert!(not_drawn_of("").is_empty());
+        assert!(not_drawn_of("not json, \"not_drawn\"").is_empty());
+    }
 
     #[test]
     fn remote_text_in_the_summary_is_escaped() {

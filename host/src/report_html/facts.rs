@@ -87,13 +87,12 @@ impl Facts {
                     });
                 }
             }
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&d.data) {
-                if let Some(list) = v.get("not_drawn").and_then(|x| x.as_array()) {
-                    let notes = f.not_drawn.entry(d.record_id.clone()).or_default();
-                    notes.extend(list.iter().filter_map(|x| x.as_str()).map(|s| redactor.redact(s)));
-                    notes.sort();
-                    notes.dedup();
-                }
+            let list = crate::engine::not_drawn_of(&d.data);
+            if !list.is_empty() {
+                let notes = f.not_drawn.entry(d.record_id.clone()).or_default();
+                notes.extend(list.iter().map(|s| redactor.redact(s)));
+                notes.sort();
+                notes.dedup();
             }
         }
         f.not_drawn.retain(|_, v| !v.is_empty());

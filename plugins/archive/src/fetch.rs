@@ -4,8 +4,8 @@
 //! when complete.
 use crate::target::{hex, Writer};
 use crate::throttle::Throttle;
+use bbb_migrate_http::{content_range, error_chain as one_line, header_text, header_u64};
 use futures_util::StreamExt;
-use plugin_api::sdk::text::error_chain;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
 use reqwest::{Client, StatusCode, Url};
 use sha2::{Digest, Sha256};
@@ -69,18 +69,6 @@ pub fn client(timeout: Duration) -> Result<Client, String> {
         .user_agent(concat!("bbb-migrate-archive/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| e.to_string())
-}
-
-/// `bytes <start>-<end>/<total>` → (start, total).
-fn content_range(v: &str) -> Option<(Option<u64>, Option<u64>)> {
-    let rest = v.trim().strip_prefix("bytes")?.trim();
-    let (range, total) = rest.split_once('/')?;
-    let start = if range.trim() == "*" { None } else { Some(range.split_once('-')?.0.trim().parse().ok()?) };
-    Some((start, total.trim().parse().ok()))
-}
-
-fn header(resp: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<&str> {
-    resp.headers().get(name)?.to_str().ok()
 }
 
 /// One request's outcome: finished, or cut after some bytes (resume), or a failure.
@@ -174,7 +162,7 @@ impl Fetcher {
         };
         let status = resp.status();
         let total = match status {
-            StatusCode::PARTIAL_CONTENT => match header(&resp, CONTENT_RANGE).and_then(content_range) {
+            StatusCode::PARTIAL_CONTENT => match header_text(&resp, CONTENT_RANGE).and_then(content_range) {
                 Some((Some(s), total)) if s == p.have => total,
                 _ => {
                     w.restart().await.map_err(Failure::retry)?;
@@ -188,10 +176,10 @@ impl Fetcher {
                     w.restart().await.map_err(Failure::retry)?;
                     p.restart();
                 }
-                header(&resp, CONTENT_LENGTH).and_then(|v| v.trim().parse().ok())
+                header_u64(&resp, CONTENT_LENGTH)
             }
             StatusCode::RANGE_NOT_SATISFIABLE => {
-                let total = header(&resp, CONTENT_RANGE).and_then(content_range).and_then(|c| c.1);
+                let total = header_text(&resp, CONTENT_RANGE).and_then(content_range).and_then(|c| c.1);
                 if total == Some(p.have) && p.announced.is_none_or(|a| a == p.have) {
                     return Ok((Step::Complete, total));
                 }
@@ -246,22 +234,5 @@ impl Fetcher {
             p.have += chunk.len() as u64;
             w.write(chunk).await.map_err(Failure::retry)?;
         }
-    }
-}
-
-/// An error and its causes, on one line.
-fn one_line(e: &dyn std::error::Error) -> String {
-    error_chain(e).split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_content_range() {
-        assert_eq!(content_range("bytes 100-199/200"), Some((Some(100), Some(200))));
-        assert_eq!(content_range("bytes */200"), Some((None, Some(200))));
-        assert_eq!(content_range("items 1-2/3"), None);
     }
 }

@@ -332,7 +332,8 @@ struct Done {
     rft: Option<(i64, &'static str)>,
     resumed_from: u64,
     /// What the native renderer could not draw, and the files it wrote beside the video.
-    render_notes: Vec<String>,
+    not_drawn: Vec<String>,
+    beside: Vec<String>,
 }
 
 /// `page`: the error of the recording's video page, if reading it failed.
@@ -456,7 +457,7 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<Pa
     }
 
     let mut resumed_from = 0;
-    let mut render_notes = Vec::new();
+    let (mut not_drawn, mut beside) = (Vec::new(), Vec::new());
     if how != "present" {
         let dir = rec.dir.clone();
         let min_free = inner.min_free;
@@ -474,9 +475,9 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<Pa
                     .converter
                     .run(url, id, &path, r.duration_s())
                     .await
-                    .map(|(size, notes)| {
-                        render_notes = notes;
-                        size
+                    .map(|c| {
+                        (not_drawn, beside) = (c.not_drawn, c.beside);
+                        c.size
                     })
                     .map_err(|e| FetchError { message: e, permanent: false }),
             },
@@ -515,7 +516,7 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<Pa
         Ok(v) => Some(v),
         Err(e) => return pod::failure(id, &format!("{path_text} is in place ({size} bytes) but not registered: "), &e),
     };
-    let d = Done { path: path_text, size: Some(size), how, source, rft, resumed_from, render_notes };
+    let d = Done { path: path_text, size: Some(size), how, source, rft, resumed_from, not_drawn, beside };
     finished(rec, id, d)
 }
 
@@ -628,14 +629,18 @@ fn finished(rec: &Recorder, id: &str, d: Done) -> Outcome {
         "{what}; recorder_recordingfiletreatment #{fid} {row} (recorder {}, type {})",
         rec.id, rec.recording_type
     );
-    for note in &d.render_notes {
-        detail.push_str("; ");
-        detail.push_str(note);
+    for n in &d.not_drawn {
+        detail.push_str(&format!("; not drawn: {n}"));
+    }
+    for f in &d.beside {
+        detail.push_str(&format!("; beside it: {f}"));
     }
     let data = json!({
         "file": d.path, "file_size": size, "source": d.source, "action": d.how,
         "recorder_id": rec.id, "type": rec.recording_type, "require_manual_claim": true,
-        "rft_id": fid, "row": row, "resumed_from": d.resumed_from, "render_notes": d.render_notes,
+        "rft_id": fid, "row": row, "resumed_from": d.resumed_from,
+        // Read by the HTML report ("not drawn by the renderer") and the JSON report.
+        "not_drawn": d.not_drawn, "beside": d.beside,
     });
     if d.how == "present" && row == "existed" { Outcome::skipped(id, detail) } else { Outcome::done(id, detail) }
         .with_data(&data)

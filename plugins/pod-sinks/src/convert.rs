@@ -32,6 +32,16 @@ pub struct ConverterConfig {
     pub ca_file: Option<PathBuf>,
 }
 
+/// What a conversion produced.
+#[derive(Debug, Default)]
+pub struct Converted {
+    pub size: u64,
+    /// What the video does not show (native renderer: annotation types, missing files…).
+    pub not_drawn: Vec<String>,
+    /// Files written beside the video (captions, chat, shared notes).
+    pub beside: Vec<String>,
+}
+
 pub enum Converter {
     None,
     Native {
@@ -202,14 +212,14 @@ impl Converter {
     }
 
     /// Converts `url` into `final_path`; returns its size and, for the native renderer,
-    /// what the video does not show (`not drawn: …`) and the files written beside it.
+    /// what the video does not show and the files written beside it.
     pub async fn run(
         &self,
         url: &str,
         record_id: &str,
         final_path: &Path,
         duration_s: i64,
-    ) -> Result<(u64, Vec<String>), String> {
+    ) -> Result<Converted, String> {
         match self {
             Converter::None => Err("no converter configured".into()),
             Converter::Native { timeout_s, ca_file, chat, chat_names } => {
@@ -235,9 +245,11 @@ impl Converter {
                         format!("native renderer: {e}")
                     }
                 })?;
-                let mut notes: Vec<String> = report.not_drawn.iter().map(|n| format!("not drawn: {n}")).collect();
-                notes.extend(report.sidecars.iter().map(|f| format!("beside it: {}", f.display())));
-                Ok((report.output_size, notes))
+                Ok(Converted {
+                    size: report.output_size,
+                    not_drawn: report.not_drawn,
+                    beside: report.sidecars.iter().map(|f| f.display().to_string()).collect(),
+                })
             }
             Converter::Command { argv, dir, timeout_s, .. } => {
                 let tmp = part_path(final_path);
@@ -279,7 +291,7 @@ impl Converter {
                     return Err(format!("converter `{}` exited 0 but wrote nothing to {{file}}", args[0]));
                 }
                 tokio::fs::rename(&tmp, final_path).await.map_err(|e| format!("{}: {e}", final_path.display()))?;
-                Ok((size, Vec::new()))
+                Ok(Converted { size, ..Default::default() })
             }
         }
     }

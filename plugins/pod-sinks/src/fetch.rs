@@ -6,13 +6,13 @@
 //! by the next run from what is on disk), checked against `Content-Length` /
 //! `Content-Range`, synced, then renamed to its final name.
 //!
-//! Every request (size check, video page, download) is retried within the
-//! run on transient errors (network, 5xx, 408, 429) with doubling back-off,
-//! like the source's. Bodies are bounded: a video page by
-//! [`PAGE_BUDGET`], a download by what it announced (it stops at the first
-//! byte past it) or, when it announced nothing, by the free space the sink
-//! must leave (checked every [`SPACE_CHECK_EVERY`] bytes).
-use bbb_migrate_http::{is_transient, read_capped, ReadError};
+//! Every request (size check, download) is retried within the run on
+//! transient errors (network, 5xx, 408, 429) with doubling back-off, like the
+//! source's (the video pages are read by `bbb-migrate-video-page`). A
+//! download is bounded by what it announced (it stops at the first byte past
+//! it) or, when it announced nothing, by the free space the sink must leave
+//! (checked every [`SPACE_CHECK_EVERY`] bytes).
+use bbb_migrate_http::{content_range, error_chain as one_line, header_text, header_u64, is_transient};
 use futures_util::StreamExt;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
 use reqwest::{Client, StatusCode};
@@ -27,8 +27,6 @@ pub struct FetchError {
     pub permanent: bool,
 }
 
-/// Bytes of a video index page.
-pub const PAGE_BUDGET: u64 = 1 << 20;
 /// A download without an announced size checks the free space this often.
 pub const SPACE_CHECK_EVERY: u64 = 64 << 20;
 
@@ -38,9 +36,6 @@ impl FetchError {
     }
     fn status(url: &str, s: StatusCode) -> Self {
         FetchError { message: format!("{url}: HTTP {s}"), permanent: matches!(s.as_u16(), 404 | 410) }
-    }
-    fn permanent(message: impl Into<String>) -> Self {
-        FetchError { message: message.into(), permanent: true }
     }
 }
 
@@ -74,19 +69,6 @@ pub fn part_path(final_path: &Path) -> PathBuf {
     let mut s = final_path.as_os_str().to_os_string();
     s.push(".part");
     PathBuf::from(s)
-}
-
-/// `bytes <start>-<end>/<total>` → (start, total); `bytes */<total>` → (None, total).
-fn content_range(v: &str) -> Option<(Option<u64>, Option<u64>)> {
-    let rest = v.trim().strip_prefix("bytes")?.trim();
-    let (range, total) = rest.split_once('/')?;
-    let total = total.trim().parse().ok();
-    let start = if range.trim() == "*" { None } else { Some(range.split_once('-')?.0.trim().parse().ok()?) };
-    Some((start, total))
-}
-
-fn header_u64(resp: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<u64> {
-    resp.headers().get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
 fn io(path: &Path, e: std::io::Error) -> FetchError {
@@ -142,50 +124,12 @@ impl Fetcher {
             Err(e) => return net(e),
         };
         match resp.status() {
-            StatusCode::PARTIAL_CONTENT => Try::Done(
-                resp.headers()
-                    .get(CONTENT_RANGE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(content_range)
-                    .and_then(|c| c.1),
-            ),
+            StatusCode::PARTIAL_CONTENT => {
+                Try::Done(header_text(&resp, CONTENT_RANGE).and_then(content_range).and_then(|c| c.1))
+            }
             s if s.is_success() => Try::Done(header_u64(&resp, CONTENT_LENGTH)),
             s if is_transient(s) => Try::Retry(FetchError::status(url, s)),
             s => Try::Fail(FetchError::status(url, s)),
-        }
-    }
-
-    /// The file of a video playback page (`…/playback/video/<id>/`): its
-    /// `<source src>`, relative to the page after redirects. Retried on
-    /// transient errors; the page is read within [`PAGE_BUDGET`].
-    pub async fn video_file(&self, page: &str) -> Result<String, FetchError> {
-        self.retrying(|| self.video_file_once(page)).await
-    }
-
-    async fn video_file_once(&self, page: &str) -> Try<String> {
-        let resp = match self.client.get(page).send().await {
-            Ok(r) => r,
-            Err(e) => return Try::Retry(FetchError::retry(format!("{page}: {}", one_line(&e)))),
-        };
-        let s = resp.status();
-        if is_transient(s) {
-            return Try::Retry(FetchError::status(page, s));
-        }
-        if !s.is_success() {
-            return Try::Fail(FetchError::status(page, s));
-        }
-        let base = resp.url().clone();
-        let html = match read_capped(resp, PAGE_BUDGET).await {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(e @ ReadError::TooLarge(_)) => return Try::Fail(FetchError::permanent(format!("{page}: {e}"))),
-            Err(e) => return Try::Retry(FetchError::retry(format!("{page}: {e}"))),
-        };
-        let Some(src) = bbb_migrate_video_page::first_source(&html) else {
-            return Try::Fail(FetchError::permanent(format!("{page}: no <source> in the video page")));
-        };
-        match base.join(&src) {
-            Ok(u) => Try::Done(u.to_string()),
-            Err(e) => Try::Fail(FetchError::permanent(format!("{page}: bad <source> `{src}`: {e}"))),
         }
     }
 
@@ -212,8 +156,7 @@ impl Fetcher {
                 let resp = req.send().await.map_err(|e| FetchError::retry(format!("{url}: {}", one_line(&e))))?;
                 let (start, total) = match resp.status() {
                     StatusCode::PARTIAL_CONTENT => {
-                        let cr =
-                            resp.headers().get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).and_then(content_range);
+                        let cr = header_text(&resp, CONTENT_RANGE).and_then(content_range);
                         match cr {
                             Some((Some(s), total)) if s == have => (have, total),
                             _ => {
@@ -227,12 +170,7 @@ impl Fetcher {
                     }
                     StatusCode::OK => (0, header_u64(&resp, CONTENT_LENGTH)),
                     StatusCode::RANGE_NOT_SATISFIABLE => {
-                        let total = resp
-                            .headers()
-                            .get(CONTENT_RANGE)
-                            .and_then(|v| v.to_str().ok())
-                            .and_then(content_range)
-                            .and_then(|c| c.1);
+                        let total = header_text(&resp, CONTENT_RANGE).and_then(content_range).and_then(|c| c.1);
                         if total == Some(have) {
                             return Ok((have, have, 0u64));
                         }
@@ -336,21 +274,12 @@ async fn truncate(p: &Path) -> Result<(), FetchError> {
     }
 }
 
-/// An error and its causes, on one line.
-pub fn one_line(e: &dyn std::error::Error) -> String {
-    bbb_migrate_http::error_chain(e)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn parses_content_range() {
-        assert_eq!(content_range("bytes 100-199/200"), Some((Some(100), Some(200))));
-        assert_eq!(content_range("bytes */200"), Some((None, Some(200))));
-        assert_eq!(content_range("bytes 0-9/*"), Some((Some(0), None)));
-        assert_eq!(content_range("items 1-2/3"), None);
+    fn the_part_file_is_beside_the_final_one() {
         assert_eq!(part_path(Path::new("/d/a.m4v")), PathBuf::from("/d/a.m4v.part"));
     }
 }

@@ -5,6 +5,7 @@ mod common;
 use bbb_migrate_db::testing::TempDb;
 use bbb_migrate_db::{Engine, Param};
 use bbb_migrate_pod_sinks::ClaimDirSink;
+use bbb_testserver::files::FileServer;
 use common::*;
 use plugin_api::sdk::{testing::ctx, SinkPlugin};
 use plugin_api::{Outcome, OutcomeStatus, SinkItem};
@@ -19,7 +20,7 @@ const SIZE: usize = 300_000;
 struct Setup {
     t: TempDb,
     root: tempfile::TempDir,
-    media: Media,
+    media: FileServer,
 }
 
 impl Setup {
@@ -27,7 +28,7 @@ impl Setup {
         let t = pod_db(engine, tag);
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir(root.path().join("bbb-migration")).unwrap();
-        let media = Media::start();
+        let media = FileServer::start();
         for (id, seed) in [(V1, 1u8), (V2, 2u8)] {
             media.put(
                 &format!("/playback/video/{id}/"),
@@ -145,7 +146,7 @@ fn downloads_registers_once(engine: Engine) {
     assert_eq!(st.media.seen_for("GET", &format!("/playback/video/{V1}/")).len(), 0);
 
     // Second run: same files, same rows, no file fetched again.
-    st.media.clear();
+    st.media.clear_seen();
     let before = dump(&st.t);
     let out = st.sink(false, serde_json::json!({})).write(&st.items()).unwrap();
     assert_eq!(statuses(&out), vec![OutcomeStatus::SKIPPED, OutcomeStatus::SKIPPED], "{out:?}");
@@ -226,7 +227,7 @@ fn a_present_file_of_the_right_size_is_not_fetched_again() {
 
     // The file is there (e.g. the run died before its row): only the row is written.
     st.t.db.execute_batch("DELETE FROM recorder_recordingfiletreatment").unwrap();
-    st.media.clear();
+    st.media.clear_seen();
     let out = st.sink(false, serde_json::json!({})).write(items).unwrap();
     assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
     assert!(
@@ -255,7 +256,7 @@ fn a_present_file_of_the_right_size_is_not_fetched_again() {
             vec![Param::from(path.to_string_lossy().as_ref())],
         )
         .unwrap();
-    st.media.clear();
+    st.media.clear_seen();
     let out = st.sink(false, serde_json::json!({})).write(items).unwrap();
     assert_eq!(out[0].status, OutcomeStatus::SKIPPED, "{out:?}");
     assert!(out[0].detail.contains("already claimed in Pod"), "{}", out[0].detail);
@@ -414,18 +415,6 @@ fn config_and_recorder_errors() {
 #[path = "../../../crates/render/tests/common/mod.rs"]
 mod render_fixture;
 
-fn serve_tree(media: &Media, dir: &Path, prefix: &str) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        let name = format!("{prefix}/{}", p.file_name().unwrap().to_string_lossy());
-        if p.is_dir() {
-            serve_tree(media, &p, &name);
-        } else {
-            media.put(&name, &std::fs::read(&p).unwrap());
-        }
-    }
-}
-
 #[test]
 fn presentations_render_natively() {
     render_fixture::require_ffmpeg();
@@ -545,14 +534,14 @@ fn transient_http_errors_are_retried_within_the_run() {
     );
 
     // Next run: the size check of the file in place answers 503 once, and is retried.
-    st.media.clear();
+    st.media.clear_seen();
     st.media.fail_next(&file_path(V1), 503, 1);
     let out = st.sink(false, fast).write(&st.items()).unwrap();
     assert_eq!(statuses(&out), vec![OutcomeStatus::SKIPPED, OutcomeStatus::SKIPPED], "{out:?}");
     assert_eq!(st.media.seen_for("HEAD", &file_path(V1)).len(), 2);
 
     // Without retries the same 503 fails the recording for this run only (not permanently).
-    st.media.clear();
+    st.media.clear_seen();
     st.media.fail_next(&file_path(V1), 503, 1);
     let out = st.sink(false, serde_json::json!({ "retries": 0 })).write(&st.items()).unwrap();
     assert_eq!(statuses(&out), vec![OutcomeStatus::FAILED, OutcomeStatus::SKIPPED], "{out:?}");

@@ -5,6 +5,7 @@
 mod common;
 
 use bbb_migrate_db::Engine;
+use bbb_testserver::files::FileServer;
 use common::*;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -125,7 +126,7 @@ fn a_killed_run_resumes_without_duplicating_rows() {
 fn claim_dir_through_the_host() {
     let bin = host();
     let t = pod_db(Engine::MySql, "claim_host");
-    let media = Media::start();
+    let media = FileServer::start();
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("bbb-migration")).unwrap();
     let mut xml = String::from("<response><returncode>SUCCESS</returncode><recordings>");
@@ -199,7 +200,7 @@ fn two_copies_started_together_never_register_a_wrong_size_nor_twice() {
     const SIZE: usize = 270_336;
     let bin = host();
     let t = pod_db(Engine::Postgres, "claim_two_copies");
-    let media = Media::start();
+    let media = FileServer::start();
     media.set_delay(40);
     let mut xml = String::from("<response><returncode>SUCCESS</returncode><recordings>");
     for i in 0..FILES {

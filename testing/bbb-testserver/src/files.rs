@@ -2,7 +2,10 @@
 //! keep-alive) serving published recording files the way nginx does: `HEAD`,
 //! `Range: bytes=N-` (206 / 416), 404 for anything not put there. Bodies are
 //! bytes in memory or generated on the fly (any size, nothing held in memory).
-//! Faults on demand: a body cut half way, a body shorter than announced.
+//! Faults on demand: a body cut half way, a body shorter than announced, an
+//! error status for the next requests, a pause before every body, Range
+//! ignored (as servers without Range support answer); the most bodies sent at
+//! once is counted (to observe a client's parallelism).
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -62,6 +65,15 @@ struct State {
     cut: HashSet<String>,
     /// GETs of these paths announce this many bytes more than they send, then close.
     lie: HashMap<String, u64>,
+    /// The next requests (any method) of these paths get this status instead, that many times.
+    fail: HashMap<String, (u16, usize)>,
+    /// Pause before each GET body, milliseconds.
+    delay_ms: u64,
+    /// Answer every GET in full (200), as servers without Range support do.
+    ignore_range: bool,
+    /// GET bodies being sent now, and the most at once so far.
+    inflight: usize,
+    max_inflight: usize,
     seen: Vec<Seen>,
 }
 
@@ -118,6 +130,26 @@ impl FileServer {
         self.lock().lie.insert(path.to_string(), extra);
     }
 
+    /// The next `times` requests of `path` (HEAD or GET) answer `status` (503…) instead.
+    pub fn fail_next(&self, path: &str, status: u16, times: usize) {
+        self.lock().fail.insert(path.to_string(), (status, times));
+    }
+
+    /// Every GET body waits `ms` before it is sent.
+    pub fn set_delay(&self, ms: u64) {
+        self.lock().delay_ms = ms;
+    }
+
+    /// From now on every GET is answered in full (200), whatever its `Range`.
+    pub fn ignore_range(&self) {
+        self.lock().ignore_range = true;
+    }
+
+    /// The most GET bodies being sent at the same time so far.
+    pub fn max_inflight(&self) -> usize {
+        self.lock().max_inflight
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.lock().seen.clone()
     }
@@ -126,9 +158,14 @@ impl FileServer {
         self.lock().seen.clear();
     }
 
+    /// The requests of `path` with `method` (`GET`, `HEAD`).
+    pub fn seen_for(&self, method: &str, path: &str) -> Vec<Seen> {
+        self.seen().into_iter().filter(|s| s.method == method && s.path == path).collect()
+    }
+
     /// The GETs of `path`.
     pub fn gets(&self, path: &str) -> Vec<Seen> {
-        self.seen().into_iter().filter(|s| s.method == "GET" && s.path == path).collect()
+        self.seen_for("GET", path)
     }
 }
 
@@ -154,15 +191,29 @@ fn serve_one(conn: &TcpStream, st: &Mutex<State>) -> std::io::Result<bool> {
             }
         }
     }
-    let (body, cut, lie) = {
+    let (body, cut, lie, fail, delay) = {
         let mut s = st.lock().unwrap_or_else(|e| e.into_inner());
         s.seen.push(Seen { method: method.clone(), path: path.clone(), range: range.clone() });
         let body = s.files.get(&path).cloned();
         let cut = method == "GET" && s.cut.remove(&path);
         let lie = s.lie.get(&path).copied().filter(|_| method == "GET");
-        (body, cut, lie)
+        let fail = match s.fail.get_mut(&path) {
+            Some((status, n)) if *n > 0 => {
+                *n -= 1;
+                Some(*status)
+            }
+            _ => None,
+        };
+        if s.ignore_range {
+            range = None;
+        }
+        (body, cut, lie, fail, s.delay_ms)
     };
     let mut out = conn;
+    if let Some(status) = fail {
+        out.write_all(format!("HTTP/1.1 {status} Failure On Demand\r\nContent-Length: 4\r\n\r\nbusy").as_bytes())?;
+        return Ok(true);
+    }
     let Some(body) = body else {
         out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found")?;
         return Ok(true);
@@ -191,6 +242,14 @@ fn serve_one(conn: &TcpStream, st: &Mutex<State>) -> std::io::Result<bool> {
     if method == "HEAD" {
         return Ok(true);
     }
+    {
+        // Counted while the body waits its delay (the body itself goes out at once).
+        let mut s = st.lock().unwrap_or_else(|e| e.into_inner());
+        s.inflight += 1;
+        s.max_inflight = s.max_inflight.max(s.inflight);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(delay));
+    st.lock().unwrap_or_else(|e| e.into_inner()).inflight -= 1;
     let send = if cut { len / 2 } else { len };
     match &body {
         Body::Bytes(b) => out.write_all(&b[from as usize..(from + send) as usize])?,

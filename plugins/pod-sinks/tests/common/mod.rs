@@ -1,14 +1,10 @@
 //! Test support: Pod databases on the real servers, a dump of every table,
-//! and a real HTTP media server (Range, HEAD, a response cut half way).
+//! the host binary, and the real HTTP media server of `bbb-testserver`.
 #![allow(dead_code)]
 use bbb_migrate_db::testing::{schema, TempDb};
 use bbb_migrate_db::{Engine, Param, Value};
 use plugin_api::abi_stable::std_types::RVec;
 use plugin_api::{Owner, Playback, Recording, SinkItem};
-use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
 
 /// A Pod database: the shared PostgreSQL schema (Pod < 4.0.1 sizes, no
 /// `state` column) or the MariaDB port of this crate (Pod main).
@@ -113,210 +109,31 @@ pub fn item(rec: Recording, owners: Vec<Owner>, fallback: bool) -> SinkItem {
     SinkItem { recording: rec, owners: RVec::from(owners), fallback }
 }
 
-// ---------------------------------------------------------------------------
-// The host binary
-
-fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-/// The host and the plugins it needs, built once per test binary (`cargo
-/// test` builds neither cdylibs nor other packages' binaries). The host finds
-/// the plugins in its own folder.
+/// The host and the plugins these tests need, built once per test binary.
 pub fn host() -> std::path::PathBuf {
     static ONCE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     ONCE.get_or_init(|| {
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "-p", "bbb-migrate", "-p", "bbb-migrate-bbb-cache", "-p", "bbb-migrate-bbb"])
-            .args(["-p", "bbb-migrate-csv", "-p", "bbb-migrate-pod-sinks"])
-            .current_dir(root())
-            .status()
-            .unwrap();
-        assert!(status.success(), "cargo build failed");
-        let target =
-            std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| root().join("target"));
-        target.join("debug/bbb-migrate")
+        bbb_testserver::host_binary(&[
+            "bbb-migrate-bbb-cache",
+            "bbb-migrate-bbb",
+            "bbb-migrate-csv",
+            "bbb-migrate-pod-sinks",
+        ])
     })
     .clone()
 }
 
-// ---------------------------------------------------------------------------
-// HTTP media server
-
-/// One request the server saw.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Seen {
-    pub method: String,
-    pub path: String,
-    pub range: Option<String>,
-}
-
-#[derive(Default)]
-struct State {
-    files: HashMap<String, Vec<u8>>,
-    /// Paths whose next GET body stops half way (the connection is closed).
-    cut: HashSet<String>,
-    seen: Vec<Seen>,
-    /// Pause before each GET body, milliseconds.
-    delay_ms: u64,
-    /// Answer every GET in full (200), as servers without Range support do.
-    ignore_range: bool,
-    inflight: usize,
-    max_inflight: usize,
-    /// Paths whose next requests (any method) get this status instead, that many times.
-    fail: HashMap<String, (u16, usize)>,
-}
-
-/// A real HTTP/1.1 server on 127.0.0.1 serving files from memory, with
-/// `HEAD`, `Range: bytes=N-` (206 / 416) and one-shot cuts.
-pub struct Media {
-    pub base: String,
-    state: Arc<Mutex<State>>,
-}
-
-impl Media {
-    pub fn start() -> Media {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = Arc::new(Mutex::new(State::default()));
-        let st = state.clone();
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(conn) = conn else { continue };
-                let st = st.clone();
-                std::thread::spawn(move || {
-                    let _ = serve(conn, &st);
-                });
-            }
-        });
-        Media { base, state }
-    }
-
-    pub fn put(&self, path: &str, body: &[u8]) {
-        self.state.lock().unwrap().files.insert(path.to_string(), body.to_vec());
-    }
-
-    /// The next `times` requests for `path` (HEAD or GET) answer `status` (503…).
-    pub fn fail_next(&self, path: &str, status: u16, times: usize) {
-        self.state.lock().unwrap().fail.insert(path.to_string(), (status, times));
-    }
-
-    pub fn cut_next(&self, path: &str) {
-        self.state.lock().unwrap().cut.insert(path.to_string());
-    }
-
-    pub fn seen(&self) -> Vec<Seen> {
-        self.state.lock().unwrap().seen.clone()
-    }
-
-    /// Every GET body waits `ms` before it is sent (to observe parallelism).
-    pub fn set_delay(&self, ms: u64) {
-        self.state.lock().unwrap().delay_ms = ms;
-    }
-
-    pub fn ignore_range(&self) {
-        self.state.lock().unwrap().ignore_range = true;
-    }
-
-    /// The most GET bodies being sent at the same time so far.
-    pub fn max_inflight(&self) -> usize {
-        self.state.lock().unwrap().max_inflight
-    }
-
-    pub fn clear(&self) {
-        self.state.lock().unwrap().seen.clear();
-    }
-
-    /// The requests for `path` with `method`.
-    pub fn seen_for(&self, method: &str, path: &str) -> Vec<Seen> {
-        self.seen().into_iter().filter(|s| s.method == method && s.path == path).collect()
-    }
-}
-
-fn serve(conn: TcpStream, st: &Mutex<State>) -> std::io::Result<()> {
-    let mut reader = BufReader::new(conn.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or("").to_string();
-    let path = parts.next().unwrap_or("").to_string();
-    let mut range = None;
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h)? == 0 || h.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            if k.trim().eq_ignore_ascii_case("range") {
-                range = Some(v.trim().to_string());
-            }
+/// Serves every file below `dir` at `<prefix>/<relative path>`.
+pub fn serve_tree(server: &bbb_testserver::files::FileServer, dir: &std::path::Path, prefix: &str) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        let name = format!("{prefix}/{}", p.file_name().unwrap().to_string_lossy());
+        if p.is_dir() {
+            serve_tree(server, &p, &name);
+        } else {
+            server.put(&name, &std::fs::read(&p).unwrap());
         }
     }
-    let (body, cut, fail) = {
-        let mut s = st.lock().unwrap();
-        s.seen.push(Seen { method: method.clone(), path: path.clone(), range: range.clone() });
-        let body = s.files.get(&path).cloned();
-        let cut = method == "GET" && s.cut.remove(&path);
-        let fail = match s.fail.get_mut(&path) {
-            Some((status, n)) if *n > 0 => {
-                *n -= 1;
-                Some(*status)
-            }
-            _ => None,
-        };
-        (body, cut, fail)
-    };
-    let mut out = conn;
-    if let Some(status) = fail {
-        let head =
-            format!("HTTP/1.1 {status} Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy");
-        out.write_all(head.as_bytes())?;
-        return Ok(());
-    }
-    let Some(body) = body else {
-        out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found")?;
-        return Ok(());
-    };
-    let range = if st.lock().unwrap().ignore_range { None } else { range };
-    let total = body.len();
-    let start = range
-        .as_deref()
-        .and_then(|r| r.strip_prefix("bytes="))
-        .and_then(|r| r.strip_suffix('-'))
-        .and_then(|n| n.parse::<usize>().ok());
-    let (status, slice, extra) = match start {
-        Some(s) if s >= total => {
-            let head = format!("HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{total}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-            out.write_all(head.as_bytes())?;
-            return Ok(());
-        }
-        Some(s) => ("206 Partial Content", &body[s..], format!("Content-Range: bytes {s}-{}/{total}\r\n", total - 1)),
-        None => ("200 OK", &body[..], String::new()),
-    };
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\n{extra}Connection: close\r\n\r\n",
-        slice.len()
-    );
-    out.write_all(head.as_bytes())?;
-    if method == "HEAD" {
-        return Ok(());
-    }
-    let delay = {
-        let mut s = st.lock().unwrap();
-        s.inflight += 1;
-        s.max_inflight = s.max_inflight.max(s.inflight);
-        s.delay_ms
-    };
-    std::thread::sleep(std::time::Duration::from_millis(delay));
-    st.lock().unwrap().inflight -= 1;
-    if cut {
-        out.write_all(&slice[..slice.len() / 2])?;
-        out.flush()?;
-        let _ = out.shutdown(std::net::Shutdown::Both);
-        return Ok(());
-    }
-    out.write_all(slice)?;
-    out.flush()
 }
 
 /// Deterministic bytes that look like nothing in particular.
