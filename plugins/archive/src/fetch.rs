@@ -169,7 +169,7 @@ impl Fetcher {
         }
         let resp = match tokio::time::timeout(self.idle_timeout, req.send()).await {
             Ok(Ok(r)) => r,
-            Ok(Err(e)) => return Err(Failure::retry(format!("{url}: {}", one_line(&e)))),
+            Ok(Err(e)) => return Err(Failure::retry(format!("{url}: {}", error_chain(&e)))),
             Err(_) => return Err(Failure::retry(format!("{url}: no answer in {} s", self.idle_timeout.as_secs()))),
         };
         let status = resp.status();
@@ -226,7 +226,7 @@ impl Fetcher {
             let chunk = match tokio::time::timeout(self.idle_timeout, body.next()).await {
                 Ok(Some(Ok(c))) => c,
                 Ok(None) => return Ok((Step::Complete, total)),
-                Ok(Some(Err(e))) => return Ok((Step::Cut(format!("transfer cut ({})", one_line(&e))), total)),
+                Ok(Some(Err(e))) => return Ok((Step::Cut(format!("transfer cut ({})", error_chain(&e))), total)),
                 Err(_) => return Ok((Step::Cut(format!("no data for {} s", self.idle_timeout.as_secs())), total)),
             };
             if total.is_some_and(|t| p.have + chunk.len() as u64 > t) {
@@ -247,11 +247,6 @@ impl Fetcher {
             w.write(chunk).await.map_err(Failure::retry)?;
         }
     }
-}
-
-/// An error and its causes, on one line.
-fn one_line(e: &dyn std::error::Error) -> String {
-    error_chain(e).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

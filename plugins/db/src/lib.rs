@@ -745,17 +745,13 @@ pub fn connect_error(url: &DbUrl, reason: &str) -> PluginError {
 fn pg_pool_error(e: &deadpool_postgres::PoolError) -> String {
     use deadpool_postgres::PoolError;
     match e {
-        PoolError::Backend(b) => pg_error_text(b),
+        PoolError::Backend(b) => error_chain(b),
         PoolError::Timeout(_) => "timed out".into(),
         other => other.to_string(),
     }
 }
 
-fn pg_error_text(e: &tokio_postgres::Error) -> String {
-    error_chain(e)
-}
-
-pub use plugin_api::sdk::text::error_chain;
+use plugin_api::sdk::text::error_chain;
 
 fn query_error(url: &DbUrl, sql: &str, e: String) -> PluginError {
     let first: String = sql.split_whitespace().take(6).collect::<Vec<_>>().join(" ");
@@ -893,10 +889,10 @@ fn my_error(url: &DbUrl, sql: &str, e: mysql_async::Error) -> PluginError {
 }
 
 fn pg_error(url: &DbUrl, sql: &str, e: &tokio_postgres::Error) -> PluginError {
-    if e.is_closed() || (e.as_db_error().is_none() && e.code().is_none() && pg_error_text(e).contains("connection")) {
-        connect_error(url, &pg_error_text(e))
+    if e.is_closed() || (e.as_db_error().is_none() && e.code().is_none() && error_chain(e).contains("connection")) {
+        connect_error(url, &error_chain(e))
     } else {
-        query_error(url, sql, pg_error_text(e))
+        query_error(url, sql, error_chain(e))
     }
 }
 

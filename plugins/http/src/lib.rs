@@ -9,6 +9,7 @@
 //!   has a connect, an idle (between two reads) and a total time bound.
 //! * Errors are one line naming the URL or host.
 use futures_util::StreamExt;
+use plugin_api::sdk::text::error_chain;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -118,12 +119,6 @@ pub fn is_transient(status: reqwest::StatusCode) -> bool {
 /// time, at most 64 × `first`.
 pub fn backoff(first: Duration, attempt: u32) -> Duration {
     first * 2u32.saturating_pow(attempt.saturating_sub(1).min(6))
-}
-
-/// An error and its causes on one line (reqwest hides the useful part in
-/// `source`: "invalid peer certificate: UnknownIssuer").
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    plugin_api::sdk::text::error_chain(e).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

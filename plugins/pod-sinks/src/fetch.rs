@@ -14,6 +14,7 @@
 //! must leave (checked every [`SPACE_CHECK_EVERY`] bytes).
 use bbb_migrate_http::{is_transient, read_capped, ReadError};
 use futures_util::StreamExt;
+use plugin_api::sdk::text::error_chain;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
 use reqwest::{Client, StatusCode};
 use std::path::{Path, PathBuf};
@@ -123,7 +124,7 @@ impl Fetcher {
     }
 
     async fn size_once(&self, url: &str) -> Try<Option<u64>> {
-        let net = |e: reqwest::Error| Try::Retry(FetchError::retry(format!("{url}: {}", one_line(&e))));
+        let net = |e: reqwest::Error| Try::Retry(FetchError::retry(format!("{url}: {}", error_chain(&e))));
         let resp = match self.client.head(url).send().await {
             Ok(r) => r,
             Err(e) => return net(e),
@@ -165,7 +166,7 @@ impl Fetcher {
     async fn video_file_once(&self, page: &str) -> Try<String> {
         let resp = match self.client.get(page).send().await {
             Ok(r) => r,
-            Err(e) => return Try::Retry(FetchError::retry(format!("{page}: {}", one_line(&e)))),
+            Err(e) => return Try::Retry(FetchError::retry(format!("{page}: {}", error_chain(&e)))),
         };
         let s = resp.status();
         if is_transient(s) {
@@ -209,7 +210,7 @@ impl Fetcher {
             }
             requests += 1;
             let step = async {
-                let resp = req.send().await.map_err(|e| FetchError::retry(format!("{url}: {}", one_line(&e))))?;
+                let resp = req.send().await.map_err(|e| FetchError::retry(format!("{url}: {}", error_chain(&e))))?;
                 let (start, total) = match resp.status() {
                     StatusCode::PARTIAL_CONTENT => {
                         let cr =
@@ -277,7 +278,7 @@ impl Fetcher {
                         }
                         Ok(None) => break,
                         Ok(Some(Err(e))) => {
-                            cut = Some(one_line(&e));
+                            cut = Some(error_chain(&e));
                             break;
                         }
                         Err(_) => {
@@ -334,11 +335,6 @@ async fn truncate(p: &Path) -> Result<(), FetchError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(io(p, e)),
     }
-}
-
-/// An error and its causes, on one line.
-pub fn one_line(e: &dyn std::error::Error) -> String {
-    bbb_migrate_http::error_chain(e)
 }
 
 #[cfg(test)]
