@@ -229,9 +229,9 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The error and its causes on one line (the SDK's one helper).
 fn one_line(e: &anyhow::Error) -> String {
-    let s = format!("{e:#}");
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    plugin_api::sdk::text::error_chain(&**e)
 }
 
 fn usage<T>(r: Result<T>) -> Result<T, Usage> {

@@ -90,8 +90,9 @@ fn run(bin: &Path, cfg: &Path, extra: &[&str], s: &TestServer, pod: Option<&Temp
         .spawn()
         .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
     let mut status = 0;
-    // SAFETY: an all-zero rusage is valid; `wait4` fills it for our own child.
+    // SAFETY: an all-zero rusage is valid (plain old data).
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `status` and `usage` are writable; `wait4` fills them for our own child.
     let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
     assert_eq!(pid, child.id() as i32, "wait4");
     let seconds = t.elapsed().as_secs_f64();

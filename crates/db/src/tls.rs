@@ -93,7 +93,7 @@ impl Tls {
         let mut mode_given = false;
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let v = crate::pct_decode(v)?;
+            let v = crate::url::pct_decode(v)?;
             if k == mode_key {
                 tls.mode = TlsMode::parse(&v, postgres)?;
                 mode_given = true;

@@ -10,6 +10,7 @@
 //! * Errors are one line naming the URL or host.
 //! * Ranged downloads (`claim-dir`, `archive`) read `Content-Range` with [`content_range`].
 use futures_util::StreamExt;
+use plugin_api::sdk::text::error_chain;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -139,12 +140,6 @@ pub fn header_text(resp: &reqwest::Response, name: reqwest::header::HeaderName) 
 /// A header of `resp` as a number (`Content-Length`…), if present and one.
 pub fn header_u64(resp: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<u64> {
     header_text(resp, name)?.trim().parse().ok()
-}
-
-/// An error and its causes on one line (reqwest hides the useful part in
-/// `source`: "invalid peer certificate: UnknownIssuer").
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    plugin_api::sdk::text::error_chain(e).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

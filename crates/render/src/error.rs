@@ -33,9 +33,7 @@ pub enum RenderError {
 }
 
 /// Squeezes any multi-line text (tool stderr, parser messages) into one line.
-pub(crate) fn one_line(text: &str) -> String {
-    text.split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
-}
+pub(crate) use plugin_api::sdk::text::one_line;
 
 impl RenderError {
     pub(crate) fn io(file: impl Into<String>, err: impl std::fmt::Display) -> Self {

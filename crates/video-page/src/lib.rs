@@ -82,7 +82,7 @@ impl VideoFiles {
     }
 
     async fn find_once(&self, page: &str) -> Result<String, PageError> {
-        let one_line = |e: &reqwest::Error| format!("{page}: {}", error_line(e));
+        let one_line = |e: &reqwest::Error| format!("{page}: {}", plugin_api::sdk::text::error_chain(e));
         self.requests.fetch_add(1, Ordering::Relaxed);
         let mut resp = self.client.get(page).send().await.map_err(|e| PageError::retry(one_line(&e)))?;
         let status = resp.status();
@@ -149,11 +149,6 @@ impl VideoFiles {
         }
         errors
     }
-}
-
-/// An HTTP error and its causes, on one line.
-fn error_line(e: &dyn std::error::Error) -> String {
-    bbb_migrate_db::error_chain(e).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Why the files of a recording cannot be fetched: a protected Scalelite

@@ -4,7 +4,8 @@
 //! when complete.
 use crate::target::{hex, Writer};
 use crate::throttle::Throttle;
-use bbb_migrate_http::{content_range, error_chain as one_line, header_text, header_u64};
+use bbb_migrate_http::{content_range, header_text, header_u64};
+use plugin_api::sdk::text::error_chain;
 use futures_util::StreamExt;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
 use reqwest::{Client, StatusCode, Url};
@@ -157,7 +158,7 @@ impl Fetcher {
         }
         let resp = match tokio::time::timeout(self.idle_timeout, req.send()).await {
             Ok(Ok(r)) => r,
-            Ok(Err(e)) => return Err(Failure::retry(format!("{url}: {}", one_line(&e)))),
+            Ok(Err(e)) => return Err(Failure::retry(format!("{url}: {}", error_chain(&e)))),
             Err(_) => return Err(Failure::retry(format!("{url}: no answer in {} s", self.idle_timeout.as_secs()))),
         };
         let status = resp.status();
@@ -214,7 +215,7 @@ impl Fetcher {
             let chunk = match tokio::time::timeout(self.idle_timeout, body.next()).await {
                 Ok(Some(Ok(c))) => c,
                 Ok(None) => return Ok((Step::Complete, total)),
-                Ok(Some(Err(e))) => return Ok((Step::Cut(format!("transfer cut ({})", one_line(&e))), total)),
+                Ok(Some(Err(e))) => return Ok((Step::Cut(format!("transfer cut ({})", error_chain(&e))), total)),
                 Err(_) => return Ok((Step::Cut(format!("no data for {} s", self.idle_timeout.as_secs())), total)),
             };
             if total.is_some_and(|t| p.have + chunk.len() as u64 > t) {

@@ -231,7 +231,7 @@ impl Api {
     }
 
     fn net_error(&self, url: &str, e: reqwest::Error) -> PluginError {
-        PluginError::connect(redact(&format!("{}: {}", redact(url), error_chain(&e.without_url()))))
+        PluginError::connect(redact(&format!("{}: {}", redact(url), error_line(&e.without_url()))))
     }
 
     /// A signed `getRecordings` call, retried with exponential back-off on
@@ -266,7 +266,7 @@ impl Api {
         let resp = match self.http.get(url).timeout(self.timeout).send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return Attempt::Timeout,
-            Err(e) => return Attempt::Retry(error_chain(&e.without_url())),
+            Err(e) => return Attempt::Retry(error_line(&e.without_url())),
         };
         let status = resp.status();
         if status.is_server_error() || status.as_u16() == 404 || status.as_u16() == 429 {
@@ -311,7 +311,7 @@ impl Api {
             Err(e) => return Attempt::Err(CallError::Fatal(PluginError::other(format!("parser task failed: {e}")))),
         };
         if let Some(e) = net_error {
-            return if e.is_timeout() { Attempt::Timeout } else { Attempt::Retry(error_chain(&e.without_url())) };
+            return if e.is_timeout() { Attempt::Timeout } else { Attempt::Retry(error_line(&e.without_url())) };
         }
         match parsed {
             Parsed::TooLarge => Attempt::Err(CallError::TooLarge),
@@ -343,9 +343,9 @@ impl Api {
     }
 }
 
-/// `e` and its causes on one line, checksums hidden.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    redact(&bbb_migrate_http::error_chain(e))
+/// `e` and its causes on one line ([`plugin_api::sdk::text::error_chain`]), checksums hidden.
+fn error_line(e: &dyn std::error::Error) -> String {
+    redact(&plugin_api::sdk::text::error_chain(e))
 }
 
 enum Parsed {

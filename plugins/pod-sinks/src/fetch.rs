@@ -12,8 +12,9 @@
 //! download is bounded by what it announced (it stops at the first byte past
 //! it) or, when it announced nothing, by the free space the sink must leave
 //! (checked every [`SPACE_CHECK_EVERY`] bytes).
-use bbb_migrate_http::{content_range, error_chain as one_line, header_text, header_u64, is_transient};
+use bbb_migrate_http::{content_range, header_text, header_u64, is_transient};
 use futures_util::StreamExt;
+use plugin_api::sdk::text::error_chain;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
 use reqwest::{Client, StatusCode};
 use std::path::{Path, PathBuf};
@@ -105,7 +106,7 @@ impl Fetcher {
     }
 
     async fn size_once(&self, url: &str) -> Try<Option<u64>> {
-        let net = |e: reqwest::Error| Try::Retry(FetchError::retry(format!("{url}: {}", one_line(&e))));
+        let net = |e: reqwest::Error| Try::Retry(FetchError::retry(format!("{url}: {}", error_chain(&e))));
         let resp = match self.client.head(url).send().await {
             Ok(r) => r,
             Err(e) => return net(e),
@@ -153,7 +154,7 @@ impl Fetcher {
             }
             requests += 1;
             let step = async {
-                let resp = req.send().await.map_err(|e| FetchError::retry(format!("{url}: {}", one_line(&e))))?;
+                let resp = req.send().await.map_err(|e| FetchError::retry(format!("{url}: {}", error_chain(&e))))?;
                 let (start, total) = match resp.status() {
                     StatusCode::PARTIAL_CONTENT => {
                         let cr = header_text(&resp, CONTENT_RANGE).and_then(content_range);
@@ -215,7 +216,7 @@ impl Fetcher {
                         }
                         Ok(None) => break,
                         Ok(Some(Err(e))) => {
-                            cut = Some(one_line(&e));
+                            cut = Some(error_chain(&e));
                             break;
                         }
                         Err(_) => {

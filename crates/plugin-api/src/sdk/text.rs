@@ -54,9 +54,21 @@ pub fn strip_controls(text: &str, keep_breaks: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// An error and its causes (`source()` chain), each cause appended once
-/// (`a: b: c`): drivers and HTTP clients hide the useful part in the causes
-/// ("invalid peer certificate: UnknownIssuer").
+/// Any text on one line (tool output, parser messages, error chains): each
+/// line trimmed and its runs of blanks squeezed to one space, empty lines
+/// dropped, the rest joined with `; `.
+pub fn one_line(text: &str) -> String {
+    text.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// An error and its causes (`source()` chain) on one line ([`one_line`]),
+/// each cause appended once (`a: b: c`): drivers and HTTP clients hide the
+/// useful part in the causes ("invalid peer certificate: UnknownIssuer").
+/// The one helper for this: every crate formats errors with it.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
@@ -68,7 +80,7 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         }
         src = inner.source();
     }
-    s
+    one_line(&s)
 }
 
 #[cfg(test)]
@@ -89,5 +101,31 @@ mod tests {
         assert_eq!(strip_controls("a\0b\u{1b}c\u{85}d", false), "abcd");
         assert_eq!(strip_controls("line 1\nline 2\t.", false), "line 1 line 2 .");
         assert_eq!(strip_controls("line 1\nline 2\0", true), "line 1\nline 2");
+    }
+
+    #[test]
+    fn errors_and_their_causes_fit_on_one_line() {
+        #[derive(Debug)]
+        struct E(&'static str, Option<Box<E>>);
+        impl std::fmt::Display for E {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for E {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                self.1.as_deref().map(|e| e as _)
+            }
+        }
+        let inner = E("invalid peer certificate\n   UnknownIssuer", None);
+        let e = E("error sending request", Some(Box::new(E("client error (Connect)", Some(Box::new(inner))))));
+        assert_eq!(
+            error_chain(&e),
+            "error sending request: client error (Connect): invalid peer certificate; UnknownIssuer"
+        );
+        // A cause its parent already quotes is not repeated.
+        let e = E("connect: timed out", Some(Box::new(E("timed out", None))));
+        assert_eq!(error_chain(&e), "connect: timed out");
+        assert_eq!(one_line("  ffmpeg:  bad\r\n\n  input  \n"), "ffmpeg: bad; input");
     }
 }

@@ -27,6 +27,7 @@ fn peak_rss_mib() -> f64 {
 
 /// User + system CPU seconds of the whole process so far.
 fn cpu_s() -> f64 {
+    // SAFETY: rusage is plain old data: all-zero is a valid value.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `ru` is a valid, writable rusage.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };

@@ -117,6 +117,7 @@ impl Local {
         // The root may not exist yet: ask its nearest existing ancestor.
         let dir = self.root.ancestors().find(|a| a.exists())?;
         let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).ok()?;
+        // SAFETY: statvfs is plain old data: all-zero is a valid value.
         let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
         // SAFETY: `c` is a valid NUL-terminated path and `st` a writable statvfs.
         let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
