@@ -72,7 +72,7 @@ fn a_first_release_sqlite_journal_is_upgraded_in_place_and_keeps_its_meaning() {
     assert_eq!(csv_ids(&t.path().join("out/recordings.csv")).len(), N - 3);
     let c = rusqlite::Connection::open(&db).unwrap();
     let v: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-    assert_eq!(v, 2);
+    assert_eq!(v, 3);
     let old: i64 = c.query_row("SELECT count(*) FROM deliveries WHERE run_id = 1", [], |r| r.get(0)).unwrap();
     assert_eq!(old, 3, "the first release's outcomes are kept");
     let all: i64 = c.query_row("SELECT count(*) FROM deliveries WHERE status = 'done'", [], |r| r.get(0)).unwrap();
@@ -144,7 +144,7 @@ fn a_postgresql_journal_means_the_same() {
     assert!(s.contains(&format!("sink csv: done {N}")) && s.contains(&format!("queue csv: done {N}")), "{s}");
     assert!(s.contains("stopped"), "{s}");
     let rows = db.db.query("SELECT value FROM meta WHERE key = 'schema_version'", vec![]).unwrap();
-    assert_eq!(rows[0].text("value"), "2");
+    assert_eq!(rows[0].text("value"), "3");
 }
 
 #[test]

@@ -13,6 +13,7 @@
 pub mod claim;
 pub mod convert;
 pub mod external;
+pub mod external_undo;
 pub mod fetch;
 pub mod filelock;
 pub mod pod;

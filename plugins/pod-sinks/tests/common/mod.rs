@@ -129,6 +129,7 @@ pub fn host() -> std::path::PathBuf {
         let status = std::process::Command::new(env!("CARGO"))
             .args(["build", "--quiet", "-p", "bbb-migrate", "-p", "bbb-migrate-bbb-cache", "-p", "bbb-migrate-bbb"])
             .args(["-p", "bbb-migrate-csv", "-p", "bbb-migrate-pod-sinks"])
+            .args(["-p", "bbb-migrate-moodle", "-p", "bbb-migrate-moodle-notice"])
             .current_dir(root())
             .status()
             .unwrap();
