@@ -292,16 +292,12 @@ pub fn retire(p: &Pipeline, inst: &Instances) -> Result<Answers> {
     Ok(out)
 }
 
-/// Lines for `check`: the sinks that cannot undo, pending or retire.
+/// Lines for `check`: which of undo, pending, retire the sink offers.
 pub fn check_lines(sink: &Sink) -> Vec<String> {
-    let missing: Vec<&str> =
-        LifecycleOp::ALL.into_iter().filter(|op| !sink.supports(*op)).map(|op| op.label()).collect();
-    if missing.is_empty() {
-        return Vec::new();
-    }
-    let mut line = format!("cannot {}", missing.join(", "));
+    let yes_no = |op: LifecycleOp| format!("{} {}", op.label(), if sink.supports(op) { "yes" } else { "no" });
+    let mut line = format!("end of migration: {}", LifecycleOp::ALL.map(yes_no).join(", "));
     if !sink.supports(LifecycleOp::UNDO) {
-        line.push_str(" (`bbb-migrate undo` reports its deliveries as not undone)");
+        line.push_str(" (this sink cannot undo: `bbb-migrate undo` reports its deliveries as not undone)");
     }
     vec![line]
 }

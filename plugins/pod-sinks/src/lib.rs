@@ -11,6 +11,7 @@
 //! and write nothing in `--dry-run`. See README.md.
 
 pub mod claim;
+pub mod claim_undo;
 pub mod convert;
 pub mod external;
 pub mod external_undo;

@@ -305,3 +305,83 @@ fn an_undo_killed_then_run_again_reverts_everything_exactly_once() {
     let st = text(&cmd(&s.cfg, "status", &[]));
     assert!(st.contains(&format!("sink pod: undone {N}")), "{st}");
 }
+
+/// `claim-dir` (MariaDB): `pending` lists the files nobody claimed; `undo`
+/// removes the files and rows it wrote, but keeps a file already claimed.
+#[test]
+fn claim_dir_undo_keeps_a_claimed_file() {
+    let t = pod_db(Engine::MySql, "claim_undo");
+    let media = Media::start();
+    let dir = tempfile::tempdir().unwrap();
+    let claim_dir = dir.path().join("bbb-migration");
+    std::fs::create_dir(&claim_dir).unwrap();
+    let mut xml = String::from("<response><returncode>SUCCESS</returncode><recordings>");
+    for i in 0..3u8 {
+        let id = format!("{:040x}-{}", i, 1_700_000_000_000u64 + i as u64);
+        media.put(&format!("/playback/video/{id}/"), b"<video><source src=\"video-0.webm\"></video>");
+        media.put(&format!("/playback/video/{id}/video-0.webm"), &media_bytes(4000 + i as usize, i));
+        xml.push_str(&format!(
+            "<recording><recordID>{id}</recordID><meetingID>m-{i}</meetingID><internalMeetingID>{id}</internalMeetingID>\
+             <name>Réunion {i}</name><published>true</published><state>published</state>\
+             <startTime>{}</startTime><endTime>{}</endTime><metadata></metadata>\
+             <playback><format><type>video</type><url>{}/playback/video/{id}/</url><length>1</length></format></playback></recording>",
+            1_700_000_000_000u64 + i as u64,
+            1_700_000_060_000u64 + i as u64,
+            media.base
+        ));
+    }
+    xml.push_str("</recordings></response>");
+    std::fs::write(dir.path().join("r.xml"), xml).unwrap();
+    let cfg = dir.path().join("p.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "journal = \"journal.db\"\n[fallback]\nowner = \"admin\"\n\
+             [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
+             [[sinks]]\nname = \"claim\"\ntype = \"claim-dir\"\ndatabase = \"{}\"\nrecorder_id = 1\nrecorder_path = \".\"\nmin_free_bytes = 0\n",
+            db_url(&t)
+        ),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let before = dump(&t);
+    ok(cmd(cfg, "run", &[]));
+    let files = rows(&t, "SELECT file FROM recorder_recordingfiletreatment ORDER BY file", vec![]);
+    assert_eq!(files.len(), 3);
+    let json: serde_json::Value = serde_json::from_str(&ok(cmd(cfg, "pending", &["--format", "json"]))).unwrap();
+    assert_eq!(json["owners"][0]["username"], "admin", "{json}");
+    assert_eq!(json["owners"][0]["count"], 3, "{json}");
+    assert_eq!(json["owners"][0]["items"][0]["kind"], "claim", "{json}");
+
+    // Somebody claims the first file in Pod.
+    t.db.query(
+        "INSERT INTO recorder_recording (recorder_id, user_id, title, type, source_file, comment, date_added) VALUES (1, 2, 't', 'video', ?, '', '2024-06-01')",
+        vec![Param::from(files[0][0].as_str())],
+    )
+    .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&ok(cmd(cfg, "pending", &["--format", "json"]))).unwrap();
+    assert_eq!(json["owners"][0]["count"], 2, "{json}");
+
+    let listing = || {
+        let mut v: Vec<String> =
+            std::fs::read_dir(&claim_dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    };
+    let (dump1, files1) = (dump(&t), listing());
+    assert_eq!(files1.len(), 3, "{files1:?}");
+    let o = ok(cmd(cfg, "undo", &["--dry-run"]));
+    assert!(o.contains("WOULD"), "{o}");
+    assert_eq!(dump(&t), dump1);
+    assert_eq!(listing(), files1);
+
+    let o = ok(cmd(cfg, "undo", &[]));
+    assert!(o.contains("already claimed in Pod"), "{o}");
+    assert!(o.contains("2 undone"), "{o}");
+    assert_eq!(listing(), vec![files1[0].clone()], "{o}");
+    let left = rows(&t, "SELECT file FROM recorder_recordingfiletreatment", vec![]);
+    assert_eq!(left, vec![files[0].clone()]);
+    t.db.query("DELETE FROM recorder_recording", vec![]).unwrap();
+    t.db.query("DELETE FROM recorder_recordingfiletreatment", vec![]).unwrap();
+    assert_eq!(dump(&t), before);
+}
