@@ -131,6 +131,13 @@ fn a_postgresql_journal_means_the_same() {
     let o = run(&["run", "--config", &cfg, "--to", "3"]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(csv_ids(&t.path().join("out/recordings.csv")).len(), 3);
+    // The report of a fleet run counts who its resolutions found, as a local run's does.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(Path::new(&cfg).with_file_name("p.report.json")).unwrap())
+            .unwrap();
+    let by_resolver: u64 =
+        report["audience"]["by_resolver"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(by_resolver, 3, "{report}");
     let o = run(&["run", "--config", &cfg]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(csv_ids(&t.path().join("out/recordings.csv")).len(), N);

@@ -12,6 +12,7 @@
 //! finishes it when the queue is empty.
 use super::deliver::{deliver, Delivered};
 use super::journal_pg::PgJournal;
+use super::pipeline::Resolved;
 use super::report::Report;
 use super::resolve::{self, Owners};
 use crate::config::{JournalAt, Pipeline};
@@ -21,6 +22,7 @@ use crate::progress::Progress;
 use anyhow::{anyhow, Context, Result};
 use plugin_api::abi::{Recording, SinkItem};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// This worker's name in the journal: host, process id, start time.
@@ -71,6 +73,8 @@ pub fn run(
 
     let lease = p.lease_seconds as i64;
     let stop = AtomicBool::new(false);
+    // What this worker's resolutions found (the report's owners and audience).
+    let tally = Mutex::new(Resolved::default());
     let results: Vec<Result<Delivered>> = std::thread::scope(|scope| {
         let heartbeat = scope.spawn(|| {
             let every = Duration::from_millis((lease as u64 * 1000 / 3).max(100));
@@ -92,8 +96,9 @@ pub fn run(
                 let threads = if sink.shared_writers() { sink.component().threads.max(1) } else { 1 };
                 (0..threads)
                     .map(|_| {
-                        let (pg, me) = (&pg, &me);
-                        scope.spawn(move || work_sink(p, inst, sink, pg, me, run_id, lease, progress))
+                        let (pg, me, tally) = (&pg, &me, &tally);
+                        let w = Worker { p, inst, pg, me, run_id, lease, progress, tally };
+                        scope.spawn(move || work_sink(&w, sink))
                     })
                     .collect()
             })
@@ -112,6 +117,10 @@ pub fn run(
         let _ = heartbeat.join();
         out
     });
+    let tally = tally.into_inner().unwrap_or_else(|p| p.into_inner());
+    report.resolver_notes.extend(tally.notes);
+    report.fallback_owner += tally.fallback_owner;
+    report.audience = tally.audience;
     let mut first_err = None;
     for (sink, r) in inst.sinks.iter().zip(results) {
         match r {
@@ -135,19 +144,22 @@ pub fn run(
     }
 }
 
-/// One thread of one sink: claim, resolve, write, journal, until the
-/// sink's queue has nothing this worker can take.
-#[allow(clippy::too_many_arguments)]
-fn work_sink(
-    p: &Pipeline,
-    inst: &Instances,
-    sink: &Sink,
-    pg: &PgJournal,
-    me: &str,
+/// What every sink thread of this worker shares.
+struct Worker<'a> {
+    p: &'a Pipeline,
+    inst: &'a Instances,
+    pg: &'a PgJournal,
+    me: &'a str,
     run_id: i64,
     lease: i64,
-    progress: &Progress,
-) -> Result<Delivered> {
+    progress: &'a Progress,
+    tally: &'a Mutex<Resolved>,
+}
+
+/// One thread of one sink: claim, resolve, write, journal, until the
+/// sink's queue has nothing this worker can take.
+fn work_sink(w: &Worker, sink: &Sink) -> Result<Delivered> {
+    let Worker { p, pg, me, run_id, lease, progress, .. } = *w;
     let mut total = Delivered::default();
     let mut holding = sink.shared_writers();
     let idle = Duration::from_millis(200);
@@ -183,7 +195,7 @@ fn work_sink(
             .iter()
             .map(|(id, json)| serde_json::from_str(json).with_context(|| format!("journal: work item {id}")))
             .collect::<Result<_>>()?;
-        let owners = resolved(p, inst, pg, &recs)?;
+        let owners = resolved(w, &recs)?;
         let refs: Vec<&Owners> = owners.iter().collect();
         let mut d = deliver(sink, &refs);
         pg.complete(run_id, sink.name(), &std::mem::take(&mut d.entries))?;
@@ -195,13 +207,15 @@ fn work_sink(
 /// The owners of `recs`: those the fleet already resolved, the others
 /// through the chain (stored for the other sinks and workers; a failed
 /// resolution is not stored, it is retried).
-fn resolved(p: &Pipeline, inst: &Instances, pg: &PgJournal, recs: &[Recording]) -> Result<Vec<Owners>> {
+fn resolved(w: &Worker, recs: &[Recording]) -> Result<Vec<Owners>> {
+    let Worker { p, inst, pg, .. } = *w;
     let ids: Vec<String> = recs.iter().map(|r| r.record_id.to_string()).collect();
     let known: std::collections::HashMap<String, String> = pg.resolutions(&ids)?.into_iter().collect();
     let todo: Vec<Recording> = recs.iter().filter(|r| !known.contains_key(r.record_id.as_str())).cloned().collect();
     let mut fresh = std::collections::HashMap::new();
     if !todo.is_empty() {
-        let (owners, _notes) = resolve::resolve(inst, &todo, &p.fallback);
+        let (owners, notes) = resolve::resolve(inst, &todo, &p.fallback);
+        w.tally.lock().unwrap_or_else(|p| p.into_inner()).add(&todo, &owners, notes);
         let mut store = Vec::new();
         for o in owners {
             if let Owners::Found(item) = &o {

@@ -56,22 +56,33 @@ const SOURCE_BATCH: u32 = 500;
 /// Lists every source to the end. Rejected recordings become failures.
 fn list(inst: &Instances, report: &mut Report, progress: &Progress) -> Result<Vec<Recording>> {
     let mut seen = HashSet::new();
-    let mut all = Vec::new();
+    // Kept batch by batch, then moved once into a vector of the exact size: a
+    // vector grown by doubling would hold up to twice the listing at its peak.
+    let mut batches: Vec<Vec<Recording>> = Vec::new();
+    let mut listed = 0;
     for source in &inst.sources {
         while let Some(batch) = source.next_batch(SOURCE_BATCH)? {
             for (record_id, detail) in batch.rejected {
                 report.failures.push(Line { record_id, component: source.name().to_string(), detail });
             }
+            let mut kept = Vec::with_capacity(batch.recordings.len());
             for mut r in batch.recordings {
                 if seen.insert(r.record_id.to_string()) {
                     r.source = source.name().into();
-                    all.push(r);
+                    kept.push(r);
                 } else {
                     tracing::debug!("{}: listed twice, kept the first", r.record_id);
                 }
             }
-            progress.message(&format!("listed {} recordings", all.len()));
+            listed += kept.len();
+            batches.push(kept);
+            progress.message(&format!("listed {listed} recordings"));
         }
+    }
+    drop(seen);
+    let mut all = Vec::with_capacity(listed);
+    for b in batches {
+        all.extend(b);
     }
     Ok(all)
 }

@@ -100,6 +100,15 @@ pub struct Resolved {
     pub audience: crate::report_html::Audience,
 }
 
+impl Resolved {
+    /// Counts one resolved batch (`owners` in the order of `batch`).
+    pub fn add(&mut self, batch: &[Recording], owners: &[Owners], notes: Vec<String>) {
+        self.notes.extend(notes);
+        self.fallback_owner += owners.iter().filter(|o| matches!(o, Owners::Found(i) if i.fallback)).count();
+        crate::report_html::tally(&mut self.audience, batch, owners);
+    }
+}
+
 /// Delivers `needed` (recordings at least one sink has not finished) to every
 /// sink that has not finished them, journaling each batch of each sink as it
 /// is written. Returns the resolver's share and, per sink (in order), what it did.
@@ -141,9 +150,7 @@ pub fn deliver_all(
                     break;
                 }
                 let (owners, notes) = resolve::resolve(inst, chunk, &p.fallback);
-                out.notes.extend(notes);
-                out.fallback_owner += owners.iter().filter(|o| matches!(o, Owners::Found(i) if i.fallback)).count();
-                crate::report_html::tally(&mut out.audience, chunk, &owners);
+                out.add(chunk, &owners, notes);
                 board.lock().slots[k] = Some(Arc::new(owners));
                 board.cv.notify_all();
             }

@@ -374,6 +374,10 @@ fn finish(mut b: Building) -> Item {
     if !b.extra.is_empty() {
         b.rec.extra_json = Value::Object(b.extra).to_string().into();
     }
+    // A listing of 100 000 recordings stays in the host's memory until selection:
+    // no spare capacity (grown vectors hold up to twice what they use).
+    b.rec.metadata.shrink_to_fit();
+    b.rec.playback.shrink_to_fit();
     Item::Recording(b.rec)
 }
 
