@@ -61,8 +61,9 @@ fn undo_one(db: &Db, d: &Delivered, dry: bool) -> Outcome {
     let (file, rft, mode) = (w.file.clone(), w.rft_id, if dry { TxMode::ReadOnly } else { TxMode::ReadWrite });
     let row = db.transaction(mode, move |tx| {
         Box::pin(async move {
-            let claimed =
-                tx.query("SELECT id FROM recorder_recording WHERE source_file = ?", vec![Param::from(file.as_str())]).await?;
+            let claimed = tx
+                .query("SELECT id FROM recorder_recording WHERE source_file = ?", vec![Param::from(file.as_str())])
+                .await?;
             if let Some(cid) = claimed.first().and_then(|r| r.int("id")) {
                 return Ok(Row::Claimed(cid));
             }
@@ -96,10 +97,7 @@ fn undo_one(db: &Db, d: &Delivered, dry: bool) -> Outcome {
         Ok(Row::None) => {}
     }
     match std::fs::metadata(&path) {
-        Ok(m) if !w.made_file => {
-            let _ = m;
-            kept.push(format!("{} (it was there before)", w.file));
-        }
+        Ok(_) if !w.made_file => kept.push(format!("{} (it was there before)", w.file)),
         Ok(m) if m.len() as i64 != w.size => {
             kept.push(format!("{} ({} bytes now, {} registered: changed since)", w.file, m.len(), w.size))
         }
@@ -160,7 +158,10 @@ pub fn pending(db: &Db, batch: &[Delivered]) -> Result<Vec<Outcome>, PluginError
                     .query("SELECT id FROM recorder_recording WHERE source_file = ?", vec![Param::from(file.as_str())])
                     .await?;
                 let rft = tx
-                    .query("SELECT id FROM recorder_recordingfiletreatment WHERE file = ?", vec![Param::from(file.as_str())])
+                    .query(
+                        "SELECT id FROM recorder_recordingfiletreatment WHERE file = ?",
+                        vec![Param::from(file.as_str())],
+                    )
                     .await?;
                 if !claimed.is_empty() || rft.is_empty() {
                     out.push(None);

@@ -363,8 +363,10 @@ fn claim_dir_undo_keeps_a_claimed_file() {
     assert_eq!(json["owners"][0]["count"], 2, "{json}");
 
     let listing = || {
-        let mut v: Vec<String> =
-            std::fs::read_dir(&claim_dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> = std::fs::read_dir(&claim_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         v.sort();
         v
     };
