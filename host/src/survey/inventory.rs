@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 /// The renderer's measured speed for a full composite (slides, annotations,
 /// cursor, screen share, webcams, audio): 19–20× real time on 2 cores
-/// (`plugins/render/README.md`, benchmark). The lower figure, to promise little.
+/// (`crates/render/README.md`, benchmark). The lower figure, to promise little.
 pub const RENDER_SPEED_X: f64 = 19.0;
 
 /// Count, hours and bytes of a group of recordings or playbacks.

@@ -30,7 +30,7 @@ pub fn fixture_plugins() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let t = target().join("fixtures");
-        let manifest = root().join("host/tests/fixtures/Cargo.toml");
+        let manifest = root().join("testing/fixture-plugins/Cargo.toml");
         cargo(&[
             "build",
             "--quiet",

@@ -411,7 +411,7 @@ fn config_and_recorder_errors() {
 }
 
 /// The render crate's test recordings (fixture XML + media made by ffmpeg), reused as is.
-#[path = "../../render/tests/common/mod.rs"]
+#[path = "../../../crates/render/tests/common/mod.rs"]
 mod render_fixture;
 
 fn serve_tree(media: &Media, dir: &Path, prefix: &str) {
