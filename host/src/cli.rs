@@ -1,4 +1,5 @@
-//! Command line: `run`, `worker`, `check`, `verify`, `plugins`, `survey`, `report`, `status`, `render`, …
+//! Command line: `run`, `worker`, `check`, `verify`, `plugins`, `survey`, `report`, `status`,
+//! `undo`, `pending`, `retire`, `render`, …
 //!
 //! Exit codes ([`EXIT_CODES`]): 0 every selected recording succeeded; 1 some
 //! failed (listed) or the run stopped; 2 usage or configuration error.
@@ -140,6 +141,47 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Revert what the journal says each sink wrote (newest first, one transaction per recording
+    /// and sink); the journal keeps it as `undone` and a later run delivers it again.
+    Undo {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Only this sink (by name; repeatable).
+        #[arg(long = "sink", value_name = "NAME")]
+        sinks: Vec<String>,
+        /// Only this recordID (repeatable).
+        #[arg(long = "record", value_name = "ID")]
+        records: Vec<String>,
+        /// Only what this run delivered (see `status`).
+        #[arg(long, value_name = "N")]
+        run: Option<i64>,
+        /// Say what would be reverted; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long = "plugin-dir", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+    },
+    /// Per owner: what the migration made that they have not taken over yet (external recordings
+    /// not uploaded, claim files not claimed), to mail them before the old servers stop. Reads only.
+    Pending {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+        #[arg(long = "plugin-dir", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+    },
+    /// Shutdown day: remove what the migration made that nobody took over (dead links), keep the
+    /// rest. Idempotent.
+    Retire {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Say what would be removed; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long = "plugin-dir", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+    },
     /// Render a BBB "presentation" recording to an MP4 video, without a browser.
     Render {
         /// A published presentation folder, or its `https://host/presentation/<recordID>/` URL.
@@ -172,6 +214,13 @@ enum Format {
     Html,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ListFormat {
+    Text,
+    Csv,
+    Json,
+}
+
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum ChatArg {
     Off,
@@ -186,7 +235,7 @@ enum ChatNamesArg {
 }
 
 /// An error that is the user's to fix (exit 2) rather than a failed run (exit 1).
-struct Usage(anyhow::Error);
+pub(crate) struct Usage(pub(crate) anyhow::Error);
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -216,6 +265,21 @@ pub fn main() -> ExitCode {
         }
         Command::Man => man(),
         Command::Status { config } => status(&config, &redactor),
+        Command::Undo { config, sinks, records, run, dry_run, plugin_dirs } => {
+            let opts = engine::undo::UndoOptions { sinks, records, run, dry_run };
+            crate::lifecycle::undo(&config, &plugin_dirs, &opts, &redactor)
+        }
+        Command::Pending { config, format, plugin_dirs } => {
+            let format = match format {
+                ListFormat::Text => crate::lifecycle::Format::Text,
+                ListFormat::Csv => crate::lifecycle::Format::Csv,
+                ListFormat::Json => crate::lifecycle::Format::Json,
+            };
+            crate::lifecycle::pending(&config, &plugin_dirs, format, &redactor)
+        }
+        Command::Retire { config, dry_run, plugin_dirs } => {
+            crate::lifecycle::retire(&config, &plugin_dirs, dry_run, &redactor)
+        }
         Command::Render { input, output, width, height, slides_only, chat, chat_names } => {
             render(&input, &output, (width, height), slides_only, (chat, chat_names))
         }
@@ -234,11 +298,11 @@ fn one_line(e: &anyhow::Error) -> String {
     plugin_api::sdk::text::error_chain(&**e)
 }
 
-fn usage<T>(r: Result<T>) -> Result<T, Usage> {
+pub(crate) fn usage<T>(r: Result<T>) -> Result<T, Usage> {
     r.map_err(Usage)
 }
 
-fn fail(e: anyhow::Error, redactor: &Redactor) -> ExitCode {
+pub(crate) fn fail(e: anyhow::Error, redactor: &Redactor) -> ExitCode {
     eprintln!("error: {}", redactor.line(&one_line(&e)));
     ExitCode::from(1)
 }
@@ -328,7 +392,11 @@ fn check(config: &std::path::Path, plugin_dirs: &[PathBuf], redactor: &Redactor)
         report("resolver", r.name(), r.check());
     }
     for s in &inst.sinks {
-        report("sink", s.name(), s.check());
+        let answer = s.check().map(|mut lines| {
+            lines.extend(engine::undo::check_lines(s));
+            lines
+        });
+        report("sink", s.name(), answer);
     }
     Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod engine;
 pub mod html;
 pub mod init;
+pub mod lifecycle;
 pub mod logging;
 pub mod plugins;
 pub mod progress;

@@ -72,7 +72,7 @@ fn a_first_release_sqlite_journal_is_upgraded_in_place_and_keeps_its_meaning() {
     assert_eq!(csv_ids(&t.path().join("out/recordings.csv")).len(), N - 3);
     let c = rusqlite::Connection::open(&db).unwrap();
     let v: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-    assert_eq!(v, 2);
+    assert_eq!(v, 3);
     let old: i64 = c.query_row("SELECT count(*) FROM deliveries WHERE run_id = 1", [], |r| r.get(0)).unwrap();
     assert_eq!(old, 3, "the first release's outcomes are kept");
     let all: i64 = c.query_row("SELECT count(*) FROM deliveries WHERE status = 'done'", [], |r| r.get(0)).unwrap();
@@ -96,7 +96,7 @@ fn a_journal_newer_than_the_binary_is_refused_in_one_line_and_nothing_is_written
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("schema version 99 is newer than this bbb-migrate's (2)"), "{err}");
+    assert!(err.contains("schema version 99 is newer than this bbb-migrate's (3)"), "{err}");
     assert_eq!(std::fs::read(&db).unwrap(), before);
     assert!(!t.path().join("out").exists());
 }
@@ -151,7 +151,7 @@ fn a_postgresql_journal_means_the_same() {
     assert!(s.contains(&format!("sink csv: done {N}")) && s.contains(&format!("queue csv: done {N}")), "{s}");
     assert!(s.contains("stopped"), "{s}");
     let rows = db.db.query("SELECT value FROM meta WHERE key = 'schema_version'", vec![]).unwrap();
-    assert_eq!(rows[0].text("value"), "2");
+    assert_eq!(rows[0].text("value"), "3");
 }
 
 #[test]
@@ -167,4 +167,44 @@ fn an_unreachable_journal_database_stops_the_run_in_one_line_before_anything_is_
     assert!(!t.path().join("out").exists(), "the CSV sink wrote something");
     let o = run(&["worker", "--config", &cfg]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+/// `undo` on both backends: the delivery becomes `undone` (history kept),
+/// its CSV row leaves the file, and the next run delivers it again.
+fn undo_then_run_again(journal: &str, t: &Path) {
+    let cfg = pipeline(t, journal, "csv");
+    let o = run(&["run", "--config", &cfg]);
+    assert!(o.status.success(), "{}", text(&o));
+    let csv = t.join("out/recordings.csv");
+    assert_eq!(csv_ids(&csv).len(), N);
+    let id = record_ids()[2].clone();
+    let o = run(&["undo", "--config", &cfg, "--record", &id, "--dry-run"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(csv_ids(&csv).len(), N);
+    let o = run(&["undo", "--config", &cfg, "--record", &id]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains(&format!("UNDONE {id} [csv]: row removed from the CSV")), "{}", text(&o));
+    assert!(!csv_ids(&csv).contains(&id));
+    assert_eq!(csv_ids(&csv).len(), N - 1);
+    let s = text(&run(&["status", "--config", &cfg]));
+    assert!(s.contains("sink csv: undone 1") && s.contains(&format!("sink csv: done {}", N - 1)), "{s}");
+    let o = run(&["run", "--config", &cfg]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("done 1"), "{}", text(&o));
+    assert_eq!(csv_ids(&csv).len(), N);
+    let s = text(&run(&["status", "--config", &cfg]));
+    assert!(s.contains(&format!("sink csv: done {N}")) && !s.contains("undone"), "{s}");
+}
+
+#[test]
+fn undo_on_a_sqlite_journal() {
+    let t = tempfile::tempdir().unwrap();
+    undo_then_run_again("state.db", t.path());
+}
+
+#[test]
+fn undo_on_a_postgresql_journal() {
+    let db = TempDb::new(Engine::Postgres, "journal_undo");
+    let t = tempfile::tempdir().unwrap();
+    undo_then_run_again(&db.url_string(), t.path());
 }

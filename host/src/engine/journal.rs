@@ -41,11 +41,33 @@ CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (sink, status);
 ";
 
 /// Version n-1 → n, in order, each in one transaction with `user_version`.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    2,
-    "ALTER TABLE runs ADD COLUMN worker TEXT NOT NULL DEFAULT '';
+/// SQLite cannot change a CHECK constraint: version 3 rebuilds `deliveries`.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        2,
+        "ALTER TABLE runs ADD COLUMN worker TEXT NOT NULL DEFAULT '';
      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
-)];
+    ),
+    (
+        3,
+        "CREATE TABLE deliveries_v3 (
+        record_id TEXT NOT NULL,
+        sink TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('done', 'skipped', 'failed', 'undone')),
+        detail TEXT NOT NULL DEFAULT '',
+        data TEXT NOT NULL DEFAULT '',
+        owners TEXT NOT NULL DEFAULT '',
+        attempts INTEGER NOT NULL DEFAULT 1,
+        run_id INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (record_id, sink)
+     );
+     INSERT INTO deliveries_v3 SELECT record_id, sink, status, detail, data, owners, attempts, run_id, updated_at FROM deliveries;
+     DROP TABLE deliveries;
+     ALTER TABLE deliveries_v3 RENAME TO deliveries;
+     CREATE INDEX deliveries_status ON deliveries (sink, status);",
+    ),
+];
 
 pub struct SqliteJournal {
     conn: Connection,
@@ -331,5 +353,20 @@ impl Journal for SqliteJournal {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn mark_undone(&mut self, sink: &str, entries: &[(String, String)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "UPDATE deliveries SET status = 'undone', detail = ?1, updated_at = ?2 WHERE record_id = ?3 AND sink = ?4",
+            )?;
+            let t = now();
+            for (id, detail) in entries {
+                st.execute(params![detail, t, id, sink])?;
+            }
+        }
+        tx.commit().with_context(|| format!("{}: cannot commit to the journal", self.path.display()))?;
+        Ok(())
     }
 }

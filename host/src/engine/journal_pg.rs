@@ -63,6 +63,13 @@ CREATE TABLE IF NOT EXISTS workers (
 CREATE TABLE IF NOT EXISTS sink_leases (sink text PRIMARY KEY, holder text NOT NULL, lease_until timestamptz NOT NULL);
 ";
 
+/// Version 2 → 3: deliveries may be `undone`. Idempotent (run on a new
+/// journal too, whose `deliveries` was just created with version 2's check).
+const MIGRATE_V3: &str = "
+ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_status_check;
+ALTER TABLE deliveries ADD CONSTRAINT deliveries_status_check CHECK (status IN ('done', 'skipped', 'failed', 'undone'));
+";
+
 /// Serialises schema creation and upgrades between workers starting at once.
 const SCHEMA_LOCK: i64 = 0x6262_6d69_6772;
 
@@ -109,8 +116,13 @@ impl PgJournal {
             Box::pin(async move {
                 tx.query("SELECT pg_advisory_xact_lock(?)::text AS l", vec![Param::Int(SCHEMA_LOCK)]).await?;
                 tx.execute_batch(SCHEMA_V2).await?;
+                let rows = tx.query("SELECT value FROM meta WHERE key = 'schema_version'", vec![]).await?;
+                let v: i64 = rows.first().and_then(|r| r.str("value")).and_then(|v| v.parse().ok()).unwrap_or(0);
+                if v < 3 {
+                    tx.execute_batch(MIGRATE_V3).await?;
+                }
                 tx.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     vec![Param::Str(SCHEMA_VERSION.to_string())],
                 )
                 .await?;
@@ -481,5 +493,34 @@ impl Journal for PgJournal {
                 updated_at: r.text("u"),
             })
             .collect())
+    }
+
+    /// Also drops their queue items: a later run enqueues them again.
+    fn mark_undone(&mut self, sink: &str, entries: &[(String, String)]) -> Result<()> {
+        let json = serde_json::Value::Array(
+            entries.iter().map(|(id, d)| serde_json::json!({"record_id": id, "detail": d})).collect(),
+        )
+        .to_string();
+        let sink = sink.to_string();
+        self.db
+            .transaction(TxMode::ReadWrite, move |tx| {
+                Box::pin(async move {
+                    tx.execute(
+                        "UPDATE deliveries d SET status = 'undone', detail = x.detail, updated_at = clock_timestamp()
+                         FROM jsonb_to_recordset(?::text::jsonb) AS x(record_id text, detail text)
+                         WHERE d.record_id = x.record_id AND d.sink = ?",
+                        vec![Param::Str(json.clone()), Param::Str(sink.clone())],
+                    )
+                    .await?;
+                    tx.execute(
+                        "DELETE FROM work_items w USING jsonb_to_recordset(?::text::jsonb) AS x(record_id text)
+                         WHERE w.record_id = x.record_id AND w.sink = ?",
+                        vec![Param::Str(json), Param::Str(sink)],
+                    )
+                    .await
+                })
+            })
+            .map_err(err)?;
+        Ok(())
     }
 }

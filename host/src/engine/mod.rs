@@ -15,6 +15,7 @@ mod report;
 mod resolve;
 mod select;
 pub mod store;
+pub mod undo;
 
 pub use journal::{journal_in_use, prepare_path as prepare_journal_path, Delivery};
 pub use journal_pg::PgJournal;

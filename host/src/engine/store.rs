@@ -15,8 +15,9 @@ use std::collections::HashSet;
 
 /// The schema this binary writes. 1: the first release (runs, deliveries).
 /// 2: `meta` (schema version, pipeline), `runs.worker`; PostgreSQL work
-/// items, workers, sink leases.
-pub const SCHEMA_VERSION: i64 = 2;
+/// items, workers, sink leases. 3: deliveries may be `undone` (`bbb-migrate
+/// undo`: the history is kept, a later run delivers again).
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// One journaled outcome.
 pub struct Entry {
@@ -46,6 +47,10 @@ pub trait Journal: Send {
     fn runs(&mut self, n: i64) -> Result<Vec<RunRow>>;
     /// Every journaled delivery, read-only (the HTML report's only query).
     fn deliveries(&mut self) -> Result<Vec<Delivery>>;
+    /// `undo` reverted these deliveries of `sink` ((recordID, what undo
+    /// did)): they become `undone` (their data is kept, as history) and a
+    /// later run delivers them again. One transaction.
+    fn mark_undone(&mut self, sink: &str, entries: &[(String, String)]) -> Result<()>;
 }
 
 /// One row of the journal: the last outcome of one recording at one sink.
@@ -53,7 +58,7 @@ pub trait Journal: Send {
 pub struct Delivery {
     pub record_id: String,
     pub sink: String,
-    /// `done`, `skipped` or `failed`.
+    /// `done`, `skipped`, `failed` or `undone`.
     pub status: String,
     pub detail: String,
     /// What the sink wrote (its JSON), already redacted.

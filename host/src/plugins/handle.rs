@@ -7,7 +7,8 @@ use crate::config::Component;
 use crate::redact::Redactor;
 use anyhow::{anyhow, bail, Result};
 use plugin_api::abi::{
-    OutcomeStatus, Owner, PluginError, Recording, ResolutionKind, ResolverBox, SinkBox, SinkItem, SourceBox,
+    Delivered, LifecycleOp, Outcome, OutcomeStatus, Owner, PluginError, Recording, ResolutionKind, ResolverBox,
+    SinkBox, SinkItem, SourceBox,
 };
 use plugin_api::abi_stable::std_types::{RResult, RSlice, RString, RVec};
 
@@ -174,12 +175,39 @@ pub struct Sink {
     n: Named,
     inner: SinkBox,
     shared: bool,
+    ops: Vec<LifecycleOp>,
+}
+
+/// The lifecycle operations a sink declares in `capabilities().extra_json`
+/// (`{"lifecycle": ["undo", "pending", "retire"]}`; none before plugin-api 1.2).
+fn lifecycle_ops(extra_json: &str) -> Vec<LifecycleOp> {
+    let v: serde_json::Value = serde_json::from_str(extra_json).unwrap_or_default();
+    let names: Vec<&str> = v
+        .get("lifecycle")
+        .and_then(|l| l.as_array())
+        .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+        .unwrap_or_default();
+    LifecycleOp::ALL.into_iter().filter(|op| names.contains(&op.label())).collect()
+}
+
+fn written(n: &Named, o: Outcome) -> Written {
+    Written {
+        status: match o.status {
+            OutcomeStatus::DONE => Status::Done,
+            OutcomeStatus::SKIPPED => Status::Skipped,
+            OutcomeStatus::PLANNED => Status::Planned,
+            _ => Status::Failed,
+        },
+        detail: n.redactor.redact(o.detail.as_str()),
+        data: n.redactor.redact(o.data_json.as_str()),
+    }
 }
 
 impl Sink {
     pub(super) fn new(component: Component, inner: SinkBox, redactor: &Redactor) -> Self {
-        let shared = inner.capabilities().shared_writers;
-        Self { n: Named { component, redactor: redactor.clone() }, inner, shared }
+        let caps = inner.capabilities();
+        let ops = lifecycle_ops(caps.extra_json.as_str());
+        Self { n: Named { component, redactor: redactor.clone() }, inner, shared: caps.shared_writers, ops }
     }
     pub fn name(&self) -> &str {
         &self.n.component.name
@@ -211,19 +239,31 @@ impl Sink {
                 i.recording.record_id
             );
         }
-        Ok(out
-            .into_iter()
-            .map(|o| Written {
-                status: match o.status {
-                    OutcomeStatus::DONE => Status::Done,
-                    OutcomeStatus::SKIPPED => Status::Skipped,
-                    OutcomeStatus::PLANNED => Status::Planned,
-                    _ => Status::Failed,
-                },
-                detail: self.n.redactor.redact(o.detail.as_str()),
-                data: self.n.redactor.redact(o.data_json.as_str()),
-            })
-            .collect())
+        Ok(out.into_iter().map(|o| written(&self.n, o)).collect())
+    }
+    /// Whether this sink offers `op` (undo, pending, retire).
+    pub fn supports(&self, op: LifecycleOp) -> bool {
+        self.ops.contains(&op)
+    }
+    /// Undo, pending or retire these journaled deliveries: one answer per
+    /// item, for the same recording, in order; anything else is an error.
+    pub fn lifecycle(&self, op: LifecycleOp, items: &[Delivered]) -> Result<Vec<Written>> {
+        let out = self
+            .inner
+            .lifecycle(op, RSlice::from_slice(items))
+            .into_result()
+            .map_err(|e| self.n.error("sink", op.label(), &e))?;
+        same_count("sink", self.name(), op.label(), out.len(), items.len())?;
+        if let Some((i, o)) = items.iter().zip(out.iter()).find(|(i, o)| i.record_id != o.record_id) {
+            bail!(
+                "sink `{}`: {}: answered for {} where {} was expected (plugin bug); the batch is not used",
+                self.name(),
+                op.label(),
+                o.record_id,
+                i.record_id
+            );
+        }
+        Ok(out.into_iter().map(|o| written(&self.n, o)).collect())
     }
     pub fn finish(&self) -> Result<Vec<String>> {
         self.inner.finish().into_result().map(|v| self.n.lines(v)).map_err(|e| self.n.error("sink", "finish", &e))

@@ -17,8 +17,9 @@
 //! (spreadsheet formula injection).
 
 mod row;
+mod undo;
 
-use plugin_api::abi::{Outcome, PluginError, SinkItem};
+use plugin_api::abi::{Delivered, LifecycleOp, Outcome, PluginError, SinkItem};
 use plugin_api::export_plugin;
 use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, SinkPlugin};
 use row::{Row, HEADER};
@@ -166,6 +167,19 @@ impl SinkPlugin for CsvSink {
         drop(file);
         std::fs::rename(&self.partial, &self.path).map_err(|e| io_err(&self.path, e))?;
         Ok(vec![format!("{}: {} rows added, {} in all", self.path.display(), st.appended, st.keys.len())])
+    }
+
+    fn lifecycle_ops(&self) -> &'static [LifecycleOp] {
+        &[LifecycleOp::UNDO]
+    }
+
+    /// Undo: the rows of these recordings leave the CSV (and its `.partial`),
+    /// every other byte kept. One rewrite (temporary file, fsync, rename) per file.
+    fn lifecycle(&self, op: LifecycleOp, batch: &[Delivered]) -> Result<Vec<Outcome>, PluginError> {
+        if op != LifecycleOp::UNDO {
+            return Err(plugin_api::sdk::unsupported_op(op));
+        }
+        undo::remove_rows(&[&self.partial, &self.path], batch, self.dry_run)
     }
 
     fn check(&self) -> Result<Vec<String>, PluginError> {

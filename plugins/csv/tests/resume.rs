@@ -66,3 +66,34 @@ fn a_dry_run_plans_and_writes_nothing() {
     s.finish().unwrap();
     assert!(!t.path().join("out").exists());
 }
+
+/// Undo takes a recording's row out and keeps every other byte; a dry run
+/// and a second undo change nothing.
+#[test]
+fn undo_removes_only_those_rows_byte_for_byte() {
+    use plugin_api::{Delivered, LifecycleOp};
+    let t = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    for (dir, items) in [
+        (t.path(), vec![item("a-1", "first"), item("b-2", "Second, \"quoted\""), item("c-3", "=third")]),
+        (other.path(), vec![item("a-1", "first"), item("c-3", "=third")]),
+    ] {
+        let s = sink(dir, false);
+        s.prepare().unwrap();
+        s.write(&items).unwrap();
+        s.finish().unwrap();
+    }
+    let file = t.path().join("out/r.csv");
+    let expected = std::fs::read(other.path().join("out/r.csv")).unwrap();
+    let before = std::fs::read(&file).unwrap();
+    let d = |id: &str| Delivered { record_id: id.into(), ..Default::default() };
+    let dry = sink(t.path(), true).lifecycle(LifecycleOp::UNDO, &[d("b-2"), d("zz")]).unwrap();
+    assert_eq!(dry.iter().map(|o| o.status).collect::<Vec<_>>(), vec![OutcomeStatus::PLANNED, OutcomeStatus::SKIPPED]);
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    let out = sink(t.path(), false).lifecycle(LifecycleOp::UNDO, &[d("b-2")]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE);
+    assert_eq!(std::fs::read(&file).unwrap(), expected);
+    let again = sink(t.path(), false).lifecycle(LifecycleOp::UNDO, &[d("b-2")]).unwrap();
+    assert_eq!(again[0].status, OutcomeStatus::SKIPPED);
+    assert_eq!(std::fs::read(&file).unwrap(), expected);
+}

@@ -27,9 +27,11 @@
 use bbb_migrate_db::{DbMap, Param, TxMode};
 use moodle_core::{find_activities, is_moodle_recording, origin_server, Found, Prefix, Query};
 use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, SinkPlugin};
-use plugin_api::{export_plugin, Outcome, PluginError, SinkItem};
+use plugin_api::{export_plugin, Delivered, LifecycleOp, Outcome, PluginError, SinkItem};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
+
+mod undo;
 
 /// The class that marks our notice inside an intro.
 pub const MARKER: &str = "bbb-migrate-notice";
@@ -41,6 +43,10 @@ struct Config {
     databases: BTreeMap<String, String>,
     #[serde(default = "default_prefix")]
     prefix: String,
+    /// `bbb-migrate retire`: the notice is replaced by this final text (the
+    /// old servers are gone). Without it, this sink has nothing to retire.
+    #[serde(default)]
+    notice_after_retire: Option<String>,
 }
 
 fn default_prefix() -> String {
@@ -49,6 +55,7 @@ fn default_prefix() -> String {
 
 pub struct MoodleNotice {
     notice: String,
+    after_retire: Option<String>,
     prefix: Prefix,
     dbs: DbMap,
     ctx: Ctx,
@@ -83,7 +90,7 @@ pub enum Change {
 
 /// The byte range of the first notice div in `intro` (matching `</div>`,
 /// nested divs counted; to the end if it is not closed).
-fn notice_span(intro: &str) -> Option<std::ops::Range<usize>> {
+pub(crate) fn notice_span(intro: &str) -> Option<std::ops::Range<usize>> {
     let start = intro.find(&format!("<div class=\"{MARKER}\""))?;
     let lower = intro.to_ascii_lowercase();
     let (mut depth, mut at) = (0usize, start);
@@ -127,7 +134,12 @@ impl MoodleNotice {
         }
         let prefix = Prefix::new(&cfg.prefix).map_err(|e| PluginError::config("prefix", e))?;
         let dbs = DbMap::from_config("databases", &cfg.databases)?;
-        Ok(Self { notice: notice_html(cfg.message.trim()), prefix, dbs, ctx })
+        let after_retire = match cfg.notice_after_retire.as_deref().map(str::trim) {
+            Some("") => return Err(PluginError::config("notice_after_retire", "notice_after_retire is empty")),
+            Some(m) => Some(notice_html(m)),
+            None => None,
+        };
+        Ok(Self { notice: notice_html(cfg.message.trim()), after_retire, prefix, dbs, ctx })
     }
 }
 
@@ -222,7 +234,7 @@ impl SinkPlugin for MoodleNotice {
                     Plan::Write { found, name } => (found, name),
                 };
                 let table = self.prefix.t("bigbluebuttonbn");
-                let data = serde_json::json!({
+                let base = serde_json::json!({
                     "site": key,
                     "table": table,
                     "activity": found.activity_id,
@@ -243,30 +255,35 @@ impl SinkPlugin for MoodleNotice {
                         let Some(row) = rows.first() else { return Ok(None) };
                         let intro = row.str("intro").unwrap_or_default();
                         let (new, replaced) = match change_for(&intro, &notice) {
-                            Change::None => return Ok(Some((false, false, intro.len()))),
+                            Change::None => return Ok(Some((false, false, intro.len(), Default::default()))),
                             Change::Append(n) => (n, false),
                             Change::Replace(n) => (n, true),
                         };
+                        let written = undo::Written::of(&intro, &notice);
                         if !dry {
                             tx.execute(&sql_update, vec![Param::Str(new), Param::Int(act)]).await?;
                         }
-                        Ok(Some((true, replaced, intro.len())))
+                        Ok(Some((true, replaced, intro.len(), written)))
                     })
                 });
+                let data = match &res {
+                    Ok(Some((true, _, _, w))) => w.data(base),
+                    _ => base,
+                };
                 let o = match res {
                     Err(e) => Outcome::failed(&rid, format!("moodle `{key}`: {}", e.message)),
                     Ok(None) => Outcome::skipped(&rid, format!("{} no longer exists", found.label())),
-                    Ok(Some((false, _, _))) => Outcome::skipped(&rid, format!("notice already in {what}")),
-                    Ok(Some((true, true, _))) if dry => {
+                    Ok(Some((false, _, _, _))) => Outcome::skipped(&rid, format!("notice already in {what}")),
+                    Ok(Some((true, true, _, _))) if dry => {
                         seen_in_dry_run.insert(act, rid.clone());
                         Outcome::planned(&rid, format!("would replace the earlier notice in {what} (message changed)"))
                             .with_data(&data)
                     }
-                    Ok(Some((true, true, _))) => {
+                    Ok(Some((true, true, _, _))) => {
                         Outcome::done(&rid, format!("earlier notice replaced in {what} (message changed)"))
                             .with_data(&data)
                     }
-                    Ok(Some((true, _, len))) if dry => match seen_in_dry_run.get(&act) {
+                    Ok(Some((true, _, len, _))) if dry => match seen_in_dry_run.get(&act) {
                         Some(first) => {
                             Outcome::planned(&rid, format!("notice for {what} already planned for recording {first}"))
                         }
@@ -282,7 +299,7 @@ impl SinkPlugin for MoodleNotice {
                             .with_data(&data)
                         }
                     },
-                    Ok(Some((true, _, _))) => {
+                    Ok(Some((true, _, _, _))) => {
                         Outcome::done(&rid, format!("notice appended to {what}")).with_data(&data)
                     }
                 };
@@ -339,6 +356,26 @@ impl SinkPlugin for MoodleNotice {
             notes.push(format!("{key}: earlier notice replaced (message changed) in {replaced} activities of {table}"));
         }
         Ok(notes)
+    }
+
+    fn lifecycle_ops(&self) -> &'static [LifecycleOp] {
+        match self.after_retire {
+            Some(_) => &[LifecycleOp::UNDO, LifecycleOp::RETIRE],
+            None => &[LifecycleOp::UNDO],
+        }
+    }
+
+    /// Undo: the notice a delivery appended is removed (see [`undo`]).
+    /// Retire: it is replaced by `notice_after_retire`.
+    fn lifecycle(&self, op: LifecycleOp, batch: &[Delivered]) -> Result<Vec<Outcome>, PluginError> {
+        let dry = self.ctx.dry_run();
+        match (op, &self.after_retire) {
+            (LifecycleOp::UNDO, _) => Ok(batch.iter().map(|d| undo::undo(&self.dbs, d, dry)).collect()),
+            (LifecycleOp::RETIRE, Some(last)) => {
+                Ok(batch.iter().map(|d| undo::retire(&self.dbs, d, &self.notice, last, dry)).collect())
+            }
+            (other, _) => Err(plugin_api::sdk::unsupported_op(other)),
+        }
     }
 
     fn check(&self) -> Result<Vec<String>, PluginError> {

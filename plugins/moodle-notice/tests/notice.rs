@@ -137,7 +137,17 @@ fn notice_once_across_runs(engine: Engine) {
         "notice already in mdl_bigbluebuttonbn.intro of activity 1 course 2 `Cours magistral PHYS101`"
     );
     let data: serde_json::Value = serde_json::from_str(run1[0].data_json.as_str()).unwrap();
-    assert_eq!(data, serde_json::json!({"site": SERVER, "table": "mdl_bigbluebuttonbn", "activity": 1, "course": 2}));
+    // What undo needs: where, the exact notice, and the intro before it (its hash).
+    let before_intro = "<p>Amphi virtuel du mardi</p>";
+    let sha: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(before_intro.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    assert_eq!(
+        data,
+        serde_json::json!({"site": SERVER, "table": "mdl_bigbluebuttonbn", "activity": 1, "course": 2,
+                           "notice": notice_html(MESSAGE), "intro_sha256": sha})
+    );
     let expected = vec![
         (1, format!("<p>Amphi virtuel du mardi</p>{}", notice_html(MESSAGE))),
         (2, notice_html(MESSAGE)),

@@ -9,7 +9,7 @@ use bbb_migrate_db::{Db, Param, TxMode};
 use bbb_migrate_video_page::{PageError, VideoFiles};
 use plugin_api::sdk::ids::{safe_file_name, validate_record_id};
 use plugin_api::sdk::{decode, runtime::block_on, Ctx, SinkPlugin};
-use plugin_api::{Outcome, PluginError, Recording, SinkItem};
+use plugin_api::{Delivered, LifecycleOp, Outcome, PluginError, Recording, SinkItem};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -703,6 +703,20 @@ impl SinkPlugin for ClaimDirSink {
 
     fn check(&self) -> Result<Vec<String>, PluginError> {
         self.prepare()
+    }
+
+    fn lifecycle_ops(&self) -> &'static [LifecycleOp] {
+        &[LifecycleOp::UNDO, LifecycleOp::PENDING]
+    }
+
+    /// See [`crate::claim_undo`]. Claim files are not retired: they are
+    /// videos, not links to the old servers.
+    fn lifecycle(&self, op: LifecycleOp, batch: &[Delivered]) -> Result<Vec<Outcome>, PluginError> {
+        match op {
+            LifecycleOp::UNDO => Ok(crate::claim_undo::undo(&self.inner.db, batch, self.inner.dry_run)),
+            LifecycleOp::PENDING => crate::claim_undo::pending(&self.inner.db, batch),
+            other => Err(plugin_api::sdk::unsupported_op(other)),
+        }
     }
 
     fn finish(&self) -> Result<Vec<String>, PluginError> {

@@ -9,7 +9,7 @@
 use crate::pod::{self, clip, now_sql, permanent, timestamp_text, ts_placeholder};
 use bbb_migrate_db::{placeholders, Db, Engine, Param, Tx, TxMode};
 use plugin_api::sdk::{decode, Ctx, Secret, SinkPlugin};
-use plugin_api::{Outcome, PluginError, Recording, SinkItem};
+use plugin_api::{Delivered, LifecycleOp, Outcome, PluginError, Recording, SinkItem};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -495,6 +495,21 @@ impl SinkPlugin for PodExternalSink {
     fn finish(&self) -> Result<Vec<String>, PluginError> {
         self.db.close();
         Ok(Vec::new())
+    }
+
+    fn lifecycle_ops(&self) -> &'static [LifecycleOp] {
+        &[LifecycleOp::UNDO, LifecycleOp::PENDING, LifecycleOp::RETIRE]
+    }
+
+    /// See [`crate::external_undo`].
+    fn lifecycle(&self, op: LifecycleOp, batch: &[Delivered]) -> Result<Vec<Outcome>, PluginError> {
+        let dry = self.ctx.dry_run();
+        match op {
+            LifecycleOp::UNDO => Ok(crate::external_undo::undo_or_retire(&self.db, batch, dry, false)),
+            LifecycleOp::RETIRE => Ok(crate::external_undo::undo_or_retire(&self.db, batch, dry, true)),
+            LifecycleOp::PENDING => crate::external_undo::pending(&self.db, batch),
+            other => Err(plugin_api::sdk::unsupported_op(other)),
+        }
     }
 }
 

@@ -11,8 +11,10 @@
 //! and write nothing in `--dry-run`. See README.md.
 
 pub mod claim;
+pub mod claim_undo;
 pub mod convert;
 pub mod external;
+pub mod external_undo;
 pub mod fetch;
 pub mod filelock;
 pub mod pod;

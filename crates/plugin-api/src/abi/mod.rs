@@ -6,7 +6,7 @@
 //! new major). New data travels in the `extra_json` escape hatches. The one
 //! compatible extension is a trait method added at the end of a trait, after
 //! its `last_prefix_field`, with a default body: a plugin built against an
-//! older minor lacks it and the default answers (1.1: `Sink::capabilities`).
+//! older minor lacks it and the default answers (1.1: `Sink::capabilities`; 1.2: `Sink::lifecycle`).
 
 mod ctx;
 mod error;
@@ -18,7 +18,7 @@ pub use ctx::{HostLog, HostLog_TO, LogLevel, PluginCtx};
 pub use error::{ErrorKind, PluginError};
 pub use module::{ComponentDecl, ComponentKind, Manifest, PluginMod, PluginModRef, ROOT_MODULE_NAME};
 pub use records::{
-    Outcome, OutcomeStatus, Owner, Playback, Recording, Rejected, Resolution, ResolutionKind, SinkCapabilities,
-    SinkItem, SourceBatch,
+    Delivered, LifecycleOp, Outcome, OutcomeStatus, Owner, Playback, Recording, Rejected, Resolution, ResolutionKind,
+    SinkCapabilities, SinkItem, SourceBatch,
 };
 pub use traits::{Resolver, ResolverBox, Resolver_TO, Sink, SinkBox, Sink_TO, Source, SourceBox, Source_TO};

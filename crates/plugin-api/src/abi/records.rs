@@ -227,3 +227,50 @@ pub struct SinkCapabilities {
     /// Room for later declarations, as JSON (may be empty).
     pub extra_json: RString,
 }
+
+/// What the host asks a sink to do with deliveries it journaled (plugin-api
+/// 1.2, `Sink::lifecycle`). A `u8`, so operations can be added.
+#[repr(transparent)]
+#[derive(StableAbi, Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct LifecycleOp(pub u8);
+
+impl LifecycleOp {
+    /// Revert what the delivery wrote (its `data_json` says what), one
+    /// transaction per delivery. `DONE`: reverted (the detail names what was
+    /// kept, e.g. a user who logged in meanwhile); `SKIPPED`: nothing of it is
+    /// left (already reverted, removed by someone else); `FAILED`: not
+    /// reverted, stays delivered. Dry run: `PLANNED`, nothing written.
+    pub const UNDO: Self = Self(1);
+    /// Read-only: is the delivery still waiting for its owner (a Pod external
+    /// recording not uploaded, a claim file not claimed)? `DONE`: yes, and
+    /// `data_json` is `{"items": [{"username", "email", "first_name",
+    /// "last_name", "kind", "what"}]}`; `SKIPPED`: no.
+    pub const PENDING: Self = Self(2);
+    /// The old servers are gone: remove what now points at them and nobody
+    /// took over (`DONE`: removed, `SKIPPED`: kept or already gone). Idempotent.
+    pub const RETIRE: Self = Self(3);
+
+    pub const ALL: [Self; 3] = [Self::UNDO, Self::PENDING, Self::RETIRE];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::UNDO => "undo",
+            Self::PENDING => "pending",
+            Self::RETIRE => "retire",
+            _ => "unknown",
+        }
+    }
+}
+
+/// One delivery the journal holds, handed back to the sink that made it
+/// (plugin-api 1.2).
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug, PartialEq, Default)]
+pub struct Delivered {
+    pub record_id: RString,
+    /// The `data_json` of the sink's `DONE` outcome, as journaled.
+    pub data_json: RString,
+    /// The owners' usernames, `;`-joined, as journaled.
+    pub owners: RString,
+    pub extra_json: RString,
+}

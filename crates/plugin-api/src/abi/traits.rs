@@ -3,7 +3,10 @@
 //! its own runtime (see `sdk::runtime`), the host calls from its worker threads.
 #![allow(non_local_definitions, non_camel_case_types)]
 
-use super::{Outcome, PluginError, Recording, Resolution, SinkCapabilities, SinkItem, SourceBatch};
+use super::{
+    Delivered, ErrorKind, LifecycleOp, Outcome, PluginError, Recording, Resolution, SinkCapabilities, SinkItem,
+    SourceBatch,
+};
 use abi_stable::{
     sabi_trait,
     std_types::{RBox, ROption, RResult, RSlice, RString, RVec},
@@ -42,6 +45,17 @@ pub trait Sink: Send + Sync {
     /// 1.0 has no such entry and gets this default — one writer at a time.
     fn capabilities(&self) -> SinkCapabilities {
         SinkCapabilities::default()
+    }
+    /// Added in 1.2 (ABI-compatible, as `capabilities`): undo, pending or
+    /// retire these journaled deliveries, one `Outcome` per item, in order
+    /// (see [`LifecycleOp`]). Which operations a sink offers is in
+    /// `capabilities().extra_json` (`{"lifecycle": ["undo", …]}`); a plugin
+    /// built against 1.0/1.1 offers none and answers `UNSUPPORTED`.
+    fn lifecycle(&self, op: LifecycleOp, _batch: RSlice<'_, Delivered>) -> RResult<RVec<Outcome>, PluginError> {
+        RResult::RErr(PluginError::new(
+            ErrorKind::UNSUPPORTED,
+            format!("this sink cannot {} (plugin built before plugin-api 1.2)", op.label()),
+        ))
     }
 }
 

@@ -1,8 +1,8 @@
 //! Native traits → FFI trait objects, with the panic guard on every call.
 use super::{ResolverPlugin, SinkPlugin, SourcePlugin};
 use crate::abi::{
-    ErrorKind, Outcome, PluginError, Recording, Resolution, Resolver, Sink, SinkCapabilities, SinkItem, Source,
-    SourceBatch,
+    Delivered, ErrorKind, LifecycleOp, Outcome, PluginError, Recording, Resolution, Resolver, Sink, SinkCapabilities,
+    SinkItem, Source, SourceBatch,
 };
 use abi_stable::std_types::{ROption, RResult, RSlice, RString, RVec};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -81,6 +81,12 @@ impl<T: SinkPlugin> Sink for SinkAdapter<T> {
     }
     fn capabilities(&self) -> SinkCapabilities {
         let shared = catch_unwind(AssertUnwindSafe(|| self.0.shared_writers())).unwrap_or(false);
-        SinkCapabilities { shared_writers: shared, ..Default::default() }
+        let ops = catch_unwind(AssertUnwindSafe(|| self.0.lifecycle_ops())).unwrap_or(&[]);
+        let labels: Vec<&str> = ops.iter().map(|o| o.label()).collect();
+        let extra = serde_json::json!({ "lifecycle": labels }).to_string();
+        SinkCapabilities { shared_writers: shared, extra_json: extra.into() }
+    }
+    fn lifecycle(&self, op: LifecycleOp, batch: RSlice<'_, Delivered>) -> RResult<RVec<Outcome>, PluginError> {
+        guard(op.label(), || same_length(op.label(), self.0.lifecycle(op, batch.as_slice())?, batch.len()))
     }
 }

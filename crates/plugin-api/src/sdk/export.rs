@@ -95,6 +95,16 @@ impl SinkPlugin for Box<dyn SinkPlugin> {
     fn shared_writers(&self) -> bool {
         (**self).shared_writers()
     }
+    fn lifecycle_ops(&self) -> &'static [crate::abi::LifecycleOp] {
+        (**self).lifecycle_ops()
+    }
+    fn lifecycle(
+        &self,
+        op: crate::abi::LifecycleOp,
+        b: &[crate::abi::Delivered],
+    ) -> super::Result<Vec<crate::abi::Outcome>> {
+        (**self).lifecycle(op, b)
+    }
 }
 
 extern "C" fn manifest<P: PluginDecl>() -> Manifest {

@@ -20,7 +20,9 @@ pub use export::{root_module, Component, PluginDecl};
 pub use recording::meta_key_eq;
 pub use secret::Secret;
 
-use crate::abi::{Outcome, PluginError, Recording, Resolution, SinkItem, SourceBatch};
+use crate::abi::{
+    Delivered, ErrorKind, LifecycleOp, Outcome, PluginError, Recording, Resolution, SinkItem, SourceBatch,
+};
 
 pub type Result<T, E = PluginError> = std::result::Result<T, E>;
 
@@ -66,4 +68,22 @@ pub trait SinkPlugin: Send + Sync + 'static {
     fn shared_writers(&self) -> bool {
         false
     }
+    /// Which of undo / pending / retire this sink offers (plugin-api 1.2).
+    /// Say an operation here only if [`SinkPlugin::lifecycle`] handles it;
+    /// the host tells the others at `check` and reports their items as not
+    /// undone.
+    fn lifecycle_ops(&self) -> &'static [LifecycleOp] {
+        &[]
+    }
+    /// Undo, pending or retire journaled deliveries: one `Outcome` per item,
+    /// in order, with the meaning [`LifecycleOp`] gives. In dry-run mode,
+    /// write nothing and answer `PLANNED` (undo, retire).
+    fn lifecycle(&self, op: LifecycleOp, _batch: &[Delivered]) -> Result<Vec<Outcome>> {
+        Err(unsupported_op(op))
+    }
+}
+
+/// The error of an operation a sink does not offer.
+pub fn unsupported_op(op: LifecycleOp) -> PluginError {
+    PluginError::new(ErrorKind::UNSUPPORTED, format!("this sink cannot {}", op.label()))
 }

@@ -118,6 +118,8 @@ pub fn host() -> std::path::PathBuf {
             "bbb-migrate-bbb",
             "bbb-migrate-csv",
             "bbb-migrate-pod-sinks",
+            "bbb-migrate-moodle",
+            "bbb-migrate-moodle-notice",
         ])
     })
     .clone()
