@@ -5,8 +5,8 @@
 use crate::target::{hex, Writer};
 use crate::throttle::Throttle;
 use bbb_migrate_http::{content_range, header_text, header_u64};
-use plugin_api::sdk::text::error_chain;
 use futures_util::StreamExt;
+use plugin_api::sdk::text::error_chain;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
 use reqwest::{Client, StatusCode, Url};
 use sha2::{Digest, Sha256};
