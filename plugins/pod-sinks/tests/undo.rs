@@ -311,7 +311,7 @@ fn an_undo_killed_then_run_again_reverts_everything_exactly_once() {
 #[test]
 fn claim_dir_undo_keeps_a_claimed_file() {
     let t = pod_db(Engine::MySql, "claim_undo");
-    let media = Media::start();
+    let media = bbb_testserver::files::FileServer::start();
     let dir = tempfile::tempdir().unwrap();
     let claim_dir = dir.path().join("bbb-migration");
     std::fs::create_dir(&claim_dir).unwrap();
