@@ -10,8 +10,8 @@
 //! it is. Run again (after a kill), an intro already back to its original
 //! hash is "nothing left".
 use super::notice_span;
-use bbb_migrate_db::{DbMap, Param, TxMode};
-use plugin_api::{Delivered, Outcome};
+use bbb_migrate_db::{Db, DbMap, Param, Tx, TxMode};
+use plugin_api::{Delivered, Outcome, PluginError};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -51,6 +51,38 @@ struct Target {
     data: Value,
 }
 
+impl Target {
+    /// The database this delivery wrote, or why it cannot be undone.
+    fn db<'a>(&self, dbs: &'a DbMap, id: &str) -> Result<&'a Db, Outcome> {
+        match dbs.all().into_iter().find(|(k, _)| *k == self.site) {
+            Some((_, db)) => Ok(db),
+            None => {
+                Err(Outcome::failed_permanently(id, format!("no Moodle database `{}` configured any more", self.site)))
+            }
+        }
+    }
+    /// `<table>.intro of activity <id>`, for messages.
+    fn what(&self) -> String {
+        format!("{}.intro of activity {}", self.table, self.activity)
+    }
+}
+
+/// The intro of activity `act` (locked for update unless `dry`); `None` if the activity is gone.
+async fn read_intro(tx: &mut Tx, table: &str, act: i64, dry: bool) -> Result<Option<String>, PluginError> {
+    let lock = if dry { "" } else { " FOR UPDATE" };
+    let rows = tx.query(&format!("SELECT intro FROM {table} WHERE id = ?{lock}"), vec![Param::Int(act)]).await?;
+    Ok(rows.first().map(|r| r.str("intro").unwrap_or_default()))
+}
+
+/// Writes the intro of activity `act` (nothing in a dry run).
+async fn write_intro(tx: &mut Tx, table: &str, act: i64, intro: String, dry: bool) -> Result<(), PluginError> {
+    if !dry {
+        tx.execute(&format!("UPDATE {table} SET intro = ? WHERE id = ?"), vec![Param::Str(intro), Param::Int(act)])
+            .await?;
+    }
+    Ok(())
+}
+
 fn target(d: &Delivered) -> Result<Target, String> {
     let v: Value = serde_json::from_str(d.data_json.as_str()).map_err(|_| "the journal holds no data for it")?;
     let site = v["site"].as_str().ok_or("the journal does not say which Moodle")?.to_string();
@@ -82,33 +114,24 @@ pub fn undo(dbs: &DbMap, d: &Delivered, dry: bool) -> Outcome {
             "the journal does not hold the notice appended (delivered by a moodle-notice without undo): remove it by hand",
         );
     };
-    let Some((_, db)) = dbs.all().into_iter().find(|(k, _)| *k == t.site) else {
-        return Outcome::failed_permanently(id, format!("no Moodle database `{}` configured any more", t.site));
+    let db = match t.db(dbs, id) {
+        Ok(db) => db,
+        Err(o) => return o,
     };
     let original = t.data["intro_sha256"].as_str().unwrap_or_default().to_string();
     let replaced = t.data["replaced"].as_str().unwrap_or_default().to_string();
-    let what = format!("{}.intro of activity {}", t.table, t.activity);
+    let what = t.what();
     let (table, act) = (t.table.clone(), t.activity);
     let mode = if dry { TxMode::ReadOnly } else { TxMode::ReadWrite };
     let res = db.transaction(mode, move |tx| {
         Box::pin(async move {
-            let lock = if dry { "" } else { " FOR UPDATE" };
-            let rows =
-                tx.query(&format!("SELECT intro FROM {table} WHERE id = ?{lock}"), vec![Param::Int(act)]).await?;
-            let Some(row) = rows.first() else { return Ok(Undone::Gone) };
-            let intro = row.str("intro").unwrap_or_default();
+            let Some(intro) = read_intro(tx, &table, act, dry).await? else { return Ok(Undone::Gone) };
             let Some(at) = intro.rfind(&notice) else {
                 return Ok(if sha256(&intro) == original { Undone::AlreadyRestored } else { Undone::NotFound });
             };
             let new = format!("{}{replaced}{}", &intro[..at], &intro[at + notice.len()..]);
             let restored = sha256(&new) == original;
-            if !dry {
-                tx.execute(
-                    &format!("UPDATE {table} SET intro = ? WHERE id = ?"),
-                    vec![Param::Str(new), Param::Int(act)],
-                )
-                .await?;
-            }
+            write_intro(tx, &table, act, new, dry).await?;
             Ok(Undone::Changed { restored })
         })
     });
@@ -142,19 +165,17 @@ pub fn retire(dbs: &DbMap, d: &Delivered, current: &str, last: &str, dry: bool) 
         Ok(t) => t,
         Err(e) => return Outcome::failed_permanently(id, format!("{e}: nothing retired")),
     };
-    let Some((_, db)) = dbs.all().into_iter().find(|(k, _)| *k == t.site) else {
-        return Outcome::failed_permanently(id, format!("no Moodle database `{}` configured any more", t.site));
+    let db = match t.db(dbs, id) {
+        Ok(db) => db,
+        Err(o) => return o,
     };
     let notice = t.data["notice"].as_str().unwrap_or(current).to_string();
-    let what = format!("{}.intro of activity {}", t.table, t.activity);
+    let what = t.what();
     let (table, act, last) = (t.table.clone(), t.activity, last.to_string());
     let mode = if dry { TxMode::ReadOnly } else { TxMode::ReadWrite };
     let res = db.transaction(mode, move |tx| {
         Box::pin(async move {
-            let lock = if dry { "" } else { " FOR UPDATE" };
-            let rows =
-                tx.query(&format!("SELECT intro FROM {table} WHERE id = ?{lock}"), vec![Param::Int(act)]).await?;
-            let Some(intro) = rows.first().map(|r| r.str("intro").unwrap_or_default()) else { return Ok(None) };
+            let Some(intro) = read_intro(tx, &table, act, dry).await? else { return Ok(None) };
             if intro.contains(&last) {
                 return Ok(Some(false));
             }
@@ -166,13 +187,7 @@ pub fn retire(dbs: &DbMap, d: &Delivered, current: &str, last: &str, dry: bool) 
                 },
             };
             let new = format!("{}{last}{}", &intro[..span.start], &intro[span.end..]);
-            if !dry {
-                tx.execute(
-                    &format!("UPDATE {table} SET intro = ? WHERE id = ?"),
-                    vec![Param::Str(new), Param::Int(act)],
-                )
-                .await?;
-            }
+            write_intro(tx, &table, act, new, dry).await?;
             Ok(Some(true))
         })
     });

@@ -182,20 +182,7 @@ async fn undo_one(tx: &mut Tx, url: String, rows: Vec<Written>, dry: bool) -> Re
     if !dry && engine == Engine::Postgres {
         tx.execute_batch("SET CONSTRAINTS ALL IMMEDIATE").await?;
     }
-    let mut d = Done { removed: Vec::new(), kept: Vec::new() };
-    for w in &rows {
-        let Some(id) = w.row_id else { continue };
-        match our_row(tx, id, &url, w.owner_id, !dry).await? {
-            None => {}
-            Some(Some(by)) => d.kept.push(format!("row #{id} (uploaded to Pod by auth_user #{by})")),
-            Some(None) => {
-                if !dry {
-                    tx.execute("DELETE FROM import_video_externalrecording WHERE id = ?", vec![Param::Int(id)]).await?;
-                }
-                d.removed.push(format!("row #{id}"));
-            }
-        }
-    }
+    let mut d = remove_our_rows(tx, &url, &rows, dry, false).await?;
     let created: Vec<&Written> = rows.iter().filter(|w| w.user_created).collect();
     if created.is_empty() {
         return Ok(d);
@@ -239,17 +226,30 @@ async fn undo_one(tx: &mut Tx, url: String, rows: Vec<Written>, dry: bool) -> Re
 }
 
 async fn retire_one(tx: &mut Tx, url: String, rows: Vec<Written>, dry: bool) -> Result<Done, PluginError> {
+    remove_our_rows(tx, &url, &rows, dry, true).await
+}
+
+/// Deletes the external-recording rows a delivery inserted that are still
+/// ours and not uploaded; an uploaded one is kept and reported. `show_url`
+/// names the URL beside each removed row.
+async fn remove_our_rows(
+    tx: &mut Tx,
+    url: &str,
+    rows: &[Written],
+    dry: bool,
+    show_url: bool,
+) -> Result<Done, PluginError> {
     let mut d = Done { removed: Vec::new(), kept: Vec::new() };
-    for w in &rows {
+    for w in rows {
         let Some(id) = w.row_id else { continue };
-        match our_row(tx, id, &url, w.owner_id, !dry).await? {
+        match our_row(tx, id, url, w.owner_id, !dry).await? {
             None => {}
             Some(Some(by)) => d.kept.push(format!("row #{id} (uploaded to Pod by auth_user #{by})")),
             Some(None) => {
                 if !dry {
                     tx.execute("DELETE FROM import_video_externalrecording WHERE id = ?", vec![Param::Int(id)]).await?;
                 }
-                d.removed.push(format!("row #{id} ({url})"));
+                d.removed.push(if show_url { format!("row #{id} ({url})") } else { format!("row #{id}") });
             }
         }
     }

@@ -315,22 +315,7 @@ fn claim_dir_undo_keeps_a_claimed_file() {
     let dir = tempfile::tempdir().unwrap();
     let claim_dir = dir.path().join("bbb-migration");
     std::fs::create_dir(&claim_dir).unwrap();
-    let mut xml = String::from("<response><returncode>SUCCESS</returncode><recordings>");
-    for i in 0..3u8 {
-        let id = format!("{:040x}-{}", i, 1_700_000_000_000u64 + i as u64);
-        media.put(&format!("/playback/video/{id}/"), b"<video><source src=\"video-0.webm\"></video>");
-        media.put(&format!("/playback/video/{id}/video-0.webm"), &media_bytes(4000 + i as usize, i));
-        xml.push_str(&format!(
-            "<recording><recordID>{id}</recordID><meetingID>m-{i}</meetingID><internalMeetingID>{id}</internalMeetingID>\
-             <name>Réunion {i}</name><published>true</published><state>published</state>\
-             <startTime>{}</startTime><endTime>{}</endTime><metadata></metadata>\
-             <playback><format><type>video</type><url>{}/playback/video/{id}/</url><length>1</length></format></playback></recording>",
-            1_700_000_000_000u64 + i as u64,
-            1_700_000_060_000u64 + i as u64,
-            media.base
-        ));
-    }
-    xml.push_str("</recordings></response>");
+    let xml = video_listing(&media, 3, 4000);
     std::fs::write(dir.path().join("r.xml"), xml).unwrap();
     let cfg = dir.path().join("p.toml");
     std::fs::write(

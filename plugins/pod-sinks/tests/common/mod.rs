@@ -142,3 +142,26 @@ pub fn serve_tree(server: &bbb_testserver::files::FileServer, dir: &std::path::P
 pub fn media_bytes(n: usize, seed: u8) -> Vec<u8> {
     (0..n).map(|i| ((i * 31 + seed as usize * 7) % 251) as u8).collect()
 }
+
+/// A saved `getRecordings` answer of `n` published recordings with a `video`
+/// playback each, served by `media` (page and `video-0.webm` of
+/// `size_base + i` bytes); returns the XML.
+pub fn video_listing(media: &bbb_testserver::files::FileServer, n: u8, size_base: usize) -> String {
+    let mut xml = String::from("<response><returncode>SUCCESS</returncode><recordings>");
+    for i in 0..n {
+        let id = format!("{:040x}-{}", i, 1_700_000_000_000u64 + i as u64);
+        media.put(&format!("/playback/video/{id}/"), b"<video><source src=\"video-0.webm\"></video>");
+        media.put(&format!("/playback/video/{id}/video-0.webm"), &media_bytes(size_base + i as usize, i));
+        xml.push_str(&format!(
+            "<recording><recordID>{id}</recordID><meetingID>m-{i}</meetingID><internalMeetingID>{id}</internalMeetingID>\
+             <name>Réunion {i}</name><published>true</published><state>published</state>\
+             <startTime>{}</startTime><endTime>{}</endTime><metadata></metadata>\
+             <playback><format><type>video</type><url>{}/playback/video/{id}/</url><length>1</length></format></playback></recording>",
+            1_700_000_000_000u64 + i as u64,
+            1_700_000_060_000u64 + i as u64,
+            media.base
+        ));
+    }
+    xml.push_str("</recordings></response>");
+    xml
+}
