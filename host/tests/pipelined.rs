@@ -49,6 +49,38 @@ fn a_slow_sink_does_not_delay_a_fast_one() {
     assert!(fast.last().unwrap() > slow.first().unwrap(), "fast {fast:?}\nslow {slow:?}");
 }
 
+/// `engine::pipeline::MAX_LEAD`: how many batches the fast sink may run ahead
+/// of the slow one (the resolved batches held in memory meanwhile).
+const MAX_LEAD: usize = 4;
+
+#[test]
+fn a_fast_sink_runs_at_most_max_lead_batches_ahead_of_a_slow_one() {
+    const BATCHES: usize = 10;
+    const N: usize = BATCHES * 2;
+    let t = tempfile::tempdir().unwrap();
+    let cfg = fixture_pipeline(
+        t.path(),
+        N,
+        "journal = \"journal.db\"\nbatch_size = 2",
+        "[[sinks]]\nname = \"slow\"\ntype = \"probe\"\nlog = \"slow.log\"\ndelay_ms = 150\n\
+         [[sinks]]\nname = \"fast\"\ntype = \"probe\"\nlog = \"fast.log\"\n",
+    );
+    let o = run(&["run", "--config", &cfg]);
+    assert!(o.status.success(), "{}", text(&o));
+    let db = t.path().join("journal.db");
+    let fast = journal_times(&db, "fast");
+    let mut slow = journal_times(&db, "slow");
+    assert_eq!((fast.len(), slow.len()), (N, N));
+    slow.dedup();
+    assert_eq!(slow.len(), BATCHES, "{slow:?}");
+    // The fast sink's last batch (BATCHES - 1) is resolved only once the slow
+    // sink has taken batch BATCHES - MAX_LEAD, i.e. journaled the one before.
+    let gate = BATCHES - MAX_LEAD - 2;
+    assert!(fast.last().unwrap() > &slow[gate], "fast {fast:?}\nslow {slow:?}");
+    // … and not much later: the fast sink is not held back further.
+    assert!(fast.last().unwrap() < &slow[gate + 2], "fast {fast:?}\nslow {slow:?}");
+}
+
 #[test]
 fn the_resolver_runs_once_per_recording_and_concurrent_sinks_deliver_each_once() {
     const N: usize = 20;

@@ -69,6 +69,7 @@ fn list(inst: &Instances, report: &mut Report, progress: &Progress) -> Result<Ve
             for mut r in batch.recordings {
                 if seen.insert(r.record_id.to_string()) {
                     r.source = source.name().into();
+                    compact(&mut r);
                     kept.push(r);
                 } else {
                     tracing::debug!("{}: listed twice, kept the first", r.record_id);
@@ -85,6 +86,23 @@ fn list(inst: &Instances, report: &mut Report, progress: &Progress) -> Result<Ve
         all.extend(b);
     }
     Ok(all)
+}
+
+/// Gives back the spare capacity a source's parser left in a listed
+/// recording (JSON texts and vectors grown by doubling): the whole listing
+/// stays in memory until delivery ends.
+fn compact(r: &mut Recording) {
+    r.extra_json.shrink_to_fit();
+    r.metadata.shrink_to_fit();
+    for m in r.metadata.iter_mut() {
+        m.0.shrink_to_fit();
+        m.1.shrink_to_fit();
+    }
+    r.playback.shrink_to_fit();
+    for p in r.playback.iter_mut() {
+        p.extra_json.shrink_to_fit();
+        p.url.shrink_to_fit();
+    }
 }
 
 /// Runs the pipeline. Returns the report (failures inside it); `Err` only

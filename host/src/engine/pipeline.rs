@@ -4,8 +4,10 @@
 //! slow sink (renders, downloads) never holds a fast one back.
 //!
 //! Memory: the resolver runs at most [`LOOKAHEAD`] batches ahead of the
-//! fastest sink; each sink has at most `threads` batches being written;
-//! a resolved batch is dropped as soon as the last sink has taken it.
+//! fastest sink and at most [`MAX_LEAD`] ahead of the slowest one; each sink
+//! has at most `threads` batches being written; a resolved batch is dropped
+//! as soon as the last sink has taken it. So at most `MAX_LEAD` + the slowest
+//! sink's `threads` resolved batches are held, however far apart the sinks are.
 use super::deliver::{deliver, Delivered};
 use super::resolve::{self, Owners};
 use super::store::Journal;
@@ -21,6 +23,15 @@ use std::sync::{Arc, Condvar, Mutex};
 
 /// How many resolved batches the resolver may keep ahead of the fastest sink.
 pub const LOOKAHEAD: usize = 2;
+
+/// How many batches the resolver (and so the fastest sink) may run ahead of
+/// the slowest sink: the resolved batches held wait for the slowest sink.
+pub const MAX_LEAD: usize = 4;
+
+/// How long the resolver sleeps before looking at the cursors again: sinks
+/// move their cursors without the lock, so a wake-up may come between the
+/// resolver's check and its wait.
+const RECHECK: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The resolved batches, shared by the resolver and the sinks.
 struct Board {
@@ -47,6 +58,13 @@ impl Board {
     }
     fn fastest(&self) -> usize {
         self.cursors.iter().map(|c| c.load(Ordering::SeqCst)).max().unwrap_or(0)
+    }
+    fn slowest(&self) -> usize {
+        self.cursors.iter().map(|c| c.load(Ordering::SeqCst)).min().unwrap_or(0)
+    }
+    /// Whether the resolver must wait before resolving batch `k`.
+    fn too_far_ahead(&self, k: usize) -> bool {
+        k >= self.fastest() + LOOKAHEAD || k >= self.slowest() + MAX_LEAD
     }
     /// Waits for batch `k` to be resolved; `None` if it never will be.
     fn take(&self, k: usize) -> Option<Arc<Vec<Owners>>> {
@@ -142,8 +160,8 @@ pub fn deliver_all(
             for (k, chunk) in chunks.iter().enumerate() {
                 {
                     let mut st = board.lock();
-                    while k >= board.fastest() + LOOKAHEAD && !board.abort.load(Ordering::SeqCst) {
-                        st = board.cv.wait(st).unwrap_or_else(|p| p.into_inner());
+                    while board.too_far_ahead(k) && !board.abort.load(Ordering::SeqCst) {
+                        st = board.cv.wait_timeout(st, RECHECK).unwrap_or_else(|p| p.into_inner()).0;
                     }
                 }
                 if board.abort.load(Ordering::SeqCst) {

@@ -6,6 +6,9 @@
 //! rolled back to its savepoint, the others of the batch are committed). The
 //! batch's users and existing rows are read with one statement each; a
 //! recording whose rows all exist writes nothing. See [`apply_batch`].
+//!
+//! Existing rows are found without scanning `import_video_externalrecording`
+//! per batch (Pod has no index on `source_url`): see [`Known`].
 use crate::pod::{self, clip, now_sql, permanent, timestamp_text, ts_placeholder};
 use bbb_migrate_db::{placeholders, Db, Engine, Param, Tx, TxMode};
 use plugin_api::sdk::{decode, Ctx, Secret, SinkPlugin};
@@ -13,7 +16,10 @@ use plugin_api::{Delivered, LifecycleOp, Outcome, PluginError, Recording, SinkIt
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,6 +39,100 @@ pub struct PodExternalSink {
     secret_key: Secret,
     rewrite_23: bool,
     ctx: Ctx,
+    known: Arc<Mutex<Known>>,
+}
+
+/// An id below the highest read but not seen may belong to a transaction
+/// still open when it was read (another worker's, or Pod's): it is read
+/// again, by primary key range, until it shows up or this long has passed.
+const GAP_TTL: Duration = Duration::from_secs(120);
+/// On the first read, only the ids this close to the highest are taken for
+/// possibly open transactions (older holes are rows deleted long ago).
+const GAP_WINDOW: i64 = 20_000;
+
+/// This process's index of `import_video_externalrecording`, kept instead of
+/// asking PostgreSQL/MariaDB for the batch's `source_url`s (an unindexed
+/// column: every batch would scan the table). The first batch reads the
+/// table once; every later batch reads, inside its own transaction, only the
+/// rows whose primary key is above the highest already read (an index range:
+/// other workers' and Pod's new rows, and our own) plus the recent holes (see
+/// [`GAP_TTL`]). Hits are then read again by primary key in the batch's
+/// transaction, so a row deleted or changed meanwhile is not taken as there.
+/// Memory: one hash of the URL, the owner and the id per row.
+#[derive(Default)]
+pub struct Known {
+    loaded: bool,
+    /// Hash of `source_url` → (owner_id, id) of every row read.
+    rows: HashMap<u64, Vec<(i64, i64)>>,
+    /// The highest id read.
+    high: i64,
+    /// Ids below `high` not seen yet, and when they were first missed.
+    gaps: BTreeMap<i64, Instant>,
+}
+
+fn url_hash(url: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    url.hash(&mut h);
+    h.finish()
+}
+
+impl Known {
+    /// Where the next read starts (exclusive): below the oldest live hole.
+    fn read_from(&mut self) -> Option<i64> {
+        let now = Instant::now();
+        self.gaps.retain(|_, t| now.duration_since(*t) < GAP_TTL);
+        if !self.loaded {
+            return None;
+        }
+        Some(self.gaps.keys().next().map_or(self.high, |g| (g - 1).min(self.high)))
+    }
+    fn add(&mut self, url: &str, owner: i64, id: i64) {
+        let v = self.rows.entry(url_hash(url)).or_default();
+        if !v.contains(&(owner, id)) {
+            v.push((owner, id));
+        }
+        self.gaps.remove(&id);
+    }
+    /// Takes the rows read (ascending ids) after `after`. A hole above the
+    /// highest id read before (on the first load: only near the top) is a gap.
+    fn merge(&mut self, first_load: bool, after: i64, read: &[(i64, String, Option<i64>)]) {
+        let now = Instant::now();
+        let floor = if first_load { after } else { self.high };
+        let mut next = after + 1;
+        for (id, url, owner) in read {
+            // (a jump of more than GAP_WINDOW ids is not a transaction's)
+            for hole in next.max(floor + 1).max(id - GAP_WINDOW)..*id {
+                self.gaps.entry(hole).or_insert(now);
+            }
+            next = id + 1;
+            match owner {
+                Some(owner) => self.add(url, *owner, *id),
+                None => {
+                    self.gaps.remove(id);
+                }
+            }
+        }
+        self.high = read.last().map_or(self.high, |r| r.0.max(self.high));
+        if first_load {
+            self.gaps = self.gaps.split_off(&(self.high - GAP_WINDOW));
+        }
+        self.loaded = true;
+    }
+    /// Candidate (owner_id, id) of rows with this URL.
+    fn candidates(&self, url: &str) -> &[(i64, i64)] {
+        self.rows.get(&url_hash(url)).map_or(&[], |v| v.as_slice())
+    }
+    /// Rows not found by primary key: deleted, or not committed yet (another
+    /// thread's own insert): read again by range for a while, like a gap.
+    fn forget(&mut self, url_hash_id: &[(u64, i64)]) {
+        let now = Instant::now();
+        for (h, id) in url_hash_id {
+            if let Some(v) = self.rows.get_mut(h) {
+                v.retain(|(_, i)| i != id);
+            }
+            self.gaps.entry(*id).or_insert(now);
+        }
+    }
 }
 
 /// Pod's column sizes (Django models).
@@ -97,6 +197,7 @@ struct Batch {
     hashkey_secret: String,
     dry_run: bool,
     plans: Vec<Plan>,
+    known: Arc<Mutex<Known>>,
 }
 
 impl PodExternalSink {
@@ -117,6 +218,7 @@ impl PodExternalSink {
             secret_key: cfg.secret_key,
             rewrite_23: cfg.presentation_url_23,
             ctx,
+            known: Arc::default(),
         })
     }
 
@@ -191,6 +293,7 @@ impl PodExternalSink {
                 hashkey_secret: self.secret_key.expose().to_string(),
                 dry_run: dry,
                 plans,
+                known: self.known.clone(),
             });
             let mut attempt = 0;
             let results = loop {
@@ -247,19 +350,7 @@ async fn apply_batch(tx: &mut Tx, b: &Batch) -> Result<Vec<Result<Vec<OwnerResul
             users.insert(row.text("username"), id);
         }
     }
-    let mut urls: Vec<&str> = b.plans.iter().map(|p| p.source_url.as_str()).collect();
-    urls.sort_unstable();
-    urls.dedup();
-    let sql = format!(
-        "SELECT id, source_url, owner_id FROM import_video_externalrecording WHERE source_url IN ({}) ORDER BY id",
-        placeholders(urls.len())
-    );
-    let mut rows: HashMap<(String, i64), i64> = HashMap::new();
-    for row in tx.query(&sql, urls.iter().map(|u| Param::from(*u)).collect()).await? {
-        if let (Some(id), Some(owner)) = (row.int("id"), row.int("owner_id")) {
-            rows.entry((row.text("source_url"), owner)).or_insert(id);
-        }
-    }
+    let mut rows = existing_rows(tx, b).await?;
     if !b.dry_run {
         // PostgreSQL checks Pod's deferred foreign keys at COMMIT: check them
         // at each statement instead, so a bad recording fails in its savepoint.
@@ -279,9 +370,12 @@ async fn apply_batch(tx: &mut Tx, b: &Batch) -> Result<Vec<Result<Vec<OwnerResul
                 if wrote && !b.dry_run {
                     tx.execute_batch("RELEASE SAVEPOINT recording; SAVEPOINT recording").await?;
                     users.extend(created);
+                    let mut known = lock(&b.known);
                     for r in &results {
                         if let (true, Some(uid), Some(id)) = (r.row_inserted, r.user_id, r.row_id) {
                             rows.insert((plan.source_url.clone(), uid), id);
+                            // Kept even if this transaction is lost: hits are read again.
+                            known.add(&plan.source_url, uid, id);
                         }
                     }
                 }
@@ -297,6 +391,73 @@ async fn apply_batch(tx: &mut Tx, b: &Batch) -> Result<Vec<Result<Vec<OwnerResul
         }
     }
     Ok(out)
+}
+
+fn lock(k: &Mutex<Known>) -> std::sync::MutexGuard<'_, Known> {
+    k.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The batch's existing rows, (source_url, owner_id) → smallest id, read
+/// inside the batch's transaction without scanning the table per batch: the
+/// rows added since the last read (by primary key), then the candidates the
+/// index [`Known`] gives for the batch's URLs, read again by primary key.
+async fn existing_rows(tx: &mut Tx, b: &Batch) -> Result<HashMap<(String, i64), i64>, PluginError> {
+    const COLS: &str = "SELECT id, source_url, owner_id FROM import_video_externalrecording";
+    /// Rows read per statement (the first read of a large table is paged).
+    const PAGE: usize = 20_000;
+    let from = lock(&b.known).read_from();
+    let first_load = from.is_none();
+    let mut after = from.unwrap_or(0);
+    loop {
+        let page = tx
+            .query(&format!("{COLS} WHERE id > ? ORDER BY id LIMIT {PAGE}"), vec![Param::Int(after)])
+            .await?;
+        let n = page.len();
+        let read: Vec<(i64, String, Option<i64>)> =
+            page.iter().filter_map(|r| Some((r.int("id")?, r.text("source_url"), r.int("owner_id")))).collect();
+        drop(page);
+        lock(&b.known).merge(first_load, after, &read);
+        match read.last() {
+            Some(r) if n == PAGE => after = r.0,
+            _ => break,
+        }
+    }
+    let mut urls: Vec<&str> = b.plans.iter().map(|p| p.source_url.as_str()).collect();
+    urls.sort_unstable();
+    urls.dedup();
+    let mut ids: Vec<i64> = {
+        let known = lock(&b.known);
+        urls.iter().flat_map(|u| known.candidates(u).iter().map(|c| c.1)).collect()
+    };
+    ids.sort_unstable();
+    ids.dedup();
+    let mut rows: HashMap<(String, i64), i64> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(rows);
+    }
+    let sql = format!("{COLS} WHERE id IN ({}) ORDER BY id", placeholders(ids.len()));
+    let mut found = Vec::new();
+    for row in tx.query(&sql, ids.iter().map(|i| Param::Int(*i)).collect()).await? {
+        if let (Some(id), Some(owner)) = (row.int("id"), row.int("owner_id")) {
+            found.push(id);
+            let url = row.text("source_url");
+            if urls.binary_search(&url.as_str()).is_ok() {
+                rows.entry((url, owner)).or_insert(id);
+            }
+        }
+    }
+    // Rows gone (deleted, or our own lost to a rolled-back transaction).
+    let gone: Vec<(u64, i64)> = {
+        let known = lock(&b.known);
+        urls.iter()
+            .flat_map(|u| known.candidates(u).iter().map(move |c| (url_hash(u), c.1)))
+            .filter(|(_, id)| found.binary_search(id).is_err())
+            .collect()
+    };
+    if !gone.is_empty() {
+        lock(&b.known).forget(&gone);
+    }
+    Ok(rows)
 }
 
 /// One recording: the users it lacks (created, unless dry run) and its
@@ -517,6 +678,45 @@ impl SinkPlugin for PodExternalSink {
 mod tests {
     use super::*;
     use plugin_api::Playback;
+
+    fn rows(ids: &[i64]) -> Vec<(i64, String, Option<i64>)> {
+        ids.iter().map(|i| (*i, format!("u{i}"), Some(7))).collect()
+    }
+
+    #[test]
+    fn the_index_reads_again_below_a_hole_until_it_fills() {
+        let mut k = Known::default();
+        assert_eq!(k.read_from(), None, "nothing loaded: read the whole table");
+        // First load: 1 and 2 deleted long ago are holes too, but near the top.
+        k.merge(true, 0, &rows(&[3, 4, 6]));
+        assert_eq!(k.candidates("u4"), &[(7, 4)]);
+        assert!(k.candidates("u5").is_empty());
+        assert_eq!(k.read_from(), Some(0), "holes 1, 2, 5: read again from 1");
+        // 5 commits later; 1 and 2 stay missing.
+        k.merge(false, 0, &rows(&[3, 4, 5, 6, 8]));
+        assert_eq!(k.candidates("u5"), &[(7, 5)]);
+        assert_eq!(k.high, 8);
+        assert_eq!(k.gaps.keys().copied().collect::<Vec<_>>(), vec![1, 2, 7]);
+        // Holes expire after GAP_TTL.
+        let old = Instant::now() - GAP_TTL - Duration::from_secs(1);
+        for t in k.gaps.values_mut() {
+            *t = old;
+        }
+        assert_eq!(k.read_from(), Some(8));
+        // A hit not found by primary key is forgotten and read again by range.
+        k.forget(&[(url_hash("u5"), 5)]);
+        assert!(k.candidates("u5").is_empty());
+        assert_eq!(k.read_from(), Some(4));
+    }
+
+    #[test]
+    fn the_first_load_keeps_only_holes_near_the_top() {
+        let mut k = Known::default();
+        let top = GAP_WINDOW + 100;
+        k.merge(true, 0, &rows(&[1, top - 10, top]));
+        assert_eq!(k.gaps.keys().next().copied(), Some(top - GAP_WINDOW));
+        assert_eq!(k.gaps.len() as i64, GAP_WINDOW - 1);
+    }
 
     #[test]
     fn hashkey_is_pods() {
