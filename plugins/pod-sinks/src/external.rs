@@ -409,9 +409,7 @@ async fn existing_rows(tx: &mut Tx, b: &Batch) -> Result<HashMap<(String, i64), 
     let first_load = from.is_none();
     let mut after = from.unwrap_or(0);
     loop {
-        let page = tx
-            .query(&format!("{COLS} WHERE id > ? ORDER BY id LIMIT {PAGE}"), vec![Param::Int(after)])
-            .await?;
+        let page = tx.query(&format!("{COLS} WHERE id > ? ORDER BY id LIMIT {PAGE}"), vec![Param::Int(after)]).await?;
         let n = page.len();
         let read: Vec<(i64, String, Option<i64>)> =
             page.iter().filter_map(|r| Some((r.int("id")?, r.text("source_url"), r.int("owner_id")))).collect();
