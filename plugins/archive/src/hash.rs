@@ -87,7 +87,7 @@ impl Hasher {
 
     /// The hasher [`save`](Self::save) described, having hashed `len` bytes.
     pub fn restore(saved: &str, len: u64) -> Option<Hasher> {
-        if saved.len() != 64 || len % 64 != 0 || !saved.is_ascii() {
+        if saved.len() != 64 || !len.is_multiple_of(64) || !saved.is_ascii() {
             return None;
         }
         let mut state = [0u32; 8];
