@@ -2,14 +2,13 @@
 //! way, resumed with `Range` after a cut (within the run `retries` times; a folder target
 //! also across runs, from its `.part`), checked against the announced size, committed only
 //! when complete.
-use crate::target::{hex, Writer};
+use crate::target::Writer;
 use crate::throttle::Throttle;
 use bbb_migrate_http::{content_range, header_text, header_u64};
 use futures_util::StreamExt;
 use plugin_api::sdk::text::error_chain;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
 use reqwest::{Client, StatusCode, Url};
-use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 /// Documents larger than this are stored but not read for more file names.
@@ -81,7 +80,6 @@ enum Step {
 /// What is known of the file being written.
 struct Progress {
     have: u64,
-    hash: Sha256,
     body: Option<Vec<u8>>,
     /// The size the server announced first: a later answer announcing another fails the file.
     announced: Option<u64>,
@@ -89,16 +87,15 @@ struct Progress {
 
 impl Progress {
     fn restart(&mut self) {
-        *self = Progress { have: 0, hash: Sha256::new(), body: None, announced: self.announced };
+        *self = Progress { have: 0, body: None, announced: self.announced };
     }
 }
 
 impl Fetcher {
     /// Fetches `url` into `w`. `keep` keeps the body in memory too (documents to read).
     pub async fn fetch(&self, url: &Url, mut w: Writer, keep: bool) -> Result<Fetched, Failure> {
-        let (have, hash) = w.resumed();
-        let mut p = Progress { have, hash, body: None, announced: None };
-        if keep && have > 0 {
+        let mut p = Progress { have: w.resumed(), body: None, announced: None };
+        if keep && p.have > 0 {
             // A document resumed from a `.part`: its text so far is read back (or, if it
             // cannot be, the document is fetched again from 0).
             match w.stored(MAX_DOCUMENT as u64).await {
@@ -118,12 +115,12 @@ impl Fetcher {
                         w.suspend().await;
                         return Err(Failure::retry(msg));
                     }
-                    let sha256 = hex(&p.hash.finalize());
-                    w.commit(p.have, &sha256, self.reread).await.map_err(Failure::retry)?;
+                    let sha256 = w.commit(p.have, self.reread).await.map_err(Failure::retry)?;
                     return Ok(Fetched { size: p.have, sha256, body: p.body });
                 }
                 Ok((Step::Cut(_), _)) if attempt < self.retries => {
                     attempt += 1;
+                    self.resync(&mut w, &mut p).await?;
                     tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
                 }
                 Ok((Step::Cut(why), _)) => {
@@ -135,6 +132,7 @@ impl Fetcher {
                 }
                 Err(f) if f.kind == FailKind::Retry && attempt < self.retries => {
                     attempt += 1;
+                    self.resync(&mut w, &mut p).await?;
                     tokio::time::sleep(Duration::from_millis(100 << attempt.min(6))).await;
                 }
                 Err(f) => {
@@ -143,6 +141,30 @@ impl Fetcher {
                 }
             }
         }
+    }
+
+    /// After a failed attempt: resume from what the writer really holds (a storage error
+    /// may have made it start again; an S3 upload keeps whole parts only).
+    async fn resync(&self, w: &mut Writer, p: &mut Progress) -> Result<(), Failure> {
+        let held = w.resumed();
+        if held != p.have {
+            match p.body.as_mut() {
+                Some(b) if held > 0 && held < b.len() as u64 => b.truncate(held as usize),
+                Some(_) if held > 0 => {
+                    w.restart().await.map_err(Failure::retry)?;
+                    p.restart();
+                    return Ok(());
+                }
+                _ => {}
+            }
+            if held == 0 {
+                w.restart().await.map_err(Failure::retry)?;
+                p.restart();
+            } else {
+                p.have = held;
+            }
+        }
+        Ok(())
     }
 
     async fn request(
@@ -224,7 +246,6 @@ impl Fetcher {
                 return Err(Failure::retry(format!("{url}: more bytes than the {} announced", total.unwrap_or(0))));
             }
             self.throttle.take(chunk.len()).await;
-            p.hash.update(&chunk);
             if let Some(b) = p.body.as_mut() {
                 if b.len() + chunk.len() <= MAX_DOCUMENT {
                     b.extend_from_slice(&chunk);

@@ -4,6 +4,7 @@
 mod config;
 pub mod discover;
 mod fetch;
+mod hash;
 mod index;
 mod manifest;
 mod recording;
@@ -30,12 +31,13 @@ pub struct ArchiveSink {
 impl ArchiveSink {
     pub fn new(config: &str, ctx: Ctx) -> Result<Self, PluginError> {
         let settings = Settings::parse(config)?;
-        let target = Target::open(&settings, ctx.config_dir()).map_err(|e| PluginError::config("target", e))?;
+        let mut target = Target::open(&settings, ctx.config_dir()).map_err(|e| PluginError::config("target", e))?;
         let work_dir = match (&settings.work_dir, &target) {
             (Some(w), _) => ctx.resolve_path(w),
             (None, Target::Local(l)) => l.root.join(".archive-work"),
             (None, Target::S3(_)) => ctx.config_dir().join(format!("{}.archive-work", ctx.component())),
         };
+        target.set_work_dir(&work_dir);
         let timeout = Duration::from_secs(settings.http_timeout_s.max(1));
         let client = fetch::client(timeout).map_err(PluginError::other)?;
         let fetcher = fetch::Fetcher {

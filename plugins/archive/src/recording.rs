@@ -4,10 +4,9 @@ use crate::config::Settings;
 use crate::discover::{Documents, FormatPlan, Layout, Skipped, Wanted};
 use crate::fetch::{FailKind, Fetcher};
 use crate::manifest::{now, FileEntry, FormatEntry, Manifest, Missing, ProgressLog};
-use crate::target::{hex, Target};
+use crate::target::Target;
 use plugin_api::sdk::ids::validate_record_id;
 use plugin_api::{Outcome, SinkItem};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -380,7 +379,6 @@ impl Archiver {
         let mut w = self.target.writer(key).await?;
         w.restart().await?;
         let mut f = tokio::fs::File::open(file).await.map_err(io)?;
-        let mut h = Sha256::new();
         let mut n = 0u64;
         let mut buf = vec![0u8; 1 << 20];
         loop {
@@ -388,12 +386,10 @@ impl Archiver {
             if got == 0 {
                 break;
             }
-            h.update(&buf[..got]);
             n += got as u64;
             w.write(bytes::Bytes::copy_from_slice(&buf[..got])).await?;
         }
-        let sha256 = hex(&h.finalize());
-        w.commit(n, &sha256, self.settings.reread()).await?;
+        let sha256 = w.commit(n, self.settings.reread()).await?;
         Ok(FileEntry { path: path.into(), url: String::new(), size: n, sha256, verified_at: now() })
     }
 }

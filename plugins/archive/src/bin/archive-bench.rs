@@ -6,8 +6,12 @@
 //! (2 × bytes / CPU seconds: an upper bound, load-independent), the peak RSS and the
 //! machine's load average.
 //!
+//! With `--s3 http://127.0.0.1:9900` the target is a new bucket on that S3-compatible server
+//! (moto in the tests: keys `testing`), instead of a folder; the server's own CPU time is
+//! not in the figures (another process).
+//!
 //! `cargo run --release -p bbb-migrate-archive --bin archive-bench -- FILES SIZE_MIB
-//!  [--concurrency 8] [--max-mbps 0] [--verify reread|size] [--dir D]`
+//!  [--concurrency 8] [--max-mbps 0] [--verify reread|size] [--dir D] [--s3 ENDPOINT]`
 use bbb_migrate_archive::ArchiveSink;
 use bbb_testserver::files::FileServer;
 use plugin_api::sdk::SinkPlugin;
@@ -43,6 +47,18 @@ fn arg(args: &[String], name: &str, default: &str) -> String {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.into())
 }
 
+/// An unsigned `PUT /bucket` (moto accepts it).
+fn create_bucket(endpoint: &str, bucket: &str) {
+    use std::io::{Read, Write};
+    let hostport = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut c = std::net::TcpStream::connect(hostport).unwrap_or_else(|e| panic!("--s3 {endpoint}: {e}"));
+    write!(c, "PUT /{bucket} HTTP/1.1\r\nHost: {hostport}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .expect("bucket request");
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.1 200"), "cannot create bucket {bucket}: {}", out.lines().next().unwrap_or(""));
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let files: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(16);
@@ -51,6 +67,7 @@ fn main() {
     let max_mbps: f64 = arg(&args, "--max-mbps", "0").parse().expect("--max-mbps X");
     let verify = arg(&args, "--verify", "reread");
     let base_dir = arg(&args, "--dir", &std::env::temp_dir().to_string_lossy());
+    let s3 = arg(&args, "--s3", "");
 
     let server = FileServer::start();
     let id = "be0c4bebe0c4bebe0c4bebe0c4bebe0c4bebe0c4-1700000000000";
@@ -63,10 +80,18 @@ fn main() {
     server.put(&format!("/playback/video/{id}/index.html"), html.as_bytes());
 
     let dir = tempfile::Builder::new().prefix("archive-bench-").tempdir_in(&base_dir).expect("temporary folder");
-    let settings = serde_json::json!({
+    let mut settings = serde_json::json!({
         "target": dir.path().join("archive"), "concurrency": concurrency, "max_mbps": max_mbps,
         "verify": verify, "min_free_bytes": 0,
     });
+    if !s3.is_empty() {
+        let bucket = format!("archive-bench-{}", std::process::id());
+        create_bucket(&s3, &bucket);
+        settings["target"] = format!("s3://{bucket}").into();
+        settings["endpoint"] = s3.clone().into();
+        settings["access_key_id"] = "testing".into();
+        settings["secret_access_key"] = "testing".into();
+    }
     let (ctx, _log) = bbb_testserver::ctx("bench", dir.path(), false);
     let sink = ArchiveSink::new(&settings.to_string(), ctx).expect("settings");
     sink.prepare().expect("prepare");
@@ -89,7 +114,8 @@ fn main() {
     assert_eq!(out[0].status.label(), "done", "{}", out[0].detail);
     let total = files as f64 * (size_mib << 20) as f64;
     println!(
-        "| {files} × {size_mib} MiB | {concurrency} | {} | {verify} | {:.2} s | {:.0} MB/s | {:.1} s | {:.0} MB/s | {:.1} MiB | {} |",
+        "| {files} × {size_mib} MiB{} | {concurrency} | {} | {verify} | {:.2} s | {:.0} MB/s | {:.1} s | {:.0} MB/s | {:.1} MiB | {} |",
+        if s3.is_empty() { String::new() } else { " (S3: moto)".into() },
         if max_mbps > 0.0 { format!("{max_mbps} Mbit/s") } else { "none".into() },
         secs,
         total / secs / 1e6,

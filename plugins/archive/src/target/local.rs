@@ -1,9 +1,13 @@
 //! A folder target: files written to `<final>.part`, synced, renamed; small files through a
 //! temporary name; free space from `statvfs`.
 use super::{check_reread, hex, StoreResult};
-use sha2::{Digest, Sha256};
+use crate::hash::Hasher;
+use bytes::Bytes;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Bytes gathered before they are hashed and written in one blocking task.
+const BATCH: usize = 1 << 20;
 
 pub struct Local {
     pub root: PathBuf,
@@ -61,14 +65,15 @@ impl Local {
     }
 
     pub async fn hash(&self, p: PathBuf) -> StoreResult<Option<(u64, String)>> {
-        let mut f = match tokio::fs::File::open(&p).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io(&p, e)),
-        };
-        let mut h = Sha256::new();
-        let n = hash_into(&mut f, &mut h, u64::MAX).await.map_err(|e| io(&p, e))?;
-        Ok(Some((n, hex(&h.finalize()))))
+        blocking(move || match std::fs::File::open(&p) {
+            Ok(mut f) => {
+                let h = hash_file(&mut f).map_err(|e| io(&p, e))?;
+                Ok(Some((h.len(), hex(&h.finalize()))))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(&p, e)),
+        })
+        .await
     }
 
     pub fn put(&self, rel: &str, data: &[u8]) -> StoreResult<()> {
@@ -137,94 +142,148 @@ impl Local {
     pub async fn writer(&self, rel: &str) -> StoreResult<LocalWriter> {
         let path = self.path(rel);
         let part = part_path(&path);
-        let mut w = LocalWriter { path, part, out: None, len: 0, prefix: Sha256::new() };
-        if tokio::fs::try_exists(&w.part).await.unwrap_or(false) {
-            let mut file = w.open().await?;
-            w.len = hash_into(&mut file, &mut w.prefix, u64::MAX).await.map_err(|e| io(&w.part, e))?;
-            w.out = Some(tokio::io::BufWriter::with_capacity(1 << 20, file));
-        }
-        Ok(w)
+        let resumed = blocking(move || -> StoreResult<_> {
+            match std::fs::OpenOptions::new().read(true).append(true).open(&part) {
+                Ok(mut f) => {
+                    let h = hash_file(&mut f).map_err(|e| io(&part, e))?;
+                    Ok((part, Some(f), h))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((part, None, Hasher::new())),
+                Err(e) => Err(io(&part, e)),
+            }
+        })
+        .await?;
+        let (part, file, hash) = resumed;
+        Ok(LocalWriter { path, part, file, len: hash.len(), hash, pending: Vec::new(), pending_len: 0 })
     }
 }
 
-async fn hash_into(f: &mut tokio::fs::File, h: &mut Sha256, max: u64) -> std::io::Result<u64> {
+/// Runs blocking file work off the async workers (both cores hash and write in parallel).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> StoreResult<T> + Send + 'static) -> StoreResult<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| format!("file task: {e}"))?
+}
+
+/// Hashes a whole file from its current position (1 MiB reads).
+fn hash_file(f: &mut std::fs::File) -> std::io::Result<Hasher> {
     let mut buf = vec![0u8; 1 << 20];
-    let mut n = 0u64;
-    while n < max {
-        let got = f.read(&mut buf).await?;
-        if got == 0 {
-            break;
+    let mut h = Hasher::new();
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => return Ok(h),
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        h.update(&buf[..got]);
-        n += got as u64;
     }
-    Ok(n)
 }
 
 pub struct LocalWriter {
     path: PathBuf,
     part: PathBuf,
-    out: Option<tokio::io::BufWriter<tokio::fs::File>>,
+    file: Option<std::fs::File>,
+    /// Bytes accepted (stored, or waiting in `pending`).
     pub len: u64,
-    pub prefix: Sha256,
+    /// Hash of the bytes stored (not of `pending`).
+    hash: Hasher,
+    /// Chunks received, hashed and written together once `BATCH` bytes are there: one
+    /// blocking task per MiB, no copy of the network buffers.
+    pending: Vec<Bytes>,
+    pending_len: usize,
 }
 
 impl LocalWriter {
-    async fn open(&self) -> StoreResult<tokio::fs::File> {
-        if let Some(dir) = self.path.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(|e| io(dir, e))?;
-        }
-        tokio::fs::OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&self.part)
-            .await
-            .map_err(|e| io(&self.part, e))
-    }
-
-    async fn out(&mut self) -> StoreResult<&mut tokio::io::BufWriter<tokio::fs::File>> {
-        if self.out.is_none() {
-            let f = self.open().await?;
-            self.out = Some(tokio::io::BufWriter::with_capacity(1 << 20, f));
-        }
-        Ok(self.out.as_mut().expect("opened above"))
-    }
-
     pub async fn stored(&self) -> Option<Vec<u8>> {
         tokio::fs::read(&self.part).await.ok().filter(|b| b.len() as u64 == self.len)
     }
 
-    pub async fn write(&mut self, chunk: &[u8]) -> StoreResult<()> {
-        let part = self.part.clone();
-        self.out().await?.write_all(chunk).await.map_err(|e| io(&part, e))
-    }
-
-    pub async fn restart(&mut self) -> StoreResult<()> {
-        let part = self.part.clone();
-        if let Some(out) = self.out.as_mut() {
-            out.flush().await.map_err(|e| io(&part, e))?;
-            out.get_mut().set_len(0).await.map_err(|e| io(&part, e))?;
+    pub async fn write(&mut self, chunk: Bytes) -> StoreResult<()> {
+        self.len += chunk.len() as u64;
+        self.pending_len += chunk.len();
+        self.pending.push(chunk);
+        if self.pending_len >= BATCH {
+            self.flush().await?;
         }
-        self.len = 0;
-        self.prefix = Sha256::new();
         Ok(())
     }
 
-    async fn sync(&mut self) -> StoreResult<()> {
-        let part = self.part.clone();
-        let Some(out) = self.out.as_mut() else { return Ok(()) };
-        out.flush().await.map_err(|e| io(&part, e))?;
-        out.get_mut().sync_all().await.map_err(|e| io(&part, e))
+    /// Hashes and appends `pending` in one blocking task (opening the `.part` if needed).
+    async fn flush(&mut self) -> StoreResult<()> {
+        if !self.pending.is_empty() || self.file.is_none() {
+            let (path, part, file) = (self.path.clone(), self.part.clone(), self.file.take());
+            let (batch, mut hash) = (std::mem::take(&mut self.pending), std::mem::take(&mut self.hash));
+            self.pending_len = 0;
+            let result = blocking(move || {
+                let mut file = match file {
+                    Some(f) => f,
+                    None => {
+                        if let Some(dir) = path.parent() {
+                            std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+                        }
+                        let mut o = std::fs::OpenOptions::new();
+                        o.create(true).read(true).append(true);
+                        o.open(&part).map_err(|e| io(&part, e))?
+                    }
+                };
+                for b in &batch {
+                    hash.update(b);
+                    file.write_all(b).map_err(|e| io(&part, e))?;
+                }
+                Ok((file, hash))
+            })
+            .await;
+            match result {
+                Ok((file, hash)) => {
+                    self.file = Some(file);
+                    self.hash = hash;
+                }
+                Err(e) => {
+                    // What was stored is unknown now: start again from nothing.
+                    let _ = std::fs::OpenOptions::new().write(true).open(&self.part).and_then(|f| f.set_len(0));
+                    self.len = 0;
+                    self.hash = Hasher::new();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
     }
 
-    pub async fn commit(mut self, size: u64, sha256: &str, reread: bool) -> StoreResult<()> {
-        self.out().await?; // an empty file is a file too
-        self.sync().await?;
-        drop(self.out.take());
+    pub async fn restart(&mut self) -> StoreResult<()> {
+        self.pending.clear();
+        self.pending_len = 0;
+        if let Some(f) = &self.file {
+            f.set_len(0).map_err(|e| io(&self.part, e))?;
+        }
+        self.len = 0;
+        self.hash = Hasher::new();
+        Ok(())
+    }
+
+    /// Everything written, then one fsync for the file.
+    async fn sync(&mut self) -> StoreResult<()> {
+        self.flush().await?;
+        let Some(f) = self.file.take() else { return Ok(()) };
+        let part = self.part.clone();
+        self.file = Some(
+            blocking(move || {
+                f.sync_all().map_err(|e| io(&part, e))?;
+                Ok(f)
+            })
+            .await?,
+        );
+        Ok(())
+    }
+
+    pub async fn commit(mut self, size: u64, reread: bool) -> StoreResult<String> {
+        self.sync().await?; // an empty file is a file too
+        drop(self.file.take());
+        let sha256 = hex(&self.hash.clone().finalize());
+        if self.len != size {
+            return Err(format!("{}: {} bytes stored, {size} expected; not kept", self.path.display(), self.len));
+        }
         if reread {
             let got = Local::new(PathBuf::new()).hash(self.part.clone()).await?;
-            if let Err(e) = check_reread(&self.path.display().to_string(), got, size, sha256) {
+            if let Err(e) = check_reread(&self.path.display().to_string(), got, size, &sha256) {
                 let _ = tokio::fs::remove_file(&self.part).await;
                 return Err(e);
             }
@@ -233,10 +292,12 @@ impl LocalWriter {
         if let Some(dir) = self.path.parent() {
             sync_dir(dir);
         }
-        Ok(())
+        Ok(sha256)
     }
 
     pub async fn suspend(mut self) {
-        let _ = self.sync().await;
+        if self.file.is_some() || !self.pending.is_empty() {
+            let _ = self.sync().await;
+        }
     }
 }

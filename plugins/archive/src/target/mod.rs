@@ -9,7 +9,6 @@ pub use s3::S3;
 
 use crate::config::Settings;
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
 
 /// A failure of the storage; always retryable (disk full, network).
 pub type StoreResult<T> = Result<T, String>;
@@ -34,6 +33,13 @@ impl Target {
                 let root = if p.is_absolute() { p.to_path_buf() } else { config_dir.join(p) };
                 Ok(Target::Local(Local::new(root)))
             }
+        }
+    }
+
+    /// Where an S3 target journals its multipart uploads (the sink's `work_dir`).
+    pub fn set_work_dir(&mut self, dir: &std::path::Path) {
+        if let Target::S3(s) = self {
+            s.journal_dir = dir.join("uploads");
         }
     }
 
@@ -117,16 +123,17 @@ impl Target {
 }
 
 impl Writer {
-    /// Bytes already stored from an earlier attempt (a folder's `.part`), and their hash state.
-    pub fn resumed(&self) -> (u64, Sha256) {
+    /// Bytes already stored by an earlier attempt or run (a folder's `.part`, the journaled
+    /// parts of an S3 upload): the download resumes from there.
+    pub fn resumed(&self) -> u64 {
         match self {
-            Writer::Local(w) => (w.len, w.prefix.clone()),
-            Writer::S3(w) => (w.len, Sha256::new()),
+            Writer::Local(w) => w.len,
+            Writer::S3(w) => w.len,
         }
     }
 
     /// The bytes already stored (a folder's `.part`), to be read as a document; `None` for
-    /// S3 (nothing is resumed there) or when larger than `max`.
+    /// S3 (parts of an upload cannot be read) or when larger than `max`.
     pub async fn stored(&mut self, max: u64) -> Option<Vec<u8>> {
         match self {
             Writer::Local(w) if w.len <= max => w.stored().await,
@@ -134,9 +141,10 @@ impl Writer {
         }
     }
 
+    /// Stores and hashes (SHA-256) the next bytes.
     pub async fn write(&mut self, chunk: Bytes) -> StoreResult<()> {
         match self {
-            Writer::Local(w) => w.write(&chunk).await,
+            Writer::Local(w) => w.write(chunk).await,
             Writer::S3(w) => w.write(chunk).await,
         }
     }
@@ -149,20 +157,22 @@ impl Writer {
         }
     }
 
-    /// Makes the file durable under its final name. With `reread`, the stored bytes are read
-    /// back first and must have `size` and `sha256`; otherwise nothing gets the final name.
-    pub async fn commit(self, size: u64, sha256: &str, reread: bool) -> StoreResult<()> {
+    /// Makes the file durable under its final name and returns the SHA-256 of its bytes (as
+    /// streamed). It must hold `size` bytes; with `reread`, the stored bytes are read back
+    /// first and must have that size and hash; otherwise nothing gets the final name.
+    pub async fn commit(self, size: u64, reread: bool) -> StoreResult<String> {
         match self {
-            Writer::Local(w) => w.commit(size, sha256, reread).await,
-            Writer::S3(w) => w.commit(size, sha256, reread).await,
+            Writer::Local(w) => w.commit(size, reread).await,
+            Writer::S3(w) => w.commit(size, reread).await,
         }
     }
 
-    /// Stops: a folder keeps its `.part` for the next run; an S3 upload is aborted.
+    /// Stops: a folder keeps its `.part`, an S3 upload its completed parts (journaled), for
+    /// the next attempt or run.
     pub async fn suspend(self) {
         match self {
             Writer::Local(w) => w.suspend().await,
-            Writer::S3(w) => w.abort().await,
+            Writer::S3(w) => w.suspend().await,
         }
     }
 }
