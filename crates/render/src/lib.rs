@@ -8,8 +8,10 @@
 //!    intervals they are shown (`timeline.rs`);
 //! 3. rasterise each distinct state once with resvg (`rasterise.rs`); text annotations,
 //!    which BBB writes as XHTML in `foreignObject`, are converted to SVG text (`text.rs`);
-//! 4. run ffmpeg once (`compose.rs`): concat demuxer with exact durations, cursor,
-//!    screen share and webcam overlays, audio, libx264 + AAC, `+faststart`.
+//! 4. run ffmpeg once (`compose.rs`), started as soon as the media are probed and fed
+//!    the list of frames on its standard input: concat demuxer with exact durations,
+//!    cursor, screen share and webcam overlays, the sound (AAC encoded beforehand, or
+//!    copied), libx264, `+faststart`.
 //!
 //! The output is written under a temporary name beside the final file and renamed only
 //! when ffmpeg succeeded; all intermediate files live in a temporary folder that is
