@@ -6,11 +6,13 @@ use std::process::{Command, Stdio};
 use crate::error::{one_line, RenderError};
 
 /// What ffprobe says about a media file.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Probe {
     pub duration: Option<f64>,
     pub video: bool,
     pub audio: bool,
+    /// Codec of the first audio stream (`opus`, `aac`, `vorbis`…).
+    pub audio_codec: Option<String>,
 }
 
 fn spawn_error(tool: &'static str, path: &Path, e: std::io::Error) -> RenderError {
@@ -40,7 +42,7 @@ pub(crate) fn check_tool(tool: &'static str, path: &Path) -> Result<(), RenderEr
 /// Probes `path` (named `name` in errors). A file ffprobe cannot read is an error.
 pub(crate) fn probe(ffprobe: &Path, path: &Path, name: &str) -> Result<Probe, RenderError> {
     let out = Command::new(ffprobe)
-        .args(["-v", "error", "-show_entries", "format=duration:stream=codec_type", "-of", "json"])
+        .args(["-v", "error", "-show_entries", "format=duration:stream=codec_type,codec_name", "-of", "json"])
         .arg(path)
         .stdin(Stdio::null())
         .output()
@@ -58,6 +60,11 @@ pub(crate) fn probe(ffprobe: &Path, path: &Path, name: &str) -> Result<Probe, Re
         duration: json["format"]["duration"].as_str().and_then(|d| d.parse().ok()),
         video: has("video"),
         audio: has("audio"),
+        audio_codec: streams
+            .iter()
+            .find(|s| s["codec_type"] == "audio")
+            .and_then(|s| s["codec_name"].as_str())
+            .map(str::to_string),
     };
     if !p.video && !p.audio {
         return Err(unreadable("no audio or video stream".into()));
@@ -113,10 +120,26 @@ pub(crate) fn run(
     cwd: &Path,
     deadline: Option<std::time::Instant>,
 ) -> Result<(), RenderError> {
+    start(ffmpeg, args, cwd, false)?.finish(None, deadline)
+}
+
+/// An ffmpeg process started ahead of its input: it loads its libraries (~0.1 s for
+/// Debian's build) while the frames are still being rasterised. Dropped unfinished, it
+/// is killed.
+pub(crate) struct Running {
+    child: std::process::Child,
+    stderr: Option<std::thread::JoinHandle<Vec<u8>>>,
+    ffmpeg: std::path::PathBuf,
+    done: bool,
+}
+
+/// Starts ffmpeg with `args` in `cwd`, its standard input a pipe when `stdin` (for an
+/// input `pipe:0`), else empty.
+pub(crate) fn start(ffmpeg: &Path, args: &[String], cwd: &Path, stdin: bool) -> Result<Running, RenderError> {
     let mut child = Command::new(ffmpeg)
         .args(args)
         .current_dir(cwd)
-        .stdin(Stdio::null())
+        .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -127,27 +150,69 @@ pub(crate) fn run(
         let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
         buf
     });
-    let status = loop {
-        match child.try_wait().map_err(|e| spawn_error("ffmpeg", ffmpeg, e))? {
-            Some(status) => break status,
-            None if deadline.is_some_and(|d| std::time::Instant::now() >= d) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(RenderError::Media {
-                    culprit: "ffmpeg".into(),
-                    msg: "stopped: the render took longer than its time limit (render_timeout_s)".into(),
-                });
+    Ok(Running { child, stderr: Some(reader), ffmpeg: ffmpeg.to_path_buf(), done: false })
+}
+
+impl Running {
+    /// Writes `input` to ffmpeg's standard input (then closes it) and waits for ffmpeg
+    /// to end; past `deadline` it is killed and the render fails.
+    pub(crate) fn finish(
+        mut self,
+        input: Option<String>,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<(), RenderError> {
+        // Written from a thread, so a hanging ffmpeg that reads nothing is still killed at
+        // the deadline (the write then fails on the closed pipe).
+        let writer = match (input, self.child.stdin.take()) {
+            (Some(text), Some(mut stdin)) => Some(std::thread::spawn(move || {
+                let _ = std::io::Write::write_all(&mut stdin, text.as_bytes());
+            })),
+            _ => None,
+        };
+        let ffmpeg = self.ffmpeg.clone();
+        let status = loop {
+            match self.child.try_wait().map_err(|e| spawn_error("ffmpeg", &ffmpeg, e))? {
+                Some(status) => break status,
+                None if deadline.is_some_and(|d| std::time::Instant::now() >= d) => {
+                    self.kill();
+                    if let Some(w) = writer {
+                        let _ = w.join();
+                    }
+                    return Err(RenderError::Media {
+                        culprit: "ffmpeg".into(),
+                        msg: "stopped: the render took longer than its time limit (render_timeout_s)".into(),
+                    });
+                }
+                // Short: every render waits for two or three ffmpeg runs in a row.
+                None => std::thread::sleep(std::time::Duration::from_millis(5)),
             }
-            None => std::thread::sleep(std::time::Duration::from_millis(50)),
+        };
+        self.done = true;
+        if let Some(w) = writer {
+            let _ = w.join();
         }
-    };
-    let out = std::process::Output { status, stdout: Vec::new(), stderr: reader.join().unwrap_or_default() };
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(RenderError::Media {
-            culprit: "ffmpeg".into(),
-            msg: format!("encoding failed ({}): {}", out.status, last_lines(&out.stderr, 3)),
-        })
+        let stderr = self.stderr.take().and_then(|r| r.join().ok()).unwrap_or_default();
+        if status.success() {
+            Ok(())
+        } else {
+            Err(RenderError::Media {
+                culprit: "ffmpeg".into(),
+                msg: format!("encoding failed ({status}): {}", last_lines(&stderr, 3)),
+            })
+        }
+    }
+
+    fn kill(&mut self) {
+        if !self.done {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            self.done = true;
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.kill();
     }
 }

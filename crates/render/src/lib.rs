@@ -8,8 +8,10 @@
 //!    intervals they are shown (`timeline.rs`);
 //! 3. rasterise each distinct state once with resvg (`rasterise.rs`); text annotations,
 //!    which BBB writes as XHTML in `foreignObject`, are converted to SVG text (`text.rs`);
-//! 4. run ffmpeg once (`compose.rs`): concat demuxer with exact durations, cursor,
-//!    screen share and webcam overlays, audio, libx264 + AAC, `+faststart`.
+//! 4. run ffmpeg once (`compose.rs`), started as soon as the media are probed and fed
+//!    the list of frames on its standard input: concat demuxer with exact durations,
+//!    cursor, screen share and webcam overlays, the sound (AAC encoded beforehand, or
+//!    copied), libx264, `+faststart`.
 //!
 //! The output is written under a temporary name beside the final file and renamed only
 //! when ffmpeg succeeded; all intermediate files live in a temporary folder that is
@@ -75,6 +77,8 @@ pub struct RenderOptions {
     pub chat_names: ChatNames,
     /// Keep the shared notes (`notes.html`) as a sidecar.
     pub notes: bool,
+    /// The sound track: AAC (default) or the source's own codec.
+    pub audio: AudioMode,
     pub ffmpeg: PathBuf,
     pub ffprobe: PathBuf,
     /// Threads for rasterising and encoding; `None` = all cores.
@@ -97,6 +101,7 @@ impl Default for RenderOptions {
             chat: ChatMode::Sidecar,
             chat_names: ChatNames::Real,
             notes: true,
+            audio: AudioMode::Aac,
             ffmpeg: PathBuf::from("ffmpeg"),
             ffprobe: PathBuf::from("ffprobe"),
             threads: None,
@@ -115,6 +120,31 @@ pub enum ChatMode {
     Sidecar,
     /// The sidecars, and the chat drawn as a column beside the slides.
     Panel,
+}
+
+/// What the MP4's sound track holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AudioMode {
+    /// AAC, which every player plays: encoded from the source (during the rasterising),
+    /// or copied when the source is AAC already.
+    #[default]
+    Aac,
+    /// The source's sound copied as it is when MP4 holds its codec (Opus, AAC, MP3),
+    /// else encoded to AAC. No encoding at all for BBB's Opus webcams/audio files, so a
+    /// slides + audio render is several times faster; but Opus in MP4 does not play
+    /// everywhere (older Apple devices and hardware players).
+    Keep,
+}
+
+impl AudioMode {
+    /// Whether a source in `codec` is copied into the MP4.
+    fn copies(self, codec: Option<&str>) -> bool {
+        let keep: &[&str] = match self {
+            AudioMode::Aac => &["aac"],
+            AudioMode::Keep => &["aac", "opus", "mp3"],
+        };
+        codec.is_some_and(|c| keep.contains(&c))
+    }
 }
 
 impl RenderOptions {
@@ -181,75 +211,28 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     let started = std::time::Instant::now();
     let format = rasterise::FrameFormat::choose(every_state.states.len(), area_w, opts.height);
     // The probes, the webcam blank check and the audio encoding (ffmpeg processes) run
-    // while the states are rasterised: the video pass then only copies the sound.
-    let (prepared, frames) = std::thread::scope(|scope| {
-        let prepared = scope.spawn(|| prepare_media(&rec, opts, work.path(), deadline));
+    // while the states are rasterised, and then the video pass is started, so ffmpeg
+    // loads its libraries meanwhile too: it gets the list of frames once they are ready.
+    let (pass, frames) = std::thread::scope(|scope| {
+        let pass = scope.spawn(|| {
+            let prepared = prepare_media(&rec, opts, work.path(), deadline)?;
+            let inputs = (&rec, &rasteriser, &chat[..], &mut chat_report);
+            start_video_pass(prepared, inputs, opts, (work.path(), &output, panel_w))
+        });
         let frames =
             rasterise::rasterise_states(&rasteriser, &rec.whiteboard, &every_state, work.path(), (threads, format));
-        (prepared.join().expect("media thread panicked"), frames)
+        (pass.join().expect("media thread panicked"), frames)
     });
-    let Prepared { media, duration, source, webcam_blank, audio: encoded_audio } = prepared?;
-    let mut report = RenderReport { duration_s: duration as f64 / 1000.0, ..Default::default() };
-    report.notes.push(format!("length {} s from {source}", report.duration_s));
-    describe_inputs(&rec, &media, opts, duration, &mut report)?;
-
-    let timeline = timeline::Timeline::build(&rec.whiteboard, &rec.panzooms, duration, opts.annotations);
-    report.slides = rec.whiteboard.slides.len();
-    report.states = timeline.states.len();
-    let has_text = rec.whiteboard.shapes.iter().any(|s| s.kind == "text" && !s.svg.is_empty());
-    if opts.annotations && has_text && !rasteriser.has_fonts() {
-        let what = "text annotations (no font installed: install fonts-liberation2 or fonts-dejavu-core)";
-        report.not_drawn.push(what.into());
-    }
-    report.not_drawn.append(&mut chat_report.not_drawn);
-    report.chat_messages = chat_report.chat_messages;
+    let VideoPass { mut report, duration, timeline, tracks, partial, ffmpeg: running, animated } = pass?;
     let frames = pick_frames(&timeline, &every_state, frames?, (&rasteriser, &rec.whiteboard), (work.path(), format))?;
-    let webcam = media.webcam_video().filter(|_| opts.webcams);
-    let panel = if panel_w > 0 {
-        let size = (panel_w, opts.height);
-        Some((panel::render(&rasteriser, &chat, duration, size, work.path())?, panel_w))
-    } else {
-        None
-    };
+    let frames: compose::Pictures =
+        timeline.segments.iter().map(|s| (frames[s.state].clone(), s.start, s.end)).collect();
     let rasterised = started.elapsed().as_secs_f64();
-
-    let mut plan = compose::Plan {
-        width: opts.width,
-        height: opts.height,
-        fps: opts.fps,
-        duration,
-        frames: timeline.segments.iter().map(|s| (frames[s.state].clone(), s.start, s.end)).collect(),
-        audio: encoded_audio,
-        audio_is_aac: true,
-        panel,
-        threads: opts.threads,
-        ..Default::default()
-    };
-    if let Some(cam) = webcam {
-        if webcam_blank {
-            report.notes.push(format!("{}: webcam video is blank, no picture-in-picture", cam.name));
-        } else {
-            plan.webcam = Some(cam.path.clone());
-        }
-    }
-    add_layers(&mut plan, &rec, &media, &timeline, opts, work.path(), &mut report)?;
-    let tracks = if opts.captions {
-        let (tracks, skipped) = captions::find(&rec.dir);
-        report.not_drawn.extend(skipped);
-        tracks
-    } else {
-        Vec::new()
-    };
-    plan.subtitles = tracks.iter().map(|t| (t.path.clone(), t.language, t.name.clone())).collect();
-    report.caption_tracks = tracks.iter().map(|t| t.locale.clone()).collect();
-
-    let partial = paths::partial_beside(&output)?;
-    let args = plan.write(work.path(), partial.path())?;
     let started = std::time::Instant::now();
-    ffmpeg::run(&opts.ffmpeg, &args, work.path(), deadline)?;
-    let rate = if plan.is_animated() { "constant frame rate" } else { "variable frame rate" };
+    running.finish(Some(compose::frames_list(&frames, (area_w, opts.height))), deadline)?;
+    let rate = if animated { "constant frame rate" } else { "variable frame rate" };
     report.notes.push(format!(
-        "rasterised {} states ({} frames) in {rasterised:.2} s; ffmpeg pass ({rate}) took {:.2} s",
+        "rasterised {} states ({} frames) in {rasterised:.2} s; ffmpeg pass ({rate}) ended {:.2} s after",
         timeline.states.len(),
         format.name(),
         started.elapsed().as_secs_f64()
@@ -263,6 +246,90 @@ pub fn render_dir(input: &Path, output: &Path, opts: &RenderOptions) -> Result<R
     Ok(report)
 }
 
+/// The video pass, started: what the render still needs once the frames are ready.
+struct VideoPass {
+    report: RenderReport,
+    /// The recording's length, ms.
+    duration: Ms,
+    /// The states and segments within the recording's length.
+    timeline: timeline::Timeline,
+    tracks: Vec<captions::Track>,
+    /// The output under its temporary name.
+    partial: tempfile::NamedTempFile,
+    ffmpeg: ffmpeg::Running,
+    animated: bool,
+}
+
+/// Once the media are known: the report so far, the timeline within the recording's
+/// length, the chat column, cursor and screen-share layers and the caption tracks;
+/// then ffmpeg is started, waiting for the list of frames on its standard input.
+fn start_video_pass(
+    prepared: Prepared,
+    (rec, rasteriser, chat, chat_report): (&Recording, &rasterise::Rasteriser, &[chat::Message], &mut RenderReport),
+    opts: &RenderOptions,
+    (work, output, panel_w): (&Path, &Path, u32),
+) -> Result<VideoPass, RenderError> {
+    let Prepared { media, duration, source, webcam_blank, audio: sound } = prepared;
+    let mut report = RenderReport { duration_s: duration as f64 / 1000.0, ..Default::default() };
+    report.notes.push(format!("length {} s from {source}", report.duration_s));
+    describe_inputs(rec, &media, opts, duration, &mut report)?;
+    if let Some(a) = &sound {
+        report.notes.push(a.how.clone());
+    }
+
+    let timeline = timeline::Timeline::build(&rec.whiteboard, &rec.panzooms, duration, opts.annotations);
+    report.slides = rec.whiteboard.slides.len();
+    report.states = timeline.states.len();
+    let has_text = rec.whiteboard.shapes.iter().any(|s| s.kind == "text" && !s.svg.is_empty());
+    if opts.annotations && has_text && !rasteriser.has_fonts() {
+        let what = "text annotations (no font installed: install fonts-liberation2 or fonts-dejavu-core)";
+        report.not_drawn.push(what.into());
+    }
+    report.not_drawn.append(&mut chat_report.not_drawn);
+    report.chat_messages = chat_report.chat_messages;
+    let webcam = media.webcam_video().filter(|_| opts.webcams);
+    let panel = if panel_w > 0 {
+        let size = (panel_w, opts.height);
+        Some((panel::render(rasteriser, chat, duration, size, work)?, panel_w))
+    } else {
+        None
+    };
+
+    let mut plan = compose::Plan {
+        width: opts.width,
+        height: opts.height,
+        fps: opts.fps,
+        duration,
+        audio: sound.as_ref().map(|a| a.path.clone()),
+        audio_copy: sound.is_some(),
+        panel,
+        threads: opts.threads,
+        ..Default::default()
+    };
+    if let Some(cam) = webcam {
+        if webcam_blank {
+            report.notes.push(format!("{}: webcam video is blank, no picture-in-picture", cam.name));
+        } else {
+            plan.webcam = Some(cam.path.clone());
+        }
+    }
+    add_layers(&mut plan, rec, &media, &timeline, opts, work, &mut report)?;
+    let tracks = if opts.captions {
+        let (tracks, skipped) = captions::find(&rec.dir);
+        report.not_drawn.extend(skipped);
+        tracks
+    } else {
+        Vec::new()
+    };
+    plan.subtitles = tracks.iter().map(|t| (t.path.clone(), t.language, t.name.clone())).collect();
+    report.caption_tracks = tracks.iter().map(|t| t.locale.clone()).collect();
+
+    let partial = paths::partial_beside(output)?;
+    let args = plan.write(work, partial.path())?;
+    let ffmpeg = ffmpeg::start(&opts.ffmpeg, &args, work, true)?;
+    Ok(VideoPass { report, duration, timeline, tracks, partial, ffmpeg, animated: plan.is_animated() })
+}
+
 /// What the media thread found and made.
 struct Prepared {
     media: Media,
@@ -270,38 +337,76 @@ struct Prepared {
     duration: Ms,
     source: String,
     webcam_blank: bool,
-    /// The sound, encoded to AAC.
-    audio: Option<PathBuf>,
+    /// The sound, ready to be copied into the MP4.
+    audio: Option<Sound>,
 }
 
-/// Probes the media (all at once), then checks whether the webcam video is blank and
-/// encodes the sound to `work/audio.m4a`, both at once.
+/// A file whose first audio stream the video pass copies.
+struct Sound {
+    path: PathBuf,
+    /// For the report: encoded or copied, from which codec.
+    how: String,
+}
+
+/// The file the sound most likely comes from, before any probe: the first of the sound
+/// sources that exists, when it would be encoded (not an `.mp4`/`.m4a`, which may hold
+/// AAC to copy). Its encoding starts at once, alongside the probes.
+fn likely_sound(dir: &Path, opts: &RenderOptions) -> Option<PathBuf> {
+    if opts.audio != AudioMode::Aac {
+        return None;
+    }
+    let (path, _) = paths::first_existing(dir, media::WEBCAMS).or_else(|| paths::first_existing(dir, media::AUDIO))?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    (!matches!(ext, "mp4" | "m4a")).then_some(path)
+}
+
+/// Probes the media (all at once), then checks whether the webcam video is blank while
+/// the sound is encoded to AAC in the work folder (or left to be copied as it is). The
+/// encoding of the likely sound file starts before the probes and is kept when the
+/// probes confirm it.
 fn prepare_media(
     rec: &Recording,
     opts: &RenderOptions,
     work: &Path,
     deadline: Option<std::time::Instant>,
 ) -> Result<Prepared, RenderError> {
-    let media = Media::find(&rec.dir, &opts.ffprobe, opts.deskshare && !rec.deskshare.is_empty())?;
-    let (duration, source) = media.length(rec)?;
-    let webcam = media.webcam_video().filter(|_| opts.webcams);
-    let encoded = work.join("audio.m4a");
-    let (blank, audio) = std::thread::scope(|scope| {
-        let blank = scope.spawn(|| {
-            webcam.map(|cam| {
-                let length_s = cam.probe.duration.unwrap_or(duration as f64 / 1000.0);
-                ffmpeg::is_blank_video(&opts.ffmpeg, &cam.path, length_s)
+    let encode = |input: &Path, duration: Option<Ms>, name: &str| {
+        let output = work.join(name);
+        ffmpeg::run(&opts.ffmpeg, &compose::audio_args(input, duration, &output), work, deadline).map(|()| output)
+    };
+    let guess = likely_sound(&rec.dir, opts);
+    std::thread::scope(|scope| {
+        let early = guess.as_deref().map(|path| scope.spawn(move || encode(path, None, "audio-early.m4a")));
+        let order = if opts.audio == AudioMode::Keep { media::AUDIO_COPYABLE_FIRST } else { media::AUDIO };
+        let media = Media::find(&rec.dir, &opts.ffprobe, opts.deskshare && !rec.deskshare.is_empty(), order)?;
+        let (duration, source) = media.length(rec)?;
+        let webcam = media.webcam_video().filter(|_| opts.webcams).map(|c| (c.path.clone(), c.probe.duration));
+        let blank = scope.spawn(move || {
+            webcam.map(|(path, length)| {
+                let length_s = length.unwrap_or(duration as f64 / 1000.0);
+                ffmpeg::is_blank_video(&opts.ffmpeg, &path, length_s)
             })
         });
-        let audio = media.sound().map(|m| {
-            let args = compose::audio_args(&m.path, duration, &encoded);
-            ffmpeg::run(&opts.ffmpeg, &args, work, deadline)
-        });
-        (blank.join().expect("webcam check thread panicked"), audio)
-    });
-    let audio = audio.transpose()?.map(|()| encoded);
-    let webcam_blank = blank.transpose()?.unwrap_or(false);
-    Ok(Prepared { media, duration, source, webcam_blank, audio })
+        // The early encoding is joined in every case: nothing runs on after the render.
+        let early = early.map(|h| h.join().expect("audio thread panicked"));
+        let audio = match media.sound() {
+            None => None,
+            Some(m) => {
+                let codec = m.probe.audio_codec.as_deref().unwrap_or("unknown codec");
+                if opts.audio.copies(m.probe.audio_codec.as_deref()) {
+                    Some(Sound { path: m.path.clone(), how: format!("sound copied as it is ({codec})") })
+                } else {
+                    let path = match early {
+                        Some(result) if guess.as_deref() == Some(m.path.as_path()) => result?,
+                        _ => encode(&m.path, Some(duration), "audio.m4a")?,
+                    };
+                    Some(Sound { path, how: format!("sound encoded to AAC (from {codec})") })
+                }
+            }
+        };
+        let webcam_blank = blank.join().expect("webcam check thread panicked").transpose()?.unwrap_or(false);
+        Ok(Prepared { media, duration, source, webcam_blank, audio })
+    })
 }
 
 /// The frame of each state of `timeline`, from those rasterised for `every_state`;

@@ -10,9 +10,13 @@ use crate::recording::Recording;
 use crate::shapes;
 use crate::xml::Ms;
 
-const WEBCAMS: &[&str] = &["video/webcams.webm", "video/webcams.mp4"];
-const AUDIO: &[&str] =
+pub(crate) const WEBCAMS: &[&str] = &["video/webcams.webm", "video/webcams.mp4"];
+pub(crate) const AUDIO: &[&str] =
     &["audio/audio.ogg", "audio/audio.webm", "audio/audio.opus", "audio/audio.m4a", "audio/audio.mp3"];
+/// The same, the files whose codec MP4 may hold as it is first (BBB publishes the same
+/// sound as Vorbis `audio.ogg` and Opus `audio.webm`).
+pub(crate) const AUDIO_COPYABLE_FIRST: &[&str] =
+    &["audio/audio.webm", "audio/audio.opus", "audio/audio.m4a", "audio/audio.mp3", "audio/audio.ogg"];
 const DESKSHARE: &[&str] = &["deskshare/deskshare.webm", "deskshare/deskshare.mp4"];
 
 /// A media file of the recording and what ffprobe found in it.
@@ -39,12 +43,13 @@ fn find(dir: &Path, names: &[&str], ffprobe: &Path) -> Result<Option<MediaFile>,
 
 impl Media {
     /// Finds and probes the media; a file ffprobe cannot read is an error naming it. The
-    /// screen share is only looked at when it will be drawn.
-    pub(crate) fn find(dir: &Path, ffprobe: &Path, deskshare: bool) -> Result<Media, RenderError> {
+    /// screen share is only looked at when it will be drawn. `audio` is the order in
+    /// which the sound-only files are looked for.
+    pub(crate) fn find(dir: &Path, ffprobe: &Path, deskshare: bool, audio: &[&str]) -> Result<Media, RenderError> {
         // The probes run at once (each ffprobe spends most of its time starting up).
         let (webcams, audio_only, desk) = std::thread::scope(|s| {
             let webcams = s.spawn(|| find(dir, WEBCAMS, ffprobe));
-            let audio_only = s.spawn(|| find(dir, AUDIO, ffprobe));
+            let audio_only = s.spawn(|| find(dir, audio, ffprobe));
             let desk = if deskshare { find(dir, DESKSHARE, ffprobe) } else { Ok(None) };
             let join = |h: std::thread::ScopedJoinHandle<'_, _>| h.join().expect("probe thread panicked");
             (join(webcams), join(audio_only), desk)

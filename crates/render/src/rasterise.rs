@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use resvg::tiny_skia::{Color, Pixmap, Transform};
 use resvg::usvg;
@@ -106,11 +106,17 @@ impl Rasteriser {
     /// Background plus the annotations of `state`.
     fn frame(&self, wb: &Whiteboard, state: &State, background: &Pixmap) -> Result<Pixmap, RenderError> {
         let mut pixmap = background.clone();
+        self.annotate(wb, state, &mut pixmap)?;
+        Ok(pixmap)
+    }
+
+    /// Draws the annotations of `state` over `pixmap` (its background).
+    fn annotate(&self, wb: &Whiteboard, state: &State, pixmap: &mut Pixmap) -> Result<(), RenderError> {
         if !state.shapes.is_empty() {
             let shapes: String = state.shapes.iter().map(|&i| wb.shapes[i].svg.as_str()).collect();
-            self.draw(&self.document(state, &shapes), &mut pixmap)?;
+            self.draw(&self.document(state, &shapes), pixmap)?;
         }
-        Ok(pixmap)
+        Ok(())
     }
 }
 
@@ -169,19 +175,24 @@ impl FrameFormat {
     }
 
     pub(crate) fn write(self, pixmap: &Pixmap, path: &Path) -> Result<(), RenderError> {
+        self.write_with(pixmap, path, &mut Vec::new())
+    }
+
+    /// Writes `pixmap` to `path`; `buf` is scratch memory, reused from frame to frame.
+    pub(crate) fn write_with(self, pixmap: &Pixmap, path: &Path, buf: &mut Vec<u8>) -> Result<(), RenderError> {
         match self {
-            FrameFormat::Yuv420 => write_yuv420(pixmap, path),
+            FrameFormat::Yuv420 => write_yuv420(pixmap, path, buf),
             FrameFormat::Png => write_png(pixmap, path),
         }
     }
 }
 
 /// Writes an opaque pixmap (even width and height) as raw yuv420p, BT.601 limited range
-/// like ffmpeg's default RGB conversion.
-fn write_yuv420(pixmap: &Pixmap, path: &Path) -> Result<(), RenderError> {
+/// like ffmpeg's default RGB conversion. `out` is scratch memory (every byte is written).
+fn write_yuv420(pixmap: &Pixmap, path: &Path, out: &mut Vec<u8>) -> Result<(), RenderError> {
     let (w, h) = (pixmap.width() as usize, pixmap.height() as usize);
     let px = pixmap.data();
-    let mut out = vec![0u8; w * h * 3 / 2];
+    out.resize(w * h * 3 / 2, 0);
     let (luma, chroma) = out.split_at_mut(w * h);
     let (us, vs) = chroma.split_at_mut(w * h / 4);
     // Two rows at a time: their luma, and the chroma of each 2×2 block (row by row over
@@ -201,7 +212,7 @@ fn write_yuv420(pixmap: &Pixmap, path: &Path) -> Result<(), RenderError> {
             *v = (((112 * r - 94 * g - 18 * b + 128) >> 8) + 128) as u8;
         }
     }
-    std::fs::write(path, out).map_err(|e| RenderError::io(path.display().to_string(), e))
+    std::fs::write(path, &out[..]).map_err(|e| RenderError::io(path.display().to_string(), e))
 }
 
 /// Writes an opaque pixmap as an RGB PNG with fast compression.
@@ -269,14 +280,27 @@ pub(crate) fn rasterise_states(
         groups[g].push(i);
     }
     let mut paths = vec![PathBuf::new(); timeline.states.len()];
+    // Frame and yuv buffers are reused: fresh multi-megabyte buffers cost page faults
+    // and zeroing by the kernel (a third of the rasteriser's CPU time when allocated per
+    // state, `perf`).
+    let scratch: Mutex<Vec<(Pixmap, Vec<u8>)>> = Mutex::new(Vec::new());
     for batch in groups.chunks(threads.max(1)) {
         let backgrounds = parallel_map(batch, threads, |g| rasteriser.background(wb, &timeline.states[g[0]]))?;
         let jobs: Vec<(usize, usize)> =
             batch.iter().enumerate().flat_map(|(b, g)| g.iter().map(move |&i| (i, b))).collect();
         let done = parallel_map(&jobs, threads, |&(i, b)| {
-            let pixmap = rasteriser.frame(wb, &timeline.states[i], &backgrounds[b])?;
+            let reused = scratch.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let (mut pixmap, mut buf) = match reused {
+                Some((mut pixmap, buf)) => {
+                    pixmap.data_mut().copy_from_slice(backgrounds[b].data());
+                    (pixmap, buf)
+                }
+                None => (backgrounds[b].clone(), Vec::new()),
+            };
+            rasteriser.annotate(wb, &timeline.states[i], &mut pixmap)?;
             let path = out_dir.join(format!("state-{i:05}.{}", format.extension()));
-            format.write(&pixmap, &path)?;
+            format.write_with(&pixmap, &path, &mut buf)?;
+            scratch.lock().unwrap_or_else(|e| e.into_inner()).push((pixmap, buf));
             Ok((i, path))
         })?;
         for (i, path) in done {

@@ -7,7 +7,11 @@
 //!
 //! Then the same two variants for the BBB 2.7 (tldraw v1, 60 s, webcams) and BBB 3.0
 //! (tldraw v2, 50 s, audio + screen share) fixtures of `testdata/presentation/tldraw/`.
-//! `--tldraw-only` skips the 253 s recording.
+//! `--tldraw-only` skips the 253 s recording. Each variant also runs with
+//! `AudioMode::Keep` (the Opus sound copied, not encoded to AAC), and the tldraw
+//! fixtures are rendered again with their media made as long as the 253 s BBB 2.2
+//! recording (`--tldraw-length S` changes it, `0` skips), the same drawings in the first
+//! minute: the same length as the BBB 2.2 rows, so the speed classes compare.
 //!
 //! Usage: `cargo run --release -p bbb-migrate-render --bin render-bench [-- --frame OUT.png --at SECONDS --length SECONDS --runs N --tldraw-only]`
 //! or `… -- --input DIR --output FILE.mp4 [--slides-only]` to render one folder.
@@ -18,7 +22,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use bbb_migrate_render::{render_dir, RenderOptions};
+use bbb_migrate_render::{render_dir, AudioMode, RenderOptions};
 
 /// CPU seconds used so far by this process and its waited-for children (ffmpeg),
 /// from /proc/self/stat (utime, stime, cutime, cstime in clock ticks of 1/100 s).
@@ -36,16 +40,21 @@ fn main() {
     let at: f64 = arg("--at").map_or(57.0, |v| v.parse().expect("--at SECONDS"));
     let length: f64 = arg("--length").map_or(common::FULL_LENGTH, |v| v.parse().expect("--length SECONDS"));
     let runs: usize = arg("--runs").map_or(2, |v| v.parse().expect("--runs N"));
+    let long: f64 = arg("--tldraw-length").map_or(common::FULL_LENGTH, |v| v.parse().expect("--tldraw-length SECONDS"));
+    let keep = |o: &RenderOptions| RenderOptions { audio: AudioMode::Keep, ..o.clone() };
 
     common::require_ffmpeg();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     eprintln!("cores: {:?}, load average: {}", std::thread::available_parallelism().ok(), load.trim());
     if let (Some(input), Some(output)) = (arg("--input"), arg("--output")) {
         // Render one folder (manual checks).
-        let opts = match args.iter().any(|a| a == "--slides-only") {
+        let mut opts = match args.iter().any(|a| a == "--slides-only") {
             true => RenderOptions { webcams: false, deskshare: false, cursor: false, ..RenderOptions::default() },
             false => RenderOptions::default(),
         };
+        if args.iter().any(|a| a == "--keep-audio") {
+            opts.audio = AudioMode::Keep;
+        }
         let report = render_dir(input.as_ref(), output.as_ref(), &opts).unwrap_or_else(|e| panic!("{e}"));
         println!("{report:#?}");
         return;
@@ -71,6 +80,7 @@ fn main() {
 
     let full = RenderOptions::default();
     let slides_audio = RenderOptions { webcams: false, deskshare: false, cursor: false, ..RenderOptions::default() };
+    let (full_keep, slides_keep) = (keep(&full), keep(&slides_audio));
     println!("| variant | render time (wall) | CPU time | recording length | × real time | states | output |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     println!(
@@ -83,21 +93,34 @@ fn main() {
             "full.mp4",
         ),
         ("slides + annotations + audio only (1280x720, VFR)", &slides_audio, "slides.mp4"),
+        ("everything, Opus sound copied (`AudioMode::Keep`)", &full_keep, "full-keep.mp4"),
+        ("slides + annotations + audio, Opus sound copied (`AudioMode::Keep`)", &slides_keep, "slides-keep.mp4"),
     ];
+    let short = |f: &str| match f {
+        "full.mp4" => "everything",
+        "slides.mp4" => "slides + annotations + audio",
+        "full-keep.mp4" => "everything, Opus copied",
+        _ => "slides + annotations + audio, Opus copied",
+    };
     let mut jobs: Vec<(String, PathBuf, &RenderOptions, String)> = Vec::new();
     if !tldraw_only {
         jobs.extend(variants.iter().map(|(n, o, f)| (n.to_string(), rec.clone(), *o, f.to_string())));
     }
-    for (fixture, what) in
-        [("bbb27-tldraw1", "BBB 2.7 tldraw v1 (webcams)"), ("bbb30-tldraw2", "BBB 3.0 tldraw v2 (audio, screen share)")]
-    {
-        let dir = work.path().join(fixture);
-        std::fs::create_dir_all(&dir).unwrap();
-        common::make_tldraw_recording(&dir, fixture, None);
-        for (n, o, f) in &variants {
-            let short = if f.starts_with("full") { "everything" } else { "slides + annotations + audio" };
-            let _ = n;
-            jobs.push((format!("{what}: {short}"), dir.clone(), *o, format!("{fixture}-{f}")));
+    let lengths = if long > 0.0 { vec![None, Some(long)] } else { vec![None] };
+    for length in lengths {
+        for (fixture, what) in [
+            ("bbb27-tldraw1", "BBB 2.7 tldraw v1 (webcams)"),
+            ("bbb30-tldraw2", "BBB 3.0 tldraw v2 (audio, screen share)"),
+        ] {
+            let (dir, what) = match length {
+                None => (work.path().join(fixture), what.to_string()),
+                Some(s) => (work.path().join(format!("{fixture}-long")), format!("{what}, media {s} s long")),
+            };
+            std::fs::create_dir_all(&dir).unwrap();
+            common::make_tldraw_recording(&dir, fixture, length);
+            for (_, o, f) in &variants {
+                jobs.push((format!("{what}: {}", short(f)), dir.clone(), *o, format!("{}-{f}", dir.display())));
+            }
         }
     }
     for (name, rec, opts, file) in &jobs {
