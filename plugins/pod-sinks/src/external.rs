@@ -8,7 +8,7 @@
 //! recording whose rows all exist writes nothing. See [`apply_batch`].
 use crate::pod::{self, clip, now_sql, permanent, timestamp_text, ts_placeholder};
 use bbb_migrate_db::{placeholders, Db, Engine, Param, Tx, TxMode};
-use plugin_api::sdk::{decode, Ctx, Secret, SinkPlugin};
+use plugin_api::sdk::{Ctx, Secret, SinkComponent, SinkPlugin};
 use plugin_api::{Delivered, LifecycleOp, Outcome, PluginError, Recording, SinkItem};
 use serde::Deserialize;
 use serde_json::json;
@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Config {
+pub struct Config {
     database: String,
     site_id: i64,
     secret_key: Secret,
@@ -99,9 +99,12 @@ struct Batch {
     plans: Vec<Plan>,
 }
 
-impl PodExternalSink {
-    pub fn new(config: &str, ctx: Ctx) -> Result<Self, PluginError> {
-        let cfg: Config = decode(config)?;
+impl SinkComponent for PodExternalSink {
+    const TYPE: &'static str = "pod-external";
+    const ABOUT: &'static str =
+        "one Pod external recording (import_video) per recording and owner; missing users created";
+    type Config = Config;
+    fn build(cfg: Config, ctx: Ctx) -> Result<Self, PluginError> {
         if cfg.site_id <= 0 {
             return Err(PluginError::config("site_id", "site_id must be a django_site id (≥ 1)"));
         }
@@ -119,7 +122,9 @@ impl PodExternalSink {
             ctx,
         })
     }
+}
 
+impl PodExternalSink {
     fn plan(&self, item: &SinkItem) -> Result<Plan, String> {
         let rec = &item.recording;
         let source_url = source_url(rec, self.rewrite_23)
