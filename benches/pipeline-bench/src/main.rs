@@ -5,6 +5,7 @@
 //! ```sh
 //! cargo build --release -p bbb-migrate -p bbb-migrate-bbb -p bbb-migrate-csv -p bbb-migrate-pod-sinks -p bbb-migrate-pipeline-bench
 //! target/release/pipeline-bench [--before DIR] [--after DIR] [--sizes 5000,20000] [--rss 100000]
+//! target/release/pipeline-bench --workers 1,2,4 [--recordings 240] [--page-delay-ms 100]
 //! ```
 //!
 //! `DIR` holds a `bbb-migrate` binary with its plugins beside it (the host
@@ -18,7 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-const SECRET: &str = "bench-secret-0123456789";
+mod workers;
+
+pub(crate) const SECRET: &str = "bench-secret-0123456789";
 
 /// What one run did.
 struct Run {
@@ -42,7 +45,7 @@ fn server(n: usize) -> TestServer {
 }
 
 /// A Pod database (the tests' PostgreSQL schema and sample rows).
-fn pod_db() -> TempDb {
+pub(crate) fn pod_db() -> TempDb {
     let t = TempDb::new(Engine::Postgres, "pipeline_bench");
     t.load_sql(&schema("pod-postgres.sql"));
     for table in ["auth_user", "authentication_owner", "authentication_owner_sites", "django_site", "recorder_recorder"]
@@ -136,6 +139,13 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let here = std::env::current_exe().unwrap().parent().unwrap().to_path_buf();
     let after = arg(&args, "--after").map(PathBuf::from).unwrap_or(here).join("bbb-migrate");
+    if let Some(w) = arg(&args, "--workers") {
+        let counts: Vec<usize> = w.split(',').map(|s| s.parse().expect("--workers N,M")).collect();
+        let n = arg(&args, "--recordings").map_or(240, |s| s.parse().expect("--recordings N"));
+        let delay = arg(&args, "--page-delay-ms").map_or(100, |s| s.parse().expect("--page-delay-ms MS"));
+        workers::table(&after, &counts, n, delay);
+        return;
+    }
     let before = arg(&args, "--before").map(|d| PathBuf::from(d).join("bbb-migrate"));
     let sizes: Vec<usize> = arg(&args, "--sizes")
         .unwrap_or_else(|| "5000,20000".into())
@@ -185,10 +195,10 @@ fn main() {
 }
 
 /// A temporary folder removed on drop.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -199,7 +209,7 @@ impl Drop for TempDir {
     }
 }
 
-fn tempfile_dir() -> TempDir {
+pub(crate) fn tempfile_dir() -> TempDir {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let d = std::env::temp_dir().join(format!("pipeline-bench-{}-{n}", std::process::id()));
