@@ -35,8 +35,8 @@ use serde_json::Value;
 
 use crate::error::RenderError;
 use crate::shapes::{Shape, Slide};
-pub(crate) use crate::space::Space;
 use crate::space::version_numbers;
+pub(crate) use crate::space::Space;
 use crate::text::{escape, width_em, wrap};
 use crate::xml::Ms;
 use geometry::n;
