@@ -19,7 +19,7 @@ fn plugins_lists_every_plugin_from_its_so_file() {
             .find(|l| l.starts_with(name) && l.contains(file))
             .unwrap_or_else(|| panic!("{name} missing in:\n{out}"));
         let cols: Vec<&str> = line.split_whitespace().collect();
-        assert_eq!(&cols[..5], &[name, kind, ty, "0.1.0", "1.2.0"], "{line}");
+        assert_eq!(&cols[..5], &[name, kind, ty, "0.1.0", plugin_api::ABI_VERSION], "{line}");
     }
 }
 
@@ -30,7 +30,10 @@ fn a_plugin_built_for_another_abi_is_refused_in_one_line() {
     let out = text(&o);
     let line = out.lines().find(|l| l.contains("libabi_v2_plugin.so")).expect("the fixture is listed");
     assert!(line.starts_with("REFUSED"), "{line}");
-    assert!(line.contains("plugin-api 2.0.0") && line.contains("plugin-api 1.2.0"), "{line}");
+    assert!(
+        line.contains("plugin-api 2.0.0") && line.contains(&format!("plugin-api {}", plugin_api::ABI_VERSION)),
+        "{line}"
+    );
 
     // Pinned with `plugin =`, it stops the run with exit 2 and the same line.
     let t = tempfile::tempdir().unwrap();
@@ -48,7 +51,10 @@ fn a_plugin_built_for_another_abi_is_refused_in_one_line() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("libabi_v2_plugin.so") && err.contains("2.0.0") && err.contains("1.2.0"), "{err}");
+    assert!(
+        err.contains("libabi_v2_plugin.so") && err.contains("2.0.0") && err.contains(plugin_api::ABI_VERSION),
+        "{err}"
+    );
     assert!(!t.path().join("state.db").exists());
 }
 

@@ -97,18 +97,12 @@ impl Picker {
     }
     /// The owners: reason = `reason(reasons)`; extra_json = the person's
     /// `extra` merged with `common` (both JSON objects).
-    pub fn into_owners(
-        self,
-        resolver: &str,
-        reason: impl Fn(&[String]) -> String,
-        common: &serde_json::Value,
-    ) -> Vec<Owner> {
+    pub fn into_owners(self, reason: impl Fn(&[String]) -> String, common: &serde_json::Value) -> Vec<Owner> {
         self.picked
             .into_iter()
             .enumerate()
             .map(|(i, (p, reasons))| {
-                let mut o =
-                    Owner::new(&p.username, &p.email, &p.first_name, &p.last_name).found_by(resolver, reason(&reasons));
+                let mut o = Owner::new(&p.username, &p.email, &p.first_name, &p.last_name).because(reason(&reasons));
                 if i > 0 {
                     o = o.secondary();
                 }

@@ -3,7 +3,9 @@
 //! The one contract between the `bbb-migrate` host and its plugins. A plugin is
 //! a `cdylib` that depends on this crate only, implements one or more of
 //! [`sdk::SourcePlugin`], [`sdk::ResolverPlugin`], [`sdk::SinkPlugin`], declares
-//! them with [`sdk::PluginDecl`] and exports them with [`export_plugin!`].
+//! each as a component ([`sdk::SourceComponent`] and friends: type name, typed
+//! settings, constructor), lists them in its [`sdk::PluginDecl`] and exports it
+//! with [`export_plugin!`].
 //!
 //! * [`abi`] — the frozen FFI types and traits (`abi_stable`); checked field by
 //!   field when the host loads a plugin. The crate's version is the ABI epoch:

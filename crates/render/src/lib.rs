@@ -35,6 +35,7 @@ mod rasterise;
 mod recording;
 mod shapes;
 mod sidecars;
+mod space;
 mod text;
 mod timeline;
 mod tldraw;

@@ -1,30 +1,11 @@
 //! `panzooms.xml`: the visible part of the slide (crop/zoom) over time.
 
 use crate::error::RenderError;
-use crate::tldraw::Space;
+use crate::space::Space;
+pub(crate) use crate::space::ViewBox;
 use crate::xml::{self, Ms};
 
 const FILE: &str = "panzooms.xml";
-
-/// A rectangle in slide-image pixels.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct ViewBox {
-    pub x: f64,
-    pub y: f64,
-    pub w: f64,
-    pub h: f64,
-}
-
-impl ViewBox {
-    pub(crate) fn full(w: f64, h: f64) -> Self {
-        ViewBox { x: 0.0, y: 0.0, w, h }
-    }
-
-    /// Bit pattern, for use as a hash key.
-    pub(crate) fn key(&self) -> [u64; 4] {
-        [self.x.to_bits(), self.y.to_bits(), self.w.to_bits(), self.h.to_bits()]
-    }
-}
 
 /// The parsed file: events sorted by time.
 #[derive(Debug, Default)]

@@ -9,14 +9,15 @@
 //! ```
 //! The longest matching prefix wins; no match = "unknown" (next resolver).
 
-use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, ResolverPlugin};
+use plugin_api::sdk::{Component, Ctx, PluginDecl, ResolverComponent, ResolverPlugin};
 use plugin_api::{export_plugin, Owner, PluginError, Recording, Resolution};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+/// The component is its own settings: the SDK decodes the TOML table into it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Config {
+struct PrefixTable {
     prefixes: BTreeMap<String, Entry>,
 }
 
@@ -28,26 +29,28 @@ struct Entry {
     email: String,
 }
 
-struct PrefixTable(Config, String);
+impl ResolverComponent for PrefixTable {
+    const TYPE: &'static str = "prefix-table";
+    const ABOUT: &'static str = "Owners by meetingID prefix";
+    type Config = Self;
+    fn build(config: Self, _ctx: Ctx) -> Result<Self, PluginError> {
+        Ok(config)
+    }
+}
 
 impl ResolverPlugin for PrefixTable {
     fn resolve(&self, batch: &[Recording]) -> Result<Vec<Resolution>, PluginError> {
-        Ok(batch
-            .iter()
-            .map(|r| {
-                let best = self
-                    .0
-                    .prefixes
-                    .iter()
-                    .filter(|(p, _)| r.meeting_id.starts_with(p.as_str()))
-                    .max_by_key(|(p, _)| p.len());
-                match best {
-                    Some((prefix, e)) => Resolution::resolved(vec![Owner::new(&e.username, &e.email, "", "")
-                        .found_by(&self.1, format!("meetingID prefix {prefix}"))]),
-                    None => Resolution::unknown("no prefix matches"),
-                }
-            })
-            .collect())
+        let answer = |r: &Recording| {
+            let best =
+                self.prefixes.iter().filter(|(p, _)| r.meeting_id.starts_with(p.as_str())).max_by_key(|(p, _)| p.len());
+            match best {
+                Some((p, e)) => Resolution::resolved(vec![
+                    Owner::new(&e.username, &e.email, "", "").because(format!("meetingID prefix {p}"))
+                ]),
+                None => Resolution::unknown("no prefix matches"),
+            }
+        };
+        Ok(batch.iter().map(answer).collect())
     }
 }
 
@@ -57,11 +60,7 @@ impl PluginDecl for Plugin {
     const NAME: &'static str = "prefix-table";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Example: owners from a table of meetingID prefixes";
-    const COMPONENTS: &'static [Component] = &[Component::resolver("prefix-table", "Owners by meetingID prefix")];
-
-    fn new_resolver(_type: &str, config: &str, ctx: Ctx) -> Result<Box<dyn ResolverPlugin>, PluginError> {
-        Ok(Box::new(PrefixTable(decode(config)?, ctx.component().to_string())))
-    }
+    const COMPONENTS: &'static [Component] = &[Component::resolver::<PrefixTable>()];
 }
 
 export_plugin!(Plugin);

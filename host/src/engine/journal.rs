@@ -11,7 +11,7 @@
 pub use super::store::Delivery;
 use super::store::{check_pipeline, check_version, Entry, Failure, Journal, RunRow, SCHEMA_VERSION};
 use anyhow::{Context, Result};
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (sink, status);
 ";
 
-/// Version n-1 → n, in order, each in one transaction with `user_version`.
+/// Version n-1 → n, in order, applied with `user_version` in the transaction that opens the journal.
 /// SQLite cannot change a CHECK constraint: version 3 rebuilds `deliveries`.
 const MIGRATIONS: &[(i64, &str)] = &[
     (
@@ -207,25 +207,28 @@ impl SqliteJournal {
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.pragma_update(None, "journal_mode", "DELETE")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        let mut v = version(&conn).with_context(|| format!("{shown}: not a bbb-migrate journal"))?;
+        // One immediate transaction from the version check to the pipeline's fingerprint: two
+        // runs creating or upgrading the same journal at once take turns (the second waits for
+        // the lock, then finds the schema made) instead of both creating the tables.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut v = version(&tx).with_context(|| format!("{shown}: not a bbb-migrate journal"))?;
         check_version(&shown, v)?;
-        check_pipeline(&shown, stored_pipeline(&conn)?.as_deref(), fingerprint, force)?;
+        check_pipeline(&shown, stored_pipeline(&tx)?.as_deref(), fingerprint, force)?;
         if v == 0 {
-            conn.execute_batch(SCHEMA_V1).with_context(|| format!("{shown}: not a bbb-migrate journal"))?;
+            tx.execute_batch(SCHEMA_V1).with_context(|| format!("{shown}: not a bbb-migrate journal"))?;
             v = 1;
         }
         for (to, sql) in MIGRATIONS.iter().filter(|(to, _)| *to > v) {
-            let tx = conn.transaction()?;
             tx.execute_batch(sql).with_context(|| format!("{shown}: cannot upgrade the journal to version {to}"))?;
             tx.pragma_update(None, "user_version", to)?;
-            tx.commit()?;
             tracing::info!("{shown}: journal upgraded to schema version {to}");
         }
         debug_assert_eq!(MIGRATIONS.last().map(|m| m.0), Some(SCHEMA_VERSION));
-        conn.execute(
+        tx.execute(
             "INSERT INTO meta (key, value) VALUES ('pipeline', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [fingerprint],
         )?;
+        tx.commit()?;
         Ok(Self { conn, path: path.to_path_buf() })
     }
 
@@ -243,7 +246,9 @@ impl SqliteJournal {
     }
 
     fn open_existing(path: &Path, flags: OpenFlags, fingerprint: Option<&str>, force: bool) -> Result<Option<Self>> {
-        if !path.exists() {
+        // Absent, or still empty: another run is creating it this very moment (its tables
+        // appear with its first commit), which is no journal yet either.
+        if std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
             return Ok(None);
         }
         // A run killed in the middle of a commit leaves a hot journal (`<file>-journal`)

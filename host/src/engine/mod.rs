@@ -15,6 +15,8 @@ mod report;
 mod resolve;
 mod select;
 pub mod store;
+#[cfg(test)]
+mod tests;
 pub mod undo;
 
 pub use journal::{journal_in_use, prepare_path as prepare_journal_path, Delivery};

@@ -14,6 +14,17 @@ pub struct LoadedPlugin {
     pub abi_version: String,
 }
 
+impl LoadedPlugin {
+    /// Plugin `P` built into this program (no file): the root module a
+    /// `cdylib` would export, for the engine's tests with in-process fakes.
+    pub fn in_process<P: plugin_api::sdk::PluginDecl>() -> Self {
+        let module = plugin_api::sdk::root_module::<P>();
+        let manifest = (module.manifest())();
+        let file = PathBuf::from(format!("(in-process {})", P::NAME));
+        LoadedPlugin { file, module, manifest, abi_version: plugin_api::ABI_VERSION.to_string() }
+    }
+}
+
 /// Loads `file`. Never runs plugin code beyond the trivial root constructor
 /// and `manifest()`. An incompatible plugin is refused with one line naming
 /// the file and both ABI versions.

@@ -39,35 +39,49 @@ impl Registry {
         Ok(reg)
     }
 
+    /// A registry of plugins already loaded (in-process ones: the engine's tests).
+    pub fn of(plugins: Vec<LoadedPlugin>) -> Result<Self> {
+        let mut reg = Registry { plugins: Vec::new(), broken: Vec::new(), by_type: BTreeMap::new() };
+        for p in plugins {
+            let dir = p.file.parent().map(Path::to_path_buf).unwrap_or_default();
+            reg.insert(p, &dir)?;
+        }
+        Ok(reg)
+    }
+
     fn add(&mut self, file: &Path, dir: &Path) -> Result<()> {
         match load_file(file) {
-            Ok(p) => {
-                let idx = self.plugins.len();
-                for c in p.manifest.components.iter() {
-                    let key = (c.kind.0, c.type_name.to_string());
-                    if let Some(&other) = self.by_type.get(&key) {
-                        let other = &self.plugins[other].file;
-                        if other.parent() == Some(dir) {
-                            bail!(
-                                "{} and {} both offer the {} `{}`: remove one",
-                                other.display(),
-                                file.display(),
-                                c.kind.label(),
-                                c.type_name
-                            );
-                        }
-                        tracing::debug!("{} shadowed by {} for `{}`", file.display(), other.display(), c.type_name);
-                        continue;
-                    }
-                    self.by_type.insert(key, idx);
-                }
-                self.plugins.push(p);
-            }
+            Ok(p) => self.insert(p, dir)?,
             Err(e) => {
                 tracing::debug!("{e}");
                 self.broken.push((file.to_path_buf(), e.to_string()));
             }
         }
+        Ok(())
+    }
+
+    fn insert(&mut self, p: LoadedPlugin, dir: &Path) -> Result<()> {
+        let file = p.file.clone();
+        let idx = self.plugins.len();
+        for c in p.manifest.components.iter() {
+            let key = (c.kind.0, c.type_name.to_string());
+            if let Some(&other) = self.by_type.get(&key) {
+                let other = &self.plugins[other].file;
+                if other.parent() == Some(dir) {
+                    bail!(
+                        "{} and {} both offer the {} `{}`: remove one",
+                        other.display(),
+                        file.display(),
+                        c.kind.label(),
+                        c.type_name
+                    );
+                }
+                tracing::debug!("{} shadowed by {} for `{}`", file.display(), other.display(), c.type_name);
+                continue;
+            }
+            self.by_type.insert(key, idx);
+        }
+        self.plugins.push(p);
         Ok(())
     }
 

@@ -1,5 +1,5 @@
 //! The sink's settings (the `[[sinks]]` table of type `archive`).
-use plugin_api::sdk::{decode, Secret};
+use plugin_api::sdk::Secret;
 use plugin_api::PluginError;
 use serde::Deserialize;
 
@@ -74,8 +74,9 @@ fn default_verify() -> String {
 }
 
 impl Settings {
-    pub fn parse(json: &str) -> Result<Settings, PluginError> {
-        let s: Settings = decode(json)?;
+    /// The settings the SDK decoded, checked beyond their types.
+    pub fn checked(self) -> Result<Settings, PluginError> {
+        let s = self;
         if !(1..=64).contains(&s.concurrency) {
             return Err(PluginError::config("concurrency", "must be between 1 and 64"));
         }

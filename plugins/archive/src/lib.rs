@@ -16,7 +16,7 @@ pub use config::Settings;
 pub use manifest::{FileEntry, Manifest};
 
 use futures_util::StreamExt;
-use plugin_api::sdk::{runtime::block_on, Component, Ctx, PluginDecl, SinkPlugin};
+use plugin_api::sdk::{runtime::block_on, Component, Ctx, PluginDecl, SinkComponent, SinkPlugin};
 use plugin_api::{export_plugin, Outcome, PluginError, SinkItem};
 use recording::Archiver;
 use std::sync::Arc;
@@ -28,9 +28,12 @@ pub struct ArchiveSink {
     ctx: Ctx,
 }
 
-impl ArchiveSink {
-    pub fn new(config: &str, ctx: Ctx) -> Result<Self, PluginError> {
-        let settings = Settings::parse(config)?;
+impl SinkComponent for ArchiveSink {
+    const TYPE: &'static str = "archive";
+    const ABOUT: &'static str = "Every published file of every format, in BBB's layout, with manifests";
+    type Config = Settings;
+    fn build(settings: Settings, ctx: Ctx) -> Result<Self, PluginError> {
+        let settings = settings.checked()?;
         let mut target = Target::open(&settings, ctx.config_dir()).map_err(|e| PluginError::config("target", e))?;
         let work_dir = match (&settings.work_dir, &target) {
             (Some(w), _) => ctx.resolve_path(w),
@@ -50,7 +53,9 @@ impl ArchiveSink {
         let slots = tokio::sync::Semaphore::new(settings.concurrency);
         Ok(ArchiveSink { archiver: Arc::new(Archiver { settings, target, fetcher, slots, work_dir }), ctx })
     }
+}
 
+impl ArchiveSink {
     /// Verify mode's `check()`: one `OK <recordID>: …` or `BAD <recordID>: …` line per
     /// recording, then a summary; an error only when the archive cannot be read at all.
     fn verify(&self) -> Result<Vec<String>, PluginError> {
@@ -138,11 +143,7 @@ impl PluginDecl for Plugin {
     const NAME: &'static str = "archive";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "A verified copy of every published recording file (folder or S3)";
-    const COMPONENTS: &'static [Component] =
-        &[Component::sink("archive", "Every published file of every format, in BBB's layout, with manifests")];
-    fn new_sink(_t: &str, config: &str, ctx: Ctx) -> Result<Box<dyn SinkPlugin>, PluginError> {
-        Ok(Box::new(ArchiveSink::new(config, ctx)?))
-    }
+    const COMPONENTS: &'static [Component] = &[Component::sink::<ArchiveSink>()];
 }
 
 export_plugin!(Plugin);

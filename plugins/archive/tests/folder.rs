@@ -260,7 +260,9 @@ fn config_errors_name_the_key() {
         (json!({"target": "s3://bucket"}), "target"),
         (json!({"target": "a", "typo": 1}), "typo"),
     ] {
-        let e = bbb_migrate_archive::ArchiveSink::new(&cfg.to_string(), ctx.clone()).err().unwrap();
+        let e = plugin_api::sdk::testing::sink::<bbb_migrate_archive::ArchiveSink>(&cfg.to_string(), ctx.clone())
+            .err()
+            .unwrap();
         assert_eq!(e.field(), Some(key), "{cfg}: {}", e.message);
     }
 }

@@ -12,7 +12,7 @@
 use bbb_xml::RecordingsReader;
 use plugin_api::abi::{PluginError, SourceBatch};
 use plugin_api::export_plugin;
-use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, SourcePlugin};
+use plugin_api::sdk::{Component, Ctx, PluginDecl, SourceComponent, SourcePlugin};
 use serde::Deserialize;
 use std::fs::File;
 use std::io::BufReader;
@@ -21,7 +21,7 @@ use std::sync::Mutex;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Config {
+pub struct Config {
     path: PathBuf,
 }
 
@@ -30,16 +30,20 @@ pub struct CacheSource {
     reader: Mutex<Option<RecordingsReader<BufReader<File>>>>,
 }
 
-impl CacheSource {
-    pub fn new(config: &str, ctx: &Ctx) -> Result<Self, PluginError> {
-        let cfg: Config = decode(config)?;
+impl SourceComponent for CacheSource {
+    const TYPE: &'static str = "bbb-cache";
+    const ABOUT: &'static str = "Lists the recordings of a saved getRecordings answer";
+    type Config = Config;
+    fn build(cfg: Config, ctx: Ctx) -> Result<Self, PluginError> {
         let path = ctx.resolve_path(&cfg.path);
         if !path.is_file() {
             return Err(PluginError::config("path", format!("{}: no such file", path.display())));
         }
         Ok(Self { path, reader: Mutex::new(None) })
     }
+}
 
+impl CacheSource {
     fn open(&self) -> Result<RecordingsReader<BufReader<File>>, PluginError> {
         let f = File::open(&self.path).map_err(|e| PluginError::io(format!("{}: {e}", self.path.display())))?;
         Ok(RecordingsReader::new(BufReader::with_capacity(1 << 16, f)))
@@ -77,12 +81,7 @@ impl PluginDecl for Plugin {
     const NAME: &'static str = "bbb-cache";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Recordings from a saved getRecordings XML file";
-    const COMPONENTS: &'static [Component] =
-        &[Component::source("bbb-cache", "Lists the recordings of a saved getRecordings answer")];
-
-    fn new_source(_type: &str, config: &str, ctx: Ctx) -> Result<Box<dyn SourcePlugin>, PluginError> {
-        Ok(Box::new(CacheSource::new(config, &ctx)?))
-    }
+    const COMPONENTS: &'static [Component] = &[Component::source::<CacheSource>()];
 }
 
 export_plugin!(Plugin);

@@ -25,7 +25,7 @@ use list::{list_all, Plan, ShardOutput};
 use plugin_api::abi::{PluginError, Recording, Rejected, SourceBatch};
 use plugin_api::export_plugin;
 use plugin_api::sdk::runtime::block_on;
-use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, Secret, SourcePlugin};
+use plugin_api::sdk::{Component, Ctx, PluginDecl, Secret, SourceComponent, SourcePlugin};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
@@ -159,9 +159,51 @@ fn base_url(url: &str) -> Result<String, PluginError> {
     Ok(format!("{u}/"))
 }
 
+impl SourceComponent for BbbSource {
+    const TYPE: &'static str = "bbb";
+    const ABOUT: &'static str = "Lists every recording of a BigBlueButton server (prefix shards, paging when proven)";
+    type Config = Config;
+    fn build(cfg: Config, ctx: Ctx) -> Result<Self, PluginError> {
+        BbbSource::new(Flavour::Bbb, cfg, ctx)
+    }
+}
+
+/// The `scalelite` source: a [`BbbSource`] that talks to a Scalelite load balancer.
+pub struct ScaleliteSource(pub BbbSource);
+
+impl SourceComponent for ScaleliteSource {
+    const TYPE: &'static str = "scalelite";
+    const ABOUT: &'static str = "Lists every recording of a Scalelite load balancer (prefix shards, never pages)";
+    type Config = Config;
+    fn build(cfg: Config, ctx: Ctx) -> Result<Self, PluginError> {
+        BbbSource::new(Flavour::Scalelite, cfg, ctx).map(ScaleliteSource)
+    }
+}
+
+impl SourcePlugin for ScaleliteSource {
+    fn next_batch(&self, max: usize) -> Result<Option<SourceBatch>, PluginError> {
+        self.0.next_batch(max)
+    }
+    fn check(&self) -> Result<Vec<String>, PluginError> {
+        self.0.check()
+    }
+    fn close(&self) -> Result<(), PluginError> {
+        self.0.close()
+    }
+}
+
+impl Flavour {
+    /// A source of this flavour from JSON settings, decoded as the host's are (tests, benches).
+    pub fn source(self, json: &str, ctx: Ctx) -> Result<BbbSource, PluginError> {
+        match self {
+            Flavour::Bbb => plugin_api::sdk::testing::source::<BbbSource>(json, ctx),
+            Flavour::Scalelite => plugin_api::sdk::testing::source::<ScaleliteSource>(json, ctx).map(|s| s.0),
+        }
+    }
+}
+
 impl BbbSource {
-    pub fn new(flavour: Flavour, config: &str, ctx: Ctx) -> Result<Self, PluginError> {
-        let cfg: Config = decode(config)?;
+    pub fn new(flavour: Flavour, cfg: Config, ctx: Ctx) -> Result<Self, PluginError> {
         let base = base_url(&cfg.url)?;
         if cfg.secret.expose().is_empty() {
             return Err(PluginError::config("secret", "empty (a `${NAME}` variable that is not set?)"));
@@ -454,27 +496,8 @@ impl PluginDecl for Plugin {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str =
         "Recordings of BigBlueButton servers and Scalelite load balancers (getRecordings API)";
-    const COMPONENTS: &'static [Component] = &[
-        Component::source("bbb", "Lists every recording of a BigBlueButton server (prefix shards, paging when proven)"),
-        Component::source(
-            "scalelite",
-            "Lists every recording of a Scalelite load balancer (prefix shards, never pages)",
-        ),
-    ];
-
-    fn new_source(type_name: &str, config: &str, ctx: Ctx) -> Result<Box<dyn SourcePlugin>, PluginError> {
-        let flavour = match type_name {
-            "bbb" => Flavour::Bbb,
-            "scalelite" => Flavour::Scalelite,
-            other => {
-                return Err(PluginError::new(
-                    plugin_api::abi::ErrorKind::UNSUPPORTED,
-                    format!("this plugin has no source named `{other}`"),
-                ))
-            }
-        };
-        Ok(Box::new(BbbSource::new(flavour, config, ctx)?))
-    }
+    const COMPONENTS: &'static [Component] =
+        &[Component::source::<BbbSource>(), Component::source::<ScaleliteSource>()];
 }
 
 export_plugin!(Plugin);

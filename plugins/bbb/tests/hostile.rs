@@ -26,7 +26,7 @@ fn source(s: &TestServer, extra: serde_json::Value) -> BbbSource {
         c[k] = v.clone();
     }
     let (ctx, _) = bbb_testserver::ctx("hostile", std::path::Path::new("/tmp"), false);
-    BbbSource::new(Flavour::Bbb, &c.to_string(), ctx).unwrap()
+    Flavour::Bbb.source(&c.to_string(), ctx).unwrap()
 }
 
 fn vm_hwm_mib() -> u64 {

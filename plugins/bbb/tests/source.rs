@@ -33,7 +33,7 @@ fn source(
     dry_run: bool,
 ) -> (BbbSource, TestLog) {
     let (ctx, log) = bbb_testserver::ctx("old-bbb", dir, dry_run);
-    (BbbSource::new(flavour, &config(server, extra), ctx).unwrap(), log)
+    (flavour.source(&config(server, extra), ctx).unwrap(), log)
 }
 
 fn drain(src: &dyn SourcePlugin) -> Result<(Vec<Recording>, Vec<Rejected>), PluginError> {
@@ -162,7 +162,7 @@ fn every_checksum_algorithm_is_accepted_where_the_server_supports_it() {
     // Scalelite refuses SHA-384: a config error before any request.
     let s = server(Server::Scalelite, 1, false);
     let (ctx, _) = bbb_testserver::ctx("sl", std::path::Path::new("/tmp"), false);
-    let e = BbbSource::new(Flavour::Scalelite, &config(&s, json!({ "checksum": "sha384" })), ctx).err().unwrap();
+    let e = Flavour::Scalelite.source(&config(&s, json!({ "checksum": "sha384" })), ctx).err().unwrap();
     assert_eq!(e.field(), Some("checksum"));
     // BBB 2.2 does not know SHA-512: its checksumError is reported.
     let s = server(Server::Bbb22, 5, false);
@@ -178,7 +178,7 @@ fn wrong_secret_is_one_line_without_secret_or_signed_url() {
     let dir = tempfile::tempdir().unwrap();
     let (ctx, log) = bbb_testserver::ctx("old-bbb", dir.path(), false);
     let cfg = json!({ "url": s.url(), "secret": "not-the-secret-xyz", "backoff_ms": 10 }).to_string();
-    let src = BbbSource::new(Flavour::Bbb, &cfg, ctx).unwrap();
+    let src = Flavour::Bbb.source(&cfg, ctx).unwrap();
     let e = drain(&src).unwrap_err();
     assert_eq!(e.kind, ErrorKind::CONNECT);
     let m = e.message.as_str();
@@ -347,17 +347,18 @@ fn check_reports_the_server_kind_and_version() {
 fn config_errors_name_the_key() {
     let s = server(Server::Bbb22, 1, false);
     let (ctx, _) = bbb_testserver::ctx("x", std::path::Path::new("/tmp"), false);
-    let e = BbbSource::new(Flavour::Bbb, &config(&s, json!({ "concurency": 3 })), ctx.clone()).err().unwrap();
+    let e = Flavour::Bbb.source(&config(&s, json!({ "concurency": 3 })), ctx.clone()).err().unwrap();
     assert_eq!(e.field(), Some("concurency"));
-    let e = BbbSource::new(Flavour::Bbb, &json!({ "url": "bbb.example.org", "secret": "s" }).to_string(), ctx.clone())
+    let e = Flavour::Bbb
+        .source(&json!({ "url": "bbb.example.org", "secret": "s" }).to_string(), ctx.clone())
         .err()
         .unwrap();
     assert_eq!(e.field(), Some("url"));
-    let e = BbbSource::new(Flavour::Bbb, &config(&s, json!({ "checksum": "md5" })), ctx.clone()).err().unwrap();
+    let e = Flavour::Bbb.source(&config(&s, json!({ "checksum": "md5" })), ctx.clone()).err().unwrap();
     assert_eq!(e.field(), Some("checksum"));
-    let e = BbbSource::new(Flavour::Scalelite, &config(&s, json!({ "page_size": 100 })), ctx.clone()).err().unwrap();
+    let e = Flavour::Scalelite.source(&config(&s, json!({ "page_size": 100 })), ctx.clone()).err().unwrap();
     assert_eq!(e.field(), Some("page_size"));
-    let e = BbbSource::new(Flavour::Bbb, &json!({ "url": s.url(), "secret": "" }).to_string(), ctx).err().unwrap();
+    let e = Flavour::Bbb.source(&json!({ "url": s.url(), "secret": "" }).to_string(), ctx).err().unwrap();
     assert_eq!(e.field(), Some("secret"));
 }
 

@@ -1,6 +1,6 @@
 //! HTTPS with an institution's own CA: the `bbb` source over a real TLS
 //! test server whose certificate comes from a CA generated at test time.
-use bbb_migrate_bbb::{BbbSource, Flavour};
+use bbb_migrate_bbb::Flavour;
 use bbb_testserver::{dataset, Flavour as Server, Options, TestServer};
 use plugin_api::abi::PluginError;
 use plugin_api::sdk::SourcePlugin;
@@ -14,7 +14,7 @@ fn listed(s: &TestServer, dir: &std::path::Path, extra: serde_json::Value) -> Re
         c[k] = v.clone();
     }
     let (ctx, _) = bbb_testserver::ctx("tls", dir, false);
-    let src = BbbSource::new(Flavour::Bbb, &c.to_string(), ctx)?;
+    let src = Flavour::Bbb.source(&c.to_string(), ctx)?;
     let mut ids = Vec::new();
     while let Some(b) = src.next_batch(100)? {
         for r in b.recordings.iter() {

@@ -21,7 +21,7 @@ mod undo;
 
 use plugin_api::abi::{Delivered, LifecycleOp, Outcome, PluginError, SinkItem};
 use plugin_api::export_plugin;
-use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, SinkPlugin};
+use plugin_api::sdk::{write_planned, Component, Ctx, PlanApply, Planned, PluginDecl, SinkComponent, SinkPlugin};
 use row::{Row, HEADER};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -32,7 +32,7 @@ use std::sync::Mutex;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Config {
+pub struct Config {
     path: PathBuf,
 }
 
@@ -71,9 +71,11 @@ fn existing_keys(path: &Path) -> Result<(HashSet<String>, u64), PluginError> {
     Ok((keys, valid as u64))
 }
 
-impl CsvSink {
-    pub fn new(config: &str, ctx: &Ctx) -> Result<Self, PluginError> {
-        let cfg: Config = decode(config)?;
+impl SinkComponent for CsvSink {
+    const TYPE: &'static str = "csv";
+    const ABOUT: &'static str = "One row per recording with its owners";
+    type Config = Config;
+    fn build(cfg: Config, ctx: Ctx) -> Result<Self, PluginError> {
         let path = ctx.resolve_path(&cfg.path);
         if path.file_name().is_none() || path.is_dir() {
             return Err(PluginError::config("path", format!("{}: must be a file path", path.display())));
@@ -87,7 +89,9 @@ impl CsvSink {
             state: Mutex::new(Open { file: None, keys: HashSet::new(), appended: 0 }),
         })
     }
+}
 
+impl CsvSink {
     /// Opens the partial file for appending, recovering what a crashed or
     /// earlier run left.
     fn open(&self) -> Result<Open, PluginError> {
@@ -122,6 +126,58 @@ impl CsvSink {
     }
 }
 
+/// A row to append: its recordID, cells and owners (for the outcome).
+pub struct NewRow {
+    id: String,
+    cells: Vec<String>,
+    owners: String,
+}
+
+impl PlanApply for CsvSink {
+    type Step = NewRow;
+
+    fn plan(&self, batch: &[SinkItem]) -> Result<Vec<Planned<NewRow>>, PluginError> {
+        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let plan = |item: &SinkItem| {
+            let id = item.recording.record_id.as_str();
+            if st.keys.contains(id) {
+                return Planned::Settled(Outcome::skipped(id, "already in the CSV"));
+            }
+            let cells = Row::of(item).cells();
+            let owners = cells[row::OWNERS].clone();
+            let dry_run =
+                Outcome::planned(id, format!("would add a row to {} (owners: {owners})", self.path.display()));
+            Planned::write(NewRow { id: id.to_string(), cells, owners }, dry_run)
+        };
+        Ok(batch.iter().map(plan).collect())
+    }
+
+    /// Appends the new rows in one write (fsync'd); a recordID that is in the
+    /// file by now (twice in one batch) is skipped.
+    fn apply(&self, _batch: &[SinkItem], plans: Vec<Planned<NewRow>>) -> Result<Vec<Outcome>, PluginError> {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut rows = Vec::new();
+        let mut outcomes = Vec::new();
+        for p in plans {
+            match p {
+                Planned::Settled(o) => outcomes.push(o),
+                Planned::Write { step, .. } if !st.keys.insert(step.id.clone()) => {
+                    outcomes.push(Outcome::skipped(&step.id, "already in the CSV"))
+                }
+                Planned::Write { step, .. } => {
+                    outcomes.push(Outcome::done(&step.id, format!("row added (owners: {})", step.owners)));
+                    rows.push(step.cells);
+                }
+            }
+        }
+        if let (Some(file), false) = (st.file.as_mut(), rows.is_empty()) {
+            file.write_all(&row::to_csv(&rows)).and_then(|_| file.sync_data()).map_err(|e| io_err(&self.partial, e))?;
+        }
+        st.appended += rows.len();
+        Ok(outcomes)
+    }
+}
+
 impl SinkPlugin for CsvSink {
     fn prepare(&self) -> Result<Vec<String>, PluginError> {
         let open = self.open()?;
@@ -131,33 +187,7 @@ impl SinkPlugin for CsvSink {
     }
 
     fn write(&self, batch: &[SinkItem]) -> Result<Vec<Outcome>, PluginError> {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let mut rows = Vec::new();
-        let mut outcomes = Vec::new();
-        for item in batch {
-            let id = item.recording.record_id.as_str();
-            if st.keys.contains(id) {
-                outcomes.push(Outcome::skipped(id, "already in the CSV"));
-                continue;
-            }
-            let row = Row::of(item).cells();
-            let owners = row[row::OWNERS].clone();
-            if self.dry_run {
-                outcomes.push(Outcome::planned(
-                    id,
-                    format!("would add a row to {} (owners: {owners})", self.path.display()),
-                ));
-            } else {
-                rows.push(row);
-                st.keys.insert(id.to_string());
-                outcomes.push(Outcome::done(id, format!("row added (owners: {owners})")));
-            }
-        }
-        if let (Some(file), false) = (st.file.as_mut(), rows.is_empty()) {
-            file.write_all(&row::to_csv(&rows)).and_then(|_| file.sync_data()).map_err(|e| io_err(&self.partial, e))?;
-        }
-        st.appended += rows.len();
-        Ok(outcomes)
+        write_planned(self, self.dry_run, batch)
     }
 
     fn finish(&self) -> Result<Vec<String>, PluginError> {
@@ -199,11 +229,7 @@ impl PluginDecl for Plugin {
     const NAME: &'static str = "csv";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "CSV export of every recording and its owners";
-    const COMPONENTS: &'static [Component] = &[Component::sink("csv", "One row per recording with its owners")];
-
-    fn new_sink(_type: &str, config: &str, ctx: Ctx) -> Result<Box<dyn SinkPlugin>, PluginError> {
-        Ok(Box::new(CsvSink::new(config, &ctx)?))
-    }
+    const COMPONENTS: &'static [Component] = &[Component::sink::<CsvSink>()];
 }
 
 export_plugin!(Plugin);

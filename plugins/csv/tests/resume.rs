@@ -1,6 +1,6 @@
 //! The CSV sink on its own: torn partial files, re-runs, dry runs.
 use bbb_migrate_csv::CsvSink;
-use plugin_api::sdk::{testing::ctx, SinkPlugin};
+use plugin_api::sdk::{testing, testing::ctx, SinkPlugin};
 use plugin_api::{OutcomeStatus, Owner, Recording, SinkItem};
 
 fn item(id: &str, name: &str) -> SinkItem {
@@ -20,7 +20,7 @@ fn item(id: &str, name: &str) -> SinkItem {
 }
 
 fn sink(dir: &std::path::Path, dry: bool) -> CsvSink {
-    CsvSink::new(r#"{"path":"out/r.csv"}"#, &ctx("csv", dir, dry)).unwrap()
+    testing::sink::<CsvSink>(r#"{"path":"out/r.csv"}"#, ctx("csv", dir, dry)).unwrap()
 }
 
 #[test]

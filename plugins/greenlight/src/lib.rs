@@ -25,7 +25,7 @@
 use bbb_migrate_db::owners::{Person, Picker};
 use bbb_migrate_db::routing::{internal_hash, meta_ci, origin};
 use bbb_migrate_db::{placeholders, Answers, Db, DbUrl, Engine, Param, Row, Tx, TxMode};
-use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, ResolverPlugin};
+use plugin_api::sdk::{Component, Ctx, PluginDecl, ResolverComponent, ResolverPlugin};
 use plugin_api::{export_plugin, PluginError, Recording, Resolution};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
@@ -35,14 +35,13 @@ const CHUNK: usize = 500;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Config {
+pub struct Config {
     database: String,
     #[serde(default)]
     version: Option<u8>,
 }
 
 pub struct GreenlightResolver {
-    name: String,
     db: Db,
     configured: Option<u8>,
     detected: Mutex<Option<u8>>,
@@ -65,9 +64,11 @@ pub fn is_greenlight_recording(r: &Recording) -> bool {
     }
 }
 
-impl GreenlightResolver {
-    pub fn new(config: &str, ctx: Ctx) -> Result<Self, PluginError> {
-        let cfg: Config = decode(config)?;
+impl ResolverComponent for GreenlightResolver {
+    const TYPE: &'static str = "greenlight";
+    const ABOUT: &'static str = "Room owner and shared-access users of Greenlight v2/v3 recordings";
+    type Config = Config;
+    fn build(cfg: Config, ctx: Ctx) -> Result<Self, PluginError> {
         let url: DbUrl =
             cfg.database.parse().map_err(|e: String| PluginError::config("database", format!("database: {e}")))?;
         if url.engine != Engine::Postgres {
@@ -82,7 +83,6 @@ impl GreenlightResolver {
             }
         }
         Ok(Self {
-            name: ctx.component().to_string(),
             db: Db::new(&url)?,
             configured: cfg.version,
             detected: Mutex::new(None),
@@ -326,7 +326,6 @@ fn compose(
     item: &Item,
     found: Option<(Room, &'static str)>,
     shared: &HashMap<String, Vec<Person>>,
-    resolver: &str,
     version: u8,
 ) -> Resolution {
     let breakout = item.parent.as_ref().map(|p| format!(" (breakout room of meeting {p})")).unwrap_or_default();
@@ -350,11 +349,9 @@ fn compose(
         return Resolution::unknown(format!("greenlight v{version} room {}{deleted}: {why}", room.friendly));
     }
     let common = serde_json::json!({ "greenlight_version": version, "room": room.friendly });
-    let mut r = Resolution::resolved(pk.into_owners(
-        resolver,
-        |why| format!("room {} {}{deleted}", room.friendly, why.join(", ")),
-        &common,
-    ));
+    let mut r = Resolution::resolved(
+        pk.into_owners(|why| format!("room {} {}{deleted}", room.friendly, why.join(", ")), &common),
+    );
     if !notes.is_empty() {
         r.note = format!("greenlight room {}: skipped {notes}", room.friendly).into();
     }
@@ -370,7 +367,6 @@ impl ResolverPlugin for GreenlightResolver {
             let known = *self.detected.lock().unwrap_or_else(|p| p.into_inner());
             let hashes = self.room_hashes.lock().unwrap_or_else(|p| p.into_inner()).clone();
             let configured = self.configured;
-            let name = self.name.clone();
             let res = self.db.transaction(TxMode::ReadOnly, move |tx| {
                 Box::pin(async move {
                     let mut items = items;
@@ -392,11 +388,8 @@ impl ResolverPlugin for GreenlightResolver {
                     }
                     let (found, shared) =
                         if version == 2 { resolve_v2(tx, &items).await? } else { resolve_v3(tx, &items).await? };
-                    let answers = items
-                        .iter()
-                        .zip(found)
-                        .map(|(it, f)| compose(it, f, &shared, &name, version))
-                        .collect::<Vec<_>>();
+                    let answers =
+                        items.iter().zip(found).map(|(it, f)| compose(it, f, &shared, version)).collect::<Vec<_>>();
                     Ok((version, hashes, answers))
                 })
             });
@@ -436,12 +429,7 @@ impl PluginDecl for Plugin {
     const NAME: &'static str = "greenlight";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Owners of Greenlight v2/v3 recordings, from the Greenlight database";
-    const COMPONENTS: &'static [Component] =
-        &[Component::resolver("greenlight", "Room owner and shared-access users of Greenlight v2/v3 recordings")];
-
-    fn new_resolver(_type: &str, config: &str, ctx: Ctx) -> Result<Box<dyn ResolverPlugin>, PluginError> {
-        Ok(Box::new(GreenlightResolver::new(config, ctx)?))
-    }
+    const COMPONENTS: &'static [Component] = &[Component::resolver::<GreenlightResolver>()];
 }
 
 export_plugin!(Plugin);

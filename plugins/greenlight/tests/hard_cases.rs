@@ -15,7 +15,8 @@ fn gl_db(file: &str, tag: &str) -> TempDb {
 
 fn resolver(t: &TempDb) -> GreenlightResolver {
     let cfg = serde_json::json!({ "database": t.url_string() }).to_string();
-    GreenlightResolver::new(&cfg, ctx("greenlight", std::path::Path::new("."), false)).unwrap()
+    plugin_api::sdk::testing::resolver::<GreenlightResolver>(&cfg, ctx("greenlight", std::path::Path::new("."), false))
+        .unwrap()
 }
 
 fn brief(r: &Resolution) -> Vec<(String, bool, String)> {

@@ -21,7 +21,10 @@ fn resolver(url: &str, version: Option<u8>) -> Result<GreenlightResolver, plugin
     if let Some(v) = version {
         cfg["version"] = v.into();
     }
-    GreenlightResolver::new(&cfg.to_string(), ctx("greenlight", std::path::Path::new("."), false))
+    plugin_api::sdk::testing::resolver::<GreenlightResolver>(
+        &cfg.to_string(),
+        ctx("greenlight", std::path::Path::new("."), false),
+    )
 }
 
 /// (username, email, first, last, primary, reason)
@@ -86,7 +89,8 @@ fn greenlight_v2() {
             s("room dem-2vx-6bn-9mk owner")
         )]
     );
-    assert_eq!(res[0].owners[0].resolver.as_str(), "greenlight");
+    // The plugin does not name itself: the host stamps the component name.
+    assert_eq!(res[0].owners[0].resolver.as_str(), "");
     assert_eq!(
         owners(&res[1]),
         vec![

@@ -26,7 +26,7 @@
 
 use bbb_migrate_db::{DbMap, Param, TxMode};
 use moodle_core::{find_activities, is_moodle_recording, origin_server, Found, Prefix, Query};
-use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, SinkPlugin};
+use plugin_api::sdk::{Component, Ctx, PluginDecl, SinkComponent, SinkPlugin};
 use plugin_api::{export_plugin, Delivered, LifecycleOp, Outcome, PluginError, SinkItem};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -38,7 +38,7 @@ pub const MARKER: &str = "bbb-migrate-notice";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Config {
+pub struct Config {
     message: String,
     databases: BTreeMap<String, String>,
     #[serde(default = "default_prefix")]
@@ -126,9 +126,11 @@ pub fn change_for(intro: &str, notice: &str) -> Change {
     }
 }
 
-impl MoodleNotice {
-    pub fn new(config: &str, ctx: Ctx) -> Result<Self, PluginError> {
-        let cfg: Config = decode(config)?;
+impl SinkComponent for MoodleNotice {
+    const TYPE: &'static str = "moodle-notice";
+    const ABOUT: &'static str = "Appends a message to mdl_bigbluebuttonbn.intro, once per activity";
+    type Config = Config;
+    fn build(cfg: Config, ctx: Ctx) -> Result<Self, PluginError> {
         if cfg.message.trim().is_empty() {
             return Err(PluginError::config("message", "message is empty"));
         }
@@ -395,12 +397,7 @@ impl PluginDecl for Plugin {
     const NAME: &'static str = "moodle-notice";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Leaves a notice in the Moodle activity of each migrated recording";
-    const COMPONENTS: &'static [Component] =
-        &[Component::sink("moodle-notice", "Appends a message to mdl_bigbluebuttonbn.intro, once per activity")];
-
-    fn new_sink(_type: &str, config: &str, ctx: Ctx) -> Result<Box<dyn SinkPlugin>, PluginError> {
-        Ok(Box::new(MoodleNotice::new(config, ctx)?))
-    }
+    const COMPONENTS: &'static [Component] = &[Component::sink::<MoodleNotice>()];
 }
 
 export_plugin!(Plugin);

@@ -28,7 +28,7 @@ fn sink(url: &str, dry_run: bool) -> MoodleNotice {
 
 fn sink_with(url: &str, message: &str, dry_run: bool) -> MoodleNotice {
     let cfg = serde_json::json!({ "message": message, "databases": { SERVER: url } }).to_string();
-    MoodleNotice::new(&cfg, ctx("notice", std::path::Path::new("."), dry_run)).unwrap()
+    plugin_api::sdk::testing::sink::<MoodleNotice>(&cfg, ctx("notice", std::path::Path::new("."), dry_run)).unwrap()
 }
 
 fn item(record_id: &str, meeting_id: &str, meta: &[(&str, &str)]) -> SinkItem {
@@ -249,7 +249,7 @@ fn unreachable_database_is_retryable_and_hides_the_password() {
     assert!(!out[0].detail.contains("hunter2"));
     let e = s.check().unwrap_err();
     assert!(!e.message.contains("hunter2") && !e.message.contains('\n'));
-    let bad = MoodleNotice::new(
+    let bad = plugin_api::sdk::testing::sink::<MoodleNotice>(
         r#"{"message":" ","databases":{"default":"mysql://a@b/c"}}"#,
         ctx("n", std::path::Path::new("."), false),
     );

@@ -24,7 +24,7 @@ use bbb_migrate_db::owners::{Columns, Person, Picker};
 use bbb_migrate_db::routing::{is_internal_id_of, meta_ci};
 use bbb_migrate_db::{placeholders, Answers, Db, DbMap, Param, Row, Tx, TxMode};
 use moodle_core::{find_candidates, is_moodle_recording, origin_server, Found, Prefix, Query, Schema, Via};
-use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, ResolverPlugin};
+use plugin_api::sdk::{Component, Ctx, PluginDecl, ResolverComponent, ResolverPlugin};
 use plugin_api::{export_plugin, PluginError, Recording, Resolution, ResolutionKind};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -32,7 +32,7 @@ use std::sync::Mutex;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Config {
+pub struct Config {
     #[serde(default = "default_prefix")]
     prefix: String,
     databases: BTreeMap<String, String>,
@@ -43,21 +43,24 @@ fn default_prefix() -> String {
 }
 
 pub struct MoodleResolver {
-    name: String,
     prefix: Prefix,
     dbs: DbMap,
     schemas: Mutex<HashMap<String, Schema>>,
     ctx: Ctx,
 }
 
-impl MoodleResolver {
-    pub fn new(config: &str, ctx: Ctx) -> Result<Self, PluginError> {
-        let cfg: Config = decode(config)?;
+impl ResolverComponent for MoodleResolver {
+    const TYPE: &'static str = "moodle";
+    const ABOUT: &'static str = "Activity creator and moderators of Moodle recordings (MariaDB/MySQL, PostgreSQL)";
+    type Config = Config;
+    fn build(cfg: Config, ctx: Ctx) -> Result<Self, PluginError> {
         let prefix = Prefix::new(&cfg.prefix).map_err(|e| PluginError::config("prefix", e))?;
         let dbs = DbMap::from_config("databases", &cfg.databases)?;
-        Ok(Self { name: ctx.component().to_string(), prefix, dbs, schemas: Mutex::new(HashMap::new()), ctx })
+        Ok(Self { prefix, dbs, schemas: Mutex::new(HashMap::new()), ctx })
     }
+}
 
+impl MoodleResolver {
     fn cached_schema(&self, key: &str) -> Option<Schema> {
         self.schemas.lock().unwrap_or_else(|p| p.into_inner()).get(key).copied()
     }
@@ -175,10 +178,9 @@ impl ResolverPlugin for MoodleResolver {
             let items: Vec<Item> = idx.iter().map(|&i| Item::of(&batch[i])).collect();
             let prefix = self.prefix.clone();
             let cached = self.cached_schema(&key);
-            let name = self.name.clone();
             let site = key.clone();
             let res = db.transaction(TxMode::ReadOnly, move |tx| {
-                Box::pin(async move { resolve_on(tx, &prefix, cached, &items, &name, &site).await })
+                Box::pin(async move { resolve_on(tx, &prefix, cached, &items, &site).await })
             });
             let res = res.map(|(schema, answers)| {
                 self.schemas.lock().unwrap_or_else(|p| p.into_inner()).insert(key.clone(), schema);
@@ -395,7 +397,6 @@ async fn resolve_on(
     prefix: &Prefix,
     cached: Option<Schema>,
     items: &[Item],
-    resolver: &str,
     site: &str,
 ) -> Result<(Schema, Vec<SiteAnswer>), PluginError> {
     let schema = match cached {
@@ -439,7 +440,7 @@ async fn resolve_on(
                     resolution: Resolution::unknown(format!("moodle `{site}`{breakout}: {why}")),
                     matched: false,
                 },
-                Ok(cands) => SiteAnswer { resolution: compose(&cands, &d, resolver, site, &breakout), matched: true },
+                Ok(cands) => SiteAnswer { resolution: compose(&cands, &d, site, &breakout), matched: true },
             }
         })
         .collect();
@@ -657,7 +658,7 @@ fn why_this(f: &Found, tried: &[String]) -> String {
 /// first: the first rank that yields a usable owner wins (several activities
 /// of that rank are merged, each reason naming its activity); site admins
 /// only when nobody else of that rank is left.
-fn compose(cands: &[Found], d: &Data, resolver: &str, site: &str, breakout: &str) -> Resolution {
+fn compose(cands: &[Found], d: &Data, site: &str, breakout: &str) -> Resolution {
     let mut tried: Vec<String> = Vec::new();
     let mut ranks: Vec<u8> = cands.iter().map(Found::rank).collect();
     ranks.dedup();
@@ -703,7 +704,7 @@ fn compose(cands: &[Found], d: &Data, resolver: &str, site: &str, breakout: &str
         let suffix = format!("{}{restored}{admin_only}{breakout}", why_this(first, &tried));
         let head = if several { String::new() } else { format!("{label} ") };
         let common = serde_json::json!({ "site": site, "activity": first.activity_id, "course": first.course_id });
-        let owners = pk.into_owners(resolver, |reasons| format!("{head}{}{suffix}", reasons.join(", ")), &common);
+        let owners = pk.into_owners(|reasons| format!("{head}{}{suffix}", reasons.join(", ")), &common);
         let mut res = Resolution::resolved(owners);
         let mut said = Vec::new();
         if !notes.is_empty() {
@@ -728,14 +729,7 @@ impl PluginDecl for Plugin {
     const NAME: &'static str = "moodle";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Owners of Moodle (mod_bigbluebuttonbn) recordings, from the Moodle databases";
-    const COMPONENTS: &'static [Component] = &[Component::resolver(
-        "moodle",
-        "Activity creator and moderators of Moodle recordings (MariaDB/MySQL, PostgreSQL)",
-    )];
-
-    fn new_resolver(_type: &str, config: &str, ctx: Ctx) -> Result<Box<dyn ResolverPlugin>, PluginError> {
-        Ok(Box::new(MoodleResolver::new(config, ctx)?))
-    }
+    const COMPONENTS: &'static [Component] = &[Component::resolver::<MoodleResolver>()];
 }
 
 export_plugin!(Plugin);

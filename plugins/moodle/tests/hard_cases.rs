@@ -24,7 +24,7 @@ fn moodle_db(engine: Engine, tag: &str, extra: bool) -> TempDb {
 fn resolver(dbs: &[(&str, String)]) -> MoodleResolver {
     let map: serde_json::Map<String, serde_json::Value> =
         dbs.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone()))).collect();
-    MoodleResolver::new(
+    plugin_api::sdk::testing::resolver::<MoodleResolver>(
         &serde_json::json!({ "databases": map }).to_string(),
         ctx("moodle", std::path::Path::new("."), false),
     )

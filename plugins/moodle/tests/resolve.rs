@@ -22,7 +22,7 @@ fn resolver(dbs: &[(&str, String)]) -> MoodleResolver {
     let map: serde_json::Map<String, serde_json::Value> =
         dbs.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone()))).collect();
     let cfg = serde_json::json!({ "databases": map }).to_string();
-    MoodleResolver::new(&cfg, ctx("moodle", std::path::Path::new("."), false)).unwrap()
+    plugin_api::sdk::testing::resolver::<MoodleResolver>(&cfg, ctx("moodle", std::path::Path::new("."), false)).unwrap()
 }
 
 fn url_of(t: &TempDb) -> String {
@@ -133,7 +133,8 @@ fn shared_scenario(engine: Engine) {
             s("activity 1 course 2 creator, user rule")
         )]
     );
-    assert_eq!(res[0].owners[0].resolver.as_str(), "moodle");
+    // The plugin does not name itself: the host stamps the component name.
+    assert_eq!(res[0].owners[0].resolver.as_str(), "");
     let extra: serde_json::Value = serde_json::from_str(res[0].owners[0].extra_json.as_str()).unwrap();
     assert_eq!(extra["moodle_user_id"], 3);
     assert_eq!(extra["idnumber"], "E1234567");
@@ -300,14 +301,15 @@ fn custom_prefix() {
     let t = TempDb::new(Engine::Postgres, "moodle_prefix");
     t.load_sql(&schema("moodle-postgres.sql").replace("mdl_", "m2_"));
     let cfg = serde_json::json!({ "prefix": "m2_", "databases": { "default": url_of(&t) } }).to_string();
-    let r = MoodleResolver::new(&cfg, ctx("moodle", std::path::Path::new("."), false)).unwrap();
+    let r = plugin_api::sdk::testing::resolver::<MoodleResolver>(&cfg, ctx("moodle", std::path::Path::new("."), false))
+        .unwrap();
     let res = r.resolve(&[moodle("a3af0ac668deec2baeefad04e38d8df093094350-1710237483000", "x")]).unwrap();
     assert_eq!(brief(&res[0]), vec![(s("jdupont"), true, s("activity 1 course 2 creator, user rule"))]);
     // The default prefix does not find the tables: check says so in one line.
     let r = resolver(&[("default", url_of(&t))]);
     let e = r.check().unwrap_err();
     assert!(e.message.contains("no table mdl_bigbluebuttonbn"), "{e}");
-    let bad = MoodleResolver::new(
+    let bad = plugin_api::sdk::testing::resolver::<MoodleResolver>(
         r#"{"prefix":"mdl_;drop","databases":{"default":"mysql://a@b/c"}}"#,
         ctx("moodle", std::path::Path::new("."), false),
     );
@@ -344,7 +346,11 @@ fn unreachable_database_fails_without_password() {
 
 #[test]
 fn config_errors_name_the_key() {
-    let c = |j: &str| MoodleResolver::new(j, ctx("moodle", std::path::Path::new("."), false)).err().unwrap();
+    let c = |j: &str| {
+        plugin_api::sdk::testing::resolver::<MoodleResolver>(j, ctx("moodle", std::path::Path::new("."), false))
+            .err()
+            .unwrap()
+    };
     assert_eq!(c(r#"{}"#).field(), Some("databases"));
     assert_eq!(c(r#"{"databases":{}}"#).field(), Some("databases"));
     let e = c(r#"{"databases":{"moodle.univ.fr":"mysql://m:hunter2@db1"}}"#);

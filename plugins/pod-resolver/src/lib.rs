@@ -26,7 +26,7 @@
 use bbb_migrate_db::owners::{Columns, Person, Picker};
 use bbb_migrate_db::routing::{is_internal_id_of, meta_ci, origin};
 use bbb_migrate_db::{normalize_server, placeholders, Answers, Db, DbUrl, Param, Row, Tx, TxMode};
-use plugin_api::sdk::{decode, Component, Ctx, PluginDecl, ResolverPlugin};
+use plugin_api::sdk::{Component, Ctx, PluginDecl, ResolverComponent, ResolverPlugin};
 use plugin_api::{export_plugin, PluginError, Recording, Resolution};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
@@ -35,12 +35,11 @@ const CHUNK: usize = 500;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Config {
+pub struct Config {
     database: String,
 }
 
 pub struct PodResolver {
-    name: String,
     db: Db,
     ctx: Ctx,
 }
@@ -71,12 +70,14 @@ pub fn looks_like_pod_meeting(r: &Recording) -> bool {
         || meta_ci(r, "endcallbackurl").is_some_and(|u| u.contains("/meeting/end_callback/"))
 }
 
-impl PodResolver {
-    pub fn new(config: &str, ctx: Ctx) -> Result<Self, PluginError> {
-        let cfg: Config = decode(config)?;
+impl ResolverComponent for PodResolver {
+    const TYPE: &'static str = "pod";
+    const ABOUT: &'static str = "Meeting owner and additional owners of Pod recordings (PostgreSQL, MariaDB)";
+    type Config = Config;
+    fn build(cfg: Config, ctx: Ctx) -> Result<Self, PluginError> {
         let url: DbUrl =
             cfg.database.parse().map_err(|e: String| PluginError::config("database", format!("database: {e}")))?;
-        Ok(Self { name: ctx.component().to_string(), db: Db::new(&url)?, ctx })
+        Ok(Self { db: Db::new(&url)?, ctx })
     }
 }
 
@@ -300,7 +301,7 @@ fn pick_meeting<'a>(item: &Item, d: &'a Data) -> Result<Option<(&'a Meeting, Str
     pick(by_number, format!(" (renamed, now {now})"))
 }
 
-fn compose(item: &Item, d: &Data, resolver: &str) -> Resolution {
+fn compose(item: &Item, d: &Data) -> Resolution {
     let breakout = item.parent.as_ref().map(|p| format!(" (breakout room of meeting {p})")).unwrap_or_default();
     let mut pk = Picker::new();
     let internal = d.internal.get(&item.record_id);
@@ -348,7 +349,7 @@ fn compose(item: &Item, d: &Data, resolver: &str) -> Resolution {
         Some((m, _)) => serde_json::json!({ "site_id": m.site_id, "meeting": m.id }),
         None => serde_json::json!({ "site_id": null, "meeting": null }),
     };
-    let mut r = Resolution::resolved(pk.into_owners(resolver, |why| format!("{}{breakout}", why.join(", ")), &common));
+    let mut r = Resolution::resolved(pk.into_owners(|why| format!("{}{breakout}", why.join(", ")), &common));
     if !notes.is_empty() {
         r.note = format!("pod: skipped {notes}").into();
     }
@@ -361,11 +362,10 @@ impl ResolverPlugin for PodResolver {
         let idx: Vec<usize> = (0..batch.len()).filter(|&i| may_be_pod(&batch[i])).collect();
         if !idx.is_empty() {
             let items: Vec<Item> = idx.iter().map(|&i| Item::of(&batch[i])).collect();
-            let name = self.name.clone();
             let res = self.db.transaction(TxMode::ReadOnly, move |tx| {
                 Box::pin(async move {
                     let d = read(tx, &items).await?;
-                    Ok(items.iter().map(|it| compose(it, &d, &name)).collect::<Vec<_>>())
+                    Ok(items.iter().map(|it| compose(it, &d)).collect::<Vec<_>>())
                 })
             });
             out.apply(&idx, res, "pod", &self.ctx);
@@ -393,12 +393,7 @@ impl PluginDecl for Plugin {
     const NAME: &'static str = "pod-resolver";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Owners of Esup-Pod meeting recordings, from the Pod database";
-    const COMPONENTS: &'static [Component] =
-        &[Component::resolver("pod", "Meeting owner and additional owners of Pod recordings (PostgreSQL, MariaDB)")];
-
-    fn new_resolver(_type: &str, config: &str, ctx: Ctx) -> Result<Box<dyn ResolverPlugin>, PluginError> {
-        Ok(Box::new(PodResolver::new(config, ctx)?))
-    }
+    const COMPONENTS: &'static [Component] = &[Component::resolver::<PodResolver>()];
 }
 
 export_plugin!(Plugin);

@@ -50,7 +50,7 @@ fn pod_db(engine: Engine) -> TempDb {
 }
 
 fn resolver(t: &TempDb) -> PodResolver {
-    PodResolver::new(
+    plugin_api::sdk::testing::resolver::<PodResolver>(
         &serde_json::json!({ "database": t.url_string() }).to_string(),
         ctx("pod", std::path::Path::new("."), false),
     )

@@ -18,8 +18,11 @@ fn pod_db(engine: Engine, tag: &str) -> TempDb {
 fn resolver(t: &TempDb) -> PodResolver {
     let scheme = if t.url.engine == Engine::MySql { "mariadb" } else { "postgresql" };
     let url = format!("{scheme}://{}@{}:{}/{}", t.url.user, t.url.host, t.url.port_or_default(), t.url.database);
-    PodResolver::new(&serde_json::json!({ "database": url }).to_string(), ctx("pod", std::path::Path::new("."), false))
-        .unwrap()
+    plugin_api::sdk::testing::resolver::<PodResolver>(
+        &serde_json::json!({ "database": url }).to_string(),
+        ctx("pod", std::path::Path::new("."), false),
+    )
+    .unwrap()
 }
 
 fn brief(r: &Resolution) -> Vec<(String, String, bool, String)> {
@@ -129,7 +132,7 @@ fn inactive_owner_only_is_unknown_and_unreachable_fails() {
         (ResolutionKind::UNKNOWN, "pod: no usable owner: skipped meeting 3 owner (user 6) inactive")
     );
 
-    let r = PodResolver::new(
+    let r = plugin_api::sdk::testing::resolver::<PodResolver>(
         r#"{"database":"postgres://pod:hunter2@127.0.0.1:1/pod"}"#,
         ctx("pod", std::path::Path::new("."), false),
     )

@@ -5,14 +5,14 @@ use crate::convert::Converter;
 use crate::fetch::{FetchError, Fetcher};
 use crate::filelock::{self, size_on_disk, FileLock};
 use crate::pod::{self, now_sql};
+use crate::recorder::{self, claim_file_name, pod_extension, Recorder};
 use bbb_migrate_db::{Db, Param, TxMode};
 use bbb_migrate_video_page::{PageError, VideoFiles};
-use plugin_api::sdk::ids::{safe_file_name, validate_record_id};
-use plugin_api::sdk::{decode, runtime::block_on, Ctx, SinkPlugin};
-use plugin_api::{Delivered, LifecycleOp, Outcome, PluginError, Recording, SinkItem};
+use plugin_api::sdk::ids::validate_record_id;
+use plugin_api::sdk::{runtime::block_on, Ctx, SinkComponent, SinkPlugin};
+use plugin_api::{Delivered, LifecycleOp, Outcome, PluginError, SinkItem};
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,7 +38,7 @@ fn five_hundred() -> u64 {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Config {
+pub struct Config {
     database: String,
     recorder_id: i64,
     /// Pod's DEFAULT_RECORDER_PATH.
@@ -90,19 +90,6 @@ struct Config {
     ca_file: Option<PathBuf>,
 }
 
-/// The recorder the files go to, read from Pod.
-#[derive(Clone, Debug)]
-pub struct Recorder {
-    pub id: i64,
-    pub directory: String,
-    pub recording_type: String,
-    pub manager: Option<i64>,
-    /// `<recorder_path>/<directory>`, as Pod computes it (not canonicalised).
-    pub dir: PathBuf,
-    /// `recorder_recordingfiletreatment.file` length (100 before Pod 4.0.1, 200 since).
-    pub file_max: usize,
-}
-
 struct Inner {
     db: Db,
     recorder_id: i64,
@@ -120,34 +107,6 @@ pub struct ClaimDirSink {
     recorder: Mutex<Option<Recorder>>,
     /// Work folders of earlier, killed renders removed before the first render (`None`: not yet).
     stale_removed: Mutex<Option<usize>>,
-}
-
-/// Pod's VIDEO_ALLOWED_EXTENSIONS: the files its recorder cron looks at.
-pub const POD_VIDEO_EXTENSIONS: &[&str] = &[
-    "3gp", "avi", "divx", "flv", "m2p", "m4v", "mkv", "mov", "mp4", "mpeg", "mpg", "mts", "wmv", "mp3", "ogg", "wav",
-    "wma", "webm", "ts",
-];
-
-/// Shortest room left for the meeting-name part of a file name.
-const MIN_NAME_ROOM: usize = 8;
-
-/// The claim file name: `<safe meeting name>_<YYYY-MM-DD>_<8 hex of sha256(recordID)>.<ext>`,
-/// at most `max_chars` long (ASCII). Unlike the reference script's
-/// `slugify(name[:40] + date)`, two recordings never share a name.
-pub fn claim_file_name(rec: &Recording, ext: &str, max_chars: usize) -> Option<String> {
-    let date = chrono::DateTime::from_timestamp_millis(rec.start_ms).unwrap_or_default().format("%Y-%m-%d");
-    let hash: String = Sha256::digest(rec.record_id.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect();
-    let suffix = format!("_{date}_{hash}.{ext}");
-    let room = max_chars.checked_sub(suffix.len()).filter(|r| *r >= 1)?;
-    Some(format!("{}{suffix}", safe_file_name(rec.name.trim(), room)))
-}
-
-/// The extension of a URL's file, if Pod accepts it.
-pub fn pod_extension(url: &str) -> Option<String> {
-    let path = url.split(['?', '#']).next()?;
-    let last = path.rsplit('/').next()?;
-    let ext = last.rsplit_once('.')?.1.to_ascii_lowercase();
-    POD_VIDEO_EXTENSIONS.contains(&ext.as_str()).then_some(ext)
 }
 
 /// Free bytes for an unprivileged writer on the filesystem holding `dir`.
@@ -187,17 +146,12 @@ enum Job {
     Convert { url: String },
 }
 
-/// `https://host/presentation/<recordID>/` from a presentation playback URL.
-pub fn presentation_base(playback_url: &str, record_id: &str) -> Option<String> {
-    let u = reqwest::Url::parse(playback_url.trim()).ok()?;
-    let host = u.host_str()?;
-    let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
-    Some(format!("{}://{host}{port}/presentation/{record_id}/", u.scheme()))
-}
-
-impl ClaimDirSink {
-    pub fn new(config: &str, ctx: Ctx) -> Result<Self, PluginError> {
-        let cfg: Config = decode(config)?;
+impl SinkComponent for ClaimDirSink {
+    const TYPE: &'static str = "claim-dir";
+    const ABOUT: &'static str =
+        "one video file per recording in a Pod recorder's directory, registered for manual claim";
+    type Config = Config;
+    fn build(cfg: Config, ctx: Ctx) -> Result<Self, PluginError> {
         if cfg.recorder_id <= 0 {
             return Err(PluginError::config("recorder_id", "recorder_id must be a recorder_recorder id (≥ 1)"));
         }
@@ -256,136 +210,179 @@ impl ClaimDirSink {
             stale_removed: Mutex::new(None),
         })
     }
+}
 
+impl ClaimDirSink {
     /// Reads the recorder (once) and checks its directory.
     pub fn recorder(&self) -> Result<Recorder, PluginError> {
         let mut guard = self.recorder.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(r) = guard.as_ref() {
             return Ok(r.clone());
         }
-        let id = self.inner.recorder_id;
-        let (row, file_max) = self.inner.db.transaction(TxMode::ReadOnly, move |tx| {
-            Box::pin(async move {
-                for t in ["recorder_recorder", "recorder_recordingfiletreatment", "recorder_recording"] {
-                    pod::require_table(tx, t).await?;
-                }
-                let rows = tx
-                    .query(
-                        "SELECT id, directory, recording_type, user_id FROM recorder_recorder WHERE id = ?",
-                        vec![Param::Int(id)],
-                    )
-                    .await?;
-                let max = pod::column_max_len(tx, "recorder_recordingfiletreatment", "file").await?;
-                Ok((rows.into_iter().next(), max))
-            })
-        })?;
-        let db = self.inner.db.url().redacted();
-        let row = row.ok_or_else(|| {
-            PluginError::config(
-                "recorder_id",
-                format!("recorder_id {id}: no recorder_recorder row with that id in {db}"),
-            )
-        })?;
-        let directory = row.text("directory");
-        if directory.is_empty() || directory == "." || directory == ".." || directory.contains(['/', '\\', '\0']) {
-            return Err(PluginError::data(format!(
-                "recorder {id} in {db}: directory `{}` is not a single folder name",
-                directory.escape_default()
-            )));
-        }
-        let dir = self.inner.recorder_path.join(&directory);
-        if !dir.is_dir() {
-            return Err(PluginError::config(
-                "recorder_path",
-                format!(
-                    "{}: directory of recorder {id} does not exist (create it, or fix recorder_path)",
-                    dir.display()
-                ),
-            ));
-        }
-        let file_max = file_max.map(|n| n as usize).unwrap_or(100);
-        let room = file_max.saturating_sub(dir.to_string_lossy().chars().count() + 1);
-        if room < MIN_NAME_ROOM + "_YYYY-MM-DD_12345678.webm".len() {
-            return Err(PluginError::config(
-                "recorder_path",
-                format!("{}: too long for recorder_recordingfiletreatment.file varchar({file_max}) once a file name is added", dir.display()),
-            ));
-        }
-        let r = Recorder {
-            id,
-            directory,
-            recording_type: row.text("recording_type"),
-            manager: row.int("user_id"),
-            dir,
-            file_max,
-        };
+        let r = recorder::read(&self.inner.db, &self.inner.recorder_path, self.inner.recorder_id)?;
         *guard = Some(r.clone());
         Ok(r)
     }
+}
+
+/// What the claim directory gets for one recording.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    /// The file is there already, complete.
+    Present,
+    /// The `video` playback's file is downloaded.
+    Download,
+    /// The presentation is converted; the converter's verb (`render`, `convert`).
+    Convert(&'static str),
+}
+
+impl Action {
+    /// The word in outcomes and in the journal's data (`action`).
+    fn label(self) -> &'static str {
+        match self {
+            Action::Present => "present",
+            Action::Download => "download",
+            Action::Convert(verb) => verb,
+        }
+    }
+}
+
+/// What registering a file did to its `recorder_recordingfiletreatment` row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RowChange {
+    Existed,
+    SizeUpdated,
+    Inserted,
+}
+
+impl RowChange {
+    /// The word in outcomes and in the journal's data (`row`).
+    fn label(self) -> &'static str {
+        match self {
+            RowChange::Existed => "existed",
+            RowChange::SizeUpdated => "size updated",
+            RowChange::Inserted => "inserted",
+        }
+    }
+}
+
+/// What the read phase found for one recording: nothing written yet.
+struct Plan {
+    job: Job,
+    path: PathBuf,
+    path_text: String,
+    source: String,
+    action: Action,
+    /// The file's size when known (on disk, or announced by the server).
+    size: Option<u64>,
+    /// The treatment row of the file, if any: (id, file_size).
+    rft: Option<(i64, Option<i64>)>,
 }
 
 /// What became of one recording.
 struct Done {
     path: String,
     size: Option<u64>,
-    how: &'static str,
+    action: Action,
     source: String,
-    rft: Option<(i64, &'static str)>,
+    rft: Option<(i64, RowChange)>,
     resumed_from: u64,
     /// What the native renderer could not draw, and the files it wrote beside the video.
     not_drawn: Vec<String>,
     beside: Vec<String>,
 }
 
+/// Reads, then (unless dry run) writes: `locate`, the claimed check, the
+/// file lock, `measure`, then `describe` (dry run) or `execute`.
 /// `page`: the error of the recording's video page, if reading it failed.
 async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<PageError>) -> Outcome {
+    let id = item.recording.record_id.as_str();
+    let (job, path) = match locate(inner, rec, item, page) {
+        Ok(v) => v,
+        Err(o) => return o,
+    };
+    let path_text = path.to_string_lossy().into_owned();
+    // Already claimed (Pod moved the file away and made a recording of it)?
+    let rft = match claimed_or_row(inner, &path_text).await {
+        Ok((Some(cid), _)) => {
+            let detail = format!("{path_text}: already claimed in Pod (recorder_recording #{cid})");
+            let data = json!({"file": path_text, "claimed": cid});
+            return if inner.dry_run {
+                Outcome::planned(id, format!("nothing to write: {detail}"))
+            } else {
+                Outcome::skipped(id, detail)
+            }
+            .with_data(&data);
+        }
+        Ok((None, rft)) => rft,
+        Err(e) => return pod::failure(id, "", &e),
+    };
+    // From here to the row, this run alone works on this file (dry runs write nothing).
+    let _lock = if inner.dry_run {
+        None
+    } else {
+        match FileLock::acquire(&path, filelock::WAIT).await {
+            Ok(l) => Some(l),
+            Err(e) => return Outcome::failed(id, e),
+        }
+    };
+    let plan = match measure(inner, job, path, path_text, rft).await {
+        Ok(p) => p,
+        Err(e) => return fetch_failure(id, &e),
+    };
+    if inner.dry_run {
+        return describe(inner, rec, id, &plan);
+    }
+    execute(inner, rec, item, plan).await
+}
+
+/// Where the recording's file comes from and where it goes; an outcome when
+/// it cannot be delivered (no I/O but the video page's error, read before).
+fn locate(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<PageError>) -> Result<(Job, PathBuf), Outcome> {
     let r = &item.recording;
     let id = r.record_id.as_str();
-    if let Err(e) = validate_record_id(id) {
-        return Outcome::failed_permanently(id, e);
-    }
+    validate_record_id(id).map_err(|e| Outcome::failed_permanently(id, e))?;
     if let Some(why) = bbb_migrate_video_page::not_deliverable(r) {
-        return Outcome::failed_permanently(id, why);
+        return Err(Outcome::failed_permanently(id, why));
     }
     let video = r.playback("video").filter(|p| !p.url.trim().is_empty());
     let presentation = r.playback("presentation").filter(|p| !p.url.trim().is_empty());
     let (job, ext) = if let Some(v) = video {
         if let Some(e) = page {
-            return fetch_failure(id, &FetchError { message: e.message, permanent: e.permanent });
+            return Err(fetch_failure(id, &FetchError { message: e.message, permanent: e.permanent }));
         }
         let Some(url) = v.download_url() else {
-            return Outcome::failed(id, format!("{}: the video file was not looked up", v.url.trim()));
+            return Err(Outcome::failed(id, format!("{}: the video file was not looked up", v.url.trim())));
         };
         let ext = pod_extension(&url).unwrap_or_else(|| "mp4".into());
         (Job::Download { url }, ext)
     } else if let Some(p) = presentation {
         let Some(ext) = inner.converter.extension() else {
-            return Outcome::failed_permanently(
+            return Err(Outcome::failed_permanently(
                 id,
                 "presentation only, and no converter configured (converter / converter_command)",
-            );
+            ));
         };
-        let url = match inner.converter.input_url(p.url.trim(), id) {
-            Ok(u) => u,
-            Err(e) => return Outcome::failed_permanently(id, e),
-        };
+        let url = inner.converter.input_url(p.url.trim(), id).map_err(|e| Outcome::failed_permanently(id, e))?;
         (Job::Convert { url }, ext.to_string())
     } else {
-        return Outcome::failed_permanently(
+        return Err(Outcome::failed_permanently(
             id,
             "no video or presentation playback: nothing to put in the claim directory",
-        );
+        ));
     };
     let room = rec.file_max.saturating_sub(rec.dir.to_string_lossy().chars().count() + 1);
     let Some(name) = claim_file_name(r, &ext, room) else {
-        return Outcome::failed_permanently(id, format!("{}: no room for a file name", rec.dir.display()));
+        return Err(Outcome::failed_permanently(id, format!("{}: no room for a file name", rec.dir.display())));
     };
-    let path = rec.dir.join(&name);
-    let path_text = path.to_string_lossy().into_owned();
+    Ok((job, rec.dir.join(&name)))
+}
 
-    // Already claimed (Pod moved the file away and made a recording of it)?
-    let key = path_text.clone();
-    let found = inner
+/// The `recorder_recording` that claimed `file` (if Pod claimed it), and the
+/// treatment row of `file` (id, file_size), if any.
+async fn claimed_or_row(inner: &Inner, file: &str) -> Result<(Option<i64>, Option<(i64, Option<i64>)>), PluginError> {
+    let key = file.to_string();
+    inner
         .db
         .transaction_async(TxMode::ReadOnly, move |tx| {
             Box::pin(async move {
@@ -404,62 +401,46 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<Pa
                 ))
             })
         })
-        .await;
-    let (claimed, rft) = match found {
-        Ok(v) => v,
-        Err(e) => return pod::failure(id, "", &e),
-    };
-    if let Some(cid) = claimed {
-        let detail = format!("{path_text}: already claimed in Pod (recorder_recording #{cid})");
-        let data = json!({"file": path_text, "claimed": cid});
-        return if inner.dry_run {
-            Outcome::planned(id, format!("nothing to write: {detail}"))
-        } else {
-            Outcome::skipped(id, detail)
-        }
-        .with_data(&data);
-    }
+        .await
+}
 
-    // From here to the row, this run alone works on this file (dry runs write nothing).
-    let _lock = if inner.dry_run {
-        None
-    } else {
-        match FileLock::acquire(&path, filelock::WAIT).await {
-            Ok(l) => Some(l),
-            Err(e) => return Outcome::failed(id, e),
-        }
-    };
+/// The file on disk and, when it is needed, its size on the server: is it
+/// there already, or to download or convert?
+async fn measure(
+    inner: &Inner,
+    job: Job,
+    path: PathBuf,
+    path_text: String,
+    rft: Option<(i64, Option<i64>)>,
+) -> Result<Plan, FetchError> {
     let present = std::fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len());
-    let (source, mut action_size, mut how) = match &job {
+    let (source, size, action) = match &job {
         Job::Download { url } => {
-            let remote = if present.is_some() || inner.dry_run {
-                match inner.fetcher.size(url).await {
-                    Ok(s) => s,
-                    Err(e) => return fetch_failure(id, &e),
-                }
-            } else {
-                None
-            };
+            let remote = if present.is_some() || inner.dry_run { inner.fetcher.size(url).await? } else { None };
             match present {
                 Some(len) if len > 0 && (remote.is_none() || remote == Some(len)) => {
-                    (url.clone(), Some(len), "present")
+                    (url.clone(), Some(len), Action::Present)
                 }
-                _ => (url.clone(), remote, "download"),
+                _ => (url.clone(), remote, Action::Download),
             }
         }
         Job::Convert { url } => match present {
-            Some(len) if len > 0 => (url.clone(), Some(len), "present"),
-            _ => (url.clone(), None, inner.converter.verb()),
+            Some(len) if len > 0 => (url.clone(), Some(len), Action::Present),
+            _ => (url.clone(), None, Action::Convert(inner.converter.verb())),
         },
     };
+    Ok(Plan { job, path, path_text, source, action, size, rft })
+}
 
-    if inner.dry_run {
-        return planned(inner, rec, id, &path_text, &source, how, action_size, rft);
-    }
-
+/// Writes what `plan` says: the file (download or conversion), then its
+/// treatment row, after checking the size on disk.
+async fn execute(inner: &Inner, rec: &Recorder, item: &SinkItem, plan: Plan) -> Outcome {
+    let r = &item.recording;
+    let id = r.record_id.as_str();
+    let Plan { job, path, path_text, source, action, size: mut action_size, .. } = plan;
     let mut resumed_from = 0;
     let (mut not_drawn, mut beside) = (Vec::new(), Vec::new());
-    if how != "present" {
+    if action != Action::Present {
         let dir = rec.dir.clone();
         let min_free = inner.min_free;
         let result = match &job {
@@ -487,8 +468,6 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<Pa
             Ok(size) => action_size = Some(size),
             Err(e) => return fetch_failure(id, &e),
         }
-    } else {
-        how = "present";
     }
     let size = action_size.unwrap_or(0);
     // Never a row whose size differs from the file: measured right before it is written.
@@ -517,7 +496,7 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<Pa
         Ok(v) => Some(v),
         Err(e) => return pod::failure(id, &format!("{path_text} is in place ({size} bytes) but not registered: "), &e),
     };
-    let d = Done { path: path_text, size: Some(size), how, source, rft, resumed_from, not_drawn, beside };
+    let d = Done { path: path_text, size: Some(size), action, source, rft, resumed_from, not_drawn, beside };
     finished(rec, id, d)
 }
 
@@ -525,7 +504,7 @@ async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<Pa
 /// corrected, or left as it is. The file name is unique per recording, so no
 /// two tasks of a run register the same file; `file` is UNIQUE should Pod's
 /// cron insert it at the same moment (the loser fails and is retried).
-async fn register(inner: &Inner, rec: &Recorder, file: &str, size: u64) -> Result<(i64, &'static str), PluginError> {
+async fn register(inner: &Inner, rec: &Recorder, file: &str, size: u64) -> Result<(i64, RowChange), PluginError> {
     let (file, rtype, rid) = (file.to_string(), rec.recording_type.clone(), rec.id);
     inner
         .db
@@ -536,10 +515,10 @@ async fn register(inner: &Inner, rec: &Recorder, file: &str, size: u64) -> Resul
                 if let Some(row) = rows.first() {
                     let fid = row.int("id").unwrap_or(0);
                     if row.int("file_size") == Some(size as i64) {
-                        return Ok((fid, "existed"));
+                        return Ok((fid, RowChange::Existed));
                     }
                     tx.execute("UPDATE recorder_recordingfiletreatment SET file_size = ? WHERE id = ?", vec![Param::Int(size as i64), Param::Int(fid)]).await?;
-                    return Ok((fid, "size updated"));
+                    return Ok((fid, RowChange::SizeUpdated));
                 }
                 let sql = format!(
                     "INSERT INTO recorder_recordingfiletreatment (file, file_size, recorder_id, date_added, require_manual_claim, email_sent, type) \
@@ -547,7 +526,7 @@ async fn register(inner: &Inner, rec: &Recorder, file: &str, size: u64) -> Resul
                     now_sql(engine)
                 );
                 let params = vec![Param::from(file.as_str()), Param::Int(size as i64), Param::Int(rid), Param::Bool(true), Param::Bool(false), Param::from(rtype.as_str())];
-                Ok((tx.insert_id(&sql, params).await?, "inserted"))
+                Ok((tx.insert_id(&sql, params).await?, RowChange::Inserted))
             })
         })
         .await
@@ -565,21 +544,14 @@ fn size_text(s: Option<u64>) -> String {
     s.map(|n| format!("{n} bytes")).unwrap_or_else(|| "size unknown".into())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn planned(
-    inner: &Inner,
-    rec: &Recorder,
-    id: &str,
-    path: &str,
-    source: &str,
-    how: &str,
-    size: Option<u64>,
-    rft: Option<(i64, Option<i64>)>,
-) -> Outcome {
+/// The dry run's answer: what `execute` would write for `plan`.
+fn describe(inner: &Inner, rec: &Recorder, id: &str, plan: &Plan) -> Outcome {
+    let Plan { path_text: path, source, action, size, rft, .. } = plan;
+    let (path, size, rft) = (path.as_str(), *size, *rft);
     let mut parts = Vec::new();
-    match how {
-        "present" => parts.push(format!("{path} already present ({})", size_text(size))),
-        "download" => {
+    match action {
+        Action::Present => parts.push(format!("{path} already present ({})", size_text(size))),
+        Action::Download => {
             let part = crate::fetch::part_path(Path::new(path));
             let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
             let resume = if have > 0 {
@@ -589,45 +561,48 @@ fn planned(
             };
             parts.push(format!("would download {source} ({}{resume}) to {path}", size_text(size)))
         }
-        verb => parts.push(format!("would {verb} {source} to {path}")),
+        Action::Convert(verb) => parts.push(format!("would {verb} {source} to {path}")),
     }
-    if how != "present" {
-        let need = if how == "download" { size } else { None };
+    if *action != Action::Present {
+        let need = if *action == Action::Download { size } else { None };
         if let Err(e) = check_space(&rec.dir, need, inner.min_free) {
             parts.push(format!("WARNING {e}"));
         }
     }
     let register = match rft {
-        Some((_, fs)) if how == "present" && fs.map(|v| v as u64) == size => None,
+        Some((_, fs)) if *action == Action::Present && fs.map(|v| v as u64) == size => None,
         Some((fid, _)) => Some(format!("would update the size of recorder_recordingfiletreatment #{fid}")),
         None => Some(format!(
             "would register it in recorder_recordingfiletreatment (recorder {}, type {}, require_manual_claim = true)",
             rec.id, rec.recording_type
         )),
     };
-    let changed = how != "present" || register.is_some();
+    let changed = *action != Action::Present || register.is_some();
     match register {
         Some(r) => parts.push(r),
         None => parts.push(format!("registered (recorder_recordingfiletreatment #{})", rft.map(|r| r.0).unwrap_or(0))),
     }
-    let data = json!({"file": path, "file_size": size, "source": source, "action": how, "recorder_id": rec.id, "type": rec.recording_type});
+    let data = json!({"file": path, "file_size": size, "source": source, "action": action.label(), "recorder_id": rec.id, "type": rec.recording_type});
     let detail = parts.join("; ");
     Outcome::planned(id, if changed { detail } else { format!("nothing to write: {detail}") }).with_data(&data)
 }
 
 fn finished(rec: &Recorder, id: &str, d: Done) -> Outcome {
-    let (fid, row) = d.rft.unwrap_or((0, "existed"));
+    let (fid, row) = d.rft.unwrap_or((0, RowChange::Existed));
+    let row_label = row.label();
     let size = d.size.unwrap_or(0);
-    let what = match d.how {
-        "present" => format!("{} already present ({size} bytes)", d.path),
-        "download" if d.resumed_from > 0 => {
+    let what = match d.action {
+        Action::Present => format!("{} already present ({size} bytes)", d.path),
+        Action::Download if d.resumed_from > 0 => {
             format!("downloaded {} to {} ({size} bytes, resumed at byte {})", d.source, d.path, d.resumed_from)
         }
-        "download" => format!("downloaded {} to {} ({size} bytes)", d.source, d.path),
-        verb => format!("{}ed {} to {} ({size} bytes)", verb.trim_end_matches('e'), d.source, d.path),
+        Action::Download => format!("downloaded {} to {} ({size} bytes)", d.source, d.path),
+        Action::Convert(verb) => {
+            format!("{}ed {} to {} ({size} bytes)", verb.trim_end_matches('e'), d.source, d.path)
+        }
     };
     let mut detail = format!(
-        "{what}; recorder_recordingfiletreatment #{fid} {row} (recorder {}, type {})",
+        "{what}; recorder_recordingfiletreatment #{fid} {row_label} (recorder {}, type {})",
         rec.id, rec.recording_type
     );
     for n in &d.not_drawn {
@@ -637,14 +612,18 @@ fn finished(rec: &Recorder, id: &str, d: Done) -> Outcome {
         detail.push_str(&format!("; beside it: {f}"));
     }
     let data = json!({
-        "file": d.path, "file_size": size, "source": d.source, "action": d.how,
+        "file": d.path, "file_size": size, "source": d.source, "action": d.action.label(),
         "recorder_id": rec.id, "type": rec.recording_type, "require_manual_claim": true,
-        "rft_id": fid, "row": row, "resumed_from": d.resumed_from,
+        "rft_id": fid, "row": row_label, "resumed_from": d.resumed_from,
         // Read by the HTML report ("not drawn by the renderer") and the JSON report.
         "not_drawn": d.not_drawn, "beside": d.beside,
     });
-    if d.how == "present" && row == "existed" { Outcome::skipped(id, detail) } else { Outcome::done(id, detail) }
-        .with_data(&data)
+    if d.action == Action::Present && row == RowChange::Existed {
+        Outcome::skipped(id, detail)
+    } else {
+        Outcome::done(id, detail)
+    }
+    .with_data(&data)
 }
 
 impl SinkPlugin for ClaimDirSink {
@@ -727,41 +706,5 @@ impl SinkPlugin for ClaimDirSink {
         } else {
             Vec::new()
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_safe_bounded_and_distinct() {
-        let mut r = Recording {
-            record_id: "bc04628ab61776c9f65c695dc59f36abf8955bbc-1504087272607".into(),
-            name: "Cours magistral; PHYS101 \"intro\" élèves".into(),
-            start_ms: 1_504_087_272_607,
-            ..Default::default()
-        };
-        let n = claim_file_name(&r, "m4v", 100).unwrap();
-        assert!(n.starts_with("Cours_magistral_PHYS101_intro_l_ves_2017-08-30_"), "{n}");
-        assert!(n.ends_with(".m4v"));
-        r.record_id = "bc04628ab61776c9f65c695dc59f36abf8955bbc-1504087272608".into();
-        assert_ne!(claim_file_name(&r, "m4v", 100).unwrap(), n);
-        r.name = format!("../../etc/passwd \"'{}🎓", "x".repeat(300)).into();
-        let n = claim_file_name(&r, "webm", 60).unwrap();
-        assert_eq!(n.len(), 60);
-        assert!(!n.contains('/') && !n.contains("..") && n.is_ascii(), "{n}");
-        assert!(claim_file_name(&r, "webm", 25).is_none());
-    }
-
-    #[test]
-    fn extensions_and_bases() {
-        assert_eq!(pod_extension("https://h/video/x/video-0.M4V?t=1").as_deref(), Some("m4v"));
-        assert_eq!(pod_extension("https://h/video/x/"), None);
-        assert_eq!(pod_extension("https://h/video/x/a.exe"), None);
-        assert_eq!(
-            presentation_base("https://bbb.example.org:8443/playback/presentation/2.3/abc-1", "abc-1").as_deref(),
-            Some("https://bbb.example.org:8443/presentation/abc-1/")
-        );
     }
 }

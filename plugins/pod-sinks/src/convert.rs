@@ -170,7 +170,7 @@ impl Converter {
                     ));
                 }
                 let ext = c.extension.unwrap_or_else(|| "webm".into()).trim_start_matches('.').to_ascii_lowercase();
-                if !crate::claim::POD_VIDEO_EXTENSIONS.contains(&ext.as_str()) {
+                if !crate::recorder::POD_VIDEO_EXTENSIONS.contains(&ext.as_str()) {
                     return Err(PluginError::config(
                         "converter_extension",
                         format!("converter_extension `{ext}` is not a video extension Pod picks up"),
@@ -205,7 +205,7 @@ impl Converter {
     /// native renderer, the playback URL for a command (bbb-recorder).
     pub fn input_url(&self, playback_url: &str, record_id: &str) -> Result<String, String> {
         match self {
-            Converter::Native { .. } => crate::claim::presentation_base(playback_url, record_id)
+            Converter::Native { .. } => crate::recorder::presentation_base(playback_url, record_id)
                 .ok_or_else(|| format!("presentation playback URL `{playback_url}` has no host")),
             _ => Ok(playback_url.to_string()),
         }

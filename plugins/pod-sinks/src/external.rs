@@ -11,7 +11,7 @@
 //! per batch (Pod has no index on `source_url`): see [`Known`].
 use crate::pod::{self, clip, now_sql, permanent, timestamp_text, ts_placeholder};
 use bbb_migrate_db::{placeholders, Db, Engine, Param, Tx, TxMode};
-use plugin_api::sdk::{decode, Ctx, Secret, SinkPlugin};
+use plugin_api::sdk::{Ctx, Secret, SinkComponent, SinkPlugin};
 use plugin_api::{Delivered, LifecycleOp, Outcome, PluginError, Recording, SinkItem};
 use serde::Deserialize;
 use serde_json::json;
@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Config {
+pub struct Config {
     database: String,
     site_id: i64,
     secret_key: Secret,
@@ -200,9 +200,12 @@ struct Batch {
     known: Arc<Mutex<Known>>,
 }
 
-impl PodExternalSink {
-    pub fn new(config: &str, ctx: Ctx) -> Result<Self, PluginError> {
-        let cfg: Config = decode(config)?;
+impl SinkComponent for PodExternalSink {
+    const TYPE: &'static str = "pod-external";
+    const ABOUT: &'static str =
+        "one Pod external recording (import_video) per recording and owner; missing users created";
+    type Config = Config;
+    fn build(cfg: Config, ctx: Ctx) -> Result<Self, PluginError> {
         if cfg.site_id <= 0 {
             return Err(PluginError::config("site_id", "site_id must be a django_site id (≥ 1)"));
         }
@@ -221,7 +224,9 @@ impl PodExternalSink {
             known: Arc::default(),
         })
     }
+}
 
+impl PodExternalSink {
     fn plan(&self, item: &SinkItem) -> Result<Plan, String> {
         let rec = &item.recording;
         let source_url = source_url(rec, self.rewrite_23)

@@ -18,10 +18,10 @@ pub mod external_undo;
 pub mod fetch;
 pub mod filelock;
 pub mod pod;
+pub mod recorder;
 
 use plugin_api::export_plugin;
-use plugin_api::sdk::{Component, Ctx, PluginDecl, SinkPlugin};
-use plugin_api::PluginError;
+use plugin_api::sdk::{Component, PluginDecl};
 
 pub use claim::ClaimDirSink;
 pub use external::PodExternalSink;
@@ -33,27 +33,7 @@ impl PluginDecl for Plugin {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str =
         "Esup-Pod delivery: external recordings (with users) and the recorder claim directory";
-    const COMPONENTS: &'static [Component] = &[
-        Component::sink(
-            "pod-external",
-            "one Pod external recording (import_video) per recording and owner; missing users created",
-        ),
-        Component::sink(
-            "claim-dir",
-            "one video file per recording in a Pod recorder's directory, registered for manual claim",
-        ),
-    ];
-
-    fn new_sink(type_name: &str, config: &str, ctx: Ctx) -> Result<Box<dyn SinkPlugin>, PluginError> {
-        match type_name {
-            "pod-external" => Ok(Box::new(PodExternalSink::new(config, ctx)?)),
-            "claim-dir" => Ok(Box::new(ClaimDirSink::new(config, ctx)?)),
-            other => Err(PluginError::new(
-                plugin_api::ErrorKind::UNSUPPORTED,
-                format!("this plugin has no sink named `{other}`"),
-            )),
-        }
-    }
+    const COMPONENTS: &'static [Component] = &[Component::sink::<PodExternalSink>(), Component::sink::<ClaimDirSink>()];
 }
 
 export_plugin!(Plugin);

@@ -56,7 +56,7 @@ impl Setup {
         for (k, v) in extra.as_object().unwrap() {
             cfg[k] = v.clone();
         }
-        ClaimDirSink::new(&cfg.to_string(), ctx("claim", Path::new("."), dry)).unwrap()
+        plugin_api::sdk::testing::sink::<ClaimDirSink>(&cfg.to_string(), ctx("claim", Path::new("."), dry)).unwrap()
     }
 
     /// V1 carries the resolved file URL (as the bbb source gives it); V2 only its page.
@@ -382,31 +382,48 @@ fn config_and_recorder_errors() {
         }
         cfg.to_string()
     };
-    let e = ClaimDirSink::new(&base(serde_json::json!({ "converter_command": "node export.js {url}" })), c.clone())
+    let e = plugin_api::sdk::testing::sink::<ClaimDirSink>(
+        &base(serde_json::json!({ "converter_command": "node export.js {url}" })),
+        c.clone(),
+    )
+    .err()
+    .unwrap();
+    assert_eq!(e.field(), Some("converter_command"));
+    let e =
+        plugin_api::sdk::testing::sink::<ClaimDirSink>(&base(serde_json::json!({ "converter": "magic" })), c.clone())
+            .err()
+            .unwrap();
+    assert_eq!(e.field(), Some("converter"));
+    let e = plugin_api::sdk::testing::sink::<ClaimDirSink>(&base(serde_json::json!({ "concurrency": 0 })), c.clone())
         .err()
         .unwrap();
-    assert_eq!(e.field(), Some("converter_command"));
-    let e = ClaimDirSink::new(&base(serde_json::json!({ "converter": "magic" })), c.clone()).err().unwrap();
-    assert_eq!(e.field(), Some("converter"));
-    let e = ClaimDirSink::new(&base(serde_json::json!({ "concurrency": 0 })), c.clone()).err().unwrap();
     assert_eq!(e.field(), Some("concurrency"));
-    let e = ClaimDirSink::new(&base(serde_json::json!({ "recorder": 1 })), c.clone()).err().unwrap();
+    let e = plugin_api::sdk::testing::sink::<ClaimDirSink>(&base(serde_json::json!({ "recorder": 1 })), c.clone())
+        .err()
+        .unwrap();
     assert_eq!(e.field(), Some("recorder"));
-    assert!(ClaimDirSink::new(&base(serde_json::json!({ "converter": "native" })), c.clone()).is_ok());
+    assert!(plugin_api::sdk::testing::sink::<ClaimDirSink>(
+        &base(serde_json::json!({ "converter": "native" })),
+        c.clone()
+    )
+    .is_ok());
     let native = |k: &str, v: &str| base(serde_json::json!({ "converter": "native", k: v }));
-    let e = ClaimDirSink::new(&native("chat", "sidebar"), c.clone()).err().unwrap();
+    let e = plugin_api::sdk::testing::sink::<ClaimDirSink>(&native("chat", "sidebar"), c.clone()).err().unwrap();
     assert_eq!(e.field(), Some("chat"));
-    let e = ClaimDirSink::new(&native("chat_names", "hidden"), c.clone()).err().unwrap();
+    let e = plugin_api::sdk::testing::sink::<ClaimDirSink>(&native("chat_names", "hidden"), c.clone()).err().unwrap();
     assert_eq!(e.field(), Some("chat_names"));
-    assert!(ClaimDirSink::new(&native("chat", "panel"), c.clone()).is_ok());
-    assert!(ClaimDirSink::new(&native("chat_names", "anonymous"), c.clone()).is_ok());
+    assert!(plugin_api::sdk::testing::sink::<ClaimDirSink>(&native("chat", "panel"), c.clone()).is_ok());
+    assert!(plugin_api::sdk::testing::sink::<ClaimDirSink>(&native("chat_names", "anonymous"), c.clone()).is_ok());
 
-    let e =
-        ClaimDirSink::new(&base(serde_json::json!({ "recorder_id": 7 })), c.clone()).unwrap().prepare().unwrap_err();
+    let e = plugin_api::sdk::testing::sink::<ClaimDirSink>(&base(serde_json::json!({ "recorder_id": 7 })), c.clone())
+        .unwrap()
+        .prepare()
+        .unwrap_err();
     assert_eq!(e.field(), Some("recorder_id"));
     assert!(e.message.contains("recorder_id 7: no recorder_recorder row"), "{}", e.message);
     std::fs::remove_dir(st.dir()).unwrap();
-    let e = ClaimDirSink::new(&base(serde_json::json!({})), c).unwrap().prepare().unwrap_err();
+    let e =
+        plugin_api::sdk::testing::sink::<ClaimDirSink>(&base(serde_json::json!({})), c).unwrap().prepare().unwrap_err();
     assert_eq!(e.field(), Some("recorder_path"));
     assert!(e.message.contains("bbb-migration: directory of recorder 1 does not exist"), "{}", e.message);
 }

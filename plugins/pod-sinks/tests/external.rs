@@ -17,7 +17,7 @@ const B: &str = "968e85181f73d517a59ba45b5d4942bb06a0d7c7-1712656800456";
 
 fn new_sink(t: &TempDb, site_id: i64, dry: bool) -> PodExternalSink {
     let cfg = serde_json::json!({ "database": db_url(t), "site_id": site_id, "secret_key": SECRET });
-    PodExternalSink::new(&cfg.to_string(), ctx("pod", Path::new("."), dry)).unwrap()
+    plugin_api::sdk::testing::sink::<PodExternalSink>(&cfg.to_string(), ctx("pod", Path::new("."), dry)).unwrap()
 }
 
 /// A: video + presentation, owners jdupont (in Pod) and nnouveau (not in Pod);
@@ -262,17 +262,27 @@ fn fallback_owner_must_exist_and_bad_items_fail_alone() {
 #[test]
 fn config_errors_name_the_key_and_hide_the_password() {
     let c = ctx("pod", Path::new("."), false);
-    let e =
-        PodExternalSink::new(r#"{"database":"postgres://pod:hunter2@db/pod","site_id":1}"#, c.clone()).err().unwrap();
+    let e = plugin_api::sdk::testing::sink::<PodExternalSink>(
+        r#"{"database":"postgres://pod:hunter2@db/pod","site_id":1}"#,
+        c.clone(),
+    )
+    .err()
+    .unwrap();
     assert_eq!(e.field(), Some("secret_key"));
-    let e = PodExternalSink::new(r#"{"database":"ftp://pod:hunter2@db/pod","site_id":1,"secret_key":"k"}"#, c.clone())
-        .err()
-        .unwrap();
+    let e = plugin_api::sdk::testing::sink::<PodExternalSink>(
+        r#"{"database":"ftp://pod:hunter2@db/pod","site_id":1,"secret_key":"k"}"#,
+        c.clone(),
+    )
+    .err()
+    .unwrap();
     assert_eq!(e.field(), Some("database"));
     assert!(!e.message.contains("hunter2"), "{}", e.message);
-    let e = PodExternalSink::new(r#"{"database":"postgres://db/pod","site_id":1,"secret_key":"k","site":2}"#, c)
-        .err()
-        .unwrap();
+    let e = plugin_api::sdk::testing::sink::<PodExternalSink>(
+        r#"{"database":"postgres://db/pod","site_id":1,"secret_key":"k","site":2}"#,
+        c,
+    )
+    .err()
+    .unwrap();
     assert_eq!(e.field(), Some("site"));
 }
 
@@ -280,7 +290,8 @@ fn config_errors_name_the_key_and_hide_the_password() {
 fn unreachable_database_fails_retryably_in_one_line() {
     let cfg =
         serde_json::json!({ "database": "postgres://pod:hunter2@127.0.0.1:1/pod", "site_id": 1, "secret_key": SECRET });
-    let sink = PodExternalSink::new(&cfg.to_string(), ctx("pod", Path::new("."), false)).unwrap();
+    let sink =
+        plugin_api::sdk::testing::sink::<PodExternalSink>(&cfg.to_string(), ctx("pod", Path::new("."), false)).unwrap();
     let e = sink.prepare().unwrap_err();
     assert!(e.message.contains("127.0.0.1:1") && !e.message.contains("hunter2"), "{}", e.message);
     let out = sink.write(&batch()[..1]).unwrap();

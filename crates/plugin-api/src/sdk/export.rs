@@ -1,11 +1,12 @@
 //! Declaring a plugin and exporting its root module.
 use super::{
     adapters::{guard, ResolverAdapter, SinkAdapter, SourceAdapter},
+    component::{build, Built, Component},
     Ctx, ResolverPlugin, SinkPlugin, SourcePlugin,
 };
 use crate::abi::{
-    ComponentDecl, ComponentKind, ErrorKind, Manifest, PluginCtx, PluginError, PluginMod, PluginModRef, ResolverBox,
-    Resolver_TO, SinkBox, Sink_TO, SourceBox, Source_TO,
+    ComponentDecl, ComponentKind, Manifest, PluginCtx, PluginError, PluginMod, PluginModRef, ResolverBox, Resolver_TO,
+    SinkBox, Sink_TO, SourceBox, Source_TO,
 };
 use abi_stable::{
     prefix_type::PrefixTypeTrait,
@@ -13,47 +14,13 @@ use abi_stable::{
     std_types::{RResult, RStr},
 };
 
-/// One component a plugin offers.
-pub struct Component {
-    pub kind: ComponentKind,
-    pub type_name: &'static str,
-    pub description: &'static str,
-}
-
-impl Component {
-    pub const fn source(type_name: &'static str, description: &'static str) -> Self {
-        Self { kind: ComponentKind::SOURCE, type_name, description }
-    }
-    pub const fn resolver(type_name: &'static str, description: &'static str) -> Self {
-        Self { kind: ComponentKind::RESOLVER, type_name, description }
-    }
-    pub const fn sink(type_name: &'static str, description: &'static str) -> Self {
-        Self { kind: ComponentKind::SINK, type_name, description }
-    }
-}
-
-fn unsupported<T>(kind: &str, type_name: &str) -> Result<T, PluginError> {
-    Err(PluginError::new(ErrorKind::UNSUPPORTED, format!("this plugin has no {kind} named `{type_name}`")))
-}
-
-/// What a plugin implements (on a unit struct) to be exported.
-/// `config` is the component's TOML table as JSON (decode it with
-/// [`super::decode`]); override the factories for the kinds you offer.
+/// What a plugin implements (on a unit struct) to be exported: its name and
+/// the list of components it offers (see [`Component`]); the SDK builds them.
 pub trait PluginDecl: 'static {
     const NAME: &'static str;
     const VERSION: &'static str;
     const DESCRIPTION: &'static str;
     const COMPONENTS: &'static [Component];
-
-    fn new_source(type_name: &str, _config: &str, _ctx: Ctx) -> Result<Box<dyn SourcePlugin>, PluginError> {
-        unsupported("source", type_name)
-    }
-    fn new_resolver(type_name: &str, _config: &str, _ctx: Ctx) -> Result<Box<dyn ResolverPlugin>, PluginError> {
-        unsupported("resolver", type_name)
-    }
-    fn new_sink(type_name: &str, _config: &str, _ctx: Ctx) -> Result<Box<dyn SinkPlugin>, PluginError> {
-        unsupported("sink", type_name)
-    }
 }
 
 // Boxed trait objects forward to the native traits, so adapters can hold them.
@@ -121,8 +88,10 @@ extern "C" fn manifest<P: PluginDecl>() -> Manifest {
 
 extern "C" fn new_source<P: PluginDecl>(t: RStr<'_>, cfg: RStr<'_>, ctx: PluginCtx) -> RResult<SourceBox, PluginError> {
     guard("new_source", || {
-        let inner = P::new_source(t.as_str(), cfg.as_str(), Ctx::new(ctx))?;
-        Ok(Source_TO::from_value(SourceAdapter(inner), TD_Opaque))
+        match build(P::COMPONENTS, ComponentKind::SOURCE, t.as_str(), cfg.as_str(), Ctx::new(ctx))? {
+            Built::Source(inner) => Ok(Source_TO::from_value(SourceAdapter(inner), TD_Opaque)),
+            _ => unreachable!("a source entry builds a source"),
+        }
     })
 }
 
@@ -132,15 +101,17 @@ extern "C" fn new_resolver<P: PluginDecl>(
     ctx: PluginCtx,
 ) -> RResult<ResolverBox, PluginError> {
     guard("new_resolver", || {
-        let inner = P::new_resolver(t.as_str(), cfg.as_str(), Ctx::new(ctx))?;
-        Ok(Resolver_TO::from_value(ResolverAdapter(inner), TD_Opaque))
+        match build(P::COMPONENTS, ComponentKind::RESOLVER, t.as_str(), cfg.as_str(), Ctx::new(ctx))? {
+            Built::Resolver(inner) => Ok(Resolver_TO::from_value(ResolverAdapter(inner), TD_Opaque)),
+            _ => unreachable!("a resolver entry builds a resolver"),
+        }
     })
 }
 
 extern "C" fn new_sink<P: PluginDecl>(t: RStr<'_>, cfg: RStr<'_>, ctx: PluginCtx) -> RResult<SinkBox, PluginError> {
-    guard("new_sink", || {
-        let inner = P::new_sink(t.as_str(), cfg.as_str(), Ctx::new(ctx))?;
-        Ok(Sink_TO::from_value(SinkAdapter(inner), TD_Opaque))
+    guard("new_sink", || match build(P::COMPONENTS, ComponentKind::SINK, t.as_str(), cfg.as_str(), Ctx::new(ctx))? {
+        Built::Sink(inner) => Ok(Sink_TO::from_value(SinkAdapter(inner), TD_Opaque)),
+        _ => unreachable!("a sink entry builds a sink"),
     })
 }
 

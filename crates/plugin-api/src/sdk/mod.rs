@@ -2,10 +2,12 @@
 
 mod adapters;
 pub mod cells;
+mod component;
 pub mod config;
 mod ctx;
 mod export;
 pub mod ids;
+pub mod plan;
 mod recording;
 #[cfg(feature = "runtime")]
 pub mod runtime;
@@ -14,9 +16,11 @@ pub mod testing;
 pub mod text;
 
 pub use adapters::{guard, ResolverAdapter, SinkAdapter, SourceAdapter};
+pub use component::{build, Built, Component, ResolverComponent, SinkComponent, SourceComponent};
 pub use config::decode;
 pub use ctx::Ctx;
-pub use export::{root_module, Component, PluginDecl};
+pub use export::{root_module, PluginDecl};
+pub use plan::{write_planned, PlanApply, Planned};
 pub use recording::meta_key_eq;
 pub use secret::Secret;
 

@@ -102,11 +102,18 @@ impl Owner {
             ..Default::default()
         }
     }
-    /// Sets who found this owner and why.
-    pub fn found_by(mut self, resolver: &str, reason: impl Into<String>) -> Self {
-        self.resolver = resolver.into();
+    /// Why the resolver found this owner, e.g. `activity 119 course 4 creator`.
+    /// The resolver's own name is not the plugin's to say: the host stamps
+    /// `resolver` with the component's name from the pipeline file.
+    pub fn because(mut self, reason: impl Into<String>) -> Self {
         self.reason = reason.into().into();
         self
+    }
+    /// Sets who found this owner and why: for the host (its fallback owner)
+    /// and for tests that hand a sink an owner as the host would.
+    pub fn found_by(mut self, resolver: &str, reason: impl Into<String>) -> Self {
+        self.resolver = resolver.into();
+        self.because(reason)
     }
     pub fn secondary(mut self) -> Self {
         self.primary = false;

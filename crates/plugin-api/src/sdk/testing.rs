@@ -42,3 +42,18 @@ pub fn testdata(rel: &str) -> std::path::PathBuf {
     assert!(path.exists(), "{} is missing (see testdata/SOURCES.md)", path.display());
     path
 }
+
+/// Builds source `T` from JSON settings as the host would (decoded by the SDK).
+pub fn source<T: super::SourceComponent>(json: &str, ctx: Ctx) -> super::Result<T> {
+    T::build(super::decode(json)?, ctx)
+}
+
+/// Builds resolver `T` from JSON settings as the host would.
+pub fn resolver<T: super::ResolverComponent>(json: &str, ctx: Ctx) -> super::Result<T> {
+    T::build(super::decode(json)?, ctx)
+}
+
+/// Builds sink `T` from JSON settings as the host would.
+pub fn sink<T: super::SinkComponent>(json: &str, ctx: Ctx) -> super::Result<T> {
+    T::build(super::decode(json)?, ctx)
+}

@@ -34,8 +34,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 
 use crate::error::RenderError;
-use crate::panzoom::ViewBox;
 use crate::shapes::{Shape, Slide};
+use crate::space::version_numbers;
+pub(crate) use crate::space::Space;
 use crate::text::{escape, width_em, wrap};
 use crate::xml::Ms;
 use geometry::n;
@@ -62,45 +63,6 @@ pub(crate) struct TldrawFile {
     pub records: Vec<Record>,
     /// Records that could not be read at all (no `shape_data`, bad times), with the reason.
     pub unreadable: Vec<String>,
-}
-
-/// The player's page space for one BBB version.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Space {
-    max_w: f64,
-    max_h: f64,
-}
-
-/// Splits a version string into its numbers (`"3.0.4-rc1"` → [3, 0, 4]).
-fn version_numbers(version: Option<&str>) -> Vec<u32> {
-    version.unwrap_or("").split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse().ok()).take(3).collect()
-}
-
-impl Space {
-    pub(crate) fn for_version(version: Option<&str>) -> Space {
-        let parsed = version_numbers(version);
-        if !parsed.is_empty() && parsed < vec![2, 6, 1] {
-            Space { max_w: 2048.0, max_h: 1536.0 }
-        } else {
-            Space { max_w: 1440.0, max_h: 1080.0 }
-        }
-    }
-
-    fn scale(&self, slide_w: f64, slide_h: f64) -> f64 {
-        (self.max_w / slide_w).min(self.max_h / slide_h)
-    }
-
-    /// A tldraw panzoom event as a view box in slide pixels.
-    pub(crate) fn view(&self, raw: ViewBox, slide_w: f64, slide_h: f64) -> ViewBox {
-        let s = self.scale(slide_w, slide_h);
-        ViewBox { x: -raw.x / s, y: -raw.y / s, w: raw.w, h: raw.h }
-    }
-
-    /// A point in page units as slide pixels.
-    pub(crate) fn point(&self, x: f64, y: f64, slide_w: f64, slide_h: f64) -> (f64, f64) {
-        let s = self.scale(slide_w, slide_h);
-        (x / s, y / s)
-    }
 }
 
 /// Seconds (a JSON number) as integer ms; `None` for -1 or anything not a number ≥ 0.
@@ -363,6 +325,7 @@ pub(crate) fn def_id(prefix: &str, data: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::space::ViewBox;
 
     fn slide(id: &str) -> Slide {
         Slide { id: id.into(), intervals: vec![(0, 10_000)], href: "s.png".into(), width: 1600.0, height: 900.0 }

@@ -93,7 +93,7 @@ fn main() {
         settings["secret_access_key"] = "testing".into();
     }
     let (ctx, _log) = bbb_testserver::ctx("bench", dir.path(), false);
-    let sink = ArchiveSink::new(&settings.to_string(), ctx).expect("settings");
+    let sink = plugin_api::sdk::testing::sink::<ArchiveSink>(&settings.to_string(), ctx).expect("settings");
     sink.prepare().expect("prepare");
     let rec = Recording {
         record_id: id.into(),

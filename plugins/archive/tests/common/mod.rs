@@ -95,12 +95,13 @@ pub fn item(rec: Recording) -> SinkItem {
 /// The sink, built from TOML-like JSON settings with `target` = `root`.
 pub fn sink(dir: &Path, settings: serde_json::Value, dry_run: bool) -> ArchiveSink {
     let (ctx, _log) = bbb_testserver::ctx("archive", dir, dry_run);
-    ArchiveSink::new(&settings.to_string(), ctx).unwrap()
+    plugin_api::sdk::testing::sink::<ArchiveSink>(&settings.to_string(), ctx).unwrap()
 }
 
 pub fn verifier(dir: &Path, settings: serde_json::Value) -> ArchiveSink {
     let (ctx, _log) = bbb_testserver::ctx("archive", dir, true);
-    ArchiveSink::new(&settings.to_string(), ctx.with_extra_json(r#"{"command":"verify"}"#)).unwrap()
+    plugin_api::sdk::testing::sink::<ArchiveSink>(&settings.to_string(), ctx.with_extra_json(r#"{"command":"verify"}"#))
+        .unwrap()
 }
 
 /// Every file below `dir`, relative, sorted.

@@ -5,7 +5,7 @@
 //! child process so its peak memory (VmHWM) is its own.
 //!
 //! `cargo run -p bbb-migrate-bbb --bin bbb-bench [-- N COST_NS RENDER_NS]`
-use bbb_migrate_bbb::{api, BbbSource, Flavour};
+use bbb_migrate_bbb::{api, Flavour};
 use bbb_testserver::{dataset, Flavour as Server, Options, TestServer};
 use plugin_api::sdk::runtime::block_on;
 use plugin_api::sdk::SourcePlugin;
@@ -48,7 +48,7 @@ fn child(mode: &str, url: &str, extra: &str) {
             let dir = std::env::temp_dir();
             let (ctx, _log) = bbb_testserver::ctx("bench", &dir, false);
             let cfg = format!(r#"{{"url":"{url}","secret":"{SECRET}","resolve_video":false{extra}}}"#);
-            let src = BbbSource::new(Flavour::Bbb, &cfg, ctx).expect("config");
+            let src = Flavour::Bbb.source(&cfg, ctx).expect("config");
             let mut n = 0;
             while let Some(b) = src.next_batch(1000).expect("listing") {
                 n += b.recordings.len();

@@ -128,7 +128,9 @@ fn main() {
     prepares(); // warm: the admin connection caches its own statement
     let mut table = Vec::new();
     for (label, size) in [(format!("resolver, batches of {batch}"), batch), ("resolver, batches of 1".to_string(), 1)] {
-        let r = MoodleResolver::new(&cfg, ctx("moodle", std::path::Path::new("."), false)).unwrap();
+        let r =
+            plugin_api::sdk::testing::resolver::<MoodleResolver>(&cfg, ctx("moodle", std::path::Path::new("."), false))
+                .unwrap();
         let p0 = prepares();
         let (rt0, t0) = (stats::round_trips(), Instant::now());
         let mut resolved = 0;
