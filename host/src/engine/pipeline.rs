@@ -28,11 +28,6 @@ pub const LOOKAHEAD: usize = 2;
 /// the slowest sink: the resolved batches held wait for the slowest sink.
 pub const MAX_LEAD: usize = 4;
 
-/// How long the resolver sleeps before looking at the cursors again: sinks
-/// move their cursors without the lock, so a wake-up may come between the
-/// resolver's check and its wait.
-const RECHECK: std::time::Duration = std::time::Duration::from_millis(50);
-
 /// The resolved batches, shared by the resolver and the sinks.
 struct Board {
     state: Mutex<State>,
@@ -65,6 +60,15 @@ impl Board {
     /// Whether the resolver must wait before resolving batch `k`.
     fn too_far_ahead(&self, k: usize) -> bool {
         k >= self.fastest() + LOOKAHEAD || k >= self.slowest() + MAX_LEAD
+    }
+    /// Moves sink `s` on to its next batch and returns that batch's number. The
+    /// waiters are woken under the lock: the resolver checks the cursors and
+    /// starts waiting while holding it, so it cannot miss this move.
+    fn advance(&self, s: usize) -> usize {
+        let k = self.cursors[s].fetch_add(1, Ordering::SeqCst);
+        let _g = self.lock();
+        self.cv.notify_all();
+        k
     }
     /// Waits for batch `k` to be resolved; `None` if it never will be.
     fn take(&self, k: usize) -> Option<Arc<Vec<Owners>>> {
@@ -161,7 +165,7 @@ pub fn deliver_all(
                 {
                     let mut st = board.lock();
                     while board.too_far_ahead(k) && !board.abort.load(Ordering::SeqCst) {
-                        st = board.cv.wait_timeout(st, RECHECK).unwrap_or_else(|p| p.into_inner()).0;
+                        st = board.cv.wait(st).unwrap_or_else(|p| p.into_inner());
                     }
                 }
                 if board.abort.load(Ordering::SeqCst) {
@@ -232,12 +236,10 @@ fn work_sink(
     let done = &finished[sink.name()];
     let mut total = Delivered::default();
     loop {
-        let k = board.cursors[s].fetch_add(1, Ordering::SeqCst);
+        let k = board.advance(s); // the resolver may be waiting for a sink to move on
         if k >= chunks.len() {
-            board.cv.notify_all();
             return Ok(total);
         }
-        board.cv.notify_all(); // the resolver may be waiting for a sink to move on
         let Some(batch) = board.take(k) else {
             if board.abort.load(Ordering::SeqCst) {
                 return Ok(total);

@@ -200,19 +200,7 @@ impl S3 {
                 })
             ))
         });
-        let mut w = S3Writer {
-            store: self.store.clone(),
-            key,
-            rel: rel.into(),
-            journal,
-            upload: None,
-            parts: Vec::new(),
-            inflight: None,
-            buf: Vec::new(),
-            buf_len: 0,
-            hash: Hasher::new(),
-            len: 0,
-        };
+        let mut w = S3Writer::empty(self.store.clone(), key, rel.into(), journal);
         if let Some(j) = w.read_journal() {
             self.take_up(&mut w, j).await?;
         }
@@ -337,6 +325,23 @@ pub struct S3Writer {
 }
 
 impl S3Writer {
+    /// A writer that has accepted nothing yet (no upload started, no part).
+    fn empty(store: Arc<AmazonS3>, key: ObjPath, rel: String, journal: Option<PathBuf>) -> S3Writer {
+        S3Writer {
+            store,
+            key,
+            rel,
+            journal,
+            upload: None,
+            parts: Vec::new(),
+            inflight: None,
+            buf: Vec::new(),
+            buf_len: 0,
+            hash: Hasher::new(),
+            len: 0,
+        }
+    }
+
     fn read_journal(&self) -> Option<Journal> {
         let text = std::fs::read(self.journal.as_ref()?).ok()?;
         let j: Journal = serde_json::from_slice(&text).ok()?;
@@ -431,19 +436,8 @@ impl S3Writer {
             let _ = self.store.abort_multipart(&self.key, &id).await;
         }
         self.remove_journal();
-        *self = S3Writer {
-            store: self.store.clone(),
-            key: self.key.clone(),
-            rel: std::mem::take(&mut self.rel),
-            journal: self.journal.take(),
-            upload: None,
-            parts: Vec::new(),
-            inflight: None,
-            buf: Vec::new(),
-            buf_len: 0,
-            hash: Hasher::new(),
-            len: 0,
-        };
+        *self =
+            S3Writer::empty(self.store.clone(), self.key.clone(), std::mem::take(&mut self.rel), self.journal.take());
         Ok(())
     }
 
