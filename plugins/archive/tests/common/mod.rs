@@ -1,8 +1,9 @@
 //! Published recordings on the real local file server, and the sink built as the host would.
-#![allow(dead_code)]
+// Not every test file uses every helper.
+#![allow(dead_code, unused_imports)]
 use bbb_migrate_archive::ArchiveSink;
 use bbb_testserver::files::FileServer;
-pub use bbb_testserver::published::{publish_full, tree, Published, PRES};
+pub use bbb_testserver::published::{publish_full, tree, PRES};
 use plugin_api::abi_stable::std_types::RVec;
 use plugin_api::{Owner, Playback, Recording, SinkItem};
 use sha2::{Digest, Sha256};

@@ -1,6 +1,7 @@
 //! Test support: Pod databases on the real servers (`bbb_migrate_db::testing`), the
 //! real HTTP media server of `bbb-testserver`, and the items a sink is handed.
-#![allow(dead_code)]
+// Not every test file uses every helper.
+#![allow(dead_code, unused_imports)]
 use bbb_migrate_db::testing::TempDb;
 pub use bbb_migrate_db::testing::{count, dump, pod_db, rows};
 pub use bbb_testserver::published::{media_bytes, serve_tree};
