@@ -12,7 +12,7 @@
 //! finds them in its own folder); `--after` defaults to this binary's folder.
 //! Each run is a child process: wall time, its own peak RSS (`wait4`), the
 //! video pages the server served, and what reached Pod and the CSV.
-use bbb_migrate_db::testing::{schema, TempDb};
+use bbb_migrate_db::testing::TempDb;
 use bbb_migrate_db::Engine;
 use bbb_testserver::{dataset, Flavour, Options, TestServer};
 use std::path::{Path, PathBuf};
@@ -46,16 +46,7 @@ fn server(n: usize) -> TestServer {
 
 /// A Pod database (the tests' PostgreSQL schema and sample rows).
 pub(crate) fn pod_db() -> TempDb {
-    let t = TempDb::new(Engine::Postgres, "pipeline_bench");
-    t.load_sql(&schema("pod-postgres.sql"));
-    for table in ["auth_user", "authentication_owner", "authentication_owner_sites", "django_site", "recorder_recorder"]
-    {
-        t.db.execute_batch(&format!(
-            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
-        ))
-        .unwrap();
-    }
-    t
+    bbb_migrate_db::testing::pod_db(Engine::Postgres, "pipeline_bench")
 }
 
 fn pipeline(dir: &Path, s: &TestServer, pod: Option<&TempDb>) -> PathBuf {

@@ -4,7 +4,7 @@
 //! and `BBB_TEST_PG_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
 //! A test fails (never skips) when the server is unreachable.
 
-use crate::{Db, DbUrl, Engine};
+use crate::{Db, DbUrl, Engine, Param, Value};
 
 /// A uniquely named database, created on `new`, dropped on `Drop`.
 pub struct TempDb {
@@ -65,6 +65,80 @@ impl TempDb {
     pub fn url_string(&self) -> String {
         self.url.redacted()
     }
+}
+
+/// A Pod database for the sinks' tests: on PostgreSQL the Pod schema (Pod < 4.0.1
+/// sizes, no `state` column) with its sample rows, the identity sequences moved past
+/// them; on MariaDB the `pod` resolver's port plus the delivery tables (Pod main).
+pub fn pod_db(engine: Engine, tag: &str) -> TempDb {
+    let t = TempDb::new(engine, tag);
+    match engine {
+        Engine::Postgres => {
+            t.load_sql(&schema("pod-postgres.sql"));
+            // The sample rows carry explicit ids: move the identity sequences past them.
+            for table in
+                ["auth_user", "authentication_owner", "authentication_owner_sites", "django_site", "recorder_recorder"]
+            {
+                t.db.execute_batch(&format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+                ))
+                .unwrap();
+            }
+        }
+        Engine::MySql => {
+            t.load_sql(&schema("pod-mariadb.sql"));
+            t.load_sql(&schema("pod-sinks-mariadb.sql"));
+        }
+    }
+    t
+}
+
+/// Every row of every table of a [`pod_db`], as text, in a stable order (to
+/// compare a database before and after).
+pub fn dump(t: &TempDb) -> String {
+    let tables_sql = match t.url.engine {
+        Engine::Postgres => "SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1",
+        Engine::MySql => "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY 1",
+    };
+    let tables: Vec<String> = t.db.query(tables_sql, vec![]).unwrap().iter().map(|r| r.text("t")).collect();
+    assert!(tables.len() >= 8, "{tables:?}");
+    let mut out = String::new();
+    for table in tables {
+        let sql = match t.url.engine {
+            Engine::Postgres => format!("SELECT CAST(x AS TEXT) AS row FROM {table} x ORDER BY 1"),
+            Engine::MySql => format!("SELECT * FROM {table} ORDER BY 1"),
+        };
+        out.push_str(&format!("== {table}\n"));
+        for r in t.db.query(&sql, vec![]).unwrap() {
+            out.push_str(&format!("{:?}\n", r.values));
+        }
+    }
+    out
+}
+
+/// Rows of one query, each as a vector of text (`NULL` for null).
+pub fn rows(t: &TempDb, sql: &str, params: Vec<Param>) -> Vec<Vec<String>> {
+    t.db.query(sql, params)
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.values
+                .iter()
+                .map(|v| match v {
+                    Value::Null => "NULL".to_string(),
+                    Value::Bool(b) => (*b as i64).to_string(),
+                    Value::Int(i) => i.to_string(),
+                    Value::Str(s) => s.clone(),
+                    other => format!("{other:?}"),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The number of rows of `table`.
+pub fn count(t: &TempDb, table: &str) -> i64 {
+    t.db.query(&format!("SELECT COUNT(*) AS n FROM {table}"), vec![]).unwrap()[0].int("n").unwrap()
 }
 
 /// A recording as a source would list it (tests of resolvers and sinks).

@@ -176,19 +176,25 @@ enum Attempt<T> {
     Err(CallError),
 }
 
+/// How an [`Api`] talks to its server (the source's settings of the same names).
+#[derive(Clone, Debug)]
+pub struct ApiOptions {
+    /// Per request, body included.
+    pub timeout: Duration,
+    /// Retries of a transient failure, with exponential back-off from `backoff`.
+    pub retries: u32,
+    pub backoff: Duration,
+    /// Recordings per answer above which a shard is split.
+    pub shard_max: usize,
+    /// HTTP requests in flight at most.
+    pub concurrency: usize,
+    /// A PEM file of CA certificates trusted besides the system's.
+    pub ca_file: Option<PathBuf>,
+}
+
 impl Api {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        base: String,
-        secret: Secret,
-        algo: Checksum,
-        timeout: Duration,
-        retries: u32,
-        backoff: Duration,
-        shard_max: usize,
-        concurrency: usize,
-        ca_file: Option<PathBuf>,
-    ) -> Result<Self, PluginError> {
+    pub fn new(base: String, secret: Secret, algo: Checksum, opts: ApiOptions) -> Result<Self, PluginError> {
+        let ApiOptions { timeout, retries, backoff, shard_max, concurrency, ca_file } = opts;
         let http = bbb_migrate_http::client(&ClientOptions {
             timeout: Some(timeout),
             connect_timeout: timeout.min(Duration::from_secs(10)),

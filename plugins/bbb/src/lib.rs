@@ -19,7 +19,7 @@
 pub mod api;
 pub mod list;
 
-use api::{Api, CallError, Checksum};
+use api::{Api, ApiOptions, CallError, Checksum};
 use bbb_xml::{AnswerWriter, RecordingsReader};
 use list::{list_all, Plan, ShardOutput};
 use plugin_api::abi::{PluginError, Recording, Rejected, SourceBatch};
@@ -238,17 +238,15 @@ impl BbbSource {
             );
         }
         let cache = cfg.cache.as_ref().map(|p| ctx.resolve_path(p));
-        let api = Api::new(
-            base,
-            cfg.secret.clone(),
-            cfg.checksum,
-            Duration::from_secs(cfg.timeout_s),
-            cfg.retries,
-            Duration::from_millis(cfg.backoff_ms),
-            cfg.shard_max,
-            cfg.concurrency,
-            cfg.ca_file.as_ref().map(|p| ctx.resolve_path(p)),
-        )?;
+        let options = ApiOptions {
+            timeout: Duration::from_secs(cfg.timeout_s),
+            retries: cfg.retries,
+            backoff: Duration::from_millis(cfg.backoff_ms),
+            shard_max: cfg.shard_max,
+            concurrency: cfg.concurrency,
+            ca_file: cfg.ca_file.as_ref().map(|p| ctx.resolve_path(p)),
+        };
+        let api = Api::new(base, cfg.secret.clone(), cfg.checksum, options)?;
         Ok(Self { flavour, cfg, api: Arc::new(api), cache, ctx, pending: Mutex::new(None) })
     }
 

@@ -366,18 +366,17 @@ fn config_errors_name_the_key() {
 fn encoded_parameters_pass_the_servers_checksum_check() {
     // Spaces, accents and Moodle's `[ ]` in a meetingID, signed and verified on the raw query.
     let s = server(Server::Bbb26, 8, false);
-    let api = bbb_migrate_bbb::api::Api::new(
-        s.url(),
-        plugin_api::sdk::Secret::new(SECRET),
-        Default::default(),
-        Duration::from_secs(5),
-        0,
-        Duration::from_millis(1),
-        100,
-        2,
-        None,
-    )
-    .unwrap();
+    let options = bbb_migrate_bbb::api::ApiOptions {
+        timeout: Duration::from_secs(5),
+        retries: 0,
+        backoff: Duration::from_millis(1),
+        shard_max: 100,
+        concurrency: 2,
+        ca_file: None,
+    };
+    let api =
+        bbb_migrate_bbb::api::Api::new(s.url(), plugin_api::sdk::Secret::new(SECRET), Default::default(), options)
+            .unwrap();
     let page = plugin_api::sdk::runtime::block_on(async move {
         api.get_recordings(&[("meetingID", "room é 1"), ("state", "published,unpublished,available")]).await
     });

@@ -23,6 +23,7 @@
 //!   Pages and files are counted apart ([`TestServer::playback_calls`],
 //!   [`TestServer::file_calls`]), with the most pages served at once.
 pub mod files;
+pub mod published;
 mod tls;
 pub use tls::TestCa;
 

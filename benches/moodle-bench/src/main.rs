@@ -2,7 +2,7 @@
 //! real MariaDB, batched (this resolver) vs one query per recording.
 //!
 //! ```sh
-//! cargo run --release -p bbb-migrate-moodle --bin moodle-bench -- [N] [batch]
+//! cargo run --release -p bbb-migrate-moodle-bench -- [N] [batch]
 //! ```
 //! Builds a throwaway database (`t_moodle_bench_<pid>_0`, dropped at the end)
 //! from the shared Moodle schema plus generated rows: N/4 activities in N/20

@@ -10,7 +10,7 @@
 //! (moto in the tests: keys `testing`), instead of a folder; the server's own CPU time is
 //! not in the figures (another process).
 //!
-//! `cargo run --release -p bbb-migrate-archive --bin archive-bench -- FILES SIZE_MIB
+//! `cargo run --release -p bbb-migrate-archive-bench -- FILES SIZE_MIB
 //!  [--concurrency 8] [--max-mbps 0] [--verify reread|size] [--dir D] [--s3 ENDPOINT]`
 use bbb_migrate_archive::ArchiveSink;
 use bbb_testserver::files::FileServer;

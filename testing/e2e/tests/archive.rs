@@ -1,23 +1,12 @@
 //! Through the real `bbb-migrate` binary: a `bbb-cache` source, the `archive` sink, then
 //! `bbb-migrate verify` (exit 0, then exit 1 naming the damaged recording and file).
-mod common;
 
+use bbb_migrate_e2e::*;
 use bbb_testserver::files::FileServer;
-use common::*;
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn host() -> PathBuf {
-    bbb_testserver::host_binary(&["bbb-migrate-bbb-cache", "bbb-migrate-archive"])
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+use bbb_testserver::published::{publish_full, tree};
 
 #[test]
 fn run_then_verify_through_the_host() {
-    let bin = host();
     let server = FileServer::start();
     let ids: Vec<String> = (0..3).map(|i| format!("{:040x}-{}", i + 1, 1_700_000_000_000u64 + i)).collect();
     let mut xml = String::from("<response><returncode>SUCCESS</returncode><recordings>");
@@ -46,7 +35,7 @@ fn run_then_verify_through_the_host() {
     )
     .unwrap();
     let cfg = cfg.to_str().unwrap();
-    let cmd = |args: &[&str]| Command::new(&bin).args(args).env_remove("BBB_MIGRATE_PLUGIN_PATH").output().unwrap();
+    let cmd = |args: &[&str]| bbb_migrate().args(args).output().unwrap();
 
     let dry = cmd(&["run", "--config", cfg, "--dry-run"]);
     assert!(dry.status.success(), "{}", text(&dry));
@@ -85,7 +74,6 @@ fn run_then_verify_through_the_host() {
 
 #[test]
 fn a_killed_run_resumes_and_fetches_nothing_complete_twice() {
-    let bin = host();
     let server = FileServer::start();
     let ids: Vec<String> = (0..6).map(|i| format!("{:040x}-{}", 0xa0 + i, 1_700_000_000_000u64 + i)).collect();
     let mut xml = String::from("<response><returncode>SUCCESS</returncode><recordings>");
@@ -115,9 +103,8 @@ fn a_killed_run_resumes_and_fetches_nothing_complete_twice() {
     )
     .unwrap();
     let cfg = cfg.to_str().unwrap();
-    let mut child = Command::new(&bin)
+    let mut child = bbb_migrate()
         .args(["run", "--config", cfg])
-        .env_remove("BBB_MIGRATE_PLUGIN_PATH")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -142,14 +129,14 @@ fn a_killed_run_resumes_and_fetches_nothing_complete_twice() {
         .collect();
     assert!(!complete.is_empty());
     server.clear_seen();
-    let run = Command::new(&bin).args(["run", "--config", cfg]).env_remove("BBB_MIGRATE_PLUGIN_PATH").output().unwrap();
+    let run = bbb_migrate().args(["run", "--config", cfg]).output().unwrap();
     assert!(run.status.success(), "{}", text(&run));
     let files = tree(&dir.path().join("vault"));
     assert!(files.iter().all(|f| !f.ends_with(".part")), "{files:?}");
     for id in &ids {
         assert!(files.contains(&format!("{id}/manifest.json")), "{id}: {files:?}");
     }
-    let ok = Command::new(&bin).args(["verify", "--config", cfg]).output().unwrap();
+    let ok = bbb_migrate().args(["verify", "--config", cfg]).output().unwrap();
     assert!(ok.status.success(), "{}", text(&ok));
     // Nothing complete at the kill is fetched again (at most a Range probe answered 416);
     // what was in flight is resumed from what reached the disk.

@@ -3,19 +3,15 @@
 //! page; `claim-dir` reads one page (and asks one file size) per selected
 //! recording with a video, none for the others; `pod-external` and `csv`
 //! read none.
-mod common;
 
+use bbb_migrate_db::testing::pod_db;
 use bbb_migrate_db::Engine;
+use bbb_migrate_e2e::*;
 use bbb_testserver::{dataset, Flavour, Options, TestServer};
-use common::*;
 use std::process::Output;
 
 const SECRET: &str = "selected-only-secret";
 const N: usize = 60;
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
 
 /// The published recordings (the default selection) in the host's stable
 /// order (newest first): their ids and whether they have a video format.
@@ -27,7 +23,6 @@ fn selection_order() -> Vec<(String, bool)> {
 
 #[test]
 fn only_selected_recordings_cost_a_page_request() {
-    let bin = host();
     let s = TestServer::start(Options::new(Flavour::Bbb22, SECRET), dataset(N));
     let t = pod_db(Engine::MySql, "selected_only");
     let dir = tempfile::tempdir().unwrap();
@@ -39,12 +34,12 @@ fn only_selected_recordings_cost_a_page_request() {
     );
     let claim = format!(
         "[[sinks]]\nname = \"claim\"\ntype = \"claim-dir\"\ndatabase = \"{}\"\nrecorder_id = 1\nrecorder_path = \".\"\nmin_free_bytes = 0\nconverter = \"native\"\n",
-        db_url(&t)
+        t.url_string()
     );
     let pod = format!(
         "[[sinks]]\nname = \"pod\"\ntype = \"pod-external\"\ndatabase = \"{}\"\nsite_id = 1\nsecret_key = \"k\"\n\
          [[sinks]]\nname = \"csv\"\ntype = \"csv\"\npath = \"out.csv\"\n",
-        db_url(&t)
+        t.url_string()
     );
     let write = |name: &str, body: String| {
         let p = dir.path().join(name);
@@ -55,12 +50,7 @@ fn only_selected_recordings_cost_a_page_request() {
     let pod_cfg = write("pod.toml", format!("{source}{pod}"));
     let run = |cfg: &str, extra: &[&str]| -> Output {
         s.reset_counters();
-        let o = std::process::Command::new(&bin)
-            .args(["run", "--config", cfg, "--dry-run"])
-            .args(extra)
-            .env_remove("BBB_MIGRATE_PLUGIN_PATH")
-            .output()
-            .unwrap();
+        let o = bbb_migrate().args(["run", "--config", cfg, "--dry-run"]).args(extra).output().unwrap();
         assert!(o.status.success(), "{}", text(&o));
         o
     };

@@ -4,7 +4,7 @@
 //! and once with the `bbb` source's strategy. Each client runs in its own
 //! child process so its peak memory (VmHWM) is its own.
 //!
-//! `cargo run -p bbb-migrate-bbb --bin bbb-bench [-- N COST_NS RENDER_NS]`
+//! `cargo run --release -p bbb-migrate-bbb-bench [-- N COST_NS RENDER_NS]`
 use bbb_migrate_bbb::{api, Flavour};
 use bbb_testserver::{dataset, Flavour as Server, Options, TestServer};
 use plugin_api::sdk::runtime::block_on;

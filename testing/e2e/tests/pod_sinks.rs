@@ -2,13 +2,14 @@
 //! middle, resumed, delivers every recording exactly once (one row per
 //! recording and owner, whatever was in flight at the kill); a complete
 //! re-run changes nothing. PostgreSQL (the shared Pod schema).
-mod common;
 
+use bbb_migrate_db::testing::{count, dump, pod_db, rows};
 use bbb_migrate_db::Engine;
+use bbb_migrate_e2e::*;
 use bbb_testserver::files::FileServer;
-use common::*;
+use bbb_testserver::published::media_bytes;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 const N: usize = 400;
@@ -31,13 +32,8 @@ fn recordings_xml(n: usize) -> String {
     s
 }
 
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
 #[test]
 fn a_killed_run_resumes_without_duplicating_rows() {
-    let bin = host();
     let t = pod_db(Engine::Postgres, "pod_external_host");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("r.xml"), recordings_xml(N)).unwrap();
@@ -48,26 +44,18 @@ fn a_killed_run_resumes_without_duplicating_rows() {
             "journal = \"state/journal.db\"\nbatch_size = 7\n[fallback]\nowner = \"admin\"\n\
              [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
              [[sinks]]\nname = \"pod\"\ntype = \"pod-external\"\ndatabase = \"{}\"\nsite_id = 1\nsecret_key = \"k\"\n",
-            db_url(&t)
+            t.url_string()
         ),
     )
     .unwrap();
     let cfg = cfg.to_str().unwrap();
-    let run = |extra: &[&str]| -> Output {
-        Command::new(&bin)
-            .args(["run", "--config", cfg])
-            .args(extra)
-            .env_remove("BBB_MIGRATE_PLUGIN_PATH")
-            .output()
-            .unwrap()
-    };
+    let run = |extra: &[&str]| -> Output { bbb_migrate().args(["run", "--config", cfg]).args(extra).output().unwrap() };
 
     // Two runs killed (SIGKILL) while rows are being written.
     let mut killed_at = Vec::new();
     for target in [40, 160] {
-        let mut child = Command::new(&bin)
+        let mut child = bbb_migrate()
             .args(["run", "--config", cfg])
-            .env_remove("BBB_MIGRATE_PLUGIN_PATH")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.path().join("stderr.txt")).unwrap())
             .spawn()
@@ -124,7 +112,6 @@ fn a_killed_run_resumes_without_duplicating_rows() {
 /// a dry run that writes nothing, a run, and a re-run that has nothing to do.
 #[test]
 fn claim_dir_through_the_host() {
-    let bin = host();
     let t = pod_db(Engine::MySql, "claim_host");
     let media = FileServer::start();
     let dir = tempfile::tempdir().unwrap();
@@ -138,17 +125,12 @@ fn claim_dir_through_the_host() {
             "journal = \"journal.db\"\nbatch_size = 2\n[fallback]\nowner = \"admin\"\n\
              [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
              [[sinks]]\nname = \"claim\"\ntype = \"claim-dir\"\ndatabase = \"{}\"\nrecorder_id = 1\nrecorder_path = \".\"\nconcurrency = 2\nmin_free_bytes = 0\n",
-            db_url(&t)
+            t.url_string()
         ),
     )
     .unwrap();
     let run = |extra: &[&str]| -> Output {
-        Command::new(&bin)
-            .args(["run", "--config", cfg.to_str().unwrap()])
-            .args(extra)
-            .env_remove("BBB_MIGRATE_PLUGIN_PATH")
-            .output()
-            .unwrap()
+        bbb_migrate().args(["run", "--config", cfg.to_str().unwrap()]).args(extra).output().unwrap()
     };
     let before = dump(&t);
     let o = run(&["--dry-run"]);
@@ -183,7 +165,6 @@ fn claim_dir_through_the_host() {
 fn two_copies_started_together_never_register_a_wrong_size_nor_twice() {
     const FILES: usize = 6;
     const SIZE: usize = 270_336;
-    let bin = host();
     let t = pod_db(Engine::Postgres, "claim_two_copies");
     let media = FileServer::start();
     media.set_delay(40);
@@ -222,7 +203,7 @@ fn two_copies_started_together_never_register_a_wrong_size_nor_twice() {
                      [[sinks]]\nname = \"claim\"\ntype = \"claim-dir\"\ndatabase = \"{}\"\nrecorder_id = 1\n\
                      recorder_path = \"{}\"\nconcurrency = 3\nmin_free_bytes = 0\n",
                     dir.path().join("r.xml").display(),
-                    db_url(&t),
+                    t.url_string(),
                     claim.display()
                 ),
             )
@@ -236,9 +217,8 @@ fn two_copies_started_together_never_register_a_wrong_size_nor_twice() {
             (pipeline("a", "journal.db"), pipeline("b", "journal.db"))
         };
         let start = |cfg: &Path| {
-            Command::new(&bin)
+            bbb_migrate()
                 .args(["run", "--config", cfg.to_str().unwrap()])
-                .env_remove("BBB_MIGRATE_PLUGIN_PATH")
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -262,11 +242,7 @@ fn two_copies_started_together_never_register_a_wrong_size_nor_twice() {
         }
         // Whatever a copy left undone, a run of each finishes.
         for cfg in [&a, &b] {
-            let o = Command::new(&bin)
-                .args(["run", "--config", cfg.to_str().unwrap()])
-                .env_remove("BBB_MIGRATE_PLUGIN_PATH")
-                .output()
-                .unwrap();
+            let o = bbb_migrate().args(["run", "--config", cfg.to_str().unwrap()]).output().unwrap();
             assert!(o.status.success(), "round {round}: {}", text(&o));
         }
         let prefix = format!("{}/", claim.join("bbb-migration").display());

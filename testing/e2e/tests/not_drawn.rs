@@ -3,13 +3,13 @@
 //! journal's outcome data (`not_drawn`), in the HTML report's "not drawn" section
 //! and in the JSON run report. The recording is the `bbb30-tldraw2` fixture
 //! (testdata/presentation/tldraw) with one shape of an unknown type added.
-mod common;
 
+use bbb_migrate_db::testing::pod_db;
 use bbb_migrate_db::Engine;
+use bbb_migrate_e2e::*;
 use bbb_testserver::files::FileServer;
-use common::*;
+use bbb_testserver::published::serve_tree;
 use std::path::Path;
-use std::process::Command;
 
 /// The render crate's test recordings (fixture files + media made by ffmpeg), reused as is.
 #[path = "../../../crates/render/tests/common/mod.rs"]
@@ -34,7 +34,6 @@ fn with_unknown_shape(tldraw: &Path) {
 #[test]
 fn what_the_renderer_could_not_draw_reaches_the_journal_and_both_reports() {
     render_fixture::require_ffmpeg();
-    let bin = host();
     let t = pod_db(Engine::MySql, "claim_not_drawn");
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir(root.path().join("bbb-migration")).unwrap();
@@ -67,16 +66,12 @@ fn what_the_renderer_could_not_draw_reaches_the_journal_and_both_reports() {
              [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
              [[sinks]]\nname = \"claim\"\ntype = \"claim-dir\"\ndatabase = \"{}\"\nrecorder_id = 1\n\
              recorder_path = \"{}\"\nconverter = \"native\"\nmin_free_bytes = 0\n",
-            db_url(&t),
+            t.url_string(),
             root.path().display()
         ),
     )
     .unwrap();
-    let o = Command::new(&bin)
-        .args(["run", "--config", cfg.to_str().unwrap()])
-        .env_remove("BBB_MIGRATE_PLUGIN_PATH")
-        .output()
-        .unwrap();
+    let o = bbb_migrate().args(["run", "--config", cfg.to_str().unwrap()]).output().unwrap();
     let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     assert!(o.status.success(), "{out}");
     assert!(out.contains("sink claim: done 1,"), "{out}");

@@ -4,21 +4,16 @@
 //! `retire` see only what the migration made and nobody uploaded; every
 //! `--dry-run` writes nothing; an `undo` killed (SIGKILL) and run again
 //! reverts everything exactly once.
-mod common;
 
-use bbb_migrate_db::testing::{schema, TempDb};
+use bbb_migrate_db::testing::{count, dump, pod_db, rows, schema, TempDb};
 use bbb_migrate_db::{Engine, Param};
-use common::*;
+use bbb_migrate_e2e::*;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 const MOODLE: &str = "moodle.univ.example.fr";
 const PREFIX: &str = "https://bbb.example/playback/presentation/2.3/";
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
 
 fn moodle_db(tag: &str) -> TempDb {
     let t = TempDb::new(Engine::Postgres, tag);
@@ -74,7 +69,7 @@ fn setup(tag: &str, xml: &str, with_moodle: bool) -> Setup {
         format!("<response><returncode>SUCCESS</returncode><recordings>{xml}</recordings></response>"),
     )
     .unwrap();
-    let murl = db_url(&moodle);
+    let murl = moodle.url_string();
     let mut cfg = "journal = \"state/journal.db\"\nbatch_size = 3\n[fallback]\nowner = \"admin\"\n\
                    [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n"
         .to_string();
@@ -85,7 +80,7 @@ fn setup(tag: &str, xml: &str, with_moodle: bool) -> Setup {
     }
     cfg.push_str(&format!(
         "[[sinks]]\nname = \"pod\"\ntype = \"pod-external\"\ndatabase = \"{}\"\nsite_id = 1\nsecret_key = \"k\"\n",
-        db_url(&pod)
+        pod.url_string()
     ));
     if with_moodle {
         cfg.push_str(&format!(
@@ -101,12 +96,7 @@ fn setup(tag: &str, xml: &str, with_moodle: bool) -> Setup {
 }
 
 fn cmd(cfg: &str, verb: &str, extra: &[&str]) -> Output {
-    Command::new(host())
-        .args([verb, "--config", cfg])
-        .args(extra)
-        .env_remove("BBB_MIGRATE_PLUGIN_PATH")
-        .output()
-        .unwrap()
+    bbb_migrate().args([verb, "--config", cfg]).args(extra).output().unwrap()
 }
 
 fn ok(o: Output) -> String {
@@ -272,13 +262,8 @@ fn an_undo_killed_then_run_again_reverts_everything_exactly_once() {
     ok(cmd(&s.cfg, "run", &[]));
     assert_eq!(count(&s.pod, "import_video_externalrecording") as usize, N + 2);
 
-    let mut child = Command::new(host())
-        .args(["undo", "--config", &s.cfg])
-        .env_remove("BBB_MIGRATE_PLUGIN_PATH")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child =
+        bbb_migrate().args(["undo", "--config", &s.cfg]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let t0 = Instant::now();
     loop {
         let n = count(&s.pod, "import_video_externalrecording") as usize;
@@ -324,7 +309,7 @@ fn claim_dir_undo_keeps_a_claimed_file() {
             "journal = \"journal.db\"\n[fallback]\nowner = \"admin\"\n\
              [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
              [[sinks]]\nname = \"claim\"\ntype = \"claim-dir\"\ndatabase = \"{}\"\nrecorder_id = 1\nrecorder_path = \".\"\nmin_free_bytes = 0\n",
-            db_url(&t)
+            t.url_string()
         ),
     )
     .unwrap();
