@@ -158,14 +158,12 @@ fn journal_path_problems_exit_2_naming_the_path() {
 }
 
 /// A plugin's typed value (claim-dir's `audio`) that is not one of its words: the key's
-/// own line, the value and the words it takes.
+/// own line (19), the value and the words it takes.
 #[test]
 fn an_unknown_plugin_value_names_its_line_and_the_accepted_ones() {
     let claim = "[[sinks]]\nname = \"claim\"\ntype = \"claim-dir\"\ndatabase = \"postgres://pod@127.0.0.1/none\"\n\
                  recorder_id = 1\nrecorder_path = \".\"\nconverter = \"native\"\naudio = \"opus\"\n";
     let err = refused(&format!("{GOOD}{claim}"));
-    assert!(
-        err.contains("pipeline.toml:19: ") && err.contains("audio: unknown variant `opus`, expected `aac` or `keep`"),
-        "{err}"
-    );
+    let want = "pipeline.toml:19: sinks[1] (claim): unknown variant `opus`, expected `aac` or `keep`";
+    assert!(err.contains(want), "{err}");
 }
