@@ -205,13 +205,9 @@ impl Plan {
                 audio_input = Some(i);
             }
             let (cw, ch) = layout::webcam_size(w, h);
-            // `fast_bilinear`: the webcam is shrunk (640×480 → 320×240 at 1280×720), where
-            // bicubic's sharper result hardly shows, for about half of the scaler's
-            // instructions (callgrind, 10 s of the test webcam: 1.29 G → 0.68 G for its
-            // planar RGB VP9, 0.34 G → 0.24 G for yuv420p; the whole video pass −13 %).
             let _ = write!(
                 graph,
-                "[{i}:v]scale={cw}:{ch}:force_original_aspect_ratio=decrease:flags=fast_bilinear[cam];\
+                "[{i}:v]scale={cw}:{ch}:force_original_aspect_ratio=decrease[cam];\
                  [{last}][cam]overlay=x=main_w-overlay_w:y=main_h-overlay_h:eof_action=pass[pip];"
             );
             last = "pip".into();
