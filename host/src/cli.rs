@@ -204,6 +204,10 @@ enum Command {
         /// Chat sender names: `real`, or `anonymous` (Participant 1, 2…).
         #[arg(long, value_enum, default_value_t = ChatNamesArg::Real)]
         chat_names: ChatNamesArg,
+        /// Sound track: `aac` (plays everywhere), or `keep` (the source's Opus, AAC or MP3
+        /// copied as it is: faster, but Opus in MP4 does not play on older Apple devices).
+        #[arg(long, value_enum, default_value_t = AudioArg::Aac)]
+        audio: AudioArg,
     },
 }
 
@@ -232,6 +236,12 @@ enum ChatArg {
 enum ChatNamesArg {
     Real,
     Anonymous,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum AudioArg {
+    Aac,
+    Keep,
 }
 
 /// An error that is the user's to fix (exit 2) rather than a failed run (exit 1).
@@ -280,8 +290,8 @@ pub fn main() -> ExitCode {
         Command::Retire { config, dry_run, plugin_dirs } => {
             crate::lifecycle::retire(&config, &plugin_dirs, dry_run, &redactor)
         }
-        Command::Render { input, output, width, height, slides_only, chat, chat_names } => {
-            render(&input, &output, (width, height), slides_only, (chat, chat_names))
+        Command::Render { input, output, width, height, slides_only, chat, chat_names, audio } => {
+            render(&input, &output, (width, height), slides_only, (chat, chat_names), audio)
         }
     };
     match result {
@@ -606,8 +616,9 @@ fn render(
     (width, height): (u32, u32),
     slides_only: bool,
     (chat, chat_names): (ChatArg, ChatNamesArg),
+    audio: AudioArg,
 ) -> Result<ExitCode, Usage> {
-    use bbb_migrate_render::{render_dir, render_url, ChatMode, ChatNames, RenderOptions};
+    use bbb_migrate_render::{render_dir, render_url, AudioMode, ChatMode, ChatNames, RenderOptions};
     let chat = match chat {
         ChatArg::Off => ChatMode::Off,
         ChatArg::Sidecar => ChatMode::Sidecar,
@@ -617,7 +628,11 @@ fn render(
         ChatNamesArg::Real => ChatNames::Real,
         ChatNamesArg::Anonymous => ChatNames::Anonymous,
     };
-    let mut opts = RenderOptions { width, height, chat, chat_names, ..RenderOptions::default() };
+    let audio = match audio {
+        AudioArg::Aac => AudioMode::Aac,
+        AudioArg::Keep => AudioMode::Keep,
+    };
+    let mut opts = RenderOptions { width, height, chat, chat_names, audio, ..RenderOptions::default() };
     if slides_only {
         opts.webcams = false;
         opts.deskshare = false;

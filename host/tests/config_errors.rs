@@ -156,3 +156,14 @@ fn journal_path_problems_exit_2_naming_the_path() {
     assert!(err.contains("/proc: not writable, so the journal /proc/state.db cannot be written"), "{err}");
     assert!(!t.path().join("out.csv").exists());
 }
+
+/// A plugin's typed value (claim-dir's `audio`) that is not one of its words: the key's
+/// own line (19), the value and the words it takes.
+#[test]
+fn an_unknown_plugin_value_names_its_line_and_the_accepted_ones() {
+    let claim = "[[sinks]]\nname = \"claim\"\ntype = \"claim-dir\"\ndatabase = \"postgres://pod@127.0.0.1/none\"\n\
+                 recorder_id = 1\nrecorder_path = \".\"\nconverter = \"native\"\naudio = \"opus\"\n";
+    let err = refused(&format!("{GOOD}{claim}"));
+    let want = "pipeline.toml:19: sinks[1] (claim): unknown variant `opus`, expected `aac` or `keep`";
+    assert!(err.contains(want), "{err}");
+}

@@ -15,6 +15,8 @@ use std::fmt::Write;
 use crate::xml::Ms;
 
 pub(crate) const FILE: &str = "slides_new.xml";
+/// The same chat, as the `video` format publishes it.
+pub(crate) const VIDEO_FILE: &str = "video.xml";
 
 /// One chat message.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,8 +37,9 @@ pub enum ChatNames {
 }
 
 /// Reads the chat messages (sorted by time). A malformed file yields the reason instead.
-pub(crate) fn parse(text: &str, names: ChatNames) -> Result<Vec<Message>, String> {
-    let doc = crate::xml::parse(FILE, text).map_err(|e| e.to_string())?;
+/// `file` (`slides_new.xml` or `video.xml`) is named in errors.
+pub(crate) fn parse(file: &str, text: &str, names: ChatNames) -> Result<Vec<Message>, String> {
+    let doc = crate::xml::parse(file, text).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     let mut anonymous: HashMap<String, usize> = HashMap::new();
     for node in doc.descendants().filter(|n| n.has_tag_name("chattimeline")) {
@@ -184,7 +187,7 @@ mod tests {
 
     #[test]
     fn messages_as_plain_text_in_time_order() {
-        let m = parse(XML, ChatNames::Real).unwrap();
+        let m = parse(FILE, XML, ChatNames::Real).unwrap();
         assert_eq!(m.len(), 3);
         assert_eq!(
             m[0],
@@ -202,7 +205,7 @@ mod tests {
 
     #[test]
     fn anonymous_names_are_numbered_by_first_message() {
-        let m = parse(XML, ChatNames::Anonymous).unwrap();
+        let m = parse(FILE, XML, ChatNames::Anonymous).unwrap();
         let names: Vec<&str> = m.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["Participant 1", "Participant 2", "Participant 2"]);
         assert!(!to_text(&m).contains("Alice"));
@@ -210,7 +213,7 @@ mod tests {
 
     #[test]
     fn vtt_cues_are_escaped_and_clipped() {
-        let m = parse(XML, ChatNames::Real).unwrap();
+        let m = parse(FILE, XML, ChatNames::Real).unwrap();
         let vtt = to_vtt(&m, 15_000);
         assert!(
             vtt.starts_with(
@@ -224,7 +227,7 @@ mod tests {
 
     #[test]
     fn malformed_file_is_a_reason() {
-        let err = parse("<popcorn><chattimeline", ChatNames::Real).unwrap_err();
+        let err = parse(FILE, "<popcorn><chattimeline", ChatNames::Real).unwrap_err();
         assert!(err.starts_with("slides_new.xml: malformed XML"), "{err}");
     }
 }

@@ -56,7 +56,7 @@ pub(crate) struct Plan {
 }
 
 /// What every ffmpeg run of a render starts with: quiet, no stdin, overwrite.
-fn base_args() -> Vec<String> {
+pub(crate) fn base_args() -> Vec<String> {
     ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"].map(String::from).to_vec()
 }
 

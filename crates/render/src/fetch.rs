@@ -14,16 +14,8 @@ use crate::paths::safe_join;
 use crate::shapes;
 
 /// Optional XML/JSON files; each may be absent (404) on the server.
-const OPTIONAL: &[&str] = &[
-    "metadata.xml",
-    "panzooms.xml",
-    "cursor.xml",
-    "deskshare.xml",
-    "tldraw.json",
-    "captions.json",
-    "slides_new.xml",
-    "notes.html",
-];
+const OPTIONAL: &[&str] =
+    &["metadata.xml", "panzooms.xml", "cursor.xml", "deskshare.xml", "tldraw.json", "slides_new.xml", "notes.html"];
 /// Media, in order of preference within each group; the first one found wins.
 const MEDIA: &[&[&str]] = &[
     &["video/webcams.webm", "video/webcams.mp4"],
@@ -127,20 +119,65 @@ fn tls(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig, RenderError> {
     Ok(TlsConfig::builder().root_certs(RootCerts::new_with_certs(&certs)).build())
 }
 
+impl Fetcher {
+    /// A fetcher of the files below `base_url` (a folder: `/` is added when missing).
+    fn new(base_url: &str, ca_file: Option<&Path>) -> Result<Fetcher, RenderError> {
+        let base = if base_url.ends_with('/') { base_url.to_string() } else { format!("{base_url}/") };
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            return Err(RenderError::Fetch { url: base_url.into(), msg: "not an http(s) URL".into() });
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .tls_config(tls(ca_file)?)
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(20)))
+            .timeout_recv_response(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        Ok(Fetcher { agent, base })
+    }
+
+    /// `captions.json` (if any) and the caption files it names (locales that are not
+    /// safe file names are left out: the renderer reports them); absent files are noted.
+    fn captions(&self, dir: &Path, notes: &mut Vec<String>) -> Result<(), RenderError> {
+        if !self.get(crate::captions::FILE, dir)? {
+            notes.push(format!("{} not on the server", crate::captions::FILE));
+            return Ok(());
+        }
+        if let Ok(Some(text)) = crate::xml::read_optional(dir, crate::captions::FILE) {
+            let list: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap_or_default();
+            for locale in list.iter().filter_map(|e| e.get("locale").and_then(|l| l.as_str())) {
+                if crate::captions::is_safe_locale(locale) {
+                    let name = format!("caption_{locale}.vtt");
+                    if !self.get(&name, dir)? {
+                        notes.push(format!("{name} not on the server"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fetches what the `video` format publishes beside its video (`base_url` is its folder,
+/// `…/playback/video/<recordID>/`) into `dir`: the captions and the chat (`video.xml`).
+/// Returns notes on what was absent.
+pub(crate) fn fetch_video_extras(
+    base_url: &str,
+    dir: &Path,
+    ca_file: Option<&Path>,
+) -> Result<Vec<String>, RenderError> {
+    let f = Fetcher::new(base_url, ca_file)?;
+    let mut notes = Vec::new();
+    f.captions(dir, &mut notes)?;
+    if !f.get(crate::chat::VIDEO_FILE, dir)? {
+        notes.push(format!("{} not on the server", crate::chat::VIDEO_FILE));
+    }
+    Ok(notes)
+}
+
 /// Fetches the recording into `dir`; returns notes on what was absent.
 pub(crate) fn fetch_recording(base_url: &str, dir: &Path, ca_file: Option<&Path>) -> Result<Vec<String>, RenderError> {
-    let base = if base_url.ends_with('/') { base_url.to_string() } else { format!("{base_url}/") };
-    if !(base.starts_with("https://") || base.starts_with("http://")) {
-        return Err(RenderError::Fetch { url: base_url.into(), msg: "not an http(s) URL".into() });
-    }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .tls_config(tls(ca_file)?)
-        .http_status_as_error(false)
-        .timeout_connect(Some(Duration::from_secs(20)))
-        .timeout_recv_response(Some(Duration::from_secs(60)))
-        .build()
-        .into();
-    let f = Fetcher { agent, base };
+    let f = Fetcher::new(base_url, ca_file)?;
     let mut notes = Vec::new();
     if !f.get(shapes::FILE, dir)? {
         return Err(RenderError::Fetch { url: format!("{}{}", f.base, shapes::FILE), msg: "not found (404)".into() });
@@ -150,19 +187,7 @@ pub(crate) fn fetch_recording(base_url: &str, dir: &Path, ca_file: Option<&Path>
             notes.push(format!("{name} not on the server"));
         }
     }
-    // The caption files captions.json names (locales that are not safe file names are
-    // left out: the renderer reports them).
-    if let Ok(Some(text)) = crate::xml::read_optional(dir, crate::captions::FILE) {
-        let list: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap_or_default();
-        for locale in list.iter().filter_map(|e| e.get("locale").and_then(|l| l.as_str())) {
-            if crate::captions::is_safe_locale(locale) {
-                let name = format!("caption_{locale}.vtt");
-                if !f.get(&name, dir)? {
-                    notes.push(format!("{name} not on the server"));
-                }
-            }
-        }
-    }
+    f.captions(dir, &mut notes)?;
     for group in MEDIA {
         let mut found = false;
         for name in *group {

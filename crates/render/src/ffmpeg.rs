@@ -13,6 +13,8 @@ pub(crate) struct Probe {
     pub audio: bool,
     /// Codec of the first audio stream (`opus`, `aac`, `vorbis`…).
     pub audio_codec: Option<String>,
+    /// Subtitle streams.
+    pub subtitles: usize,
 }
 
 fn spawn_error(tool: &'static str, path: &Path, e: std::io::Error) -> RenderError {
@@ -65,6 +67,7 @@ pub(crate) fn probe(ffprobe: &Path, path: &Path, name: &str) -> Result<Probe, Re
             .find(|s| s["codec_type"] == "audio")
             .and_then(|s| s["codec_name"].as_str())
             .map(str::to_string),
+        subtitles: streams.iter().filter(|s| s["codec_type"] == "subtitle").count(),
     };
     if !p.video && !p.audio {
         return Err(unreadable("no audio or video stream".into()));

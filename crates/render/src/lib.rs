@@ -39,6 +39,7 @@ mod space;
 mod text;
 mod timeline;
 mod tldraw;
+mod video_format;
 mod work;
 mod xml;
 
@@ -46,6 +47,7 @@ use std::path::{Path, PathBuf};
 
 pub use chat::ChatNames;
 pub use error::RenderError;
+pub use video_format::{keep_video_extras, keep_video_extras_url};
 pub use work::remove_stale;
 
 use media::Media;
@@ -487,10 +489,16 @@ fn describe_inputs(
 
 /// The chat messages to keep, per the options; a malformed file is reported and skipped.
 fn read_chat(dir: &Path, opts: &RenderOptions, report: &mut RenderReport) -> Vec<chat::Message> {
+    read_chat_file(dir, chat::FILE, opts, report)
+}
+
+/// [`read_chat`] of the chat file `file` (`slides_new.xml`, or the `video` format's
+/// `video.xml`).
+fn read_chat_file(dir: &Path, file: &str, opts: &RenderOptions, report: &mut RenderReport) -> Vec<chat::Message> {
     if opts.chat == ChatMode::Off {
         return Vec::new();
     }
-    let text = match xml::read_optional(dir, chat::FILE) {
+    let text = match xml::read_optional(dir, file) {
         Ok(Some(text)) => text,
         Ok(None) => return Vec::new(),
         Err(e) => {
@@ -498,7 +506,7 @@ fn read_chat(dir: &Path, opts: &RenderOptions, report: &mut RenderReport) -> Vec
             return Vec::new();
         }
     };
-    match chat::parse(&text, opts.chat_names) {
+    match chat::parse(file, &text, opts.chat_names) {
         Ok(messages) => {
             report.chat_messages = messages.len();
             messages

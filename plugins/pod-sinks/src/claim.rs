@@ -58,6 +58,10 @@ pub struct Config {
     /// Native renderer: chat sender names `real` (default) or `anonymous`.
     #[serde(default)]
     chat_names: Option<String>,
+    /// Native renderer: the sound track, `aac` (default) or `keep` (the source's Opus, AAC
+    /// or MP3 copied as it is).
+    #[serde(default)]
+    audio: crate::convert::Audio,
     /// e.g. `node export.js {url} {file}` (or a list of arguments); run without a shell.
     #[serde(default)]
     converter_command: Option<crate::convert::CommandLine>,
@@ -97,6 +101,8 @@ struct Inner {
     fetcher: Fetcher,
     video_files: VideoFiles,
     converter: Converter,
+    /// Captions and chat of the `video` playbacks downloaded.
+    video_extras: crate::convert::VideoExtras,
     min_free: u64,
     dry_run: bool,
 }
@@ -161,11 +167,18 @@ impl SinkComponent for ClaimDirSink {
         if cfg.page_concurrency == 0 || cfg.page_concurrency > 64 {
             return Err(PluginError::config("page_concurrency", "page_concurrency must be between 1 and 64"));
         }
+        let (chat, chat_names) = crate::convert::chat_settings(cfg.chat.as_deref(), cfg.chat_names.as_deref())?;
+        let video_extras = crate::convert::VideoExtras {
+            chat,
+            chat_names,
+            ca_file: cfg.ca_file.as_ref().map(|p| ctx.resolve_path(p)),
+        };
         let converter = Converter::from_config(
             crate::convert::ConverterConfig {
                 converter: cfg.converter,
                 chat: cfg.chat,
                 chat_names: cfg.chat_names,
+                audio: cfg.audio,
                 command: cfg.converter_command,
                 extension: cfg.converter_extension,
                 dir: cfg.converter_dir,
@@ -200,6 +213,7 @@ impl SinkComponent for ClaimDirSink {
                 backoff: Duration::from_millis(cfg.backoff_ms),
             },
             converter,
+            video_extras,
             min_free: cfg.min_free_bytes,
             dry_run: ctx.dry_run(),
         };
@@ -418,7 +432,9 @@ async fn measure(
         Job::Download { url } => {
             let remote = if present.is_some() || inner.dry_run { inner.fetcher.size(url).await? } else { None };
             match present {
-                Some(len) if len > 0 && (remote.is_none() || remote == Some(len)) => {
+                Some(len)
+                    if len > 0 && (remote.is_none() || remote == Some(len) || with_captions(len, remote, rft)) =>
+                {
                     (url.clone(), Some(len), Action::Present)
                 }
                 _ => (url.clone(), remote, Action::Download),
@@ -437,7 +453,7 @@ async fn measure(
 async fn execute(inner: &Inner, rec: &Recorder, item: &SinkItem, plan: Plan) -> Outcome {
     let r = &item.recording;
     let id = r.record_id.as_str();
-    let Plan { job, path, path_text, source, action, size: mut action_size, .. } = plan;
+    let Plan { job, path, path_text, source, action, size: mut action_size, rft, .. } = plan;
     let mut resumed_from = 0;
     let (mut not_drawn, mut beside) = (Vec::new(), Vec::new());
     if action != Action::Present {
@@ -467,6 +483,16 @@ async fn execute(inner: &Inner, rec: &Recorder, item: &SinkItem, plan: Plan) -> 
         match result {
             Ok(size) => action_size = Some(size),
             Err(e) => return fetch_failure(id, &e),
+        }
+    }
+    // The video playback's captions and chat, once the file is complete and before its row
+    // (again when an earlier run stopped in between).
+    if let Job::Download { url } = &job {
+        if action == Action::Download || rft.is_none() {
+            match inner.video_extras.keep(url, &path).await {
+                Ok(c) => (not_drawn, beside, action_size) = (c.not_drawn, c.beside, Some(c.size)),
+                Err(e) => return Outcome::failed(id, e),
+            }
         }
     }
     let size = action_size.unwrap_or(0);
@@ -530,6 +556,13 @@ async fn register(inner: &Inner, rec: &Recorder, file: &str, size: u64) -> Resul
             })
         })
         .await
+}
+
+/// Whether a file of `len` bytes is the server's (`remote` bytes) with the captions muxed
+/// in: larger, and registered at its size (so written whole by an earlier run).
+fn with_captions(len: u64, remote: Option<u64>, rft: Option<(i64, Option<i64>)>) -> bool {
+    let registered = rft.and_then(|(_, size)| size).and_then(|s| u64::try_from(s).ok());
+    remote.is_some_and(|r| len > r) && registered == Some(len)
 }
 
 fn fetch_failure(id: &str, e: &FetchError) -> Outcome {

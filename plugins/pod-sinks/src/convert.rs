@@ -16,12 +16,34 @@ pub enum CommandLine {
     Argv(Vec<String>),
 }
 
+/// `audio`: the native renderer's sound track.
+#[derive(Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Audio {
+    /// AAC, which every player plays (default).
+    #[default]
+    Aac,
+    /// The source's Opus, AAC or MP3 copied as it is (Vorbis still encoded to AAC).
+    Keep,
+}
+
+impl From<Audio> for bbb_migrate_render::AudioMode {
+    fn from(a: Audio) -> Self {
+        match a {
+            Audio::Aac => bbb_migrate_render::AudioMode::Aac,
+            Audio::Keep => bbb_migrate_render::AudioMode::Keep,
+        }
+    }
+}
+
 pub struct ConverterConfig {
     pub converter: Option<String>,
     /// Native renderer: `sidecar` (default), `panel` or `off`.
     pub chat: Option<String>,
     /// Native renderer: `real` (default) or `anonymous`.
     pub chat_names: Option<String>,
+    /// Native renderer: the sound track (default AAC).
+    pub audio: Audio,
     pub command: Option<CommandLine>,
     pub extension: Option<String>,
     pub dir: Option<PathBuf>,
@@ -49,6 +71,7 @@ pub enum Converter {
         ca_file: Option<PathBuf>,
         chat: bbb_migrate_render::ChatMode,
         chat_names: bbb_migrate_render::ChatNames,
+        audio: bbb_migrate_render::AudioMode,
     },
     Command {
         argv: Vec<String>,
@@ -100,6 +123,67 @@ pub fn substitute(argv: &[String], url: &str, file: &str, record_id: &str) -> Ve
     argv.iter().map(|a| a.replace("{url}", url).replace("{file}", file).replace("{record_id}", record_id)).collect()
 }
 
+/// The `chat` and `chat_names` settings (defaults `sidecar`, `real`).
+pub fn chat_settings(
+    chat: Option<&str>,
+    names: Option<&str>,
+) -> Result<(bbb_migrate_render::ChatMode, bbb_migrate_render::ChatNames), PluginError> {
+    use bbb_migrate_render::{ChatMode, ChatNames};
+    let chat = match chat.unwrap_or("sidecar") {
+        "sidecar" => ChatMode::Sidecar,
+        "panel" => ChatMode::Panel,
+        "off" => ChatMode::Off,
+        other => {
+            return Err(PluginError::config("chat", format!("chat `{other}`: use \"sidecar\", \"panel\" or \"off\"")))
+        }
+    };
+    let names = match names.unwrap_or("real") {
+        "real" => ChatNames::Real,
+        "anonymous" => ChatNames::Anonymous,
+        other => {
+            return Err(PluginError::config(
+                "chat_names",
+                format!("chat_names `{other}`: use \"real\" or \"anonymous\""),
+            ))
+        }
+    };
+    Ok((chat, names))
+}
+
+/// What the `video` format publishes beside a downloaded video: its captions, muxed into
+/// the file as subtitle tracks and kept as `.vtt` sidecars, and its chat as sidecars
+/// (`bbb_migrate_render::keep_video_extras_url`).
+pub struct VideoExtras {
+    pub chat: bbb_migrate_render::ChatMode,
+    pub chat_names: bbb_migrate_render::ChatNames,
+    pub ca_file: Option<PathBuf>,
+}
+
+impl VideoExtras {
+    /// Keeps the extras of the video downloaded from `url` to `path`; returns the file's
+    /// size after muxing, what it lacks and the files written beside it.
+    pub async fn keep(&self, url: &str, path: &Path) -> Result<Converted, String> {
+        let folder = match url.split(['?', '#']).next().unwrap_or(url).rsplit_once('/') {
+            Some((folder, _)) => format!("{folder}/"),
+            None => return Err(format!("{url}: not a file URL")),
+        };
+        let (out, ca) = (path.to_path_buf(), self.ca_file.clone());
+        let opts =
+            bbb_migrate_render::RenderOptions { chat: self.chat, chat_names: self.chat_names, ..Default::default() };
+        let report = tokio::task::spawn_blocking(move || {
+            bbb_migrate_render::keep_video_extras_url(&folder, &out, &opts, ca.as_deref())
+        })
+        .await
+        .map_err(|e| format!("captions and chat: stopped: {e}"))?
+        .map_err(|e| format!("captions and chat: {e}"))?;
+        Ok(Converted {
+            size: report.output_size,
+            not_drawn: report.not_drawn,
+            beside: report.sidecars.iter().map(|f| f.display().to_string()).collect(),
+        })
+    }
+}
+
 impl Converter {
     pub fn from_config(c: ConverterConfig, ctx: &Ctx) -> Result<Self, PluginError> {
         let kind = match (c.converter.as_deref(), &c.command) {
@@ -124,29 +208,9 @@ impl Converter {
                         "converter = \"native\" does not use converter_command; remove one of them",
                     ));
                 }
-                use bbb_migrate_render::{ChatMode, ChatNames};
-                let chat = match c.chat.as_deref().unwrap_or("sidecar") {
-                    "sidecar" => ChatMode::Sidecar,
-                    "panel" => ChatMode::Panel,
-                    "off" => ChatMode::Off,
-                    other => {
-                        return Err(PluginError::config(
-                            "chat",
-                            format!("chat `{other}`: use \"sidecar\", \"panel\" or \"off\""),
-                        ))
-                    }
-                };
-                let chat_names = match c.chat_names.as_deref().unwrap_or("real") {
-                    "real" => ChatNames::Real,
-                    "anonymous" => ChatNames::Anonymous,
-                    other => {
-                        return Err(PluginError::config(
-                            "chat_names",
-                            format!("chat_names `{other}`: use \"real\" or \"anonymous\""),
-                        ))
-                    }
-                };
-                Ok(Converter::Native { timeout_s: c.render_timeout_s, ca_file: c.ca_file, chat, chat_names })
+                let (chat, chat_names) = chat_settings(c.chat.as_deref(), c.chat_names.as_deref())?;
+                let audio = c.audio.into();
+                Ok(Converter::Native { timeout_s: c.render_timeout_s, ca_file: c.ca_file, chat, chat_names, audio })
             }
             "command" => {
                 let argv = match c.command {
@@ -222,15 +286,16 @@ impl Converter {
     ) -> Result<Converted, String> {
         match self {
             Converter::None => Err("no converter configured".into()),
-            Converter::Native { timeout_s, ca_file, chat, chat_names } => {
+            Converter::Native { timeout_s, ca_file, chat, chat_names, audio } => {
                 let (url, out, ca) = (url.to_string(), final_path.to_path_buf(), ca_file.clone());
                 let limit = Duration::from_secs(timeout_s.unwrap_or(2 * duration_s.max(0) as u64 + 1800));
-                let (chat, chat_names) = (*chat, *chat_names);
+                let (chat, chat_names, audio) = (*chat, *chat_names, *audio);
                 let report = tokio::task::spawn_blocking(move || {
                     let opts = bbb_migrate_render::RenderOptions {
                         timeout: Some(limit),
                         chat,
                         chat_names,
+                        audio,
                         ..Default::default()
                     };
                     bbb_migrate_render::render_url_trusting(&url, &out, &opts, ca.as_deref())

@@ -414,6 +414,11 @@ fn config_and_recorder_errors() {
     assert_eq!(e.field(), Some("chat_names"));
     assert!(plugin_api::sdk::testing::sink::<ClaimDirSink>(&native("chat", "panel"), c.clone()).is_ok());
     assert!(plugin_api::sdk::testing::sink::<ClaimDirSink>(&native("chat_names", "anonymous"), c.clone()).is_ok());
+    // `audio` is typed: an unknown value names the key (the host adds its file:line).
+    let e = plugin_api::sdk::testing::sink::<ClaimDirSink>(&native("audio", "opus"), c.clone()).err().unwrap();
+    assert_eq!(e.field(), Some("audio"));
+    assert!(e.message.contains("unknown variant `opus`, expected `aac` or `keep`"), "{}", e.message);
+    assert!(plugin_api::sdk::testing::sink::<ClaimDirSink>(&native("audio", "keep"), c.clone()).is_ok());
 
     let e = plugin_api::sdk::testing::sink::<ClaimDirSink>(&base(serde_json::json!({ "recorder_id": 7 })), c.clone())
         .unwrap()
@@ -578,4 +583,156 @@ fn protected_recordings_are_reported_per_recording_and_never_fetched() {
     assert!(!out[1].retryable);
     assert!(st.media.seen().iter().all(|s| !s.path.contains(V2)), "{:?}", st.media.seen());
     assert_eq!(st.rft().len(), 1);
+}
+
+/// Audio codec of the first audio stream.
+fn audio_codec(file: &Path) -> String {
+    let p = render_fixture::probe(file);
+    let streams = p["streams"].as_array().unwrap();
+    let a = streams.iter().find(|s| s["codec_type"] == "audio").expect("an audio stream");
+    a["codec_name"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn native_audio_keep_copies_the_source_sound() {
+    render_fixture::require_ffmpeg();
+    let st = Setup::new(Engine::Postgres, "claim_audio_keep");
+    let rec_dir = tempfile::tempdir().unwrap();
+    let media = render_fixture::Media { length: 3.0, webcams: false, audio_only: true, deskshare: false, slides: true };
+    render_fixture::make_recording(rec_dir.path(), media);
+    serve_tree(&st.media, rec_dir.path(), &format!("/presentation/{P1}"));
+    let pres = format!("{}/playback/presentation/2.3/{P1}", st.media.base);
+    let items =
+        vec![item(recording(P1, "Son", 1_712_656_800_456, vec![playback("presentation", &pres, "")]), vec![], true)];
+    let path = st.dir().join(format!("Son_2024-04-09_{}.mp4", hash8(P1)));
+
+    let out = st.sink(false, serde_json::json!({ "converter": "native", "audio": "keep" })).write(&items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
+    // The fixture's audio/audio.webm is Opus: copied as it is.
+    assert_eq!(audio_codec(&path), "opus");
+    std::fs::remove_file(&path).unwrap();
+    st.t.db.execute_batch("DELETE FROM recorder_recordingfiletreatment").unwrap();
+    let out = st.sink(false, serde_json::json!({ "converter": "native" })).write(&items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
+    assert_eq!(audio_codec(&path), "aac");
+}
+
+const V3: &str = "dddddddddddddddddddddddddddddddddddddddd-1710237483000";
+const CAPTION_EN: &str = "WEBVTT\n\n00:00:00.500 --> 00:00:01.500\nHello class\n";
+const CAPTION_PT: &str = "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nOlá turma\n";
+
+/// A `video` playback as BBB publishes it: `video-0.m4v` (H.264/AAC, 2.5 s), two caption
+/// locales and one listed without its file, and the chat in `video.xml`.
+/// Returns the video's bytes.
+fn publish_video_format(st: &Setup, dir: &Path) -> Vec<u8> {
+    let video = dir.join("video-0.m4v");
+    render_fixture::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=10",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440",
+        "-t",
+        "2.5",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-c:a",
+        "aac",
+        "-f",
+        "mp4",
+        video.to_str().unwrap(),
+    ]);
+    let folder = format!("/playback/video/{V3}");
+    st.media.put(&format!("{folder}/"), b"<video><source src=\"video-0.m4v\"></video>");
+    st.media.put(&format!("{folder}/video-0.m4v"), &std::fs::read(&video).unwrap());
+    let captions = r#"[{"locale":"en","localeName":"English"},{"locale":"pt-BR","localeName":"Português"},{"locale":"de","localeName":"Deutsch"}]"#;
+    st.media.put(&format!("{folder}/captions.json"), captions.as_bytes());
+    st.media.put(&format!("{folder}/caption_en.vtt"), CAPTION_EN.as_bytes());
+    st.media.put(&format!("{folder}/caption_pt-BR.vtt"), CAPTION_PT.as_bytes());
+    let chat = r#"<?xml version="1.0"?><popcorn><chattimeline in="0.4" direction="down" name="Alice" message="Bonjour &lt;b&gt;tous&lt;/b&gt;" target="chat"/><chattimeline in="1.7" direction="down" name="Bob" message="Merci" target="chat"/></popcorn>"#;
+    st.media.put(&format!("{folder}/video.xml"), chat.as_bytes());
+    std::fs::read(&video).unwrap()
+}
+
+/// The text of subtitle track `k` of `file`, as WebVTT.
+fn subtitle_text(file: &Path, k: usize) -> String {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-i"])
+        .arg(file)
+        .args(["-map", &format!("0:s:{k}"), "-f", "webvtt", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_video_playback_keeps_its_captions_and_chat() {
+    render_fixture::require_ffmpeg();
+    let st = Setup::new(Engine::MySql, "claim_video_extras");
+    let src = tempfile::tempdir().unwrap();
+    let published = publish_video_format(&st, src.path());
+    let page = format!("{}/playback/video/{V3}/", st.media.base);
+    let items =
+        vec![item(recording(V3, "Cours vidéo", 1_710_237_483_000, vec![playback("video", &page, "")]), vec![], true)];
+    let name = format!("Cours_vid_o_2024-03-12_{}.m4v", hash8(V3));
+    let path = st.dir().join(&name);
+
+    let out = st.sink(false, serde_json::json!({})).write(&items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
+    let stem = name.trim_end_matches(".m4v");
+    let sidecars = ["chat.txt", "chat.vtt", "en.vtt", "pt-BR.vtt"].map(|s| format!("{stem}.{s}"));
+    let mut want = vec![name.clone()];
+    want.extend(sidecars.iter().cloned());
+    want.sort();
+    assert_eq!(files_in(&st.dir()), want);
+    // Two subtitle tracks with their language tags, the video and sound copied.
+    let p = render_fixture::probe(&path);
+    let streams = p["streams"].as_array().unwrap();
+    let kinds: Vec<&str> = streams.iter().map(|s| s["codec_type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["video", "audio", "subtitle", "subtitle"], "{p}");
+    let subs: Vec<(&str, &str)> = streams[2..]
+        .iter()
+        .map(|s| (s["codec_name"].as_str().unwrap(), s["tags"]["language"].as_str().unwrap()))
+        .collect();
+    assert_eq!(subs, [("mov_text", "eng"), ("mov_text", "por")]);
+    assert_eq!((streams[0]["codec_name"].as_str(), streams[1]["codec_name"].as_str()), (Some("h264"), Some("aac")));
+    assert!(subtitle_text(&path, 0).contains("00:00.500 --> 00:01.500\nHello class"), "{}", subtitle_text(&path, 0));
+    assert!(subtitle_text(&path, 1).contains("Olá turma"), "{}", subtitle_text(&path, 1));
+    // The sidecars: captions as published, the chat as plain text.
+    assert_eq!(std::fs::read_to_string(st.dir().join(&sidecars[2])).unwrap(), CAPTION_EN);
+    assert_eq!(std::fs::read_to_string(st.dir().join(&sidecars[3])).unwrap(), CAPTION_PT);
+    let chat = std::fs::read_to_string(st.dir().join(&sidecars[0])).unwrap();
+    assert_eq!(chat, "[0:00:00] Alice: Bonjour tous\n[0:00:01] Bob: Merci\n");
+    // The outcome names the locale without its file, the row holds the muxed size.
+    assert!(out[0].detail.contains("not drawn: captions de: caption_de.vtt missing"), "{}", out[0].detail);
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size > published.len() as u64, "{size}");
+    assert_eq!(st.rft()[0][1], size.to_string());
+
+    // Next run: the muxed file is complete (not fetched nor muxed again).
+    st.media.clear_seen();
+    let out = st.sink(false, serde_json::json!({})).write(&items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::SKIPPED, "{out:?}");
+    assert_eq!(st.media.seen_for("GET", &format!("/playback/video/{V3}/video-0.m4v")), vec![]);
+    assert_eq!(st.media.seen_for("GET", &format!("/playback/video/{V3}/captions.json")), vec![]);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), size);
+
+    // `chat = "off"`, and a run that stopped before the row: muxed then, no chat sidecars.
+    for f in &sidecars {
+        std::fs::remove_file(st.dir().join(f)).unwrap();
+    }
+    std::fs::write(&path, &published).unwrap();
+    st.t.db.execute_batch("DELETE FROM recorder_recordingfiletreatment").unwrap();
+    let out = st.sink(false, serde_json::json!({ "chat": "off" })).write(&items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
+    let mut want = vec![sidecars[2].clone(), sidecars[3].clone(), name.clone()];
+    want.sort();
+    assert_eq!(files_in(&st.dir()), want);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), size);
 }
