@@ -91,8 +91,11 @@ pub fn make_recording(dir: &Path, media: Media) {
     }
 }
 
-/// VP9 as BBB writes it, fast (SOURCES.md recipe).
-const VP9: &str = "-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -row-mt 1";
+/// VP9 as BBB writes it, fast. `yuv420p`: WebRTC video is I420 and BBB's
+/// recorders keep it; left alone, ffmpeg would keep testsrc's RGB as VP9
+/// `gbrp`, which no BBB server writes and which decodes and scales about
+/// three times slower (the render benchmark would charge that to the renderer).
+const VP9: &str = "-c:v libvpx-vp9 -pix_fmt yuv420p -deadline realtime -cpu-used 8 -row-mt 1";
 
 /// Runs ffmpeg with whitespace-separated `args` writing `out` (parent folders created).
 fn generate(out: &Path, args: &str) {
