@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! cargo build --release -p bbb-migrate -p bbb-migrate-bbb -p bbb-migrate-csv -p bbb-migrate-pod-sinks -p bbb-migrate-pipeline-bench
-//! target/release/pipeline-bench [--before DIR] [--after DIR] [--sizes 5000,20000] [--rss 100000]
+//! target/release/pipeline-bench [--before DIR] [--after DIR] [--sizes 5000,20000|none] [--rss 100000] [--wrap CMD]
 //! target/release/pipeline-bench --workers 1,2,4 [--recordings 240] [--page-delay-ms 100]
 //! ```
 //!
@@ -67,13 +67,27 @@ fn pipeline(dir: &Path, s: &TestServer, pod: Option<&TempDb>) -> PathBuf {
     p
 }
 
+/// `--wrap CMD`: a command (words split on spaces) each `bbb-migrate` runs
+/// under, e.g. a memory profiler (`heaptrack -o /tmp/run`); the peak RSS is
+/// then the wrapper's process's.
+static WRAP: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
 /// Runs `bin run --config cfg extra…` and waits for it with `wait4` (its own peak RSS).
 #[allow(clippy::zombie_processes)] // reaped by `wait4`, which `Child::wait` cannot replace
 fn run(bin: &Path, cfg: &Path, extra: &[&str], s: &TestServer, pod: Option<&TempDb>) -> Run {
     s.reset_counters();
     let dir = cfg.parent().unwrap();
     let t = Instant::now();
-    let child = Command::new(bin)
+    let wrap = WRAP.get().map(Vec::as_slice).unwrap_or_default();
+    let mut cmd = match wrap {
+        [w, rest @ ..] => {
+            let mut c = Command::new(w);
+            c.args(rest).arg(bin);
+            c
+        }
+        [] => Command::new(bin),
+    };
+    let child = cmd
         .args(["run", "--config", cfg.to_str().unwrap()])
         .args(extra)
         .env_remove("RUST_LOG")
@@ -138,11 +152,13 @@ fn main() {
         return;
     }
     let before = arg(&args, "--before").map(|d| PathBuf::from(d).join("bbb-migrate"));
-    let sizes: Vec<usize> = arg(&args, "--sizes")
-        .unwrap_or_else(|| "5000,20000".into())
-        .split(',')
-        .map(|s| s.parse().expect("--sizes N,M"))
-        .collect();
+    if let Some(w) = arg(&args, "--wrap") {
+        WRAP.set(w.split_whitespace().map(String::from).collect()).expect("set once");
+    }
+    let sizes: Vec<usize> = match arg(&args, "--sizes").as_deref() {
+        Some("none") => Vec::new(),
+        s => s.unwrap_or("5000,20000").split(',').map(|s| s.parse().expect("--sizes N,M")).collect(),
+    };
     let rss: Option<usize> = arg(&args, "--rss").map(|s| s.parse().expect("--rss N"));
     let mut builds: Vec<(&str, PathBuf)> = Vec::new();
     if let Some(b) = before {
@@ -154,14 +170,15 @@ fn main() {
         "| scenario | build | recordings listed | time (s) | CPU of bbb-migrate (s) | delivered/s | video pages read | Pod rows | CSV rows | peak RSS (MiB) | exit |"
     );
     println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    let n = sizes[0];
-    let s = server(n);
-    for (label, extra) in [("dry run, every recording", &[][..]), ("dry run `--to 10`", &["--to", "10"][..])] {
-        for (build, bin) in &builds {
-            let dir = tempfile_dir();
-            let cfg = pipeline(dir.path(), &s, None);
-            let r = run(bin, &cfg, &[&["--dry-run"][..], extra].concat(), &s, None);
-            row(&format!("{label} (bbb → csv)"), build, n, &r, 0);
+    if let Some(&n) = sizes.first() {
+        let s = server(n);
+        for (label, extra) in [("dry run, every recording", &[][..]), ("dry run `--to 10`", &["--to", "10"][..])] {
+            for (build, bin) in &builds {
+                let dir = tempfile_dir();
+                let cfg = pipeline(dir.path(), &s, None);
+                let r = run(bin, &cfg, &[&["--dry-run"][..], extra].concat(), &s, None);
+                row(&format!("{label} (bbb → csv)"), build, n, &r, 0);
+            }
         }
     }
     for &n in &sizes {

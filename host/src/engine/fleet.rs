@@ -12,6 +12,7 @@
 //! finishes it when the queue is empty.
 use super::deliver::{deliver, Delivered};
 use super::journal_pg::PgJournal;
+use super::listing::Selected;
 use super::pipeline::Resolved;
 use super::report::Report;
 use super::resolve::{self, Owners};
@@ -24,6 +25,10 @@ use plugin_api::abi::{Recording, SinkItem};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
+
+/// Recordings read back from the listing and enqueued at a time (the
+/// queue's own transactions are 500 items each).
+const ENQUEUE_CHUNK: usize = 500;
 
 /// This worker's name in the journal: host, process id, start time.
 pub fn worker_id() -> String {
@@ -43,7 +48,7 @@ fn host() -> String {
 pub fn run(
     p: &Pipeline,
     inst: &Instances,
-    selected: Option<Vec<Recording>>,
+    selected: Option<&Selected>,
     force: bool,
     report: &mut Report,
     progress: &Progress,
@@ -58,12 +63,19 @@ pub fn run(
     report.run_id = Some(run_id);
     if let Some(selected) = selected {
         for sink in &inst.sinks {
-            let items: Vec<(String, i64, String)> = selected
-                .iter()
-                .enumerate()
-                .map(|(i, r)| Ok((r.record_id.to_string(), i as i64, serde_json::to_string(r)?)))
-                .collect::<Result<_>>()?;
-            let added = pg.enqueue(sink.name(), &items)?;
+            let mut added = 0;
+            for (c, chunk) in selected.keys.chunks(ENQUEUE_CHUNK).enumerate() {
+                let items: Vec<(String, i64, String)> = selected
+                    .listing
+                    .read(chunk)?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        Ok((r.record_id.to_string(), (c * ENQUEUE_CHUNK + i) as i64, serde_json::to_string(r)?))
+                    })
+                    .collect::<Result<_>>()?;
+                added += pg.enqueue(sink.name(), &items)?;
+            }
             tracing::info!("sink `{}`: {added} item(s) enqueued", sink.name());
         }
     }

@@ -340,6 +340,12 @@ impl Journal for SqliteJournal {
     }
 
     fn deliveries(&mut self) -> Result<Vec<Delivery>> {
+        let mut all = Vec::new();
+        self.each_delivery(&mut |d| all.push(d))?;
+        Ok(all)
+    }
+
+    fn each_delivery(&mut self, each: &mut dyn FnMut(Delivery)) -> Result<()> {
         let mut st = self.conn.prepare(
             "SELECT record_id, sink, status, detail, data, owners, attempts, run_id, updated_at
              FROM deliveries ORDER BY record_id, sink",
@@ -357,7 +363,10 @@ impl Journal for SqliteJournal {
                 updated_at: r.get(8)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        for d in rows {
+            each(d?);
+        }
+        Ok(())
     }
 
     fn mark_undone(&mut self, sink: &str, entries: &[(String, String)]) -> Result<()> {

@@ -10,6 +10,7 @@ mod deliver;
 mod fleet;
 mod journal;
 mod journal_pg;
+mod listing;
 mod pipeline;
 mod report;
 mod resolve;
@@ -31,7 +32,7 @@ use crate::plugins::Instances;
 use crate::progress::Progress;
 use anyhow::{anyhow, Result};
 use deliver::Delivered;
-use plugin_api::abi::Recording;
+use listing::{Key, Listing, Selected, Spool};
 use report::{Counts, Line};
 use resolve::Owners;
 use std::collections::{HashMap, HashSet};
@@ -55,56 +56,30 @@ pub struct RunOptions {
 
 const SOURCE_BATCH: u32 = 500;
 
-/// Lists every source to the end. Rejected recordings become failures.
-fn list(inst: &Instances, report: &mut Report, progress: &Progress) -> Result<Vec<Recording>> {
+/// Lists every source to the end into a spool file (see [`listing`]).
+/// Rejected recordings become failures.
+fn list(inst: &Instances, report: &mut Report, progress: &Progress) -> Result<(Listing, Vec<Key>)> {
     let mut seen = HashSet::new();
-    // Kept batch by batch, then moved once into a vector of the exact size: a
-    // vector grown by doubling would hold up to twice the listing at its peak.
-    let mut batches: Vec<Vec<Recording>> = Vec::new();
-    let mut listed = 0;
+    let mut spool = Spool::new()?;
+    let mut keys = Vec::new();
     for source in &inst.sources {
         while let Some(batch) = source.next_batch(SOURCE_BATCH)? {
             for (record_id, detail) in batch.rejected {
                 report.failures.push(Line { record_id, component: source.name().to_string(), detail });
             }
-            let mut kept = Vec::with_capacity(batch.recordings.len());
             for mut r in batch.recordings {
                 if seen.insert(r.record_id.to_string()) {
                     r.source = source.name().into();
-                    compact(&mut r);
-                    kept.push(r);
+                    keys.push(spool.push(&r)?);
                 } else {
                     tracing::debug!("{}: listed twice, kept the first", r.record_id);
                 }
             }
-            listed += kept.len();
-            batches.push(kept);
-            progress.message(&format!("listed {listed} recordings"));
+            progress.message(&format!("listed {} recordings", keys.len()));
         }
     }
-    drop(seen);
-    let mut all = Vec::with_capacity(listed);
-    for b in batches {
-        all.extend(b);
-    }
-    Ok(all)
-}
-
-/// Gives back the spare capacity a source's parser left in a listed
-/// recording (JSON texts and vectors grown by doubling): the whole listing
-/// stays in memory until delivery ends.
-fn compact(r: &mut Recording) {
-    r.extra_json.shrink_to_fit();
-    r.metadata.shrink_to_fit();
-    for m in r.metadata.iter_mut() {
-        m.0.shrink_to_fit();
-        m.1.shrink_to_fit();
-    }
-    r.playback.shrink_to_fit();
-    for p in r.playback.iter_mut() {
-        p.extra_json.shrink_to_fit();
-        p.url.shrink_to_fit();
-    }
+    keys.shrink_to_fit();
+    Ok((spool.finish()?, keys))
 }
 
 /// Runs the pipeline. Returns the report (failures inside it); `Err` only
@@ -129,23 +104,23 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
     anyhow::ensure!(!opts.worker_only || fleet, "`worker` needs a PostgreSQL journal (journal = \"postgres://…\")");
 
     let selected = if opts.worker_only {
-        Vec::new()
+        None
     } else {
-        let listed = list(inst, &mut report, progress)?;
+        let (listing, listed) = list(inst, &mut report, progress)?;
         let mut sel = p.select.clone();
         sel.from = opts.from.or(sel.from);
         sel.to = opts.to.or(sel.to);
-        let (selected, selection) = select::select(listed, &sel, &opts.records);
+        let (keys, selection) = select::select(listed, &sel, &opts.records);
         report.selection = selection;
-        selected
+        Some(Selected { listing, keys })
     };
     if fleet {
-        let selected = (!opts.worker_only).then_some(selected);
-        fleet::run(p, inst, selected, opts.force, &mut report, progress)?;
+        fleet::run(p, inst, selected.as_ref(), opts.force, &mut report, progress)?;
         close(inst);
         report.finished_at = chrono::Utc::now().to_rfc3339();
         return Ok(report);
     }
+    let Selected { listing, keys: selected } = selected.expect("only a fleet worker lists nothing");
 
     for sink in &inst.sinks {
         let notes = sink.prepare()?;
@@ -184,7 +159,7 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
     progress.start(selected.len() as u64);
     if opts.batch_join {
         for chunk in selected.chunks(p.batch_size) {
-            deliver_batch(p, inst, chunk, &finished, &journal, run_id, &mut report)?;
+            deliver_batch(p, inst, &listing, chunk, &finished, &journal, run_id, &mut report)?;
             progress.sinks(report.sinks.iter().map(|(s, c)| (s.as_str(), c.done + c.skipped + c.failed + c.planned)));
             progress.inc(chunk.len() as u64);
         }
@@ -192,14 +167,13 @@ pub fn run(p: &Pipeline, inst: &Instances, opts: &RunOptions, progress: &Progres
         let pending = |sink: &str, id: &str| !finished[sink].contains(id);
         for sink in &inst.sinks {
             report.sinks.get_mut(sink.name()).expect("every sink has counts").already_done +=
-                selected.iter().filter(|r| !pending(sink.name(), r.record_id.as_str())).count();
+                selected.iter().filter(|r| !pending(sink.name(), &r.record_id)).count();
         }
-        let needed: Vec<Recording> = selected
-            .into_iter()
-            .filter(|r| inst.sinks.iter().any(|s| pending(s.name(), r.record_id.as_str())))
-            .collect();
+        let needed: Vec<Key> =
+            selected.into_iter().filter(|r| inst.sinks.iter().any(|s| pending(s.name(), &r.record_id))).collect();
         progress.inc((report.selection.selected - needed.len()) as u64);
-        let (resolved, per_sink) = pipeline::deliver_all(p, inst, &needed, &finished, &journal, run_id, progress)?;
+        let (resolved, per_sink) =
+            pipeline::deliver_all(p, inst, &listing, &needed, &finished, &journal, run_id, progress)?;
         report.resolver_notes.extend(resolved.notes);
         report.fallback_owner += resolved.fallback_owner;
         report.audience = resolved.audience;
@@ -235,25 +209,31 @@ fn close(inst: &Instances) {
 /// The batch-join engine (`--batch-join`, for comparison): resolves one batch
 /// and hands it to every sink that has not finished it, every sink in its own
 /// thread, all joined at the end of the batch.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the run's parts one batch needs, each from another owner; a struct would only repackage them at the one call site"
+)]
 fn deliver_batch(
     p: &Pipeline,
     inst: &Instances,
-    chunk: &[Recording],
+    listing: &Listing,
+    chunk: &[Key],
     finished: &HashMap<String, HashSet<String>>,
     journal: &Mutex<Option<Box<dyn Journal>>>,
     run_id: Option<i64>,
     report: &mut Report,
 ) -> Result<()> {
     let pending = |sink: &str, id: &str| !finished[sink].contains(id);
-    let needed: Vec<Recording> =
-        chunk.iter().filter(|r| inst.sinks.iter().any(|s| pending(s.name(), r.record_id.as_str()))).cloned().collect();
+    let needed: Vec<Key> =
+        chunk.iter().filter(|r| inst.sinks.iter().any(|s| pending(s.name(), &r.record_id))).cloned().collect();
     for c in &inst.sinks {
         report.sinks.get_mut(c.name()).expect("every sink has counts").already_done +=
-            chunk.iter().filter(|r| !pending(c.name(), r.record_id.as_str())).count();
+            chunk.iter().filter(|r| !pending(c.name(), &r.record_id)).count();
     }
     if needed.is_empty() {
         return Ok(());
     }
+    let needed = listing.read(&needed)?;
     let (owners, notes) = resolve::resolve(inst, &needed, &p.fallback);
     report.resolver_notes.extend(notes);
     report.fallback_owner += owners.iter().filter(|o| matches!(o, Owners::Found(i) if i.fallback)).count();

@@ -9,6 +9,7 @@
 //! as soon as the last sink has taken it. So at most `MAX_LEAD` + the slowest
 //! sink's `threads` resolved batches are held, however far apart the sinks are.
 use super::deliver::{deliver, Delivered};
+use super::listing::{Key, Listing};
 use super::resolve::{self, Owners};
 use super::store::Journal;
 use crate::config::Pipeline;
@@ -131,19 +132,25 @@ impl Resolved {
     }
 }
 
-/// Delivers `needed` (recordings at least one sink has not finished) to every
+/// Delivers `needed` (recordings at least one sink has not finished, read
+/// back from `listing` a batch at a time) to every
 /// sink that has not finished them, journaling each batch of each sink as it
 /// is written. Returns the resolver's share and, per sink (in order), what it did.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the run's parts the pipeline shares out, each from another owner; a struct would only repackage them at the one call site"
+)]
 pub fn deliver_all(
     p: &Pipeline,
     inst: &Instances,
-    needed: &[Recording],
+    listing: &Listing,
+    needed: &[Key],
     finished: &HashMap<String, HashSet<String>>,
     journal: &Mutex<Option<Box<dyn Journal>>>,
     run_id: Option<i64>,
     progress: &Progress,
 ) -> Result<(Resolved, Vec<Delivered>)> {
-    let chunks: Vec<&[Recording]> = needed.chunks(p.batch_size).collect();
+    let chunks: Vec<&[Key]> = needed.chunks(p.batch_size).collect();
     let board = Board {
         state: Mutex::new(State {
             slots: vec![None; chunks.len()],
@@ -158,7 +165,7 @@ pub fn deliver_all(
     std::thread::scope(|scope| {
         let board = &board;
         let chunks = &chunks;
-        let resolver = scope.spawn(move || {
+        let resolver = scope.spawn(move || -> Result<Resolved> {
             let _done = ResolverDone(board);
             let mut out = Resolved::default();
             for (k, chunk) in chunks.iter().enumerate() {
@@ -171,12 +178,14 @@ pub fn deliver_all(
                 if board.abort.load(Ordering::SeqCst) {
                     break;
                 }
-                let (owners, notes) = resolve::resolve(inst, chunk, &p.fallback);
-                out.add(chunk, &owners, notes);
+                let batch = listing.read(chunk).inspect_err(|_| board.stop())?;
+                let (owners, notes) = resolve::resolve(inst, &batch, &p.fallback);
+                out.add(&batch, &owners, notes);
+                drop(batch);
                 board.lock().slots[k] = Some(Arc::new(owners));
                 board.cv.notify_all();
             }
-            out
+            Ok(out)
         });
         let workers: Vec<Vec<_>> = inst
             .sinks
@@ -213,7 +222,7 @@ pub fn deliver_all(
         let resolved = resolver.join().map_err(|_| anyhow!("the resolver thread panicked"))?;
         match first_err {
             Some(e) => Err(e),
-            None => Ok((resolved, per_sink)),
+            None => Ok((resolved?, per_sink)),
         }
     })
 }
@@ -227,7 +236,7 @@ fn work_sink(
     s: usize,
     sink: &Sink,
     board: &Board,
-    chunks: &[&[Recording]],
+    chunks: &[&[Key]],
     finished: &HashMap<String, HashSet<String>>,
     journal: &Mutex<Option<Box<dyn Journal>>>,
     run_id: Option<i64>,

@@ -1,6 +1,6 @@
 //! Which recordings a run takes, in a stable order.
+use super::listing::Key;
 use crate::config::Select;
-use plugin_api::abi::Recording;
 
 /// What the selection did, for the report.
 #[derive(Debug, Default, serde::Serialize)]
@@ -16,7 +16,7 @@ pub struct Selection {
 }
 
 /// The stable order: newest `startTime` first, then recordID.
-pub fn sort(recs: &mut [Recording]) {
+pub fn sort(recs: &mut [Key]) {
     // Unstable sort: no buffer of half the listing, and the key is total
     // (recordIDs are unique once listed), so the order is the same.
     recs.sort_unstable_by(|a, b| b.start_ms.cmp(&a.start_ms).then_with(|| a.record_id.cmp(&b.record_id)));
@@ -25,16 +25,17 @@ pub fn sort(recs: &mut [Recording]) {
 /// Filters by state and origin server (`bbb-origin-server-name`, key and
 /// value compared without case), then keeps `from..=to` (1-based, in
 /// the stable order of what remains), then the `--record` ids if any.
-pub fn select(mut recs: Vec<Recording>, sel: &Select, records: &[String]) -> (Vec<Recording>, Selection) {
+pub fn select(mut recs: Vec<Key>, sel: &Select, records: &[String]) -> (Vec<Key>, Selection) {
     let mut s = Selection { listed: recs.len(), ..Default::default() };
     sort(&mut recs);
     recs.retain(|r| {
-        let keep = sel.states.iter().any(|st| st.eq_ignore_ascii_case(r.state.as_str()));
+        let keep = sel.states.iter().any(|st| st.eq_ignore_ascii_case(&r.state));
         s.wrong_state += usize::from(!keep);
         keep
     });
     recs.retain(|r| {
-        let ignored = r.origin_server().is_some_and(|o| sel.ignored_servers.iter().any(|i| i.eq_ignore_ascii_case(o)));
+        let ignored =
+            r.origin_server.as_deref().is_some_and(|o| sel.ignored_servers.iter().any(|i| i.eq_ignore_ascii_case(o)));
         s.ignored_server += usize::from(ignored);
         !ignored
     });
@@ -44,10 +45,9 @@ pub fn select(mut recs: Vec<Recording>, sel: &Select, records: &[String]) -> (Ve
     recs = recs.into_iter().enumerate().filter(|(i, _)| (from..=to).contains(&(i + 1))).map(|(_, r)| r).collect();
     s.out_of_range = before - recs.len();
     if !records.is_empty() {
-        s.missing_records =
-            records.iter().filter(|id| !recs.iter().any(|r| r.record_id.as_str() == id.as_str())).cloned().collect();
+        s.missing_records = records.iter().filter(|id| !recs.iter().any(|r| *r.record_id == **id)).cloned().collect();
         let before = recs.len();
-        recs.retain(|r| records.iter().any(|id| id == r.record_id.as_str()));
+        recs.retain(|r| records.iter().any(|id| **id == *r.record_id));
         s.not_requested = before - recs.len();
     }
     s.selected = recs.len();
@@ -57,14 +57,15 @@ pub fn select(mut recs: Vec<Recording>, sel: &Select, records: &[String]) -> (Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plugin_api::abi::Recording;
     use plugin_api::abi_stable::std_types::Tuple2;
 
-    fn rec(id: &str, start: i64, state: &str, server: &str) -> Recording {
+    fn rec(id: &str, start: i64, state: &str, server: &str) -> Key {
         let mut r = Recording { record_id: id.into(), start_ms: start, state: state.into(), ..Default::default() };
         if !server.is_empty() {
             r.metadata.push(Tuple2("BBB-Origin-Server-Name".into(), server.into()));
         }
-        r
+        super::super::listing::Spool::new().unwrap().push(&r).unwrap()
     }
 
     #[test]
@@ -83,7 +84,7 @@ mod tests {
             to: Some(3),
         };
         let (out, s) = select(recs.clone(), &sel, &[]);
-        let ids: Vec<&str> = out.iter().map(|r| r.record_id.as_str()).collect();
+        let ids: Vec<&str> = out.iter().map(|r| &*r.record_id).collect();
         // after filters: a(10), b(10), e(5) → positions 2..=3 = b, e
         assert_eq!(ids, ["b", "e"]);
         assert_eq!((s.wrong_state, s.ignored_server, s.out_of_range, s.selected), (1, 1, 1, 2));

@@ -45,8 +45,14 @@ pub trait Journal: Send {
     fn failures(&mut self) -> Result<Vec<Failure>>;
     /// The last `n` runs, newest first.
     fn runs(&mut self, n: i64) -> Result<Vec<RunRow>>;
-    /// Every journaled delivery, read-only (the HTML report's only query).
+    /// Every journaled delivery, read-only, in (recordID, sink) order.
     fn deliveries(&mut self) -> Result<Vec<Delivery>>;
+    /// The same deliveries in the same order, handed to `each` one at a
+    /// time (the HTML report: memory does not grow with the journal).
+    fn each_delivery(&mut self, each: &mut dyn FnMut(Delivery)) -> Result<()> {
+        self.deliveries()?.into_iter().for_each(each);
+        Ok(())
+    }
     /// `undo` reverted these deliveries of `sink` ((recordID, what undo
     /// did)): they become `undone` (their data is kept, as history) and a
     /// later run delivers them again. One transaction.

@@ -1,7 +1,8 @@
 //! What the journal says, counted for the page.
+use crate::engine::store::RunRow;
 use crate::engine::Delivery;
 use crate::redact::Redactor;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Outcomes of one sink.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -62,62 +63,102 @@ pub fn month_of(record_id: &str) -> Option<String> {
     chrono::DateTime::from_timestamp_millis(ms).map(|d| d.format("%Y-%m").to_string())
 }
 
-impl Facts {
-    pub fn new(
-        deliveries: &[Delivery],
-        runs: &[(i64, String, Option<String>, String)],
-        fallback_owner: &str,
-        redactor: &Redactor,
-    ) -> Self {
-        let mut f = Facts::default();
-        let mut by_record: BTreeMap<&str, Vec<&Delivery>> = BTreeMap::new();
-        for d in deliveries {
-            by_record.entry(d.record_id.as_str()).or_default().push(d);
-            let c = f.per_sink.entry(d.sink.clone()).or_default();
-            match d.status.as_str() {
-                "done" => c.done += 1,
-                "skipped" => c.skipped += 1,
-                _ => {
-                    c.failed += 1;
-                    let cause = redactor.redact(&d.detail.replace(&d.record_id, "…"));
-                    f.failures.entry(cause).or_default().push(Failed {
-                        record_id: d.record_id.clone(),
-                        sink: d.sink.clone(),
-                        attempts: d.attempts,
-                    });
-                }
-            }
-            let list = crate::engine::not_drawn_of(&d.data);
-            if !list.is_empty() {
-                let notes = f.not_drawn.entry(d.record_id.clone()).or_default();
-                notes.extend(list.iter().map(|s| redactor.redact(s)));
-                notes.sort();
-                notes.dedup();
+/// Builds the [`Facts`] one delivery at a time, without holding the journal:
+/// deliveries come grouped by recordID (the journal reads them in
+/// (recordID, sink) order); only the current recording's are kept.
+pub struct Counter<'a> {
+    f: Facts,
+    fallback_owner: &'a str,
+    redactor: &'a Redactor,
+    /// The current recording's deliveries.
+    group: Vec<Delivery>,
+    sinks: BTreeSet<String>,
+    /// Recordings by how many of their deliveries are finished (not failed).
+    by_finished: BTreeMap<usize, usize>,
+    /// Deliveries whose last outcome each run wrote.
+    per_run: HashMap<i64, usize>,
+}
+
+impl<'a> Counter<'a> {
+    pub fn new(fallback_owner: &'a str, redactor: &'a Redactor) -> Self {
+        Counter {
+            f: Facts::default(),
+            fallback_owner,
+            redactor,
+            group: Vec::new(),
+            sinks: BTreeSet::new(),
+            by_finished: BTreeMap::new(),
+            per_run: HashMap::new(),
+        }
+    }
+
+    /// Counts one delivery; a recording's deliveries must come one after another.
+    pub fn add(&mut self, d: Delivery) {
+        if self.group.first().is_some_and(|g| g.record_id != d.record_id) {
+            self.close_group();
+        }
+        let f = &mut self.f;
+        if !self.sinks.contains(&d.sink) {
+            self.sinks.insert(d.sink.clone());
+        }
+        *self.per_run.entry(d.run_id).or_default() += 1;
+        let c = f.per_sink.entry(d.sink.clone()).or_default();
+        match d.status.as_str() {
+            "done" => c.done += 1,
+            "skipped" => c.skipped += 1,
+            _ => {
+                c.failed += 1;
+                let cause = self.redactor.redact(&d.detail.replace(&d.record_id, "…"));
+                f.failures.entry(cause).or_default().push(Failed {
+                    record_id: d.record_id.clone(),
+                    sink: d.sink.clone(),
+                    attempts: d.attempts,
+                });
             }
         }
+        let list = crate::engine::not_drawn_of(&d.data);
+        if !list.is_empty() {
+            let notes = f.not_drawn.entry(d.record_id.clone()).or_default();
+            notes.extend(list.iter().map(|s| self.redactor.redact(s)));
+            notes.sort();
+            notes.dedup();
+        }
+        // What the recording's counts below need, not the sink's data.
+        self.group.push(Delivery { detail: String::new(), data: String::new(), ..d });
+    }
+
+    /// Counts the current recording (all its deliveries seen).
+    fn close_group(&mut self) {
+        let ds = std::mem::take(&mut self.group);
+        let Some(first) = ds.first() else { return };
+        let f = &mut self.f;
+        f.recordings += 1;
+        *f.per_month.entry(month_of(&first.record_id).unwrap_or_else(|| "unknown".into())).or_default() += 1;
+        *self.by_finished.entry(ds.iter().filter(|d| d.status != "failed").count()).or_default() += 1;
+        if ds.iter().any(|d| d.status == "failed") {
+            f.with_failure += 1;
+        }
+        if let Some(d) = ds.iter().find(|d| d.status != "failed" && !d.owners.is_empty()) {
+            for o in d.owners.split(';').filter(|o| !o.is_empty()) {
+                *f.per_owner.entry(o.to_string()).or_default() += 1;
+            }
+            if d.owners == self.fallback_owner {
+                f.fallback += 1;
+            } else {
+                f.resolved += 1;
+            }
+        }
+        self.group = ds;
+        self.group.clear();
+    }
+
+    /// The facts, with the journal's `runs`.
+    pub fn finish(mut self, runs: &[RunRow]) -> Facts {
+        self.close_group();
+        let mut f = self.f;
         f.not_drawn.retain(|_, v| !v.is_empty());
-        let sinks: BTreeSet<&str> = deliveries.iter().map(|d| d.sink.as_str()).collect();
-        f.recordings = by_record.len();
-        for (id, ds) in &by_record {
-            *f.per_month.entry(month_of(id).unwrap_or_else(|| "unknown".into())).or_default() += 1;
-            let finished = ds.iter().filter(|d| d.status != "failed").count();
-            if finished == sinks.len() {
-                f.complete += 1;
-            }
-            if ds.iter().any(|d| d.status == "failed") {
-                f.with_failure += 1;
-            }
-            if let Some(d) = ds.iter().find(|d| d.status != "failed" && !d.owners.is_empty()) {
-                for o in d.owners.split(';').filter(|o| !o.is_empty()) {
-                    *f.per_owner.entry(o.to_string()).or_default() += 1;
-                }
-                if d.owners == fallback_owner {
-                    f.fallback += 1;
-                } else {
-                    f.resolved += 1;
-                }
-            }
-        }
+        // Complete: every sink the journal knows finished it.
+        f.complete = self.by_finished.get(&self.sinks.len()).copied().unwrap_or(0);
         f.runs = runs
             .iter()
             .map(|(id, started, finished, status)| Run {
@@ -125,7 +166,7 @@ impl Facts {
                 started: started.clone(),
                 finished: finished.clone(),
                 status: status.clone(),
-                outcomes: deliveries.iter().filter(|d| d.run_id == *id).count(),
+                outcomes: self.per_run.get(id).copied().unwrap_or(0),
             })
             .collect();
         f.runs.sort_by_key(|r| r.id);
@@ -163,7 +204,10 @@ mod tests {
             d("weird", "csv", "skipped", "", "admin", 2),
         ];
         let runs = vec![(2, "t2".into(), None, "failed".into()), (1, "t1".into(), Some("t".into()), "ok".into())];
-        let f = Facts::new(&rows, &runs, "admin", &Redactor::default());
+        let redactor = Redactor::default();
+        let mut c = Counter::new("admin", &redactor);
+        rows.into_iter().for_each(|d| c.add(d));
+        let f = c.finish(&runs);
         assert_eq!(f.recordings, 4);
         assert_eq!(f.per_sink["pod"], SinkCounts { done: 1, skipped: 0, failed: 2 });
         assert_eq!(f.per_month["2023-11"], 1);

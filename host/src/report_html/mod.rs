@@ -73,13 +73,19 @@ pub fn build(p: &Pipeline, redactor: &Redactor) -> Result<String> {
         bail!("{shown}: no journal yet (nothing has run): no report to build")
     };
     let runs = j.runs(i64::MAX).with_context(|| format!("{shown}: not a bbb-migrate journal"))?;
-    let deliveries = j.deliveries().with_context(|| format!("{shown}: not a bbb-migrate journal"))?;
-    if runs.is_empty() && deliveries.is_empty() {
+    let mut counter = facts::Counter::new(&p.fallback.owner, redactor);
+    let mut any = false;
+    j.each_delivery(&mut |d| {
+        any = true;
+        counter.add(d)
+    })
+    .with_context(|| format!("{shown}: not a bbb-migrate journal"))?;
+    if runs.is_empty() && !any {
         bail!("{shown}: the journal is empty (no run has finished a batch): no report to build");
     }
     let last: Option<LastRun> =
         std::fs::read_to_string(p.report_path()).ok().and_then(|t| serde_json::from_str(&t).ok());
-    let facts = Facts::new(&deliveries, &runs, &p.fallback.owner, redactor);
+    let facts = counter.finish(&runs);
     let html = page::render(&facts, last.as_ref(), &p.file.display().to_string(), &shown);
     Ok(redactor.redact(&html))
 }
