@@ -145,9 +145,8 @@ impl PlanApply for CsvSink {
             }
             let cells = Row::of(item).cells();
             let owners = cells[row::OWNERS].clone();
-            let dry_run =
-                Outcome::planned(id, format!("would add a row to {} (owners: {owners})", self.path.display()));
-            Planned::write(NewRow { id: id.to_string(), cells, owners }, dry_run)
+            let would = Outcome::planned(id, format!("would add a row to {} (owners: {owners})", self.path.display()));
+            Planned::write(NewRow { id: id.to_string(), cells, owners }, would)
         };
         Ok(batch.iter().map(plan).collect())
     }

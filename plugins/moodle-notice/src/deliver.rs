@@ -119,7 +119,7 @@ impl MoodleNotice {
             let n = Notice { site: key.to_string(), found, name };
             let (what, act) = (n.what(&table), n.found.activity_id);
             let data = n.data(&table, &undo::Written::of(intro, &self.notice));
-            let dry_run = match change_for(intro, &self.notice) {
+            let would = match change_for(intro, &self.notice) {
                 Change::None => return Planned::settled(Outcome::skipped(rid, format!("notice already in {what}"))),
                 Change::Replace(_) => {
                     first.insert(act, rid.to_string());
@@ -139,7 +139,7 @@ impl MoodleNotice {
                     }
                 },
             };
-            Planned::write(n, dry_run)
+            Planned::write(n, would)
         };
         items.iter().zip(found).map(|(i, f)| plan(&i.recording.record_id, f)).collect()
     }
