@@ -130,10 +130,10 @@ impl MoodleNotice {
                     Some(f) => Outcome::planned(rid, format!("notice for {what} already planned for recording {f}")),
                     None => {
                         first.insert(act, rid.to_string());
-                        let (n, len) = (self.notice.len(), intro.len());
+                        let (bytes, len) = (self.notice.len(), intro.len());
                         Outcome::planned(
                             rid,
-                            format!("would append the notice ({n} bytes) to {what} (intro kept, {len} bytes)"),
+                            format!("would append the notice ({bytes} bytes) to {what} (intro kept, {len} bytes)"),
                         )
                         .with_data(&data)
                     }
