@@ -98,9 +98,7 @@ fn three_workers_two_killed_at_random_moments_deliver_every_item_exactly_once() 
     let second_kill = first_kill + 3 + random_below(12) as usize;
     for at in [first_kill, second_kill] {
         wait_for(&log, at);
-        let i = holder(&db, &workers);
-        workers[i].kill().unwrap(); // SIGKILL, while it holds items
-        workers.remove(i).wait().unwrap();
+        kill_a_holder(&db, &mut workers);
     }
     let status = workers[0].wait().unwrap();
     assert!(status.success(), "the surviving worker failed");
@@ -114,27 +112,42 @@ fn three_workers_two_killed_at_random_moments_deliver_every_item_exactly_once() 
     assert!(again[0].int("n").unwrap() > 0);
 }
 
-/// The index of a worker process that holds a claimed item right now.
-fn holder(db: &TempDb, workers: &[Child]) -> usize {
+/// SIGKILLs one of `workers` while it holds a claimed item, and removes it
+/// from the list. The worker is frozen (SIGSTOP) while the journal is asked,
+/// so the kill cannot land between two of its batches, however loaded the
+/// machine is.
+fn kill_a_holder(db: &TempDb, workers: &mut Vec<Child>) {
     let t0 = Instant::now();
     loop {
-        let rows = db
-            .db
-            .query(
-                "SELECT DISTINCT claimed_by FROM work_items WHERE claimed_by IS NOT NULL AND state = 'pending'",
-                vec![],
-            )
-            .unwrap();
-        for r in rows {
-            // Worker ids are host:pid:start.
-            let pid: u32 = r.text("claimed_by").split(':').nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
-            if let Some(i) = workers.iter().position(|w| w.id() == pid) {
-                return i;
+        let holding = holders(db);
+        if let Some(i) = workers.iter().position(|w| holding.contains(&w.id())) {
+            signal(&workers[i], "STOP");
+            if holders(db).contains(&workers[i].id()) {
+                let mut w = workers.remove(i);
+                w.kill().unwrap();
+                w.wait().unwrap();
+                return;
             }
+            signal(&workers[i], "CONT");
         }
         assert!(t0.elapsed() < Duration::from_secs(60), "no worker holds an item");
         std::thread::sleep(Duration::from_millis(2));
     }
+}
+
+/// The process ids of the workers that hold a claimed item right now.
+fn holders(db: &TempDb) -> Vec<u32> {
+    let rows = db
+        .db
+        .query("SELECT DISTINCT claimed_by FROM work_items WHERE claimed_by IS NOT NULL AND state = 'pending'", vec![])
+        .unwrap();
+    // Worker ids are host:pid:start.
+    rows.iter().filter_map(|r| r.text("claimed_by").split(':').nth(1)?.parse().ok()).collect()
+}
+
+fn signal(worker: &Child, name: &str) {
+    let status = std::process::Command::new("kill").arg(format!("-{name}")).arg(worker.id().to_string()).status();
+    assert!(status.unwrap().success(), "kill -{name}");
 }
 
 #[test]
@@ -148,10 +161,9 @@ fn a_killed_workers_items_are_finished_by_a_worker_after_their_lease() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(lines(&log).is_empty());
 
-    let mut first = spawn(&["run", "--config", &cfg]);
+    let mut workers = vec![spawn(&["run", "--config", &cfg])];
     wait_for(&log, 7);
-    first.kill().unwrap();
-    first.wait().unwrap();
+    kill_a_holder(&db, &mut workers);
     let held = db
         .db
         .query("SELECT count(*) AS n FROM work_items WHERE claimed_by IS NOT NULL AND state = 'pending'", vec![])
