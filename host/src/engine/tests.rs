@@ -138,7 +138,7 @@ impl PlanApply for FakeFile {
             .map(|i| {
                 let id = i.recording.record_id.to_string();
                 if there.contains(&id) {
-                    return Planned::Settled(Outcome::skipped(&id, "already in the file"));
+                    return Planned::settled(Outcome::skipped(&id, "already in the file"));
                 }
                 let o = &i.owners[0];
                 let line = format!("{id} {} {}: {}", o.username, o.resolver, o.reason);
@@ -151,12 +151,10 @@ impl PlanApply for FakeFile {
         let mut text = std::fs::read_to_string(&self.path).unwrap_or_default();
         let mut out = Vec::new();
         for p in plans {
-            match p {
-                Planned::Settled(o) => out.push(o),
-                Planned::Write { step: (id, _), .. } if there.contains(&id) => {
-                    out.push(Outcome::skipped(&id, "already in the file"))
-                }
-                Planned::Write { step: (id, line), .. } => {
+            match p.into_step() {
+                Err(o) => out.push(o),
+                Ok((id, _)) if there.contains(&id) => out.push(Outcome::skipped(&id, "already in the file")),
+                Ok((id, line)) => {
                     text.push_str(&line);
                     text.push('\n');
                     out.push(Outcome::done(&id, "line added"));

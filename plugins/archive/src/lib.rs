@@ -16,9 +16,11 @@ pub use config::Settings;
 pub use manifest::{FileEntry, Manifest};
 
 use futures_util::StreamExt;
-use plugin_api::sdk::{runtime::block_on, Component, Ctx, PluginDecl, SinkComponent, SinkPlugin};
+use plugin_api::sdk::{
+    runtime::block_on, write_planned, Component, Ctx, PlanApply, Planned, PluginDecl, SinkComponent, SinkPlugin,
+};
 use plugin_api::{export_plugin, Outcome, PluginError, SinkItem};
-use recording::Archiver;
+use recording::{Archiver, ToArchive};
 use std::sync::Arc;
 use std::time::Duration;
 use target::Target;
@@ -76,6 +78,39 @@ impl ArchiveSink {
     }
 }
 
+impl ArchiveSink {
+    /// `f` of every item and its `with`, `concurrency` recordings at once; the answers in order.
+    fn each<T, R, Fut>(&self, batch: &[SinkItem], with: Vec<T>, f: impl Fn(Arc<Archiver>, SinkItem, T) -> Fut) -> Vec<R>
+    where
+        Fut: std::future::Future<Output = R> + Send + 'static,
+        R: Send + 'static,
+    {
+        let tasks: Vec<Fut> =
+            batch.iter().zip(with).map(|(item, w)| f(self.archiver.clone(), item.clone(), w)).collect();
+        let n = self.archiver.settings.concurrency;
+        block_on(async move { futures_util::stream::iter(tasks).buffered(n).collect::<Vec<R>>().await })
+    }
+}
+
+/// Plan: per recording, its manifest (archived already?) and its formats.
+/// Apply: the manifest looked for again, then every file (see [`Archiver::archive`]).
+impl PlanApply for ArchiveSink {
+    type Step = ToArchive;
+
+    fn plan(&self, batch: &[SinkItem]) -> Result<Vec<Planned<ToArchive>>, PluginError> {
+        Ok(self.each(batch, vec![(); batch.len()], |a, item, ()| a.plan(item)))
+    }
+
+    fn apply(&self, batch: &[SinkItem], plans: Vec<Planned<ToArchive>>) -> Result<Vec<Outcome>, PluginError> {
+        Ok(self.each(batch, plans, |a, item, p| async move {
+            match p.into_step() {
+                Err(o) => o,
+                Ok(todo) => a.archive(item, todo).await,
+            }
+        }))
+    }
+}
+
 impl SinkPlugin for ArchiveSink {
     fn prepare(&self) -> Result<Vec<String>, PluginError> {
         let a = self.archiver.clone();
@@ -92,26 +127,7 @@ impl SinkPlugin for ArchiveSink {
     }
 
     fn write(&self, batch: &[SinkItem]) -> Result<Vec<Outcome>, PluginError> {
-        let a = self.archiver.clone();
-        let items = batch.to_vec();
-        let dry = self.ctx.dry_run();
-        let n = a.settings.concurrency;
-        Ok(block_on(async move {
-            futures_util::stream::iter(items)
-                .map(|item| {
-                    let a = a.clone();
-                    async move {
-                        if dry {
-                            a.plan(item).await
-                        } else {
-                            a.archive(item).await
-                        }
-                    }
-                })
-                .buffered(n)
-                .collect::<Vec<_>>()
-                .await
-        }))
+        write_planned(self, self.ctx.dry_run(), batch)
     }
 
     fn finish(&self) -> Result<Vec<String>, PluginError> {

@@ -6,6 +6,7 @@ use crate::fetch::{FailKind, Fetcher};
 use crate::manifest::{now, FileEntry, FormatEntry, Manifest, Missing, ProgressLog};
 use crate::target::Target;
 use plugin_api::sdk::ids::validate_record_id;
+use plugin_api::sdk::Planned;
 use plugin_api::{Outcome, SinkItem};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -27,6 +28,13 @@ enum Got {
     Stored(FileEntry, Option<Vec<u8>>),
     Missing(Missing),
     Failed { message: String, permanent: bool },
+}
+
+/// What `plan` found to archive of one recording: its formats (with their
+/// playback URL) and the notes on those that cannot be archived.
+pub struct ToArchive {
+    formats: Vec<(FormatPlan, String)>,
+    notes: Vec<String>,
 }
 
 /// Everything one recording produced so far.
@@ -79,41 +87,51 @@ impl Archiver {
         plans
     }
 
-    /// Dry run: what would be done, reading only.
-    pub async fn plan(self: Arc<Self>, item: SinkItem) -> Outcome {
+    /// What to do with one recording, reading only: nothing (archived
+    /// already, not taken) or its formats, with the dry run's answer.
+    pub async fn plan(self: Arc<Self>, item: SinkItem) -> Planned<ToArchive> {
         let id = item.recording.record_id.to_string();
         if let Err(e) = validate_record_id(&id) {
-            return Outcome::failed_permanently(&id, e);
+            return Planned::settled(Outcome::failed_permanently(&id, e));
         }
         if let Some(why) = self.not_taken(&item) {
-            return Outcome::skipped(&id, why);
+            return Planned::settled(Outcome::skipped(&id, why));
         }
-        if let Ok(Some(m)) = self.target.read(&Self::key(&id, crate::manifest::FILE)).await {
-            if let Ok(m) = Manifest::parse(&m) {
-                return Outcome::planned(&id, format!("nothing to do: already archived ({} files)", m.files.len()));
-            }
+        // (A manifest that cannot be read is read again by `archive`, which reports it.)
+        if let Ok(Some(files)) = self.archived(&id).await {
+            return Planned::settled_as(
+                Outcome::skipped(&id, format!("already archived and verified ({files} files)")),
+                Outcome::planned(&id, format!("nothing to do: already archived ({files} files)")),
+            );
         }
         let mut notes = Vec::new();
-        let plans = self.plans(&item, &mut notes);
-        let formats: Vec<&str> = plans.iter().map(|(p, _)| p.format.as_str()).collect();
+        let formats = self.plans(&item, &mut notes);
+        let names: Vec<&str> = formats.iter().map(|(p, _)| p.format.as_str()).collect();
         let announced: u64 = item.recording.playback.iter().map(|p| p.size_bytes).sum();
         let resumed = ProgressLog::open(&self.work_dir, &id).load().len();
         let mut line = format!(
             "would archive {} ({} bytes announced) to {}/{id}/",
-            if formats.is_empty() { "nothing".to_string() } else { formats.join(", ") },
+            if names.is_empty() { "nothing".to_string() } else { names.join(", ") },
             announced,
             self.target.describe()
         );
         if resumed > 0 {
             line.push_str(&format!(", keeping the {resumed} files verified by an earlier run"));
         }
-        if self.settings.render && formats.contains(&"presentation") {
+        if self.settings.render && names.contains(&"presentation") {
             line.push_str(", and render the presentation to MP4");
         }
-        for n in notes {
+        for n in &notes {
             line.push_str(&format!("; {n}"));
         }
-        Outcome::planned(&id, line)
+        Planned::write(ToArchive { formats, notes }, Outcome::planned(&id, line))
+    }
+
+    /// The number of files of the recording's manifest, if it is archived
+    /// (a manifest that does not parse is no archive).
+    async fn archived(&self, id: &str) -> Result<Option<usize>, String> {
+        let bytes = self.target.read(&Self::key(id, crate::manifest::FILE)).await?;
+        Ok(bytes.and_then(|b| Manifest::parse(&b).ok()).map(|m| m.files.len()))
     }
 
     fn not_taken(&self, item: &SinkItem) -> Option<String> {
@@ -122,25 +140,19 @@ impl Archiver {
             .then(|| format!("state `{state}` is not in this sink's `states`; not archived"))
     }
 
-    pub async fn archive(self: Arc<Self>, item: SinkItem) -> Outcome {
+    /// Archives one planned recording: its manifest looked for again (another
+    /// run or worker may have archived it since the plan), then every file,
+    /// the render, and the manifest last.
+    pub async fn archive(self: Arc<Self>, item: SinkItem, todo: ToArchive) -> Outcome {
         let id = item.recording.record_id.to_string();
-        if let Err(e) = validate_record_id(&id) {
-            return Outcome::failed_permanently(&id, e);
-        }
-        if let Some(why) = self.not_taken(&item) {
-            return Outcome::skipped(&id, why);
-        }
-        match self.target.read(&Self::key(&id, crate::manifest::FILE)).await {
-            Ok(Some(bytes)) => {
-                if let Ok(m) = Manifest::parse(&bytes) {
-                    return Outcome::skipped(&id, format!("already archived and verified ({} files)", m.files.len()));
-                }
-            }
+        match self.archived(&id).await {
+            Ok(Some(files)) => return Outcome::skipped(&id, format!("already archived and verified ({files} files)")),
             Ok(None) => {}
             Err(e) => return Outcome::failed(&id, e),
         }
         let mut manifest = Manifest::of(&item);
-        let plans = self.plans(&item, &mut manifest.notes);
+        let ToArchive { formats: plans, notes } = todo;
+        manifest.notes = notes;
         if plans.is_empty() {
             let why = manifest.notes.join("; ");
             return Outcome::failed_permanently(

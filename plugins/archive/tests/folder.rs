@@ -4,7 +4,7 @@ mod common;
 use bbb_migrate_archive::Manifest;
 use bbb_testserver::files::FileServer;
 use common::*;
-use plugin_api::sdk::SinkPlugin;
+use plugin_api::sdk::{PlanApply, SinkPlugin};
 use plugin_api::OutcomeStatus;
 use serde_json::json;
 
@@ -228,6 +228,29 @@ fn dry_run_writes_nothing_and_fetches_nothing() {
     s.finish().unwrap();
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
     assert!(server.seen().is_empty());
+}
+
+/// Another run archives the recording between this sink's plan and its
+/// apply: apply finds its manifest, fetches and writes nothing.
+#[test]
+fn apply_re_checks_the_manifest_after_the_plan() {
+    let server = FileServer::start();
+    publish_full(&server, ID);
+    let dir = tempfile::tempdir().unwrap();
+    let items = [item(recording(&server, ID, &["presentation", "podcast"]))];
+    let s = sink(dir.path(), json!({"target": "arch"}), false);
+    s.prepare().unwrap();
+    let plans = PlanApply::plan(&s, &items).unwrap();
+    assert!(server.seen().is_empty(), "the plan fetched");
+    let other = sink(dir.path(), json!({"target": "arch"}), false).write(&items).unwrap();
+    assert_eq!(other[0].status, OutcomeStatus::DONE, "{}", other[0].detail);
+    let archived = std::fs::read(dir.path().join("arch").join(ID).join("manifest.json")).unwrap();
+    server.clear_seen();
+    let out = PlanApply::apply(&s, &items, plans).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::SKIPPED, "{}", out[0].detail);
+    assert!(out[0].detail.starts_with("already archived and verified ("), "{}", out[0].detail);
+    assert!(server.seen().is_empty(), "fetched again");
+    assert_eq!(std::fs::read(dir.path().join("arch").join(ID).join("manifest.json")).unwrap(), archived);
 }
 
 #[test]

@@ -4,7 +4,7 @@ mod common;
 
 use bbb_testserver::files::FileServer;
 use common::*;
-use plugin_api::sdk::SinkPlugin;
+use plugin_api::sdk::{PlanApply, SinkPlugin};
 use plugin_api::OutcomeStatus;
 use serde_json::json;
 use std::io::{Read, Write};
@@ -105,6 +105,49 @@ fn archives_verifies_and_resumes_on_s3() {
         lines[0].starts_with(&format!("BAD {id}: 1 of")) && lines[0].contains("podcast/audio.ogg: 15 bytes"),
         "{lines:?}"
     );
+}
+
+/// The keys of every object in bucket `b`.
+fn objects(b: &str) -> Vec<String> {
+    use futures_util::StreamExt;
+    use object_store::ObjectStore;
+    block(async { store(b).list(None).map(|m| m.unwrap().location.to_string()).collect::<Vec<_>>().await })
+}
+
+/// A dry run stores, uploads and fetches nothing; a run between a plan and its
+/// apply archives the recording, and the apply finds its manifest again.
+#[test]
+fn dry_run_writes_nothing_and_apply_re_checks_the_manifest_on_s3() {
+    let server = FileServer::start();
+    let id = "5555555555555555555555555555555555555555-1700000000000";
+    publish_full(&server, id);
+    let b = bucket("plan");
+    let settings = json!({
+        "target": format!("s3://{b}/archive"), "endpoint": endpoint(),
+        "access_key_id": "testing", "secret_access_key": "testing", "min_free_bytes": 0,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let items = [item(recording(&server, id, &["presentation", "podcast"]))];
+    let dry = sink(dir.path(), settings.clone(), true);
+    dry.prepare().unwrap();
+    let out = dry.write(&items).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::PLANNED, "{}", out[0].detail);
+    assert!(out[0].detail.starts_with("would archive presentation, podcast (2000000 bytes announced) to s3://"));
+    dry.finish().unwrap();
+    assert_eq!(objects(&b), Vec::<String>::new());
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "the dry run wrote a work file");
+    assert!(server.seen().is_empty());
+
+    let s = sink(dir.path(), settings.clone(), false);
+    let plans = PlanApply::plan(&s, &items).unwrap();
+    let other = sink(dir.path(), settings, false).write(&items).unwrap();
+    assert_eq!(other[0].status, OutcomeStatus::DONE, "{}", other[0].detail);
+    let stored = objects(&b);
+    server.clear_seen();
+    let out = PlanApply::apply(&s, &items, plans).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::SKIPPED, "{}", out[0].detail);
+    assert!(server.seen().is_empty(), "fetched again");
+    assert_eq!(objects(&b), stored);
 }
 
 #[test]

@@ -141,13 +141,12 @@ impl PlanApply for CsvSink {
         let plan = |item: &SinkItem| {
             let id = item.recording.record_id.as_str();
             if st.keys.contains(id) {
-                return Planned::Settled(Outcome::skipped(id, "already in the CSV"));
+                return Planned::settled(Outcome::skipped(id, "already in the CSV"));
             }
             let cells = Row::of(item).cells();
             let owners = cells[row::OWNERS].clone();
-            let dry_run =
-                Outcome::planned(id, format!("would add a row to {} (owners: {owners})", self.path.display()));
-            Planned::write(NewRow { id: id.to_string(), cells, owners }, dry_run)
+            let would = Outcome::planned(id, format!("would add a row to {} (owners: {owners})", self.path.display()));
+            Planned::write(NewRow { id: id.to_string(), cells, owners }, would)
         };
         Ok(batch.iter().map(plan).collect())
     }
@@ -159,12 +158,12 @@ impl PlanApply for CsvSink {
         let mut rows = Vec::new();
         let mut outcomes = Vec::new();
         for p in plans {
-            match p {
-                Planned::Settled(o) => outcomes.push(o),
-                Planned::Write { step, .. } if !st.keys.insert(step.id.clone()) => {
+            match p.into_step() {
+                Err(o) => outcomes.push(o),
+                Ok(step) if !st.keys.insert(step.id.clone()) => {
                     outcomes.push(Outcome::skipped(&step.id, "already in the CSV"))
                 }
-                Planned::Write { step, .. } => {
+                Ok(step) => {
                     outcomes.push(Outcome::done(&step.id, format!("row added (owners: {})", step.owners)));
                     rows.push(step.cells);
                 }

@@ -21,16 +21,18 @@
 //! `message` was changed) is replaced in place: by `write` for the recordings
 //! it is given, and by `finish` for every activity of the configured
 //! databases (the journal does not send finished recordings again).
-//! One read-write transaction per recording (`SELECT … FOR UPDATE`, then
-//! `UPDATE`). Dry run: reads, writes nothing, says which intro would change.
+//! Planned, then applied (see [`deliver`]): the plan reads each intro, the
+//! dry run answers with it; a run writes one read-write transaction per
+//! recording (`SELECT … FOR UPDATE`, then `UPDATE`).
 
 use bbb_migrate_db::{DbMap, Param, TxMode};
-use moodle_core::{find_activities, is_moodle_recording, origin_server, Found, Prefix, Query};
-use plugin_api::sdk::{Component, Ctx, PluginDecl, SinkComponent, SinkPlugin};
+use moodle_core::Prefix;
+use plugin_api::sdk::{write_planned, Component, Ctx, PluginDecl, SinkComponent, SinkPlugin};
 use plugin_api::{export_plugin, Delivered, LifecycleOp, Outcome, PluginError, SinkItem};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
+mod deliver;
 mod undo;
 
 /// The class that marks our notice inside an intro.
@@ -145,12 +147,6 @@ impl SinkComponent for MoodleNotice {
     }
 }
 
-/// What the read phase learnt about one recording.
-enum Plan {
-    Done(Outcome),
-    Write { found: Found, name: String },
-}
-
 impl SinkPlugin for MoodleNotice {
     /// Several workers may write at once: one notice per activity, written once under a row lock.
     fn shared_writers(&self) -> bool {
@@ -162,153 +158,7 @@ impl SinkPlugin for MoodleNotice {
     }
 
     fn write(&self, batch: &[SinkItem]) -> Result<Vec<Outcome>, PluginError> {
-        let mut out: Vec<Option<Outcome>> = vec![None; batch.len()];
-        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for (i, item) in batch.iter().enumerate() {
-            let r = &item.recording;
-            let id = r.record_id.as_str();
-            if !is_moodle_recording(r) {
-                out[i] = Some(Outcome::skipped(id, "not a Moodle recording"));
-                continue;
-            }
-            match self.dbs.for_server(origin_server(r)) {
-                Some((key, _)) => groups.entry(key.to_string()).or_default().push(i),
-                None => {
-                    out[i] = Some(Outcome::skipped(
-                        id,
-                        format!(
-                            "no Moodle database configured for origin server `{}` and no \"default\"",
-                            origin_server(r).unwrap_or("(none)")
-                        ),
-                    ))
-                }
-            }
-        }
-        for (key, idx) in groups {
-            let (_, db) = self.dbs.all().into_iter().find(|(k, _)| *k == key).expect("key from the map");
-            // Read phase: the activity of every recording, and its current intro (read-only).
-            let items: Vec<(String, String)> = idx
-                .iter()
-                .map(|&i| (batch[i].recording.record_id.to_string(), batch[i].recording.meeting_id.to_string()))
-                .collect();
-            let prefix = self.prefix.clone();
-            let read = db.transaction(TxMode::ReadOnly, move |tx| {
-                Box::pin(async move {
-                    let schema = moodle_core::detect_schema(tx, &prefix).await?;
-                    let queries: Vec<Query> = items
-                        .iter()
-                        .map(|(r, m)| Query { record_id: r, meeting: moodle_core::parse_meeting_id(m) })
-                        .collect();
-                    let found = find_activities(tx, &prefix, schema, &queries).await?;
-                    Ok(found)
-                })
-            });
-            let found = match read {
-                Ok(f) => f,
-                Err(e) => {
-                    for &i in &idx {
-                        out[i] = Some(Outcome::failed(
-                            batch[i].recording.record_id.as_str(),
-                            format!("moodle `{key}`: {}", e.message),
-                        ));
-                    }
-                    continue;
-                }
-            };
-            let mut seen_in_dry_run: HashMap<i64, String> = HashMap::new();
-            for (&i, f) in idx.iter().zip(found) {
-                let rid = batch[i].recording.record_id.to_string();
-                let plan = match f {
-                    Err(why) => Plan::Done(Outcome::skipped(&rid, format!("no Moodle activity: {why}"))),
-                    Ok(found) => match &found.activity {
-                        None => Plan::Done(Outcome::skipped(
-                            &rid,
-                            format!("{} was deleted: no intro to change", found.label()),
-                        )),
-                        Some(a) => Plan::Write { name: a.name.clone(), found: found.clone() },
-                    },
-                };
-                let (found, name) = match plan {
-                    Plan::Done(o) => {
-                        out[i] = Some(o);
-                        continue;
-                    }
-                    Plan::Write { found, name } => (found, name),
-                };
-                let table = self.prefix.t("bigbluebuttonbn");
-                let base = serde_json::json!({
-                    "site": key,
-                    "table": table,
-                    "activity": found.activity_id,
-                    "course": found.course_id,
-                });
-                let what = format!("{table}.intro of {} `{name}`", found.label());
-                let act = found.activity_id;
-                let notice = self.notice.clone();
-                let dry = self.ctx.dry_run();
-                let sql_lock =
-                    format!("SELECT intro FROM {table} WHERE id = ?{}", if dry { "" } else { " FOR UPDATE" });
-                let sql_update = format!("UPDATE {table} SET intro = ? WHERE id = ?");
-                let mode = if dry { TxMode::ReadOnly } else { TxMode::ReadWrite };
-                // One transaction per recording.
-                let res = db.transaction(mode, move |tx| {
-                    Box::pin(async move {
-                        let rows = tx.query(&sql_lock, vec![Param::Int(act)]).await?;
-                        let Some(row) = rows.first() else { return Ok(None) };
-                        let intro = row.str("intro").unwrap_or_default();
-                        let (new, replaced) = match change_for(&intro, &notice) {
-                            Change::None => return Ok(Some((false, false, intro.len(), Default::default()))),
-                            Change::Append(n) => (n, false),
-                            Change::Replace(n) => (n, true),
-                        };
-                        let written = undo::Written::of(&intro, &notice);
-                        if !dry {
-                            tx.execute(&sql_update, vec![Param::Str(new), Param::Int(act)]).await?;
-                        }
-                        Ok(Some((true, replaced, intro.len(), written)))
-                    })
-                });
-                let data = match &res {
-                    Ok(Some((true, _, _, w))) => w.data(base),
-                    _ => base,
-                };
-                let o = match res {
-                    Err(e) => Outcome::failed(&rid, format!("moodle `{key}`: {}", e.message)),
-                    Ok(None) => Outcome::skipped(&rid, format!("{} no longer exists", found.label())),
-                    Ok(Some((false, _, _, _))) => Outcome::skipped(&rid, format!("notice already in {what}")),
-                    Ok(Some((true, true, _, _))) if dry => {
-                        seen_in_dry_run.insert(act, rid.clone());
-                        Outcome::planned(&rid, format!("would replace the earlier notice in {what} (message changed)"))
-                            .with_data(&data)
-                    }
-                    Ok(Some((true, true, _, _))) => {
-                        Outcome::done(&rid, format!("earlier notice replaced in {what} (message changed)"))
-                            .with_data(&data)
-                    }
-                    Ok(Some((true, _, len, _))) if dry => match seen_in_dry_run.get(&act) {
-                        Some(first) => {
-                            Outcome::planned(&rid, format!("notice for {what} already planned for recording {first}"))
-                        }
-                        None => {
-                            seen_in_dry_run.insert(act, rid.clone());
-                            Outcome::planned(
-                                &rid,
-                                format!(
-                                    "would append the notice ({} bytes) to {what} (intro kept, {len} bytes)",
-                                    self.notice.len()
-                                ),
-                            )
-                            .with_data(&data)
-                        }
-                    },
-                    Ok(Some((true, _, _, _))) => {
-                        Outcome::done(&rid, format!("notice appended to {what}")).with_data(&data)
-                    }
-                };
-                out[i] = Some(o);
-            }
-        }
-        Ok(out.into_iter().map(|o| o.expect("every item answered")).collect())
+        write_planned(self, self.ctx.dry_run(), batch)
     }
 
     /// Replaces every earlier notice (another message) in the configured

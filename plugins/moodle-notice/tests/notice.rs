@@ -3,7 +3,7 @@
 use bbb_migrate_db::testing::{recording, schema, TempDb};
 use bbb_migrate_db::{Engine, Param, Row};
 use bbb_migrate_moodle_notice::{notice_html, MoodleNotice};
-use plugin_api::sdk::{testing::ctx, SinkPlugin};
+use plugin_api::sdk::{testing::ctx, PlanApply, SinkPlugin};
 use plugin_api::{Outcome, OutcomeStatus, Owner, SinkItem};
 
 const SERVER: &str = "moodle.univ.example.fr";
@@ -223,6 +223,38 @@ fn mariadb_changed_message_replaces_the_notice() {
 #[test]
 fn postgres_changed_message_replaces_the_notice() {
     changed_message_replaces_the_notice(Engine::Postgres);
+}
+
+/// Another run adds the notice between this sink's plan and its apply: apply
+/// reads the intro again under its row lock and leaves it alone.
+fn apply_re_checks_the_intro(engine: Engine) {
+    let t = moodle_db(engine, "notice_recheck");
+    let url = url_of(&t);
+    let first = &batch()[..1];
+    let planner = sink(&url, false);
+    let plans = PlanApply::plan(&planner, first).unwrap();
+    assert_eq!(sink(&url, false).write(first).unwrap()[0].status, OutcomeStatus::DONE);
+    let after_other = intros(&t);
+    let out = PlanApply::apply(&planner, first, plans).unwrap();
+    assert_eq!(
+        statuses(&out),
+        vec![(
+            "skipped",
+            s("notice already in mdl_bigbluebuttonbn.intro of activity 1 course 2 `Cours magistral PHYS101`")
+        )]
+    );
+    assert_eq!(intros(&t), after_other);
+    assert_eq!(intros(&t)[0].1.matches("bbb-migrate-notice").count(), 1);
+}
+
+#[test]
+fn mariadb_apply_re_checks_the_intro() {
+    apply_re_checks_the_intro(Engine::MySql);
+}
+
+#[test]
+fn postgres_apply_re_checks_the_intro() {
+    apply_re_checks_the_intro(Engine::Postgres);
 }
 
 #[test]

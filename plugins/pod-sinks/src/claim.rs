@@ -9,7 +9,7 @@ use crate::recorder::{self, claim_file_name, pod_extension, Recorder};
 use bbb_migrate_db::{Db, Param, TxMode};
 use bbb_migrate_video_page::{PageError, VideoFiles};
 use plugin_api::sdk::ids::validate_record_id;
-use plugin_api::sdk::{runtime::block_on, Ctx, SinkComponent, SinkPlugin};
+use plugin_api::sdk::{runtime::block_on, write_planned, Ctx, PlanApply, Planned, SinkComponent, SinkPlugin};
 use plugin_api::{Delivered, LifecycleOp, Outcome, PluginError, SinkItem};
 use serde::Deserialize;
 use serde_json::json;
@@ -104,7 +104,6 @@ struct Inner {
     /// Captions and chat of the `video` playbacks downloaded.
     video_extras: crate::convert::VideoExtras,
     min_free: u64,
-    dry_run: bool,
 }
 
 pub struct ClaimDirSink {
@@ -113,6 +112,7 @@ pub struct ClaimDirSink {
     recorder: Mutex<Option<Recorder>>,
     /// Work folders of earlier, killed renders removed before the first render (`None`: not yet).
     stale_removed: Mutex<Option<usize>>,
+    ctx: Ctx,
 }
 
 /// Free bytes for an unprivileged writer on the filesystem holding `dir`.
@@ -215,13 +215,13 @@ impl SinkComponent for ClaimDirSink {
             converter,
             video_extras,
             min_free: cfg.min_free_bytes,
-            dry_run: ctx.dry_run(),
         };
         Ok(Self {
             inner: Arc::new(inner),
             concurrency: cfg.concurrency,
             recorder: Mutex::new(None),
             stale_removed: Mutex::new(None),
+            ctx,
         })
     }
 }
@@ -280,12 +280,14 @@ impl RowChange {
     }
 }
 
-/// What the read phase found for one recording: nothing written yet.
-struct Plan {
+/// What the plan found for one recording: nothing written yet.
+pub struct Plan {
     job: Job,
     path: PathBuf,
     path_text: String,
     source: String,
+    /// The file's size on disk when measured (`None`: absent).
+    on_disk: Option<u64>,
     action: Action,
     /// The file's size when known (on disk, or announced by the server).
     size: Option<u64>,
@@ -306,47 +308,69 @@ struct Done {
     beside: Vec<String>,
 }
 
-/// Reads, then (unless dry run) writes: `locate`, the claimed check, the
-/// file lock, `measure`, then `describe` (dry run) or `execute`.
+/// The plan of one recording: `locate`, the claimed check, `measure`, and
+/// the dry run's answer (`describe`). Reads only (no lock either).
 /// `page`: the error of the recording's video page, if reading it failed.
-async fn deliver(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<PageError>) -> Outcome {
+async fn plan_one(inner: &Inner, rec: &Recorder, item: &SinkItem, page: Option<PageError>) -> Planned<Plan> {
     let id = item.recording.record_id.as_str();
     let (job, path) = match locate(inner, rec, item, page) {
         Ok(v) => v,
-        Err(o) => return o,
+        Err(o) => return Planned::settled(o),
     };
     let path_text = path.to_string_lossy().into_owned();
     // Already claimed (Pod moved the file away and made a recording of it)?
     let rft = match claimed_or_row(inner, &path_text).await {
         Ok((Some(cid), _)) => {
-            let detail = format!("{path_text}: already claimed in Pod (recorder_recording #{cid})");
-            let data = json!({"file": path_text, "claimed": cid});
-            return if inner.dry_run {
-                Outcome::planned(id, format!("nothing to write: {detail}"))
-            } else {
-                Outcome::skipped(id, detail)
-            }
-            .with_data(&data);
+            let (detail, data) = claimed(&path_text, cid);
+            let would = Outcome::planned(id, format!("nothing to write: {detail}")).with_data(&data);
+            return Planned::settled_as(Outcome::skipped(id, detail).with_data(&data), would);
         }
         Ok((None, rft)) => rft,
-        Err(e) => return pod::failure(id, "", &e),
+        Err(e) => return Planned::settled(pod::failure(id, "", &e)),
     };
-    // From here to the row, this run alone works on this file (dry runs write nothing).
-    let _lock = if inner.dry_run {
-        None
+    match measure(inner, job, path, path_text, rft).await {
+        Ok(plan) => {
+            let would = describe(inner, rec, id, &plan);
+            Planned::write(plan, would)
+        }
+        Err(e) => Planned::settled(fetch_failure(id, &e)),
+    }
+}
+
+/// The detail and data of an answer for a file Pod claimed already (as recorder_recording `cid`).
+fn claimed(path_text: &str, cid: i64) -> (String, serde_json::Value) {
+    (
+        format!("{path_text}: already claimed in Pod (recorder_recording #{cid})"),
+        json!({"file": path_text, "claimed": cid}),
+    )
+}
+
+/// Writes one planned recording: under the file lock (this run alone works
+/// on the file from here to the row), the claimed check and the file on
+/// disk again (another run or worker may have delivered it since the plan),
+/// then `execute`.
+async fn apply_one(inner: &Inner, rec: &Recorder, item: &SinkItem, plan: Plan) -> Outcome {
+    let id = item.recording.record_id.as_str();
+    let _lock = match FileLock::acquire(&plan.path, filelock::WAIT).await {
+        Ok(l) => l,
+        Err(e) => return Outcome::failed(id, e),
+    };
+    match claimed_or_row(inner, &plan.path_text).await {
+        Ok((Some(cid), _)) => {
+            let (detail, data) = claimed(&plan.path_text, cid);
+            return Outcome::skipped(id, detail).with_data(&data);
+        }
+        Ok((None, _)) => {}
+        Err(e) => return pod::failure(id, "", &e),
+    }
+    let plan = if on_disk(&plan.path) == plan.on_disk {
+        plan
     } else {
-        match FileLock::acquire(&path, filelock::WAIT).await {
-            Ok(l) => Some(l),
-            Err(e) => return Outcome::failed(id, e),
+        match measure(inner, plan.job, plan.path, plan.path_text, plan.rft).await {
+            Ok(p) => p,
+            Err(e) => return fetch_failure(id, &e),
         }
     };
-    let plan = match measure(inner, job, path, path_text, rft).await {
-        Ok(p) => p,
-        Err(e) => return fetch_failure(id, &e),
-    };
-    if inner.dry_run {
-        return describe(inner, rec, id, &plan);
-    }
     execute(inner, rec, item, plan).await
 }
 
@@ -418,8 +442,13 @@ async fn claimed_or_row(inner: &Inner, file: &str) -> Result<(Option<i64>, Optio
         .await
 }
 
-/// The file on disk and, when it is needed, its size on the server: is it
-/// there already, or to download or convert?
+/// The size of the file at `path`, if it is one.
+fn on_disk(path: &Path) -> Option<u64> {
+    std::fs::metadata(path).ok().filter(|m| m.is_file()).map(|m| m.len())
+}
+
+/// The file on disk and, when it is there, its size on the server: is it
+/// complete already, or to download or convert?
 async fn measure(
     inner: &Inner,
     job: Job,
@@ -427,10 +456,10 @@ async fn measure(
     path_text: String,
     rft: Option<(i64, Option<i64>)>,
 ) -> Result<Plan, FetchError> {
-    let present = std::fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len());
+    let present = on_disk(&path);
     let (source, size, action) = match &job {
         Job::Download { url } => {
-            let remote = if present.is_some() || inner.dry_run { inner.fetcher.size(url).await? } else { None };
+            let remote = if present.is_some() { inner.fetcher.size(url).await? } else { None };
             match present {
                 Some(len)
                     if len > 0 && (remote.is_none() || remote == Some(len) || with_captions(len, remote, rft)) =>
@@ -445,7 +474,7 @@ async fn measure(
             _ => (url.clone(), None, Action::Convert(inner.converter.verb())),
         },
     };
-    Ok(Plan { job, path, path_text, source, action, size, rft })
+    Ok(Plan { job, path, path_text, source, on_disk: present, action, size, rft })
 }
 
 /// Writes what `plan` says: the file (download or conversion), then its
@@ -659,6 +688,79 @@ fn finished(rec: &Recorder, id: &str, d: Done) -> Outcome {
     .with_data(&data)
 }
 
+impl ClaimDirSink {
+    /// `f` of every item and its `with` (page, plan), `concurrency` at once; the answers in order.
+    fn each<T, R, Fut>(
+        &self,
+        batch: &[SinkItem],
+        with: Vec<T>,
+        f: impl Fn(Arc<Inner>, Recorder, SinkItem, T) -> Fut,
+    ) -> Result<Vec<R>, PluginError>
+    where
+        Fut: std::future::Future<Output = R> + Send + 'static,
+        R: Send + 'static,
+    {
+        use futures_util::StreamExt;
+        let rec = self.recorder()?;
+        let tasks: Vec<Fut> =
+            batch.iter().zip(with).map(|(item, w)| f(self.inner.clone(), rec.clone(), item.clone(), w)).collect();
+        let n = self.concurrency;
+        Ok(block_on(async move { futures_util::stream::iter(tasks).buffered(n).collect::<Vec<R>>().await }))
+    }
+}
+
+/// Plan: the video pages of the batch, then each recording's file and row
+/// (see [`plan_one`]). Apply: each file fetched or converted and registered
+/// (see [`apply_one`]). Both `concurrency` recordings at once.
+impl PlanApply for ClaimDirSink {
+    type Step = Plan;
+
+    fn plan(&self, batch: &[SinkItem]) -> Result<Vec<Planned<Plan>>, PluginError> {
+        // The files behind the video pages of this batch (the selected
+        // recordings only), `page_concurrency` pages at once.
+        let (inner, mut items) = (self.inner.clone(), batch.to_vec());
+        let (items, pages) = block_on(async move {
+            let pages = inner.video_files.resolve(items.iter_mut().map(|i| &mut i.recording)).await;
+            (items, pages)
+        });
+        self.each(&items, pages, |inner, rec, item, page| async move { plan_one(&inner, &rec, &item, page).await })
+    }
+
+    fn apply(&self, batch: &[SinkItem], plans: Vec<Planned<Plan>>) -> Result<Vec<Outcome>, PluginError> {
+        if matches!(self.inner.converter, Converter::Native { .. }) {
+            let mut removed = self.stale_removed.lock().unwrap_or_else(|p| p.into_inner());
+            if removed.is_none() {
+                *removed = Some(bbb_migrate_render::remove_stale().len());
+            }
+        }
+        self.each(batch, plans, |inner, rec, item, p| async move {
+            match p.into_step() {
+                Err(o) => o,
+                Ok(plan) => apply_one(&inner, &rec, &item, plan).await,
+            }
+        })
+    }
+
+    /// A file to download that was not on disk: a run learns its size from
+    /// the download, the dry run's answer asks the server (one HEAD).
+    fn preview(&self, batch: &[SinkItem], plans: Vec<Planned<Plan>>) -> Result<Vec<Outcome>, PluginError> {
+        self.each(batch, plans, |inner, rec, item, p| async move {
+            let mut plan = match p {
+                Planned::Write { step: plan @ Plan { job: Job::Download { .. }, on_disk: None, .. }, .. } => plan,
+                other => return other.dry_run_outcome(),
+            };
+            let id = item.recording.record_id.as_str();
+            match inner.fetcher.size(&plan.source).await {
+                Ok(size) => {
+                    plan.size = size;
+                    describe(&inner, &rec, id, &plan)
+                }
+                Err(e) => fetch_failure(id, &e),
+            }
+        })
+    }
+}
+
 impl SinkPlugin for ClaimDirSink {
     /// Several workers may write at once: one file and one treatment row per recording: workers never write the same file (the folder must be shared storage for a fleet on several machines).
     fn shared_writers(&self) -> bool {
@@ -687,30 +789,7 @@ impl SinkPlugin for ClaimDirSink {
     }
 
     fn write(&self, batch: &[SinkItem]) -> Result<Vec<Outcome>, PluginError> {
-        use futures_util::StreamExt;
-        let rec = self.recorder()?;
-        if matches!(self.inner.converter, Converter::Native { .. }) && !self.inner.dry_run {
-            let mut removed = self.stale_removed.lock().unwrap_or_else(|p| p.into_inner());
-            if removed.is_none() {
-                *removed = Some(bbb_migrate_render::remove_stale().len());
-            }
-        }
-        let inner = self.inner.clone();
-        let mut items = batch.to_vec();
-        let n = self.concurrency;
-        Ok(block_on(async move {
-            // The files behind the video pages of this batch (the selected
-            // recordings only), `page_concurrency` pages at once.
-            let pages = inner.video_files.resolve(items.iter_mut().map(|i| &mut i.recording)).await;
-            futures_util::stream::iter(items.into_iter().zip(pages).map(|(item, page)| {
-                let inner = inner.clone();
-                let rec = rec.clone();
-                async move { deliver(&inner, &rec, &item, page).await }
-            }))
-            .buffered(n)
-            .collect::<Vec<Outcome>>()
-            .await
-        }))
+        write_planned(self, self.ctx.dry_run(), batch)
     }
 
     fn check(&self) -> Result<Vec<String>, PluginError> {
@@ -725,7 +804,7 @@ impl SinkPlugin for ClaimDirSink {
     /// videos, not links to the old servers.
     fn lifecycle(&self, op: LifecycleOp, batch: &[Delivered]) -> Result<Vec<Outcome>, PluginError> {
         match op {
-            LifecycleOp::UNDO => Ok(crate::claim_undo::undo(&self.inner.db, batch, self.inner.dry_run)),
+            LifecycleOp::UNDO => Ok(crate::claim_undo::undo(&self.inner.db, batch, self.ctx.dry_run())),
             LifecycleOp::PENDING => crate::claim_undo::pending(&self.inner.db, batch),
             other => Err(plugin_api::sdk::unsupported_op(other)),
         }

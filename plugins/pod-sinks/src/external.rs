@@ -1,17 +1,19 @@
 //! `pod-external`: one `import_video_externalrecording` row per recording and
 //! owner ("My external videos"), users created when missing.
 //!
-//! One transaction per batch, one savepoint per recording: a recording's
-//! user, owner and rows are written together or not at all (a failing one is
-//! rolled back to its savepoint, the others of the batch are committed). The
-//! batch's users and existing rows are read with one statement each; a
-//! recording whose rows all exist writes nothing. See [`apply_batch`].
+//! Planned, then applied: the plan reads the batch's users and existing rows
+//! (one statement each, read-only) and says what each recording would write.
+//! Apply: one transaction per batch, one savepoint per recording: the users
+//! and rows are read again (users locked), and a recording's user, owner and
+//! rows are written together or not at all (a failing one is rolled back to
+//! its savepoint, the others of the batch are committed); a recording whose
+//! rows all exist writes nothing. See [`write_batch`].
 //!
 //! Existing rows are found without scanning `import_video_externalrecording`
 //! per batch (Pod has no index on `source_url`): see [`Known`].
 use crate::pod::{self, clip, now_sql, permanent, timestamp_text, ts_placeholder};
 use bbb_migrate_db::{placeholders, Db, Engine, Param, Tx, TxMode};
-use plugin_api::sdk::{Ctx, Secret, SinkComponent, SinkPlugin};
+use plugin_api::sdk::{write_planned, Ctx, PlanApply, Planned, Secret, SinkComponent, SinkPlugin};
 use plugin_api::{Delivered, LifecycleOp, Outcome, PluginError, Recording, SinkItem};
 use serde::Deserialize;
 use serde_json::json;
@@ -181,8 +183,8 @@ struct Person {
     email: String,
 }
 
-/// What one recording needs written.
-struct Plan {
+/// What one recording wants in Pod: a row per person.
+pub struct Wanted {
     record_id: String,
     name: String,
     start: String,
@@ -195,8 +197,7 @@ struct Plan {
 struct Batch {
     site_id: i64,
     hashkey_secret: String,
-    dry_run: bool,
-    plans: Vec<Plan>,
+    wanted: Vec<Wanted>,
     known: Arc<Mutex<Known>>,
 }
 
@@ -227,7 +228,8 @@ impl SinkComponent for PodExternalSink {
 }
 
 impl PodExternalSink {
-    fn plan(&self, item: &SinkItem) -> Result<Plan, String> {
+    /// What `item` wants, or why it cannot be delivered (whatever Pod holds).
+    fn wanted(&self, item: &SinkItem) -> Result<Wanted, String> {
         let rec = &item.recording;
         let source_url = source_url(rec, self.rewrite_23)
             .ok_or("no video or presentation playback URL: nothing Pod could import")?;
@@ -263,7 +265,7 @@ impl PodExternalSink {
         if people.is_empty() {
             return Err("no owner with a username".into());
         }
-        Ok(Plan {
+        Ok(Wanted {
             record_id: rec.record_id.to_string(),
             name: clip(name, NAME_MAX),
             start: timestamp_text(self.db.engine(), rec.start_ms),
@@ -273,114 +275,192 @@ impl PodExternalSink {
         })
     }
 
-    /// Plans every item, then writes the batch in one transaction (run again
-    /// after a deadlock). One outcome per item, in order.
-    fn deliver(&self, items: &[SinkItem]) -> Vec<Outcome> {
-        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(items.len());
-        let mut plans = Vec::new();
-        let mut slots = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            match self.plan(item) {
-                Ok(p) => {
-                    plans.push(p);
-                    slots.push(i);
+    /// What the write transaction of `wanted` needs.
+    fn batch(&self, wanted: Vec<Wanted>) -> Arc<Batch> {
+        Arc::new(Batch {
+            site_id: self.site_id,
+            hashkey_secret: self.secret_key.expose().to_string(),
+            wanted,
+            known: self.known.clone(),
+        })
+    }
+
+    /// Pod's users and rows for `keys`, in one read-only transaction.
+    fn read(&self, keys: Keys) -> Result<Existing, PluginError> {
+        let (keys, known) = (Arc::new(keys), self.known.clone());
+        pod::transaction(&self.db, TxMode::ReadOnly, move |tx| {
+            Box::pin(async move { lookup(tx, &keys, &known, false).await })
+        })
+    }
+}
+
+/// Plan: the recordings that can be delivered read Pod's users and rows in
+/// one read-only transaction, and each says what it would write. Apply: one
+/// read-write transaction per batch reads them again (users locked) and
+/// writes what is still missing, one savepoint per recording (see
+/// [`write_batch`]).
+impl PlanApply for PodExternalSink {
+    type Step = Wanted;
+
+    fn plan(&self, batch: &[SinkItem]) -> Result<Vec<Planned<Wanted>>, PluginError> {
+        let wanted: Vec<Result<Wanted, String>> = batch.iter().map(|item| self.wanted(item)).collect();
+        let mut valid = wanted.iter().flatten().peekable();
+        let read = if valid.peek().is_some() { self.read(Keys::of(valid)) } else { Ok(Existing::default()) };
+        let plan = |(item, w): (&SinkItem, Result<Wanted, String>)| {
+            let id = item.recording.record_id.as_str();
+            let (w, existing) = match (w, &read) {
+                (Err(e), _) => return Planned::settled(Outcome::failed_permanently(id, e)),
+                (_, Err(e)) => return Planned::settled(pod::failure(id, "", e)),
+                (Ok(w), Ok(existing)) => (w, existing),
+            };
+            let would = match decide(&w, existing) {
+                Ok(owners) => describe(id, &w.source_url, self.site_id, Tense::Planned, &owners),
+                Err(e) => pod::failure(id, "", &e),
+            };
+            Planned::write(w, would)
+        };
+        Ok(batch.iter().zip(wanted).map(plan).collect())
+    }
+
+    fn apply(&self, _batch: &[SinkItem], plans: Vec<Planned<Wanted>>) -> Result<Vec<Outcome>, PluginError> {
+        let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(plans.len());
+        let (mut wanted, mut slots) = (Vec::new(), Vec::new());
+        for p in plans {
+            match p.into_step() {
+                Err(o) => outcomes.push(Some(o)),
+                Ok(w) => {
+                    slots.push(outcomes.len());
                     outcomes.push(None);
+                    wanted.push(w);
                 }
-                Err(e) => outcomes.push(Some(Outcome::failed_permanently(item.recording.record_id.as_str(), e))),
             }
         }
-        if !plans.is_empty() {
-            let dry = self.ctx.dry_run();
-            let site = self.site_id;
-            let mode = if dry { TxMode::ReadOnly } else { TxMode::ReadWrite };
-            let batch = std::sync::Arc::new(Batch {
-                site_id: site,
-                hashkey_secret: self.secret_key.expose().to_string(),
-                dry_run: dry,
-                plans,
-                known: self.known.clone(),
+        if !wanted.is_empty() {
+            let batch = self.batch(wanted);
+            let b = batch.clone();
+            let results = pod::transaction(&self.db, TxMode::ReadWrite, move |tx| {
+                Box::pin(async move { write_batch(tx, &b).await })
             });
-            let mut attempt = 0;
-            let results = loop {
-                let b = batch.clone();
-                match self.db.transaction(mode, move |tx| Box::pin(async move { apply_batch(tx, &b).await })) {
-                    Err(e) if pod::is_transient(&e) && attempt < pod::TRANSIENT_RETRIES => attempt += 1,
-                    other => break other,
-                }
-            };
-            for (k, (plan, slot)) in batch.plans.iter().zip(slots).enumerate() {
-                let id = plan.record_id.as_str();
-                outcomes[slot] = Some(match &results {
-                    Ok(r) => match &r[k] {
-                        Ok(owners) => describe(id, &plan.source_url, site, dry, owners),
-                        Err(e) => pod::failure(id, "", e),
-                    },
-                    Err(e) => pod::failure(id, "", e),
+            for (k, (w, slot)) in batch.wanted.iter().zip(slots).enumerate() {
+                let id = w.record_id.as_str();
+                outcomes[slot] = Some(match results.as_ref().map(|r| &r[k]) {
+                    Ok(Ok(owners)) => describe(id, &w.source_url, self.site_id, Tense::Done, owners),
+                    Ok(Err(e)) | Err(e) => pod::failure(id, "", e),
                 });
             }
         }
-        outcomes.into_iter().map(|o| o.expect("every item has an outcome")).collect()
+        Ok(outcomes.into_iter().map(|o| o.expect("every item has an outcome")).collect())
     }
 }
 
-/// The lock taken on the batch's existing users: MariaDB's next-key locks
-/// also keep a missing username missing until this transaction creates it;
-/// PostgreSQL only needs the users to stay (`ON CONFLICT` handles creation).
-fn user_lock(engine: Engine, dry_run: bool) -> &'static str {
-    match (dry_run, engine) {
-        (true, _) => "",
-        (false, Engine::MySql) => " FOR UPDATE",
-        (false, Engine::Postgres) => " FOR KEY SHARE",
+/// The usernames and source URLs of a batch, sorted, without repeats.
+struct Keys {
+    names: Vec<String>,
+    urls: Vec<String>,
+}
+
+impl Keys {
+    fn of<'a>(wanted: impl Iterator<Item = &'a Wanted>) -> Keys {
+        let (mut names, mut urls) = (Vec::new(), Vec::new());
+        for w in wanted {
+            names.extend(w.people.iter().map(|p| p.username.clone()));
+            urls.push(w.source_url.clone());
+        }
+        for v in [&mut names, &mut urls] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        Keys { names, urls }
     }
 }
 
-/// Writes a batch inside its transaction: the users and existing rows of the
-/// whole batch in one statement each, then each recording that has
-/// something to write inside its own savepoint. A recording's error rolls
-/// back to its savepoint and becomes its result; a lost connection or a
-/// deadlock fails the whole batch (which is then run again).
-async fn apply_batch(tx: &mut Tx, b: &Batch) -> Result<Vec<Result<Vec<OwnerResult>, PluginError>>, PluginError> {
-    let engine = tx.engine();
-    let mut names: Vec<&str> = b.plans.iter().flat_map(|p| p.people.iter().map(|x| x.username.as_str())).collect();
-    names.sort_unstable();
-    names.dedup();
-    let sql = format!(
-        "SELECT id, username FROM auth_user WHERE username IN ({}){}",
-        placeholders(names.len()),
-        user_lock(engine, b.dry_run)
-    );
+/// What Pod holds for a batch: user ids by username, and the smallest row
+/// id by (source_url, owner_id).
+#[derive(Default)]
+struct Existing {
+    users: HashMap<String, i64>,
+    rows: HashMap<(String, i64), i64>,
+}
+
+/// The lock taken on the batch's existing users before writing: MariaDB's
+/// next-key locks also keep a missing username missing until this
+/// transaction creates it; PostgreSQL only needs the users to stay
+/// (`ON CONFLICT` handles creation).
+fn user_lock(engine: Engine) -> &'static str {
+    match engine {
+        Engine::MySql => " FOR UPDATE",
+        Engine::Postgres => " FOR KEY SHARE",
+    }
+}
+
+/// The users and existing rows of a batch, one statement each (`for_write`:
+/// the users locked, see [`user_lock`]).
+async fn lookup(tx: &mut Tx, keys: &Keys, known: &Mutex<Known>, for_write: bool) -> Result<Existing, PluginError> {
+    let lock = if for_write { user_lock(tx.engine()) } else { "" };
+    let sql =
+        format!("SELECT id, username FROM auth_user WHERE username IN ({}){lock}", placeholders(keys.names.len()));
     let mut users: HashMap<String, i64> = HashMap::new();
-    for row in tx.query(&sql, names.iter().map(|n| Param::from(*n)).collect()).await? {
+    for row in tx.query(&sql, keys.names.iter().map(|n| Param::from(n.as_str())).collect()).await? {
         if let Some(id) = row.int("id") {
             users.insert(row.text("username"), id);
         }
     }
-    let mut rows = existing_rows(tx, b).await?;
-    if !b.dry_run {
-        // PostgreSQL checks Pod's deferred foreign keys at COMMIT: check them
-        // at each statement instead, so a bad recording fails in its savepoint.
-        let first = match engine {
-            Engine::Postgres => "SET CONSTRAINTS ALL IMMEDIATE; SAVEPOINT recording",
-            Engine::MySql => "SAVEPOINT recording",
-        };
-        tx.execute_batch(first).await?;
-    }
-    let mut out = Vec::with_capacity(b.plans.len());
-    for plan in &b.plans {
+    let rows = existing_rows(tx, &keys.urls, known).await?;
+    Ok(Existing { users, rows })
+}
+
+/// Each person's user and row as Pod holds them: a missing user is to be
+/// created (an error for the fallback owner), a missing row inserted.
+fn decide(w: &Wanted, existing: &Existing) -> Result<Vec<OwnerResult>, PluginError> {
+    let decide_one = |p: &Person| {
+        let user_id = existing.users.get(&p.username).copied();
+        if user_id.is_none() && w.fallback {
+            return Err(permanent(format!(
+                "the fallback owner `{}` has no Pod account (auth_user.username); create it in Pod or change [fallback] owner",
+                p.username
+            )));
+        }
+        let row_id = user_id.and_then(|uid| existing.rows.get(&(w.source_url.clone(), uid)).copied());
+        Ok(OwnerResult {
+            username: p.username.clone(),
+            user_id,
+            user_created: user_id.is_none(),
+            row_id,
+            row_inserted: row_id.is_none(),
+        })
+    };
+    w.people.iter().map(decide_one).collect()
+}
+
+/// Writes a batch inside its transaction: the users (locked) and existing
+/// rows of the whole batch read again, then each recording that has
+/// something to write inside its own savepoint. A recording's error rolls
+/// back to its savepoint and becomes its result; a lost connection or a
+/// deadlock fails the whole batch (which is then run again).
+async fn write_batch(tx: &mut Tx, b: &Batch) -> Result<Vec<Result<Vec<OwnerResult>, PluginError>>, PluginError> {
+    let engine = tx.engine();
+    let mut existing = lookup(tx, &Keys::of(b.wanted.iter()), &b.known, true).await?;
+    // PostgreSQL checks Pod's deferred foreign keys at COMMIT: check them
+    // at each statement instead, so a bad recording fails in its savepoint.
+    let first = match engine {
+        Engine::Postgres => "SET CONSTRAINTS ALL IMMEDIATE; SAVEPOINT recording",
+        Engine::MySql => "SAVEPOINT recording",
+    };
+    tx.execute_batch(first).await?;
+    let mut out = Vec::with_capacity(b.wanted.len());
+    for w in &b.wanted {
         let mut created: Vec<(String, i64)> = Vec::new();
-        let result = apply(tx, b, plan, &users, &rows, &mut created).await;
-        let wrote = result.as_ref().is_ok_and(|r| r.iter().any(|o| o.user_created || o.row_inserted));
-        match result {
+        match write_recording(tx, b, w, &existing, &mut created).await {
             Ok(results) => {
-                if wrote && !b.dry_run {
+                if results.iter().any(|o| o.user_created || o.row_inserted) {
                     tx.execute_batch("RELEASE SAVEPOINT recording; SAVEPOINT recording").await?;
-                    users.extend(created);
+                    existing.users.extend(created);
                     let mut known = lock(&b.known);
                     for r in &results {
                         if let (true, Some(uid), Some(id)) = (r.row_inserted, r.user_id, r.row_id) {
-                            rows.insert((plan.source_url.clone(), uid), id);
+                            existing.rows.insert((w.source_url.clone(), uid), id);
                             // Kept even if this transaction is lost: hits are read again.
-                            known.add(&plan.source_url, uid, id);
+                            known.add(&w.source_url, uid, id);
                         }
                     }
                 }
@@ -388,9 +468,7 @@ async fn apply_batch(tx: &mut Tx, b: &Batch) -> Result<Vec<Result<Vec<OwnerResul
             }
             Err(e) if pod::is_transient(&e) || bbb_migrate_db::is_connect_error(&e) => return Err(e),
             Err(e) => {
-                if !b.dry_run {
-                    tx.execute_batch("ROLLBACK TO SAVEPOINT recording").await?;
-                }
+                tx.execute_batch("ROLLBACK TO SAVEPOINT recording").await?;
                 out.push(Err(e));
             }
         }
@@ -406,11 +484,15 @@ fn lock(k: &Mutex<Known>) -> std::sync::MutexGuard<'_, Known> {
 /// inside the batch's transaction without scanning the table per batch: the
 /// rows added since the last read (by primary key), then the candidates the
 /// index [`Known`] gives for the batch's URLs, read again by primary key.
-async fn existing_rows(tx: &mut Tx, b: &Batch) -> Result<HashMap<(String, i64), i64>, PluginError> {
+async fn existing_rows(
+    tx: &mut Tx,
+    urls: &[String],
+    known: &Mutex<Known>,
+) -> Result<HashMap<(String, i64), i64>, PluginError> {
     const COLS: &str = "SELECT id, source_url, owner_id FROM import_video_externalrecording";
     /// Rows read per statement (the first read of a large table is paged).
     const PAGE: usize = 20_000;
-    let from = lock(&b.known).read_from();
+    let from = lock(known).read_from();
     let first_load = from.is_none();
     let mut after = from.unwrap_or(0);
     loop {
@@ -419,17 +501,14 @@ async fn existing_rows(tx: &mut Tx, b: &Batch) -> Result<HashMap<(String, i64), 
         let read: Vec<(i64, String, Option<i64>)> =
             page.iter().filter_map(|r| Some((r.int("id")?, r.text("source_url"), r.int("owner_id")))).collect();
         drop(page);
-        lock(&b.known).merge(first_load, after, &read);
+        lock(known).merge(first_load, after, &read);
         match read.last() {
             Some(r) if n == PAGE => after = r.0,
             _ => break,
         }
     }
-    let mut urls: Vec<&str> = b.plans.iter().map(|p| p.source_url.as_str()).collect();
-    urls.sort_unstable();
-    urls.dedup();
     let mut ids: Vec<i64> = {
-        let known = lock(&b.known);
+        let known = lock(known);
         urls.iter().flat_map(|u| known.candidates(u).iter().map(|c| c.1)).collect()
     };
     ids.sort_unstable();
@@ -444,81 +523,60 @@ async fn existing_rows(tx: &mut Tx, b: &Batch) -> Result<HashMap<(String, i64), 
         if let (Some(id), Some(owner)) = (row.int("id"), row.int("owner_id")) {
             found.push(id);
             let url = row.text("source_url");
-            if urls.binary_search(&url.as_str()).is_ok() {
+            if urls.binary_search(&url).is_ok() {
                 rows.entry((url, owner)).or_insert(id);
             }
         }
     }
     // Rows gone (deleted, or our own lost to a rolled-back transaction).
     let gone: Vec<(u64, i64)> = {
-        let known = lock(&b.known);
+        let known = lock(known);
         urls.iter()
             .flat_map(|u| known.candidates(u).iter().map(move |c| (url_hash(u), c.1)))
             .filter(|(_, id)| found.binary_search(id).is_err())
             .collect()
     };
     if !gone.is_empty() {
-        lock(&b.known).forget(&gone);
+        lock(known).forget(&gone);
     }
     Ok(rows)
 }
 
-/// One recording: the users it lacks (created, unless dry run) and its
-/// missing rows. `created` collects the users made, for the next recordings
-/// once this one's savepoint is released.
-async fn apply(
+/// One recording: the users it lacks (created) and its missing rows.
+/// `created` collects the users made, for the next recordings once this
+/// one's savepoint is released.
+async fn write_recording(
     tx: &mut Tx,
     b: &Batch,
-    plan: &Plan,
-    users: &HashMap<String, i64>,
-    rows: &HashMap<(String, i64), i64>,
+    w: &Wanted,
+    existing: &Existing,
     created: &mut Vec<(String, i64)>,
 ) -> Result<Vec<OwnerResult>, PluginError> {
     let engine = tx.engine();
-    let mut out = Vec::new();
-    for p in &plan.people {
-        let mut r = OwnerResult {
-            username: p.username.clone(),
-            user_id: users.get(&p.username).copied(),
-            user_created: false,
-            row_id: None,
-            row_inserted: false,
-        };
+    let mut out = decide(w, existing)?;
+    for (r, p) in out.iter_mut().zip(&w.people) {
         if r.user_id.is_none() {
-            if plan.fallback {
-                return Err(permanent(format!(
-                    "the fallback owner `{}` has no Pod account (auth_user.username); create it in Pod or change [fallback] owner",
-                    p.username
-                )));
-            }
-            if !b.dry_run {
-                let (uid, made) = create_user(tx, engine, p, b).await?;
-                r.user_created = made;
-                r.user_id = Some(uid);
-                created.push((p.username.clone(), uid));
-            } else {
-                r.user_created = true;
-            }
+            let (uid, made) = create_user(tx, engine, p, b).await?;
+            created.push((p.username.clone(), uid));
+            r.user_created = made;
+            r.user_id = Some(uid);
+            r.row_id = existing.rows.get(&(w.source_url.clone(), uid)).copied();
+            r.row_inserted = r.row_id.is_none();
         }
-        r.row_id = r.user_id.and_then(|uid| rows.get(&(plan.source_url.clone(), uid)).copied());
-        if r.row_id.is_none() {
-            r.row_inserted = true;
-            if let (false, Some(uid)) = (b.dry_run, r.user_id) {
-                let sql = format!(
-                    "INSERT INTO import_video_externalrecording (name, start_at, type, source_url, owner_id, site_id) VALUES (?, {}, 'bigbluebutton', ?, ?, ?)",
-                    ts_placeholder(engine)
-                );
-                let params = vec![
-                    Param::from(plan.name.as_str()),
-                    Param::from(plan.start.as_str()),
-                    Param::from(plan.source_url.as_str()),
-                    Param::Int(uid),
-                    Param::Int(b.site_id),
-                ];
-                r.row_id = Some(tx.insert_id(&sql, params).await?);
-            }
+        if let (true, Some(uid)) = (r.row_inserted, r.user_id) {
+            let sql = format!(
+                "INSERT INTO import_video_externalrecording (name, start_at, type, source_url, owner_id, site_id) VALUES (?, {}, 'bigbluebutton', ?, ?, ?)",
+                ts_placeholder(engine)
+            );
+            let params = vec![
+                Param::from(w.name.as_str()),
+                Param::from(w.start.as_str()),
+                Param::from(w.source_url.as_str()),
+                Param::Int(uid),
+                Param::Int(b.site_id),
+            ];
+            r.row_id = Some(tx.insert_id(&sql, params).await?);
         }
-        out.push(r);
     }
     Ok(out)
 }
@@ -577,7 +635,15 @@ async fn create_user(tx: &mut Tx, engine: Engine, p: &Person, b: &Batch) -> Resu
     Ok((uid, true))
 }
 
-fn describe(id: &str, url: &str, site: i64, dry: bool, results: &[OwnerResult]) -> Outcome {
+/// How an outcome speaks: of what a run would write, or of what it wrote.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tense {
+    Planned,
+    Done,
+}
+
+fn describe(id: &str, url: &str, site: i64, tense: Tense, results: &[OwnerResult]) -> Outcome {
+    let planned = tense == Tense::Planned;
     let mut parts = Vec::new();
     let mut rows = Vec::new();
     for r in results {
@@ -586,7 +652,7 @@ fn describe(id: &str, url: &str, site: i64, dry: bool, results: &[OwnerResult]) 
             None => r.username.clone(),
         };
         let row = r.row_id.map(|i| format!("#{i}")).unwrap_or_default();
-        parts.push(match (dry, r.user_created, r.row_inserted) {
+        parts.push(match (planned, r.user_created, r.row_inserted) {
             (true, true, _) => format!(
                 "would create Pod user {} (auth_user + authentication_owner + site {site}) and insert its row",
                 r.username
@@ -600,14 +666,14 @@ fn describe(id: &str, url: &str, site: i64, dry: bool, results: &[OwnerResult]) 
             "owner": r.username,
             "owner_id": r.user_id,
             "row_id": r.row_id,
-            "row": if r.row_inserted { if dry { "planned" } else { "inserted" } } else { "existed" },
-            "user": if r.user_created { if dry { "planned" } else { "created" } } else { "existed" },
+            "row": if r.row_inserted { if planned { "planned" } else { "inserted" } } else { "existed" },
+            "user": if r.user_created { if planned { "planned" } else { "created" } } else { "existed" },
         }));
     }
     let data = json!({"table": "import_video_externalrecording", "type": "bigbluebutton", "site_id": site, "source_url": url, "owners": rows});
     let changed = results.iter().any(|r| r.row_inserted || r.user_created);
     let detail = format!("import_video_externalrecording (bigbluebutton, site {site}, {url}): {}", parts.join("; "));
-    let o = if dry {
+    let o = if planned {
         Outcome::planned(id, if changed { detail } else { format!("nothing to write: {detail}") })
     } else if changed {
         Outcome::done(id, detail)
@@ -649,7 +715,7 @@ impl SinkPlugin for PodExternalSink {
     }
 
     fn write(&self, batch: &[SinkItem]) -> Result<Vec<Outcome>, PluginError> {
-        Ok(self.deliver(batch))
+        write_planned(self, self.ctx.dry_run(), batch)
     }
 
     fn check(&self) -> Result<Vec<String>, PluginError> {

@@ -1,6 +1,6 @@
 //! What both sinks need to talk to a Pod database the way Django does:
 //! timestamps, booleans, column sizes, one-line error classification.
-use bbb_migrate_db::{Db, DbUrl, Engine, Param, Tx};
+use bbb_migrate_db::{Db, DbUrl, Engine, Param, Tx, TxFuture, TxMode};
 use plugin_api::{ErrorKind, Outcome, PluginError};
 
 /// Parses and opens the `database` key (no connection yet).
@@ -87,6 +87,21 @@ pub fn is_transient(e: &PluginError) -> bool {
 
 /// How many times a transaction that hit a deadlock is run again.
 pub const TRANSIENT_RETRIES: usize = 3;
+
+/// Runs `f` in one transaction, again after a deadlock (see [`is_transient`]).
+pub fn transaction<T, F>(db: &Db, mode: TxMode, f: F) -> Result<T, PluginError>
+where
+    T: Send + 'static,
+    F: for<'t> FnOnce(&'t mut Tx) -> TxFuture<'t, T> + Clone + Send + 'static,
+{
+    let mut attempt = 0;
+    loop {
+        match db.transaction(mode, f.clone()) {
+            Err(e) if is_transient(&e) && attempt < TRANSIENT_RETRIES => attempt += 1,
+            other => return other,
+        }
+    }
+}
 
 /// At most `n` characters (varchar lengths count characters on both engines).
 pub fn clip(s: &str, n: usize) -> String {

@@ -7,7 +7,7 @@ use bbb_migrate_db::{Engine, Param};
 use bbb_migrate_pod_sinks::ClaimDirSink;
 use bbb_testserver::files::FileServer;
 use common::*;
-use plugin_api::sdk::{testing::ctx, SinkPlugin};
+use plugin_api::sdk::{testing::ctx, PlanApply, SinkPlugin};
 use plugin_api::{Outcome, OutcomeStatus, SinkItem};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -285,6 +285,45 @@ fn dry_run_writes_nothing(engine: Engine) {
     assert_eq!(files_in(&st.dir()), Vec::<String>::new());
     assert_eq!(st.media.seen_for("GET", &file_path(V1)), vec![]);
     assert_eq!(st.media.seen_for("GET", &file_path(V2)), vec![]);
+}
+
+/// Another run delivers the file (and its row) between this sink's plan and
+/// its apply: apply, under the file lock, finds it complete and registered.
+/// Then Pod claims a file between a plan and an apply: nothing is fetched.
+#[test]
+fn apply_re_checks_the_file_and_the_claim_after_the_plan() {
+    let st = Setup::new(Engine::Postgres, "claim_recheck");
+    let items = &st.items()[..1];
+    let sink = st.sink(false, serde_json::json!({}));
+    let plans = PlanApply::plan(&sink, items).unwrap();
+    let out = st.sink(false, serde_json::json!({})).write(items).unwrap();
+    assert_eq!(statuses(&out), vec![OutcomeStatus::DONE], "{out:?}");
+    let (rows, name) = (st.rft(), format!("Cours_de_physique_2024-03-12_{}.m4v", hash8(V1)));
+    st.media.clear_seen();
+    let out = PlanApply::apply(&sink, items, plans).unwrap();
+    assert_eq!(statuses(&out), vec![OutcomeStatus::SKIPPED], "{out:?}");
+    assert!(out[0].detail.contains("already present (300000 bytes)"), "{}", out[0].detail);
+    assert_eq!(st.media.seen_for("GET", &file_path(V1)), vec![]);
+    assert_eq!(st.rft(), rows);
+    assert_eq!(files_in(&st.dir()), vec![name.clone()]);
+
+    let path = st.dir().join(&name);
+    std::fs::remove_file(&path).unwrap();
+    st.t.db.execute_batch("DELETE FROM recorder_recordingfiletreatment").unwrap();
+    let plans = PlanApply::plan(&sink, items).unwrap();
+    st.t.db
+        .query(
+            "INSERT INTO recorder_recording (recorder_id, user_id, title, type, source_file, comment, date_added) VALUES (1, 2, 't', 'video', ?, '', '2024-06-01')",
+            vec![Param::from(path.to_string_lossy().as_ref())],
+        )
+        .unwrap();
+    st.media.clear_seen();
+    let out = PlanApply::apply(&sink, items, plans).unwrap();
+    assert_eq!(statuses(&out), vec![OutcomeStatus::SKIPPED], "{out:?}");
+    assert!(out[0].detail.contains("already claimed in Pod"), "{}", out[0].detail);
+    assert_eq!(st.media.seen(), vec![]);
+    assert_eq!(files_in(&st.dir()), Vec::<String>::new());
+    assert_eq!(st.rft(), Vec::<Vec<String>>::new());
 }
 
 #[test]

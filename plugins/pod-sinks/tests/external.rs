@@ -7,7 +7,7 @@ use bbb_migrate_db::{Engine, Param};
 use bbb_migrate_pod_sinks::external::hashkey;
 use bbb_migrate_pod_sinks::PodExternalSink;
 use common::*;
-use plugin_api::sdk::{testing::ctx, SinkPlugin};
+use plugin_api::sdk::{testing::ctx, PlanApply, SinkPlugin};
 use plugin_api::{OutcomeStatus, SinkItem};
 use std::path::Path;
 
@@ -213,6 +213,37 @@ fn dry_run_leaves_every_table_identical_postgres() {
 #[test]
 fn dry_run_leaves_every_table_identical_mariadb() {
     dry_run_writes_nothing(Engine::MySql);
+}
+
+/// Another run writes the rows (and the user) between this sink's plan and
+/// its apply: apply finds them again in its transaction and writes nothing.
+fn apply_re_checks_rows_written_after_the_plan(engine: Engine) {
+    let t = pod_db(engine, "pod_external_recheck");
+    let sink = new_sink(&t, 1, false);
+    let plans = PlanApply::plan(&sink, &batch()).unwrap();
+    let other = new_sink(&t, 1, false).write(&batch()).unwrap();
+    assert_eq!(other.iter().map(|o| o.status).collect::<Vec<_>>(), vec![OutcomeStatus::DONE, OutcomeStatus::DONE]);
+    let before = dump(&t);
+    let out = PlanApply::apply(&sink, &batch(), plans).unwrap();
+    assert_eq!(
+        out.iter().map(|o| o.status).collect::<Vec<_>>(),
+        vec![OutcomeStatus::SKIPPED, OutcomeStatus::SKIPPED],
+        "{out:?}"
+    );
+    assert!(out[0].detail.contains("for nnouveau (auth_user #"), "{}", out[0].detail);
+    assert!(out[0].detail.ends_with("already there"), "{}", out[0].detail);
+    assert_eq!(dump(&t), before, "apply wrote a row or a user twice");
+    assert_eq!(external_rows(&t).len(), 3);
+}
+
+#[test]
+fn apply_re_checks_rows_written_after_the_plan_postgres() {
+    apply_re_checks_rows_written_after_the_plan(Engine::Postgres);
+}
+
+#[test]
+fn apply_re_checks_rows_written_after_the_plan_mariadb() {
+    apply_re_checks_rows_written_after_the_plan(Engine::MySql);
 }
 
 fn user_and_row_both_or_neither(engine: Engine) {

@@ -53,7 +53,8 @@ pub trait ResolverPlugin: Send + Sync + 'static {
 }
 
 /// A sink: one `Outcome` per input item, in input order. In dry-run mode
-/// (`Ctx::dry_run`) it must write nothing and return `PLANNED` outcomes.
+/// (`Ctx::dry_run`) it must write nothing and return `PLANNED` outcomes:
+/// implement [`PlanApply`] and answer `write` with [`write_planned`].
 pub trait SinkPlugin: Send + Sync + 'static {
     fn prepare(&self) -> Result<Vec<String>> {
         Ok(Vec::new())
