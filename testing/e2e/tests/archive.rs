@@ -4,36 +4,60 @@
 use bbb_migrate_e2e::*;
 use bbb_testserver::files::FileServer;
 use bbb_testserver::published::{publish_full, tree};
+use std::path::PathBuf;
+use tempfile::TempDir;
 
-#[test]
-fn run_then_verify_through_the_host() {
-    let server = FileServer::start();
-    let ids: Vec<String> = (0..3).map(|i| format!("{:040x}-{}", i + 1, 1_700_000_000_000u64 + i)).collect();
+/// A saved getRecordings answer listing `ids` on `server`: each with its
+/// presentation, and its podcast if `podcast`.
+fn listing(server: &FileServer, ids: &[String], podcast: bool) -> String {
+    let b = &server.base;
     let mut xml = String::from("<response><returncode>SUCCESS</returncode><recordings>");
     for (i, id) in ids.iter().enumerate() {
-        publish_full(&server, id);
+        let podcast = if podcast {
+            format!("<format><type>podcast</type><url>{b}/podcast/{id}/audio.ogg</url><length>1</length></format>")
+        } else {
+            String::new()
+        };
         xml.push_str(&format!(
             "<recording><recordID>{id}</recordID><meetingID>m-{i}</meetingID><internalMeetingID>{id}</internalMeetingID>\
              <name>Cours {i}</name><published>true</published><state>published</state>\
              <startTime>{}</startTime><endTime>{}</endTime><metadata></metadata><playback>\
              <format><type>presentation</type><url>{b}/playback/presentation/2.3/{id}</url><length>1</length></format>\
-             <format><type>podcast</type><url>{b}/podcast/{id}/audio.ogg</url><length>1</length></format>\
-             </playback></recording>",
+             {podcast}</playback></recording>",
             1_700_000_000_000u64 + i as u64,
             1_700_000_060_000u64 + i as u64,
-            b = server.base
         ));
     }
     xml.push_str("</recordings></response>");
+    xml
+}
+
+/// A folder holding `r.xml` (`xml`) and `p.toml`: a `bbb-cache` source on it and
+/// the `archive` sink `vault`, with `global` and `sink` settings added.
+fn pipeline(xml: &str, global: &str, sink: &str) -> (TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("r.xml"), xml).unwrap();
     let cfg = dir.path().join("p.toml");
     std::fs::write(
         &cfg,
-        "journal = \"state.db\"\n[fallback]\nowner = \"admin\"\n[[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
-         [[sinks]]\nname = \"vault\"\ntype = \"archive\"\ntarget = \"vault\"\nmin_free_bytes = 0\n",
+        format!(
+            "journal = \"state.db\"\n{global}[fallback]\nowner = \"admin\"\n\
+             [[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
+             [[sinks]]\nname = \"vault\"\ntype = \"archive\"\ntarget = \"vault\"\nmin_free_bytes = 0\n{sink}"
+        ),
     )
     .unwrap();
+    (dir, cfg)
+}
+
+#[test]
+fn run_then_verify_through_the_host() {
+    let server = FileServer::start();
+    let ids: Vec<String> = (0..3).map(|i| format!("{:040x}-{}", i + 1, 1_700_000_000_000u64 + i)).collect();
+    for id in &ids {
+        publish_full(&server, id);
+    }
+    let (dir, cfg) = pipeline(&listing(&server, &ids, true), "", "");
     let cfg = cfg.to_str().unwrap();
     let cmd = |args: &[&str]| bbb_migrate().args(args).output().unwrap();
 
@@ -76,32 +100,11 @@ fn run_then_verify_through_the_host() {
 fn a_killed_run_resumes_and_fetches_nothing_complete_twice() {
     let server = FileServer::start();
     let ids: Vec<String> = (0..6).map(|i| format!("{:040x}-{}", 0xa0 + i, 1_700_000_000_000u64 + i)).collect();
-    let mut xml = String::from("<response><returncode>SUCCESS</returncode><recordings>");
-    let mut published = Vec::new();
-    for (i, id) in ids.iter().enumerate() {
-        published.extend(publish_full(&server, id));
-        xml.push_str(&format!(
-            "<recording><recordID>{id}</recordID><meetingID>m-{i}</meetingID><internalMeetingID>{id}</internalMeetingID>\
-             <name>Cours {i}</name><published>true</published><state>published</state>\
-             <startTime>{}</startTime><endTime>{}</endTime><metadata></metadata><playback>\
-             <format><type>presentation</type><url>{b}/playback/presentation/2.3/{id}</url><length>1</length></format>\
-             </playback></recording>",
-            1_700_000_000_000u64 + i as u64,
-            1_700_000_060_000u64 + i as u64,
-            b = server.base
-        ));
+    for id in &ids {
+        publish_full(&server, id);
     }
-    xml.push_str("</recordings></response>");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("r.xml"), xml).unwrap();
-    let cfg = dir.path().join("p.toml");
     // 40 Mbit/s: the ~6 MB take over a second, so the kill lands in the middle.
-    std::fs::write(
-        &cfg,
-        "journal = \"state.db\"\nbatch_size = 2\n[fallback]\nowner = \"admin\"\n[[sources]]\ntype = \"bbb-cache\"\npath = \"r.xml\"\n\
-         [[sinks]]\nname = \"vault\"\ntype = \"archive\"\ntarget = \"vault\"\nmin_free_bytes = 0\nmax_mbps = 40\n",
-    )
-    .unwrap();
+    let (dir, cfg) = pipeline(&listing(&server, &ids, false), "batch_size = 2\n", "max_mbps = 40\n");
     let cfg = cfg.to_str().unwrap();
     let mut child = bbb_migrate()
         .args(["run", "--config", cfg])
