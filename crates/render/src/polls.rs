@@ -262,7 +262,7 @@ mod tests {
         assert_eq!(r.messages.len(), 2);
         assert_eq!(r.messages[1].at, 12_500);
         assert_eq!(r.messages[1].name, "Poll result");
-        assert_eq!(r.messages[1].text, "Question\nReady?\n1: 3 ███▌ 37.5%\n2: 5 ██████▌ 62.5%\nOptions\n1: Yes\n2: No");
+        assert_eq!(r.messages[1].text, "Question\nReady?\n1: 3 ███▌ 37.5%\n2: 5 ██████ 62.5%\nOptions\n1: Yes\n2: No");
         // Keys equal but for case are merged into the one with more votes; no question.
         assert_eq!(r.messages[0].text, "2: 3 ██████████ 100.0%\n3: 0 - 0.0%\nOptions\n2: RED\n3: blue");
     }
