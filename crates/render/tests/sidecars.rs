@@ -222,8 +222,11 @@ fn chat_panel_is_drawn_left_of_the_slides() {
     assert!(d < 0.01, "slide area differs from the expected state in {d} of the blocks");
 }
 
+/// One poll: time (s), question, answers (key, votes), responders.
+type Poll<'a> = (f64, &'a str, &'a [(&'a str, u64)], u64);
+
 /// `polls.json` as BBB publishes it: one entry per poll.
-fn polls_json(polls: &[(f64, &str, &[(&str, u64)], u64)]) -> String {
+fn polls_json(polls: &[Poll]) -> String {
     let entries: Vec<serde_json::Value> = polls
         .iter()
         .map(|(t, question, answers, responders)| {
