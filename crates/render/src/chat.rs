@@ -128,7 +128,7 @@ fn decode_entities(s: &str) -> String {
 
 /// Removes control characters (keeping line breaks when `multiline`) and the Unicode
 /// bidirectional embedding/override/isolate characters; trims.
-fn clean(s: &str, multiline: bool) -> String {
+pub(crate) fn clean(s: &str, multiline: bool) -> String {
     let out: String = s
         .chars()
         .filter(|&c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}'))

@@ -14,8 +14,17 @@ use crate::paths::safe_join;
 use crate::shapes;
 
 /// Optional XML/JSON files; each may be absent (404) on the server.
-const OPTIONAL: &[&str] =
-    &["metadata.xml", "panzooms.xml", "cursor.xml", "deskshare.xml", "tldraw.json", "slides_new.xml", "notes.html"];
+const OPTIONAL: &[&str] = &[
+    "metadata.xml",
+    "panzooms.xml",
+    "cursor.xml",
+    "deskshare.xml",
+    "tldraw.json",
+    "slides_new.xml",
+    "notes.html",
+    crate::polls::POLLS_FILE,
+    crate::polls::VIDEOS_FILE,
+];
 /// Media, in order of preference within each group; the first one found wins.
 const MEDIA: &[&[&str]] = &[
     &["video/webcams.webm", "video/webcams.mp4"],

@@ -31,6 +31,7 @@ mod metadata;
 mod panel;
 mod panzoom;
 mod paths;
+mod polls;
 mod rasterise;
 mod recording;
 mod shapes;
@@ -181,6 +182,10 @@ pub struct RenderReport {
     pub caption_tracks: Vec<String>,
     /// Chat messages kept (sidecars, panel).
     pub chat_messages: usize,
+    /// Poll results of `polls.json` kept with the chat (sidecars, panel).
+    pub polls: usize,
+    /// External videos of `external_videos.json` kept with the chat (sidecars, panel).
+    pub external_videos: usize,
     /// Files written beside the video (captions, chat, shared notes).
     pub sidecars: Vec<PathBuf>,
 }
@@ -290,6 +295,8 @@ fn start_video_pass(
     }
     report.not_drawn.append(&mut chat_report.not_drawn);
     report.chat_messages = chat_report.chat_messages;
+    report.polls = chat_report.polls;
+    report.external_videos = chat_report.external_videos;
     let webcam = media.webcam_video().filter(|_| opts.webcams);
     let panel = if panel_w > 0 {
         let size = (panel_w, opts.height);
@@ -487,9 +494,48 @@ fn describe_inputs(
     Ok(())
 }
 
-/// The chat messages to keep, per the options; a malformed file is reported and skipped.
+/// The chat messages to keep, per the options, with the poll results and external videos
+/// merged in as bbb-playback shows them; a malformed file is reported and skipped.
 fn read_chat(dir: &Path, opts: &RenderOptions, report: &mut RenderReport) -> Vec<chat::Message> {
-    read_chat_file(dir, chat::FILE, opts, report)
+    let chat = read_chat_file(dir, chat::FILE, opts, report);
+    let polls = read_system(dir, polls::POLLS_FILE, polls::parse_polls, opts, report);
+    let videos = read_system(dir, polls::VIDEOS_FILE, polls::parse_videos, opts, report);
+    report.polls = polls.len();
+    report.external_videos = videos.len();
+    polls::merge(chat, polls, videos)
+}
+
+/// The messages of `polls.json` or `external_videos.json` (`file`, read by `parse`); what
+/// is skipped is reported.
+fn read_system(
+    dir: &Path,
+    file: &str,
+    parse: fn(&str) -> polls::Read,
+    opts: &RenderOptions,
+    report: &mut RenderReport,
+) -> Vec<chat::Message> {
+    let path = dir.join(file);
+    let Ok(meta) = std::fs::metadata(&path) else { return Vec::new() };
+    if opts.chat == ChatMode::Off {
+        report.not_drawn.push(format!("{file}: not kept (chat turned off; it is shown with the chat)"));
+        return Vec::new();
+    }
+    if meta.len() > polls::MAX_BYTES {
+        report.not_drawn.push(format!("{file}: larger than {} bytes; skipped", polls::MAX_BYTES));
+        return Vec::new();
+    }
+    match xml::read_optional(dir, file) {
+        Ok(Some(text)) => {
+            let read = parse(&text);
+            report.not_drawn.extend(read.skipped);
+            read.messages
+        }
+        Ok(None) => Vec::new(),
+        Err(e) => {
+            report.not_drawn.push(format!("{e}; skipped"));
+            Vec::new()
+        }
+    }
 }
 
 /// [`read_chat`] of the chat file `file` (`slides_new.xml`, or the `video` format's

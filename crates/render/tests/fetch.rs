@@ -64,6 +64,8 @@ fn render_url_fetches_the_published_files_then_renders() {
         Media { length: 10.0, webcams: true, audio_only: false, deskshare: false, slides: true },
     );
     std::fs::remove_file(rec.path().join("cursor.xml")).unwrap();
+    let poll = r#"[{"timestamp": 2.5, "type": "YN", "question": "Ok?", "answers": [{"id": 0, "key": "Yes", "numVotes": 2}], "responders": 2}]"#;
+    std::fs::write(rec.path().join("polls.json"), poll).unwrap();
     // Two files answer 503 once: retried within the fetch.
     let (base, log) = serve_flaky(rec.path().to_path_buf(), &["shapes.svg", "video/webcams.webm"]);
     let out_dir = tempfile::tempdir().unwrap();
@@ -81,6 +83,12 @@ fn render_url_fetches_the_published_files_then_renders() {
     assert_eq!(status("video/webcams.webm"), Some(200));
     assert_eq!(status(&format!("{}/slide-2.png", common::PRES)), Some(200));
     assert!(report.notes.iter().any(|n| n == "cursor.xml not on the server"), "{:?}", report.notes);
+    // polls.json fetched and kept with the chat; external_videos.json absent is a note.
+    assert_eq!(status("polls.json"), Some(200));
+    assert!(report.notes.iter().any(|n| n == "external_videos.json not on the server"), "{:?}", report.notes);
+    assert_eq!(report.polls, 1);
+    let txt = std::fs::read_to_string(out.with_file_name("fetched.chat.txt")).unwrap();
+    assert!(txt.starts_with("[0:00:02] Poll result: Question\n    Ok?\n    1: 2 ██████████ 100.0%\n"), "{txt}");
     // deskshare.xml has intervals but the server has no deskshare video.
     assert!(report.not_drawn.iter().any(|n| n.contains("screen share")), "{:?}", report.not_drawn);
 }

@@ -221,3 +221,154 @@ fn chat_panel_is_drawn_left_of_the_slides() {
     let d = common::differing(&right, &expected, w - panel, full, Some(common::Area { x: 560, y: 560, w: 80, h: 80 }));
     assert!(d < 0.01, "slide area differs from the expected state in {d} of the blocks");
 }
+
+/// One poll: time (s), question, answers (key, votes), responders.
+type Poll<'a> = (f64, &'a str, &'a [(&'a str, u64)], u64);
+
+/// `polls.json` as BBB publishes it: one entry per poll.
+fn polls_json(polls: &[Poll]) -> String {
+    let entries: Vec<serde_json::Value> = polls
+        .iter()
+        .map(|(t, question, answers, responders)| {
+            let answers: Vec<serde_json::Value> = answers
+                .iter()
+                .enumerate()
+                .map(|(i, (key, votes))| serde_json::json!({"id": i, "key": key, "numVotes": votes}))
+                .collect();
+            serde_json::json!({"timestamp": t, "type": "CUSTOM", "question": question, "answers": answers,
+                               "respondents": responders, "responders": responders})
+        })
+        .collect();
+    serde_json::Value::Array(entries).to_string()
+}
+
+#[test]
+fn polls_and_external_videos_join_the_chat_as_the_player_shows_them() {
+    let rec = recording();
+    let p = rec.path();
+    std::fs::write(p.join("slides_new.xml"), chat_xml(&[(1.0, "Alice Smith", "hi"), (4.0, "Bob", "done")])).unwrap();
+    std::fs::write(p.join("polls.json"), polls_json(&[(2.0, "Tea or coffee?", &[("Tea", 1), ("Coffee", 3)], 4)]))
+        .unwrap();
+    std::fs::write(
+        p.join("external_videos.json"),
+        r#"[{"timestamp": 4.0, "external_video_url": "https://www.youtube.com/watch?v=abc"}]"#,
+    )
+    .unwrap();
+    let opts = RenderOptions { chat_names: ChatNames::Anonymous, captions: false, ..RenderOptions::default() };
+    let (out, report) = render(p, &opts);
+    assert_eq!((report.chat_messages, report.polls, report.external_videos), (2, 1, 1));
+    // In time order; at equal times chat, then polls, then videos (bbb-playback's merge).
+    let txt = std::fs::read_to_string(out.with_file_name("talk.chat.txt")).unwrap();
+    assert_eq!(
+        txt,
+        "[0:00:01] Participant 1: hi\n\
+         [0:00:02] Poll result: Question\n    Tea or coffee?\n    1: 1 ██▌ 25.0%\n    2: 3 ███████▌ 75.0%\n    Options\n    1: Tea\n    2: Coffee\n\
+         [0:00:04] Participant 2: done\n\
+         [0:00:04] External video: https://www.youtube.com/watch?v=abc\n"
+    );
+    let vtt = std::fs::read_to_string(out.with_file_name("talk.chat.vtt")).unwrap();
+    assert!(
+        vtt.contains("\n00:00:02.000 --> 00:00:06.000\nPoll result: Question\nTea or coffee?\n1: 1 ██▌ 25.0%\n"),
+        "{vtt}"
+    );
+    assert!(vtt.contains("\n00:00:04.000 --> 00:00:06.000\nExternal video: https://www.youtube.com/watch?v=abc\n"));
+}
+
+#[test]
+fn polls_alone_give_the_chat_sidecars_and_the_panel() {
+    let rec = recording();
+    let p = rec.path();
+    std::fs::write(p.join("polls.json"), polls_json(&[(1.0, "Ready?", &[("Yes", 5), ("No", 0)], 5)])).unwrap();
+    let opts = RenderOptions { chat: ChatMode::Panel, captions: false, ..RenderOptions::default() };
+    let (out, report) = render(p, &opts);
+    assert_eq!((report.chat_messages, report.polls), (0, 1));
+    let txt = std::fs::read_to_string(out.with_file_name("talk.chat.txt")).unwrap();
+    assert!(txt.starts_with("[0:00:01] Poll result: Question\n    Ready?\n    1: 5 ██████████ 100.0%\n"), "{txt}");
+    assert!(out.with_file_name("talk.chat.vtt").is_file());
+    // The panel: nothing before the poll; after it, its result bar (10 full blocks for
+    // 100 %), a run of dark pixels far longer than any letter.
+    let (w, h, panel) = (1280u32, 720u32, 384u32);
+    let longest_run = |frame: &[u8]| {
+        let mut best = 0;
+        for y in 48..h {
+            let mut run = 0;
+            for x in 0..panel - 2 {
+                run = if common::pixel(frame, w, x, y).iter().all(|&c| c < 110) { run + 1 } else { 0 };
+                best = best.max(run);
+            }
+        }
+        best
+    };
+    let (early, late) = (common::frame_at(&out, 0.5, w, h), common::frame_at(&out, 3.0, w, h));
+    assert!(longest_run(&early) < 5, "poll drawn before its time: {}", longest_run(&early));
+    assert!(longest_run(&late) > 60, "poll result bar not drawn: {}", longest_run(&late));
+    assert!(common::near(common::mean(&late, w, (200, 60), 2), [0xF3, 0xF6, 0xF9], 12));
+}
+
+#[test]
+fn hostile_polls_and_videos_still_render_and_are_named() {
+    let rec = recording();
+    let p = rec.path();
+    std::fs::write(p.join("slides_new.xml"), chat_xml(&[(1.0, "Alice", "hi")])).unwrap();
+    // 50 000 polls with HTML and right-to-left overrides, one with a 10 kB question, one
+    // with a time that is not a number.
+    let big = "q".repeat(10_000);
+    let mut polls: Vec<serde_json::Value> = (0..50_000)
+        .map(|i| {
+            serde_json::json!({"timestamp": i as f64 * 0.001, "question": format!("<b>\u{202E}Q{i}</b>"),
+                               "answers": [{"id": 0, "key": "A\u{202E}", "numVotes": 1}], "responders": 1})
+        })
+        .collect();
+    polls[1]["question"] = big.clone().into();
+    polls[2]["timestamp"] = "soon".into();
+    std::fs::write(p.join("polls.json"), serde_json::Value::Array(polls).to_string()).unwrap();
+    // external_videos.json: over the size bound.
+    std::fs::write(p.join("external_videos.json"), format!("[{}]", " ".repeat(17 << 20))).unwrap();
+    let (out, report) = render(p, &RenderOptions { captions: false, ..RenderOptions::default() });
+    assert!(common::duration(&out) > 5.9);
+    let not_drawn = report.not_drawn.join("\n");
+    for expected in [
+        "polls.json: 40000 polls past the first 10000 skipped",
+        "polls.json: 1 polls skipped (no valid timestamp or wrong field types)",
+        "polls.json: 1 texts longer than 5000 characters cut",
+        "external_videos.json: larger than 16777216 bytes; skipped",
+    ] {
+        assert!(not_drawn.contains(expected), "{expected:?} not in {not_drawn}");
+    }
+    assert_eq!((report.chat_messages, report.polls, report.external_videos), (1, 9_999, 0));
+    let txt = std::fs::read_to_string(out.with_file_name("talk.chat.txt")).unwrap();
+    assert_eq!(txt.matches("Poll result: ").count(), 9_999);
+    assert!(!txt.contains('\u{202E}'));
+    // Shown as text, as the player shows it: the tags stay visible, escaped in WebVTT.
+    assert!(txt.contains("    <b>Q0</b>\n"));
+    assert!(txt.contains(&format!("    {}\n", &big[..5_000])) && !txt.contains(&big[..5_001]));
+    let vtt = std::fs::read_to_string(out.with_file_name("talk.chat.vtt")).unwrap();
+    assert!(vtt.contains("&lt;b&gt;Q0&lt;/b&gt;") && !vtt.contains("<b>"));
+    // Nothing but the video and its sidecars written.
+    assert_eq!(
+        common::entries(out.parent().unwrap()),
+        ["talk.chat.txt", "talk.chat.vtt", "talk.mp4", "talk.notes.html"]
+    );
+}
+
+#[test]
+fn malformed_polls_json_and_chat_off_are_reported() {
+    let rec = recording();
+    let p = rec.path();
+    std::fs::write(p.join("polls.json"), r#"[{"timestamp": 1, "question": "q", "answers": [}]"#).unwrap();
+    std::fs::write(p.join("external_videos.json"), r#"[{"timestamp": 1, "external_video_url": "https://v"}]"#).unwrap();
+    let (out, report) = render(p, &RenderOptions { captions: false, ..RenderOptions::default() });
+    let not_drawn = report.not_drawn.join("\n");
+    assert!(not_drawn.contains("polls.json: malformed JSON at line 1"), "{not_drawn}");
+    assert_eq!((report.polls, report.external_videos), (0, 1));
+    assert_eq!(
+        std::fs::read_to_string(out.with_file_name("talk.chat.txt")).unwrap(),
+        "[0:00:01] External video: https://v\n"
+    );
+    // With the chat turned off they are not kept, and the report says so.
+    std::fs::remove_dir_all(out.parent().unwrap()).unwrap();
+    let (out, report) = render(p, &RenderOptions { chat: ChatMode::Off, captions: false, ..RenderOptions::default() });
+    let not_drawn = report.not_drawn.join("\n");
+    assert!(not_drawn.contains("external_videos.json: not kept (chat turned off"), "{not_drawn}");
+    assert!(!out.with_file_name("talk.chat.txt").exists());
+}

@@ -11,9 +11,17 @@ pub const FIXTURE_FILES: &[&str] = &["shapes.svg", "panzooms.xml", "cursor.xml",
 /// Length of the fixture's timeline (shapes.svg), seconds.
 pub const FULL_LENGTH: f64 = 253.2;
 
+/// The repository's `testdata/`, found from the crate that includes this module (the
+/// render crate, the host, the end-to-end tests).
+fn testdata() -> PathBuf {
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate_dir.ancestors().find(|d| d.join("testdata/presentation").is_dir()).unwrap_or(crate_dir);
+    root.join("testdata")
+}
+
 /// The fixture folder: `testdata/presentation/bbb22-featuredemo` of the repository.
 pub fn fixture_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/presentation/bbb22-featuredemo");
+    let dir = testdata().join("presentation/bbb22-featuredemo");
     assert!(dir.join("shapes.svg").is_file(), "fixture folder {} not found (see testdata/SOURCES.md)", dir.display());
     dir
 }
@@ -203,7 +211,7 @@ pub fn save_png(rgb: &[u8], w: u32, h: u32, path: &Path) {
 /// A tldraw fixture folder: `testdata/presentation/tldraw/<name>` (`bbb27-tldraw1`,
 /// `bbb30-tldraw2`).
 pub fn tldraw_fixture_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/presentation/tldraw").join(name);
+    let dir = testdata().join("presentation/tldraw").join(name);
     assert!(dir.join("media.json").is_file(), "fixture folder {} not found (see testdata/SOURCES.md)", dir.display());
     dir
 }
