@@ -364,3 +364,48 @@ impl Fetcher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Validator;
+
+    fn answer(headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut b = http::Response::builder();
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        reqwest::Response::from(b.body(Vec::<u8>::new()).unwrap())
+    }
+
+    const DATE: &str = "Tue, 14 Nov 2023 22:13:20 GMT";
+
+    #[test]
+    fn a_strong_etag_else_the_date_else_nothing_to_resume_with() {
+        let strong = Validator::of(&answer(&[("etag", "\"65-10\""), ("last-modified", DATE)]), Some(16)).unwrap();
+        assert_eq!(strong.if_range(), "\"65-10\"");
+        // A weak ETag cannot go in If-Range: the date does.
+        let weak = Validator::of(&answer(&[("etag", "W/\"65-10\""), ("last-modified", DATE)]), Some(16)).unwrap();
+        assert_eq!((weak.etag.as_deref(), weak.if_range()), (None, DATE));
+        assert_eq!(Validator::of(&answer(&[("etag", "W/\"65-10\"")]), Some(16)), None);
+        assert_eq!(Validator::of(&answer(&[]), Some(16)), None);
+        assert_eq!(Validator::of(&answer(&[("etag", "\"65-10\"")]), None), None, "no size known");
+    }
+
+    #[test]
+    fn the_same_version_has_the_same_validator_and_size() {
+        let v = |etag: Option<&str>, date: &str, length| Validator {
+            etag: etag.map(String::from),
+            last_modified: Some(date.into()),
+            length,
+        };
+        let first = v(Some("\"65-10\""), DATE, 16);
+        assert!(first.same(Some(&v(Some("\"65-10\""), "another date", 16))), "the ETag decides");
+        assert!(!first.same(Some(&v(Some("\"66-10\""), DATE, 16))));
+        assert!(!first.same(Some(&v(None, DATE, 16))), "no ETag any more");
+        assert!(!first.same(Some(&v(Some("\"65-10\""), DATE, 17))), "another size");
+        assert!(!first.same(None));
+        let dated = v(None, DATE, 16);
+        assert!(dated.same(Some(&v(Some("\"65-10\""), DATE, 16))));
+        assert!(!dated.same(Some(&v(None, "Wed, 15 Nov 2023 22:13:20 GMT", 16))));
+    }
+}
