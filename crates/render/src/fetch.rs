@@ -167,6 +167,19 @@ impl Fetcher {
     }
 }
 
+/// Runs `fetch` into a new temporary folder (removed afterwards), then `then` on that
+/// folder; the fetch's notes follow the report's own.
+pub(crate) fn fetched_then(
+    fetch: impl FnOnce(&Path) -> Result<Vec<String>, RenderError>,
+    then: impl FnOnce(&Path) -> Result<crate::RenderReport, RenderError>,
+) -> Result<crate::RenderReport, RenderError> {
+    let work = crate::work::WorkDir::new("bbb-fetch-")?;
+    let fetched = fetch(work.path())?;
+    let mut report = then(work.path())?;
+    report.notes.extend(fetched);
+    Ok(report)
+}
+
 /// Fetches what the `video` format publishes beside its video (`base_url` is its folder,
 /// `…/playback/video/<recordID>/`) into `dir`: the captions and the chat (`video.xml`).
 /// Returns notes on what was absent.

@@ -688,9 +688,5 @@ pub fn render_url_trusting(
     opts: &RenderOptions,
     ca_file: Option<&Path>,
 ) -> Result<RenderReport, RenderError> {
-    let work = work::WorkDir::new("bbb-fetch-")?;
-    let fetched = fetch::fetch_recording(base_url, work.path(), ca_file)?;
-    let mut report = render_dir(work.path(), output, opts)?;
-    report.notes.extend(fetched);
-    Ok(report)
+    fetch::fetched_then(|dir| fetch::fetch_recording(base_url, dir, ca_file), |dir| render_dir(dir, output, opts))
 }

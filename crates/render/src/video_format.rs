@@ -20,11 +20,10 @@ pub fn keep_video_extras_url(
     opts: &RenderOptions,
     ca_file: Option<&Path>,
 ) -> Result<RenderReport, RenderError> {
-    let work = crate::work::WorkDir::new("bbb-fetch-")?;
-    let fetched = crate::fetch::fetch_video_extras(base_url, work.path(), ca_file)?;
-    let mut report = keep_video_extras(work.path(), video, opts)?;
-    report.notes.extend(fetched);
-    Ok(report)
+    crate::fetch::fetched_then(
+        |dir| crate::fetch::fetch_video_extras(base_url, dir, ca_file),
+        |dir| keep_video_extras(dir, video, opts),
+    )
 }
 
 /// Muxes the caption tracks of the `video` format's folder `dir` into `video` (an MP4/M4V

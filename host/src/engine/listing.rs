@@ -10,8 +10,6 @@ use plugin_api::abi::Recording;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// One listed recording: what selection looks at, and where the rest is.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,9 +24,6 @@ pub struct Key {
     len: u32,
 }
 
-/// Spool files made by this process (unique temporary names).
-static SPOOLS: AtomicU64 = AtomicU64::new(0);
-
 /// The listing being written.
 pub struct Spool {
     out: BufWriter<File>,
@@ -40,18 +35,8 @@ impl Spool {
     /// A new spool in the temporary folder, unlinked at once (read through
     /// the open handle, gone when the run ends, killed or not).
     pub fn new() -> Result<Self> {
-        let path: PathBuf = std::env::temp_dir().join(format!(
-            "bbb-migrate-listing-{}-{}",
-            std::process::id(),
-            SPOOLS.fetch_add(1, Ordering::Relaxed)
-        ));
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .with_context(|| format!("{}: cannot create the listing's spool file", path.display()))?;
-        let _ = std::fs::remove_file(&path);
+        let file = tempfile::tempfile()
+            .with_context(|| format!("{}: cannot create the listing's spool file", std::env::temp_dir().display()))?;
         let out = BufWriter::with_capacity(1 << 16, file.try_clone()?);
         Ok(Spool { out, file, end: 0 })
     }

@@ -1,14 +1,21 @@
 //! One file from the server into the target: streamed (never buffered whole), hashed on the
-//! way, resumed with `Range` after a cut (within the run `retries` times; a folder target
-//! also across runs, from its `.part`), checked against the announced size, committed only
-//! when complete.
+//! way, resumed with `Range` after a cut (within the run `retries` times; across runs from a
+//! folder's `.part` or an S3 upload's journal), checked against the announced size, committed
+//! only when complete.
+//!
+//! A resume never splices two versions of a file: the validator of the first answer (strong
+//! `ETag`, else `Last-Modified`, and the file's size) is recorded with the bytes kept; the
+//! resume sends it as `If-Range` and checks the answer's own. A file changed on the server
+//! (a 200, or a 206 with other validators), a server that ignores the range or gives no
+//! validator: the file starts again from byte 0, said once in the manifest's notes.
 use crate::target::Writer;
 use crate::throttle::Throttle;
 use bbb_migrate_http::{content_range, header_text, header_u64};
 use futures_util::StreamExt;
 use plugin_api::sdk::text::error_chain;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE};
 use reqwest::{Client, StatusCode, Url};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Documents larger than this are stored but not read for more file names.
@@ -43,6 +50,46 @@ pub struct Fetched {
     pub sha256: String,
     /// The body, when asked for (documents).
     pub body: Option<Vec<u8>>,
+    /// Why the bytes kept from an earlier attempt were dropped (the file fetched again from 0).
+    pub started_over: Option<String>,
+}
+
+/// What identifies the version of a file on the server, recorded with the bytes kept of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Validator {
+    /// A strong `ETag` (quotes included); weak ones cannot be used with `If-Range`.
+    #[serde(default)]
+    pub etag: Option<String>,
+    #[serde(default)]
+    pub last_modified: Option<String>,
+    /// The whole file's size.
+    pub length: u64,
+}
+
+impl Validator {
+    /// The validator of an answer describing a file of `length` bytes; `None` without a
+    /// strong ETag or a Last-Modified, or without a known length (nothing to resume with).
+    fn of(resp: &reqwest::Response, length: Option<u64>) -> Option<Validator> {
+        let etag = header_text(resp, ETAG).filter(|e| e.starts_with('"')).map(str::to_string);
+        let last_modified = header_text(resp, LAST_MODIFIED).map(str::to_string);
+        (etag.is_some() || last_modified.is_some()).then_some(Validator { etag, last_modified, length: length? })
+    }
+
+    /// The `If-Range` value: the ETag, else the date.
+    fn if_range(&self) -> &str {
+        self.etag.as_deref().or(self.last_modified.as_deref()).unwrap_or_default()
+    }
+
+    /// Does `now` (a later answer's) name the same version of the file?
+    fn same(&self, now: Option<&Validator>) -> bool {
+        now.is_some_and(|n| {
+            n.length == self.length
+                && match &self.etag {
+                    Some(_) => n.etag == self.etag,
+                    None => n.last_modified == self.last_modified,
+                }
+        })
+    }
 }
 
 pub struct Fetcher {
@@ -71,10 +118,12 @@ pub fn client(timeout: Duration) -> Result<Client, String> {
         .map_err(|e| e.to_string())
 }
 
-/// One request's outcome: finished, or cut after some bytes (resume), or a failure.
+/// One request's outcome: finished, or cut after some bytes (resume), or the bytes kept
+/// dropped (the file changed on the server: ask again from 0 at once), or a failure.
 enum Step {
     Complete,
     Cut(String),
+    Changed,
 }
 
 /// What is known of the file being written.
@@ -83,18 +132,32 @@ struct Progress {
     body: Option<Vec<u8>>,
     /// The size the server announced first: a later answer announcing another fails the file.
     announced: Option<u64>,
+    /// The first reason the bytes kept were dropped (see [`Fetched::started_over`]).
+    started_over: Option<String>,
 }
 
 impl Progress {
     fn restart(&mut self) {
-        *self = Progress { have: 0, body: None, announced: self.announced };
+        self.have = 0;
+        self.body = None;
+    }
+
+    /// Drops the bytes kept of another version of the file (or of an unknown one): the file
+    /// starts again from 0, whatever size that version announced.
+    async fn start_over(&mut self, w: &mut Writer, why: String) -> Result<(), Failure> {
+        w.restart().await.map_err(Failure::retry)?;
+        self.restart();
+        self.announced = None;
+        self.started_over.get_or_insert(why);
+        Ok(())
     }
 }
 
 impl Fetcher {
     /// Fetches `url` into `w`. `keep` keeps the body in memory too (documents to read).
     pub async fn fetch(&self, url: &Url, mut w: Writer, keep: bool) -> Result<Fetched, Failure> {
-        let mut p = Progress { have: w.resumed(), body: None, announced: None };
+        let announced = w.validator().map(|v| v.length);
+        let mut p = Progress { have: w.resumed(), body: None, announced, started_over: None };
         if keep && p.have > 0 {
             // A document resumed from a `.part`: its text so far is read back (or, if it
             // cannot be, the document is fetched again from 0).
@@ -116,8 +179,10 @@ impl Fetcher {
                         return Err(Failure::retry(msg));
                     }
                     let sha256 = w.commit(p.have, self.reread).await.map_err(Failure::retry)?;
-                    return Ok(Fetched { size: p.have, sha256, body: p.body });
+                    return Ok(Fetched { size: p.have, sha256, body: p.body, started_over: p.started_over });
                 }
+                // Not an attempt: the bytes kept are dropped, the file is asked for from 0.
+                Ok((Step::Changed, _)) => {}
                 Ok((Step::Cut(_), _)) if attempt < self.retries => {
                     attempt += 1;
                     self.resync(&mut w, &mut p).await?;
@@ -174,9 +239,16 @@ impl Fetcher {
         p: &mut Progress,
         keep: bool,
     ) -> Result<(Step, Option<u64>), Failure> {
+        if p.have > 0 && w.validator().is_none() {
+            let why = "no ETag or Last-Modified was recorded with the bytes kept (the server's file may have changed)";
+            p.start_over(w, format!("{url}: {why}; fetched again from byte 0")).await?;
+        }
         let mut req = self.client.get(url.clone());
         if p.have > 0 {
             req = req.header(RANGE, format!("bytes={}-", p.have));
+            if let Some(v) = w.validator() {
+                req = req.header(IF_RANGE, v.if_range());
+            }
         }
         let resp = match tokio::time::timeout(self.idle_timeout, req.send()).await {
             Ok(Ok(r)) => r,
@@ -184,9 +256,25 @@ impl Fetcher {
             Err(_) => return Err(Failure::retry(format!("{url}: no answer in {} s", self.idle_timeout.as_secs()))),
         };
         let status = resp.status();
+        let changed = |now: Option<&Validator>| {
+            format!(
+                "{url}: changed on the server since the bytes kept were fetched ({} → {}); fetched again from byte 0",
+                w.validator().map_or("?", Validator::if_range),
+                now.map_or("no validator", Validator::if_range)
+            )
+        };
         let total = match status {
             StatusCode::PARTIAL_CONTENT => match header_text(&resp, CONTENT_RANGE).and_then(content_range) {
-                Some((Some(s), total)) if s == p.have => total,
+                Some((Some(s), total)) if s == p.have => {
+                    // A server that does not know If-Range: its answer's validators tell.
+                    let now = Validator::of(&resp, total);
+                    if !w.validator().is_some_and(|v| v.same(now.as_ref())) {
+                        let why = changed(now.as_ref());
+                        p.start_over(w, why).await?;
+                        return Ok((Step::Changed, None));
+                    }
+                    total
+                }
                 _ => {
                     w.restart().await.map_err(Failure::retry)?;
                     p.restart();
@@ -194,15 +282,33 @@ impl Fetcher {
                 }
             },
             StatusCode::OK => {
+                let total = header_u64(&resp, CONTENT_LENGTH);
+                let now = Validator::of(&resp, total);
                 if p.have > 0 {
-                    // The server ignored the range: start from 0.
-                    w.restart().await.map_err(Failure::retry)?;
-                    p.restart();
+                    // The validator did not match (If-Range), or the server ignores ranges.
+                    let why = match w.validator() {
+                        Some(v) if v.same(now.as_ref()) => {
+                            format!("{url}: the server ignored the range asked for; fetched again from byte 0")
+                        }
+                        _ => changed(now.as_ref()),
+                    };
+                    p.start_over(w, why).await?;
                 }
-                header_u64(&resp, CONTENT_LENGTH)
+                // The whole file, whatever an earlier answer announced.
+                p.announced = None;
+                if w.validator() != now.as_ref() {
+                    w.set_validator(now).await.map_err(Failure::retry)?;
+                }
+                total
             }
             StatusCode::RANGE_NOT_SATISFIABLE => {
                 let total = header_text(&resp, CONTENT_RANGE).and_then(content_range).and_then(|c| c.1);
+                let now = Validator::of(&resp, total);
+                if now.is_some() && !w.validator().is_some_and(|v| v.same(now.as_ref())) {
+                    let why = changed(now.as_ref());
+                    p.start_over(w, why).await?;
+                    return Ok((Step::Changed, None));
+                }
                 if total == Some(p.have) && p.announced.is_none_or(|a| a == p.have) {
                     return Ok((Step::Complete, total));
                 }
@@ -256,5 +362,50 @@ impl Fetcher {
             p.have += chunk.len() as u64;
             w.write(chunk).await.map_err(Failure::retry)?;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Validator;
+
+    fn answer(headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut b = http::Response::builder();
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        reqwest::Response::from(b.body(Vec::<u8>::new()).unwrap())
+    }
+
+    const DATE: &str = "Tue, 14 Nov 2023 22:13:20 GMT";
+
+    #[test]
+    fn a_strong_etag_else_the_date_else_nothing_to_resume_with() {
+        let strong = Validator::of(&answer(&[("etag", "\"65-10\""), ("last-modified", DATE)]), Some(16)).unwrap();
+        assert_eq!(strong.if_range(), "\"65-10\"");
+        // A weak ETag cannot go in If-Range: the date does.
+        let weak = Validator::of(&answer(&[("etag", "W/\"65-10\""), ("last-modified", DATE)]), Some(16)).unwrap();
+        assert_eq!((weak.etag.as_deref(), weak.if_range()), (None, DATE));
+        assert_eq!(Validator::of(&answer(&[("etag", "W/\"65-10\"")]), Some(16)), None);
+        assert_eq!(Validator::of(&answer(&[]), Some(16)), None);
+        assert_eq!(Validator::of(&answer(&[("etag", "\"65-10\"")]), None), None, "no size known");
+    }
+
+    #[test]
+    fn the_same_version_has_the_same_validator_and_size() {
+        let v = |etag: Option<&str>, date: &str, length| Validator {
+            etag: etag.map(String::from),
+            last_modified: Some(date.into()),
+            length,
+        };
+        let first = v(Some("\"65-10\""), DATE, 16);
+        assert!(first.same(Some(&v(Some("\"65-10\""), "another date", 16))), "the ETag decides");
+        assert!(!first.same(Some(&v(Some("\"66-10\""), DATE, 16))));
+        assert!(!first.same(Some(&v(None, DATE, 16))), "no ETag any more");
+        assert!(!first.same(Some(&v(Some("\"65-10\""), DATE, 17))), "another size");
+        assert!(!first.same(None));
+        let dated = v(None, DATE, 16);
+        assert!(dated.same(Some(&v(Some("\"65-10\""), DATE, 16))));
+        assert!(!dated.same(Some(&v(None, "Wed, 15 Nov 2023 22:13:20 GMT", 16))));
     }
 }

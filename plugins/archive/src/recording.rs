@@ -25,9 +25,13 @@ pub struct Archiver {
 
 /// What became of one wanted file.
 enum Got {
-    Stored(FileEntry, Option<Vec<u8>>),
+    /// The entry, the body of a document, why the bytes kept were dropped (if they were).
+    Stored(FileEntry, Option<Vec<u8>>, Option<String>),
     Missing(Missing),
-    Failed { message: String, permanent: bool },
+    Failed {
+        message: String,
+        permanent: bool,
+    },
 }
 
 /// What `plan` found to archive of one recording: its formats (with their
@@ -44,15 +48,18 @@ struct Collected {
     missing: Vec<Missing>,
     skipped: Vec<Skipped>,
     errors: Vec<(String, bool)>,
+    /// Files whose bytes kept from an earlier attempt were dropped, and why.
+    started_over: Vec<String>,
 }
 
 impl Collected {
     fn add(&mut self, got: Got, docs: &mut Documents, rel: &str) {
         match got {
-            Got::Stored(e, body) => {
+            Got::Stored(e, body, started_over) => {
                 if let Some(b) = body {
                     docs.insert(rel.to_string(), b);
                 }
+                self.started_over.extend(started_over);
                 self.files.insert(e.path.clone(), e);
             }
             Got::Missing(m) => self.missing.push(m),
@@ -227,6 +234,8 @@ impl Archiver {
             .iter()
             .map(|(p, url)| FormatEntry { format: p.format.clone(), url: url.clone(), base: p.base.to_string() })
             .collect();
+        let started_over = got.started_over.len();
+        manifest.notes.extend(got.started_over);
         manifest.files = got.files.into_values().collect();
         manifest.missing = got.missing;
         manifest.missing.sort_by(|a, b| a.path.cmp(&b.path));
@@ -237,7 +246,7 @@ impl Archiver {
             return Outcome::failed(&id, e);
         }
         progress.remove();
-        let detail = format!(
+        let mut detail = format!(
             "archived {} files ({} bytes) of {} to {}/{id}/; {} absent on the server, {} refused",
             manifest.files.len(),
             manifest.total_bytes,
@@ -246,6 +255,12 @@ impl Archiver {
             manifest.missing.len(),
             manifest.skipped.len()
         );
+        if started_over > 0 {
+            detail.push_str(&format!(
+                "; {started_over} file(s) fetched again from byte 0 (changed on the server since an interrupted \
+                 run, or not resumable: see the manifest's notes)"
+            ));
+        }
         Outcome::done(&id, detail).with_data(&serde_json::json!({
             "folder": format!("{}/{id}", self.target.describe()),
             "files": manifest.files.len(),
@@ -303,7 +318,7 @@ impl Archiver {
         if let Some(e) = prior.get(&path) {
             if matches!(self.target.size(&key).await, Ok(Some(n)) if n == e.size) {
                 let body = if w.document { self.target.read(&key).await.ok().flatten() } else { None };
-                return Got::Stored(e.clone(), body);
+                return Got::Stored(e.clone(), body, None);
             }
         }
         // Under its final name but not in the progress log (a run killed between the rename
@@ -322,10 +337,12 @@ impl Archiver {
                 if let Err(err) = progress.append(&e) {
                     return failed(err);
                 }
-                Got::Stored(e, f.body)
+                self.target.forget_validator(&key);
+                Got::Stored(e, f.body, f.started_over)
             }
             Err(f) if f.kind == FailKind::NotFound && !w.required => {
                 let _ = self.target.delete(&format!("{key}.part")).await;
+                self.target.forget_validator(&key);
                 Got::Missing(Missing {
                     path,
                     url: url.to_string(),
@@ -334,6 +351,7 @@ impl Archiver {
             }
             Err(f) if f.kind == FailKind::NotFound => {
                 let _ = self.target.delete(&format!("{key}.part")).await;
+                self.target.forget_validator(&key);
                 let hint =
                     if w.rel == "metadata.xml" { " (required: is the recording published?)" } else { " (required)" };
                 Got::Failed { message: format!("{}{hint}", f.message), permanent: true }

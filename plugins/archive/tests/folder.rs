@@ -160,10 +160,19 @@ fn a_cut_download_resumes_with_range_and_nothing_complete_is_fetched_again() {
     let part = dir.path().join("arch").join(ID).join("presentation/video/webcams.webm.part");
     assert_eq!(std::fs::metadata(&part).unwrap().len(), 300_000);
 
+    // The validator of the first answer is kept beside the `.part`.
+    let (etag, _) = server.validators(&cam).unwrap();
+    let kept = std::fs::read(part.parent().unwrap().join("webcams.webm.part.validator")).unwrap();
+    let kept: serde_json::Value = serde_json::from_slice(&kept).unwrap();
+    assert_eq!((kept["etag"].as_str(), kept["length"].as_u64()), (Some(&*etag), Some(600_000)), "{kept}");
+
     server.clear_seen();
     let out = sink(dir.path(), settings, false).write(&[item(recording(&server, ID, &["presentation"]))]).unwrap();
     assert_eq!(out[0].status, OutcomeStatus::DONE, "{}", out[0].detail);
     assert_eq!(server.gets(&cam).iter().map(|s| s.range.clone()).collect::<Vec<_>>(), [Some("bytes=300000-".into())]);
+    // Only the rest of that version is asked for.
+    assert_eq!(server.gets(&cam)[0].if_range, Some(etag));
+    assert!(!out[0].detail.contains("byte 0"), "{}", out[0].detail);
     // Complete files of the first run: not fetched again (documents are re-read from the archive).
     let slide = format!("/presentation/{ID}/presentation/{PRES}/slide-1.png");
     assert!(server.gets(&slide).is_empty());
@@ -174,6 +183,100 @@ fn a_cut_download_resumes_with_range_and_nothing_complete_is_fetched_again() {
     assert_eq!(e.sha256, sha256(body));
     assert_eq!(std::fs::read(dir.path().join("arch").join(ID).join("presentation/video/webcams.webm")).unwrap(), *body);
     assert!(!dir.path().join("arch/.archive-work").join(format!("{ID}.jsonl")).exists());
+    let m = manifest(&dir.path().join("arch"), ID);
+    assert!(m.notes.is_empty(), "{:?}", m.notes);
+    let files = tree(&dir.path().join("arch"));
+    assert!(files.iter().all(|f| !f.contains(".part")), "{files:?}");
+}
+
+/// Webcams of `ID` cut half way on the first run (no retry): 300 000 bytes kept in the
+/// `.part`. Returns the server, the file's path, its first body, the settings, the folder.
+fn cut_webcams(server: &FileServer) -> (String, Vec<u8>, serde_json::Value, tempfile::TempDir) {
+    let published = publish_full(server, ID);
+    let cam = format!("/presentation/{ID}/video/webcams.webm");
+    let body = published.iter().find(|(p, _)| *p == cam).unwrap().1.clone();
+    server.cut_next(&cam);
+    let dir = tempfile::tempdir().unwrap();
+    let settings = json!({"target": "arch", "min_free_bytes": 0, "retries": 0});
+    let out =
+        sink(dir.path(), settings.clone(), false).write(&[item(recording(server, ID, &["presentation"]))]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::FAILED, "{}", out[0].detail);
+    let part = dir.path().join("arch").join(ID).join("presentation/video/webcams.webm.part");
+    assert_eq!(std::fs::metadata(part).unwrap().len(), 300_000);
+    (cam, body, settings, dir)
+}
+
+/// The sink run again on `ID`'s presentation, the requests seen from there.
+fn rerun(server: &FileServer, dir: &std::path::Path, settings: serde_json::Value) -> plugin_api::Outcome {
+    server.clear_seen();
+    sink(dir, settings, false).write(&[item(recording(server, ID, &["presentation"]))]).unwrap().remove(0)
+}
+
+/// The `Range` of each GET of `path`.
+fn ranges(server: &FileServer, path: &str) -> Vec<Option<String>> {
+    server.gets(path).into_iter().map(|g| g.range).collect()
+}
+
+/// The same size, other bytes: a splice of the two would go unnoticed by its size.
+fn other_version(body: &[u8]) -> Vec<u8> {
+    body.iter().map(|b| b ^ 0x5a).collect()
+}
+
+/// The archived webcams: exactly `want`, with its SHA-256 in the manifest, and the
+/// manifest's note saying why the file was fetched again (containing `why`).
+fn check_webcams(dir: &std::path::Path, out: &plugin_api::Outcome, want: &[u8], why: &str) {
+    assert_eq!(out.status, OutcomeStatus::DONE, "{}", out.detail);
+    let root = dir.join("arch");
+    let stored = std::fs::read(root.join(ID).join("presentation/video/webcams.webm")).unwrap();
+    assert!(stored == want, "the stored webcams are not the server's file now");
+    let m = manifest(&root, ID);
+    let e = m.files.iter().find(|f| f.path == "presentation/video/webcams.webm").unwrap();
+    assert_eq!((e.size, e.sha256.as_str()), (want.len() as u64, sha256(want).as_str()));
+    let notes: Vec<&String> = m.notes.iter().filter(|n| n.contains("webcams.webm")).collect();
+    assert_eq!(notes.len(), 1, "{:?}", m.notes);
+    assert!(notes[0].contains(why) && notes[0].contains("fetched again from byte 0"), "{}", notes[0]);
+    assert!(out.detail.contains("1 file(s) fetched again from byte 0"), "{}", out.detail);
+    let files = tree(&root);
+    assert!(files.iter().all(|f| !f.contains(".part")), "{files:?}");
+}
+
+#[test]
+fn a_file_changed_on_the_server_between_runs_is_fetched_again_whole() {
+    let server = FileServer::start();
+    let (cam, first, settings, dir) = cut_webcams(&server);
+    let (old_etag, _) = server.validators(&cam).unwrap();
+    let new = other_version(&first);
+    server.put(&cam, &new);
+    let out = rerun(&server, dir.path(), settings);
+    // One request: the rest of the old version asked for, the new one answered whole (200).
+    let gets = server.gets(&cam);
+    assert_eq!(gets.len(), 1, "{gets:?}");
+    assert_eq!((gets[0].range.as_deref(), gets[0].if_range.as_deref()), (Some("bytes=300000-"), Some(&*old_etag)));
+    check_webcams(dir.path(), &out, &new, "changed on the server");
+}
+
+#[test]
+fn a_server_that_ignores_if_range_is_caught_by_its_answers_validators() {
+    let server = FileServer::start();
+    server.ignore_if_range();
+    let (cam, first, settings, dir) = cut_webcams(&server);
+    let new = other_version(&first);
+    server.put(&cam, &new);
+    let out = rerun(&server, dir.path(), settings);
+    // The 206 of the new version (another ETag) is dropped; the file is asked for whole.
+    assert_eq!(ranges(&server, &cam), [Some("bytes=300000-".into()), None]);
+    check_webcams(dir.path(), &out, &new, "changed on the server");
+}
+
+#[test]
+fn without_a_validator_the_bytes_kept_are_not_resumed() {
+    let server = FileServer::start();
+    server.no_validators();
+    let (cam, first, settings, dir) = cut_webcams(&server);
+    assert!(!dir.path().join("arch").join(ID).join("presentation/video/webcams.webm.part.validator").exists());
+    let out = rerun(&server, dir.path(), settings);
+    assert_eq!(ranges(&server, &cam), [None]);
+    check_webcams(dir.path(), &out, &first, "no ETag or Last-Modified");
 }
 
 #[test]

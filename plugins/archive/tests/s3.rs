@@ -207,17 +207,18 @@ fn expected_big() -> Vec<u8> {
     (0..BIG).map(bbb_testserver::files::generated_byte).collect()
 }
 
-/// The archived object, checked byte for byte, and its manifest's SHA-256.
-fn check_object(b: &str, id: &str) {
-    let want = expected_big();
+/// The archived object, checked byte for byte against `want`, and its manifest's SHA-256;
+/// the manifest's notes (returned).
+fn check_object(b: &str, id: &str, want: &[u8]) -> Vec<String> {
     let body = get_object(b, &format!("{id}/podcast/audio.ogg")).expect("the object");
     assert_eq!(body.len() as u64, BIG);
     assert!(body == want, "the object's bytes differ from the file's");
     let manifest = get_object(b, &format!("{id}/manifest.json")).expect("the manifest");
     let m: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
     let f = m["files"].as_array().unwrap().iter().find(|f| f["path"] == "podcast/audio.ogg").unwrap().clone();
-    assert_eq!(f["sha256"], sha256(&want));
+    assert_eq!(f["sha256"], sha256(want));
     assert_eq!(f["size"], BIG);
+    serde_json::from_value(m["notes"].clone()).unwrap()
 }
 
 #[test]
@@ -231,7 +232,9 @@ fn an_interrupted_upload_resumes_from_its_last_stored_part_on_the_next_run() {
     let gets = server.gets(&path);
     assert_eq!(gets.len(), 1, "{gets:?}");
     assert_eq!(gets[0].range.as_deref(), Some(format!("bytes={}-", 8 * MIB).as_str()), "{gets:?}");
-    check_object(&b, id);
+    // Only the rest of the version the journaled part came from.
+    assert_eq!(gets[0].if_range, server.validators(&path).map(|v| v.0), "{gets:?}");
+    assert!(check_object(&b, id, &expected_big()).is_empty());
     assert!(journals(dir.path()).is_empty(), "the journal is removed once the upload is complete");
     let lines = verifier(dir.path(), settings).check().unwrap();
     assert!(lines[0].starts_with(&format!("OK {id}: ")), "{lines:?}");
@@ -250,6 +253,30 @@ fn an_upload_aborted_behind_the_archives_back_starts_again_from_zero() {
     let gets = server.gets(&path);
     assert_eq!(gets.len(), 1, "{gets:?}");
     assert_eq!(gets[0].range, None, "the whole file again: {gets:?}");
-    check_object(&b, id);
+    check_object(&b, id, &expected_big());
+    assert!(journals(dir.path()).is_empty());
+}
+
+#[test]
+fn an_upload_of_a_file_changed_on_the_server_starts_again_from_zero() {
+    let id = "7777777777777777777777777777777777777777-1700000000000";
+    let (server, b, settings, dir, path) = interrupted_upload("changed", id);
+    let (old_etag, _) = server.validators(&path).unwrap();
+    assert_eq!(journals(dir.path())[0]["validator"]["etag"], old_etag.as_str(), "journaled with its part");
+    // Another version of the same size: the kept part would splice unnoticed by size.
+    let new: Vec<u8> = expected_big().iter().map(|x| x ^ 0xa5).collect();
+    server.put(&path, &new);
+    server.clear_seen();
+    let out = sink(dir.path(), settings, false).write(&[item(recording(&server, id, &["podcast"]))]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::DONE, "{}", out[0].detail);
+    // The rest of the old version asked for, the new version answered whole (200).
+    let gets = server.gets(&path);
+    assert_eq!(gets.len(), 1, "{gets:?}");
+    assert_eq!(gets[0].range.as_deref(), Some(format!("bytes={}-", 8 * MIB).as_str()), "{gets:?}");
+    assert_eq!(gets[0].if_range.as_deref(), Some(&*old_etag));
+    let notes = check_object(&b, id, &new);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("audio.ogg: changed on the server") && notes[0].contains("from byte 0"), "{notes:?}");
+    assert!(out[0].detail.contains("1 file(s) fetched again from byte 0"), "{}", out[0].detail);
     assert!(journals(dir.path()).is_empty());
 }

@@ -1,6 +1,7 @@
 //! A folder target: files written to `<final>.part`, synced, renamed; small files through a
 //! temporary name; free space from `statvfs`.
 use super::{check_reread, hex, StoreResult};
+use crate::fetch::Validator;
 use crate::hash::Hasher;
 use bytes::Bytes;
 use std::io::{Read, Write};
@@ -20,6 +21,13 @@ fn io(p: &Path, e: std::io::Error) -> String {
 pub fn part_path(p: &Path) -> PathBuf {
     let mut s = p.as_os_str().to_os_string();
     s.push(".part");
+    PathBuf::from(s)
+}
+
+/// Where the validator of a `.part`'s bytes is kept.
+fn validator_path(p: &Path) -> PathBuf {
+    let mut s = part_path(p).into_os_string();
+    s.push(".validator");
     PathBuf::from(s)
 }
 
@@ -137,11 +145,20 @@ impl Local {
         }
     }
 
-    /// A writer for `rel`: resumes the `.part` an earlier run left (hashing what it holds);
-    /// otherwise nothing is created before the first byte (a 404 leaves no trace).
+    pub fn forget_validator(&self, rel: &str) {
+        let _ = std::fs::remove_file(validator_path(&self.path(rel)));
+    }
+
+    /// A writer for `rel`: resumes the `.part` an earlier run left (hashing what it holds,
+    /// with the validator recorded beside it, if any); otherwise nothing is created before
+    /// the first byte (a 404 leaves no trace).
     pub async fn writer(&self, rel: &str) -> StoreResult<LocalWriter> {
         let path = self.path(rel);
         let part = part_path(&path);
+        let meta = validator_path(&path);
+        // Unsynced on purpose: lost or torn (a crash), it reads as none, and the file is
+        // fetched again from 0.
+        let validator = std::fs::read(&meta).ok().and_then(|b| serde_json::from_slice(&b).ok());
         let resumed = blocking(move || -> StoreResult<_> {
             match std::fs::OpenOptions::new().read(true).append(true).open(&part) {
                 Ok(mut f) => {
@@ -154,7 +171,18 @@ impl Local {
         })
         .await?;
         let (part, file, hash) = resumed;
-        Ok(LocalWriter { path, part, file, len: hash.len(), hash, pending: Vec::new(), pending_len: 0 })
+        let validator = if file.is_some() { validator } else { None };
+        Ok(LocalWriter {
+            path,
+            part,
+            meta,
+            validator,
+            file,
+            len: hash.len(),
+            hash,
+            pending: Vec::new(),
+            pending_len: 0,
+        })
     }
 }
 
@@ -180,6 +208,9 @@ fn hash_file(f: &mut std::fs::File) -> std::io::Result<Hasher> {
 pub struct LocalWriter {
     path: PathBuf,
     part: PathBuf,
+    /// `<part>.validator`: `validator`, as JSON.
+    meta: PathBuf,
+    pub validator: Option<Validator>,
     file: Option<std::fs::File>,
     /// Bytes accepted (stored, or waiting in `pending`).
     pub len: u64,
@@ -248,7 +279,26 @@ impl LocalWriter {
         Ok(())
     }
 
+    pub fn set_validator(&mut self, v: Option<Validator>) -> StoreResult<()> {
+        match &v {
+            Some(v) => {
+                if let Some(dir) = self.meta.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+                }
+                let json = serde_json::to_vec(v).expect("a validator always serialises");
+                std::fs::write(&self.meta, json).map_err(|e| io(&self.meta, e))?;
+            }
+            None => match std::fs::remove_file(&self.meta) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&self.meta, e)),
+                _ => {}
+            },
+        }
+        self.validator = v;
+        Ok(())
+    }
+
     pub async fn restart(&mut self) -> StoreResult<()> {
+        self.set_validator(None)?;
         self.pending.clear();
         self.pending_len = 0;
         if let Some(f) = &self.file {
@@ -285,6 +335,7 @@ impl LocalWriter {
             let got = Local::new(PathBuf::new()).hash(self.part.clone()).await?;
             if let Err(e) = check_reread(&self.path.display().to_string(), got, size, &sha256) {
                 let _ = tokio::fs::remove_file(&self.part).await;
+                let _ = self.set_validator(None);
                 return Err(e);
             }
         }

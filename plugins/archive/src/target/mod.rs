@@ -8,6 +8,7 @@ pub use local::Local;
 pub use s3::S3;
 
 use crate::config::Settings;
+use crate::fetch::Validator;
 use bytes::Bytes;
 
 /// A failure of the storage; always retryable (disk full, network).
@@ -113,6 +114,15 @@ impl Target {
         }
     }
 
+    /// Forgets the validator kept for resuming `rel` (once `rel` is in the progress log, or
+    /// absent on the server). A folder keeps it beside the `.part` until then (see
+    /// [`Writer::set_validator`]); an S3 upload's journal goes with the upload.
+    pub fn forget_validator(&self, rel: &str) {
+        if let Target::Local(l) = self {
+            l.forget_validator(rel);
+        }
+    }
+
     /// Starts (or, for a folder, resumes) writing `rel`.
     pub async fn writer(&self, rel: &str) -> StoreResult<Writer> {
         match self {
@@ -129,6 +139,26 @@ impl Writer {
         match self {
             Writer::Local(w) => w.len,
             Writer::S3(w) => w.len,
+        }
+    }
+
+    /// The validator of the file on the server that the bytes stored came from (`None`: no
+    /// bytes kept, or not known: they cannot be resumed).
+    pub fn validator(&self) -> Option<&Validator> {
+        match self {
+            Writer::Local(w) => w.validator.as_ref(),
+            Writer::S3(w) => w.validator.as_ref(),
+        }
+    }
+
+    /// Records the validator of the file being fetched, with the bytes kept of it: a folder
+    /// beside its `.part` (`<file>.part.validator`, kept past the commit until
+    /// [`Target::forget_validator`], so a file renamed but not logged can be checked), an S3
+    /// upload in its journal.
+    pub async fn set_validator(&mut self, v: Option<Validator>) -> StoreResult<()> {
+        match self {
+            Writer::Local(w) => w.set_validator(v),
+            Writer::S3(w) => w.set_validator(v),
         }
     }
 

@@ -9,6 +9,7 @@
 //! aborted and the file starts again from 0.
 use super::{check_reread, hex, StoreResult};
 use crate::config::Settings;
+use crate::fetch::Validator;
 use crate::hash::Hasher;
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -55,6 +56,9 @@ struct Journal {
     upload_id: String,
     part_size: usize,
     parts: Vec<JournaledPart>,
+    /// The file's version on the server the parts came from (none: not resumable).
+    #[serde(default)]
+    validator: Option<Validator>,
 }
 
 #[derive(Serialize, Deserialize, Clone)]
@@ -235,6 +239,7 @@ impl S3 {
             Some(hash) => {
                 w.upload = Some(id);
                 w.parts = j.parts[..kept].to_vec();
+                w.validator = j.validator;
                 w.len = hash.len();
                 w.hash = hash;
                 w.write_journal()?;
@@ -315,6 +320,7 @@ pub struct S3Writer {
     upload: Option<String>,
     /// Parts stored (and journaled).
     parts: Vec<JournaledPart>,
+    pub validator: Option<Validator>,
     inflight: Option<Inflight>,
     /// The part being filled.
     buf: Vec<Bytes>,
@@ -334,6 +340,7 @@ impl S3Writer {
             journal,
             upload: None,
             parts: Vec::new(),
+            validator: None,
             inflight: None,
             buf: Vec::new(),
             buf_len: 0,
@@ -350,8 +357,13 @@ impl S3Writer {
 
     fn write_journal(&self) -> StoreResult<()> {
         let (Some(path), Some(id)) = (&self.journal, &self.upload) else { return Ok(()) };
-        let j =
-            Journal { key: self.key.to_string(), upload_id: id.clone(), part_size: PART, parts: self.parts.clone() };
+        let j = Journal {
+            key: self.key.to_string(),
+            upload_id: id.clone(),
+            part_size: PART,
+            parts: self.parts.clone(),
+            validator: self.validator.clone(),
+        };
         let io = |e: std::io::Error| format!("{}: {e}", path.display());
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
@@ -361,6 +373,16 @@ impl S3Writer {
         std::io::Write::write_all(&mut f, &serde_json::to_vec(&j).expect("a journal always serialises")).map_err(io)?;
         f.sync_all().map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)
+    }
+
+    /// Records the file's validator (journaled with the next part, or now if parts are).
+    pub fn set_validator(&mut self, v: Option<Validator>) -> StoreResult<()> {
+        self.validator = v;
+        if self.parts.is_empty() {
+            Ok(())
+        } else {
+            self.write_journal()
+        }
     }
 
     fn remove_journal(&self) {
