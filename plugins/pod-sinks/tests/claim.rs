@@ -244,8 +244,11 @@ fn cut_v1(st: &Setup) -> String {
     name
 }
 
-/// V1 run again after [`cut_v1`]: its outcome, and the (Range, If-Range) of its GETs.
-fn rerun_v1(st: &Setup) -> (Outcome, Vec<(Option<String>, Option<String>)>) {
+/// The `Range` and `If-Range` of a GET.
+type Asked = (Option<String>, Option<String>);
+
+/// V1 run again after [`cut_v1`]: its outcome, and what its GETs asked for.
+fn rerun_v1(st: &Setup) -> (Outcome, Vec<Asked>) {
     st.media.clear_seen();
     let out = st.sink(false, serde_json::json!({ "retries": 1 })).write(&st.items()[..1]).unwrap().remove(0);
     let gets = st.media.seen_for("GET", &file_path(V1)).into_iter().map(|g| (g.range, g.if_range)).collect();
