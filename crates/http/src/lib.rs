@@ -8,9 +8,13 @@
 //! * Every body is read within a byte bound ([`read_capped`]); the client
 //!   has a connect, an idle (between two reads) and a total time bound.
 //! * Errors are one line naming the URL or host.
-//! * Ranged downloads (`claim-dir`, `archive`) read `Content-Range` with [`content_range`].
+//! * Ranged downloads (`claim-dir`, `archive`) read `Content-Range` with [`content_range`],
+//!   and record the [`Validator`] of a file's first answer so that a resume never splices
+//!   two versions of it (`If-Range`, and the resumed answer's own validators checked).
 use futures_util::StreamExt;
 use plugin_api::sdk::text::error_chain;
+use reqwest::header::{ETAG, LAST_MODIFIED};
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -142,6 +146,45 @@ pub fn header_u64(resp: &reqwest::Response, name: reqwest::header::HeaderName) -
     header_text(resp, name)?.trim().parse().ok()
 }
 
+/// What identifies the version of a file on the server, recorded with the bytes kept of it
+/// (a resume sends it as `If-Range`, and checks the answer's own against it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Validator {
+    /// A strong `ETag` (quotes included); weak ones cannot be used with `If-Range`.
+    #[serde(default)]
+    pub etag: Option<String>,
+    #[serde(default)]
+    pub last_modified: Option<String>,
+    /// The whole file's size.
+    pub length: u64,
+}
+
+impl Validator {
+    /// The validator of an answer describing a file of `length` bytes; `None` without a
+    /// strong ETag or a Last-Modified, or without a known length (nothing to resume with).
+    pub fn of(resp: &reqwest::Response, length: Option<u64>) -> Option<Validator> {
+        let etag = header_text(resp, ETAG).filter(|e| e.starts_with('"')).map(str::to_string);
+        let last_modified = header_text(resp, LAST_MODIFIED).map(str::to_string);
+        (etag.is_some() || last_modified.is_some()).then_some(Validator { etag, last_modified, length: length? })
+    }
+
+    /// The `If-Range` value: the ETag, else the date.
+    pub fn if_range(&self) -> &str {
+        self.etag.as_deref().or(self.last_modified.as_deref()).unwrap_or_default()
+    }
+
+    /// Does `now` (a later answer's) name the same version of the file?
+    pub fn same(&self, now: Option<&Validator>) -> bool {
+        now.is_some_and(|n| {
+            n.length == self.length
+                && match &self.etag {
+                    Some(_) => n.etag == self.etag,
+                    None => n.last_modified == self.last_modified,
+                }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +216,45 @@ mod tests {
         let e = load_ca_file(&dir.join("missing.pem")).unwrap_err();
         assert!(e.contains("missing.pem"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn answer(headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut b = http::Response::builder();
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        reqwest::Response::from(b.body(Vec::<u8>::new()).unwrap())
+    }
+
+    const DATE: &str = "Tue, 14 Nov 2023 22:13:20 GMT";
+
+    #[test]
+    fn a_strong_etag_else_the_date_else_nothing_to_resume_with() {
+        let strong = Validator::of(&answer(&[("etag", "\"65-10\""), ("last-modified", DATE)]), Some(16)).unwrap();
+        assert_eq!(strong.if_range(), "\"65-10\"");
+        // A weak ETag cannot go in If-Range: the date does.
+        let weak = Validator::of(&answer(&[("etag", "W/\"65-10\""), ("last-modified", DATE)]), Some(16)).unwrap();
+        assert_eq!((weak.etag.as_deref(), weak.if_range()), (None, DATE));
+        assert_eq!(Validator::of(&answer(&[("etag", "W/\"65-10\"")]), Some(16)), None);
+        assert_eq!(Validator::of(&answer(&[]), Some(16)), None);
+        assert_eq!(Validator::of(&answer(&[("etag", "\"65-10\"")]), None), None, "no size known");
+    }
+
+    #[test]
+    fn the_same_version_has_the_same_validator_and_size() {
+        let v = |etag: Option<&str>, date: &str, length| Validator {
+            etag: etag.map(String::from),
+            last_modified: Some(date.into()),
+            length,
+        };
+        let first = v(Some("\"65-10\""), DATE, 16);
+        assert!(first.same(Some(&v(Some("\"65-10\""), "another date", 16))), "the ETag decides");
+        assert!(!first.same(Some(&v(Some("\"66-10\""), DATE, 16))));
+        assert!(!first.same(Some(&v(None, DATE, 16))), "no ETag any more");
+        assert!(!first.same(Some(&v(Some("\"65-10\""), DATE, 17))), "another size");
+        assert!(!first.same(None));
+        let dated = v(None, DATE, 16);
+        assert!(dated.same(Some(&v(Some("\"65-10\""), DATE, 16))));
+        assert!(!dated.same(Some(&v(None, "Wed, 15 Nov 2023 22:13:20 GMT", 16))));
     }
 }

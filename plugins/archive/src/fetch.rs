@@ -10,12 +10,11 @@
 //! validator: the file starts again from byte 0, said once in the manifest's notes.
 use crate::target::Writer;
 use crate::throttle::Throttle;
-use bbb_migrate_http::{content_range, header_text, header_u64};
+use bbb_migrate_http::{content_range, header_text, header_u64, Validator};
 use futures_util::StreamExt;
 use plugin_api::sdk::text::error_chain;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, IF_RANGE, RANGE};
 use reqwest::{Client, StatusCode, Url};
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Documents larger than this are stored but not read for more file names.
@@ -52,44 +51,6 @@ pub struct Fetched {
     pub body: Option<Vec<u8>>,
     /// Why the bytes kept from an earlier attempt were dropped (the file fetched again from 0).
     pub started_over: Option<String>,
-}
-
-/// What identifies the version of a file on the server, recorded with the bytes kept of it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Validator {
-    /// A strong `ETag` (quotes included); weak ones cannot be used with `If-Range`.
-    #[serde(default)]
-    pub etag: Option<String>,
-    #[serde(default)]
-    pub last_modified: Option<String>,
-    /// The whole file's size.
-    pub length: u64,
-}
-
-impl Validator {
-    /// The validator of an answer describing a file of `length` bytes; `None` without a
-    /// strong ETag or a Last-Modified, or without a known length (nothing to resume with).
-    fn of(resp: &reqwest::Response, length: Option<u64>) -> Option<Validator> {
-        let etag = header_text(resp, ETAG).filter(|e| e.starts_with('"')).map(str::to_string);
-        let last_modified = header_text(resp, LAST_MODIFIED).map(str::to_string);
-        (etag.is_some() || last_modified.is_some()).then_some(Validator { etag, last_modified, length: length? })
-    }
-
-    /// The `If-Range` value: the ETag, else the date.
-    fn if_range(&self) -> &str {
-        self.etag.as_deref().or(self.last_modified.as_deref()).unwrap_or_default()
-    }
-
-    /// Does `now` (a later answer's) name the same version of the file?
-    fn same(&self, now: Option<&Validator>) -> bool {
-        now.is_some_and(|n| {
-            n.length == self.length
-                && match &self.etag {
-                    Some(_) => n.etag == self.etag,
-                    None => n.last_modified == self.last_modified,
-                }
-        })
-    }
 }
 
 pub struct Fetcher {
@@ -362,50 +323,5 @@ impl Fetcher {
             p.have += chunk.len() as u64;
             w.write(chunk).await.map_err(Failure::retry)?;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Validator;
-
-    fn answer(headers: &[(&str, &str)]) -> reqwest::Response {
-        let mut b = http::Response::builder();
-        for (k, v) in headers {
-            b = b.header(*k, *v);
-        }
-        reqwest::Response::from(b.body(Vec::<u8>::new()).unwrap())
-    }
-
-    const DATE: &str = "Tue, 14 Nov 2023 22:13:20 GMT";
-
-    #[test]
-    fn a_strong_etag_else_the_date_else_nothing_to_resume_with() {
-        let strong = Validator::of(&answer(&[("etag", "\"65-10\""), ("last-modified", DATE)]), Some(16)).unwrap();
-        assert_eq!(strong.if_range(), "\"65-10\"");
-        // A weak ETag cannot go in If-Range: the date does.
-        let weak = Validator::of(&answer(&[("etag", "W/\"65-10\""), ("last-modified", DATE)]), Some(16)).unwrap();
-        assert_eq!((weak.etag.as_deref(), weak.if_range()), (None, DATE));
-        assert_eq!(Validator::of(&answer(&[("etag", "W/\"65-10\"")]), Some(16)), None);
-        assert_eq!(Validator::of(&answer(&[]), Some(16)), None);
-        assert_eq!(Validator::of(&answer(&[("etag", "\"65-10\"")]), None), None, "no size known");
-    }
-
-    #[test]
-    fn the_same_version_has_the_same_validator_and_size() {
-        let v = |etag: Option<&str>, date: &str, length| Validator {
-            etag: etag.map(String::from),
-            last_modified: Some(date.into()),
-            length,
-        };
-        let first = v(Some("\"65-10\""), DATE, 16);
-        assert!(first.same(Some(&v(Some("\"65-10\""), "another date", 16))), "the ETag decides");
-        assert!(!first.same(Some(&v(Some("\"66-10\""), DATE, 16))));
-        assert!(!first.same(Some(&v(None, DATE, 16))), "no ETag any more");
-        assert!(!first.same(Some(&v(Some("\"65-10\""), DATE, 17))), "another size");
-        assert!(!first.same(None));
-        let dated = v(None, DATE, 16);
-        assert!(dated.same(Some(&v(Some("\"65-10\""), DATE, 16))));
-        assert!(!dated.same(Some(&v(None, "Wed, 15 Nov 2023 22:13:20 GMT", 16))));
     }
 }

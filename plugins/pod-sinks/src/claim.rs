@@ -303,6 +303,8 @@ struct Done {
     source: String,
     rft: Option<(i64, RowChange)>,
     resumed_from: u64,
+    /// Why the bytes an earlier attempt kept were dropped (the file fetched again from 0).
+    started_over: Option<String>,
     /// What the native renderer could not draw, and the files it wrote beside the video.
     not_drawn: Vec<String>,
     beside: Vec<String>,
@@ -483,7 +485,7 @@ async fn execute(inner: &Inner, rec: &Recorder, item: &SinkItem, plan: Plan) -> 
     let r = &item.recording;
     let id = r.record_id.as_str();
     let Plan { job, path, path_text, source, action, size: mut action_size, rft, .. } = plan;
-    let mut resumed_from = 0;
+    let (mut resumed_from, mut started_over) = (0, None);
     let (mut not_drawn, mut beside) = (Vec::new(), Vec::new());
     if action != Action::Present {
         let dir = rec.dir.clone();
@@ -492,7 +494,7 @@ async fn execute(inner: &Inner, rec: &Recorder, item: &SinkItem, plan: Plan) -> 
             Job::Download { url } => {
                 let space = move |need: Option<u64>| check_space(&dir, need, min_free);
                 inner.fetcher.download(url, &path, &space).await.map(|f| {
-                    resumed_from = f.resumed_from;
+                    (resumed_from, started_over) = (f.resumed_from, f.started_over);
                     f.size
                 })
             }
@@ -551,7 +553,8 @@ async fn execute(inner: &Inner, rec: &Recorder, item: &SinkItem, plan: Plan) -> 
         Ok(v) => Some(v),
         Err(e) => return pod::failure(id, &format!("{path_text} is in place ({size} bytes) but not registered: "), &e),
     };
-    let d = Done { path: path_text, size: Some(size), action, source, rft, resumed_from, not_drawn, beside };
+    let d =
+        Done { path: path_text, size: Some(size), action, source, rft, resumed_from, started_over, not_drawn, beside };
     finished(rec, id, d)
 }
 
@@ -616,8 +619,14 @@ fn describe(inner: &Inner, rec: &Recorder, id: &str, plan: &Plan) -> Outcome {
         Action::Download => {
             let part = crate::fetch::part_path(Path::new(path));
             let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
-            let resume = if have > 0 {
+            let validated = crate::fetch::validator_path(Path::new(path)).is_file();
+            let resume = if have > 0 && validated {
                 format!(", resuming after the {have} bytes already in {}", part.display())
+            } else if have > 0 {
+                format!(
+                    ", from byte 0: no ETag or Last-Modified was recorded with the {have} bytes in {}",
+                    part.display()
+                )
             } else {
                 String::new()
             };
@@ -667,6 +676,9 @@ fn finished(rec: &Recorder, id: &str, d: Done) -> Outcome {
         "{what}; recorder_recordingfiletreatment #{fid} {row_label} (recorder {}, type {})",
         rec.id, rec.recording_type
     );
+    if let Some(why) = &d.started_over {
+        detail.push_str(&format!("; started over: {why}"));
+    }
     for n in &d.not_drawn {
         detail.push_str(&format!("; not drawn: {n}"));
     }
@@ -676,7 +688,7 @@ fn finished(rec: &Recorder, id: &str, d: Done) -> Outcome {
     let data = json!({
         "file": d.path, "file_size": size, "source": d.source, "action": d.action.label(),
         "recorder_id": rec.id, "type": rec.recording_type, "require_manual_claim": true,
-        "rft_id": fid, "row": row_label, "resumed_from": d.resumed_from,
+        "rft_id": fid, "row": row_label, "resumed_from": d.resumed_from, "started_over": d.started_over,
         // Read by the HTML report ("not drawn by the renderer") and the JSON report.
         "not_drawn": d.not_drawn, "beside": d.beside,
     });

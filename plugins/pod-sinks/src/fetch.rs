@@ -6,16 +6,25 @@
 //! by the next run from what is on disk), checked against `Content-Length` /
 //! `Content-Range`, synced, then renamed to its final name.
 //!
+//! A resume never splices two versions of a file: the [`Validator`] of the
+//! answer that started the `.part` (strong `ETag`, else `Last-Modified`, and
+//! the file's size) is kept in `<final>.part.validator` (not a video extension
+//! either; removed when the file gets its final name). The resume sends it as
+//! `If-Range` and checks the answer's own validators. A file changed on the
+//! server (a 200, or a 206 / 416 with other validators), a server that ignores
+//! the range, or no validator recorded: the file starts again from byte 0, said
+//! once in [`Fetched::started_over`].
+//!
 //! Every request (size check, download) is retried within the run on
 //! transient errors (network, 5xx, 408, 429) with doubling back-off, like the
 //! source's (the video pages are read by `bbb-migrate-video-page`). A
 //! download is bounded by what it announced (it stops at the first byte past
 //! it) or, when it announced nothing, by the free space the sink must leave
 //! (checked every [`SPACE_CHECK_EVERY`] bytes).
-use bbb_migrate_http::{content_range, header_text, header_u64, is_transient};
+use bbb_migrate_http::{content_range, header_text, header_u64, is_transient, Validator};
 use futures_util::StreamExt;
 use plugin_api::sdk::text::error_chain;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, IF_RANGE, RANGE};
 use reqwest::{Client, StatusCode};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -54,6 +63,17 @@ pub struct Fetched {
     /// Bytes already on disk (from an earlier cut) that the last request did not fetch again.
     pub resumed_from: u64,
     pub requests: u32,
+    /// Why the bytes kept from an earlier attempt were dropped (the file fetched again from 0).
+    pub started_over: Option<String>,
+}
+
+/// How one download request ended.
+enum Step {
+    /// (first byte fetched by this request, size of the file).
+    Done(u64, u64),
+    /// The bytes kept were of another version (or of an unknown one): dropped, the file is
+    /// asked for again from 0 at once.
+    Again,
 }
 
 pub struct Fetcher {
@@ -70,6 +90,33 @@ pub fn part_path(final_path: &Path) -> PathBuf {
     let mut s = final_path.as_os_str().to_os_string();
     s.push(".part");
     PathBuf::from(s)
+}
+
+/// `<final>.part.validator`: the [`Validator`] of the `.part`'s bytes, as JSON.
+pub fn validator_path(final_path: &Path) -> PathBuf {
+    let mut s = part_path(final_path).into_os_string();
+    s.push(".validator");
+    PathBuf::from(s)
+}
+
+/// The validator recorded beside the `.part`; a missing or unreadable one is none (the
+/// file then starts again from 0).
+async fn read_validator(final_path: &Path) -> Option<Validator> {
+    let bytes = tokio::fs::read(validator_path(final_path)).await.ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Records `v` beside the `.part` (or removes what was recorded). Not synced on purpose:
+/// lost or torn by a crash, it reads as none, and the file is fetched again from 0.
+async fn write_validator(final_path: &Path, v: Option<&Validator>) -> Result<(), FetchError> {
+    let meta = validator_path(final_path);
+    match v {
+        Some(v) => {
+            let json = serde_json::to_vec(v).expect("a validator always serialises");
+            tokio::fs::write(&meta, json).await.map_err(|e| io(&meta, e))
+        }
+        None => remove(&meta).await,
+    }
 }
 
 fn io(path: &Path, e: std::io::Error) -> FetchError {
@@ -146,114 +193,38 @@ impl Fetcher {
         let part = part_path(final_path);
         let mut attempts = 0u32;
         let mut requests = 0u32;
+        let mut started_over: Option<String> = None;
         loop {
-            let have = tokio::fs::metadata(&part).await.map(|m| m.len()).unwrap_or(0);
+            let mut have = tokio::fs::metadata(&part).await.map(|m| m.len()).unwrap_or(0);
+            let kept = if have > 0 { read_validator(final_path).await } else { None };
+            if have > 0 && kept.is_none() {
+                drop_kept(final_path).await?;
+                started_over.get_or_insert(format!(
+                    "{url}: no ETag or Last-Modified was recorded with the {have} bytes kept (the server's file may have changed); fetched again from byte 0"
+                ));
+                have = 0;
+            }
             let mut req = self.client.get(url);
-            if have > 0 {
-                req = req.header(RANGE, format!("bytes={have}-"));
+            if let Some(v) = &kept {
+                req = req.header(RANGE, format!("bytes={have}-")).header(IF_RANGE, v.if_range());
             }
             requests += 1;
-            let step = async {
-                let resp = req.send().await.map_err(|e| FetchError::retry(format!("{url}: {}", error_chain(&e))))?;
-                let (start, total) = match resp.status() {
-                    StatusCode::PARTIAL_CONTENT => {
-                        let cr = header_text(&resp, CONTENT_RANGE).and_then(content_range);
-                        match cr {
-                            Some((Some(s), total)) if s == have => (have, total),
-                            _ => {
-                                // A range we did not ask for: start over.
-                                truncate(&part).await?;
-                                return Err(FetchError::retry(format!(
-                                    "{url}: unexpected Content-Range; restarting from 0"
-                                )));
-                            }
-                        }
-                    }
-                    StatusCode::OK => (0, header_u64(&resp, CONTENT_LENGTH)),
-                    StatusCode::RANGE_NOT_SATISFIABLE => {
-                        let total = header_text(&resp, CONTENT_RANGE).and_then(content_range).and_then(|c| c.1);
-                        if total == Some(have) {
-                            return Ok((have, have, 0u64));
-                        }
-                        truncate(&part).await?;
-                        return Err(FetchError::retry(format!(
-                            "{url}: the partial file is larger than the file; restarting from 0"
-                        )));
-                    }
-                    s => return Err(FetchError::status(url, s)),
-                };
-                check_space(total.map(|t| t.saturating_sub(start))).map_err(FetchError::retry)?;
-                let mut next_space_check = start + SPACE_CHECK_EVERY;
-                let file = tokio::fs::OpenOptions::new()
-                    .create(true)
-                    .write(true)
-                    .append(start > 0)
-                    .truncate(start == 0)
-                    .open(&part)
-                    .await
-                    .map_err(|e| io(&part, e))?;
-                let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
-                let mut body = resp.bytes_stream();
-                let mut got = start;
-                let mut cut = None;
-                loop {
-                    match tokio::time::timeout(self.idle_timeout, body.next()).await {
-                        Ok(Some(Ok(chunk))) => {
-                            out.write_all(&chunk).await.map_err(|e| io(&part, e))?;
-                            got += chunk.len() as u64;
-                            // More than announced: stop at once (checked below).
-                            if total.is_some_and(|t| got > t) {
-                                break;
-                            }
-                            // Nothing announced: the free space the sink must leave is the bound.
-                            if total.is_none() && got >= next_space_check {
-                                next_space_check = got + SPACE_CHECK_EVERY;
-                                if let Err(e) = check_space(Some(0)) {
-                                    cut = Some(e);
-                                    break;
-                                }
-                            }
-                        }
-                        Ok(None) => break,
-                        Ok(Some(Err(e))) => {
-                            cut = Some(error_chain(&e));
-                            break;
-                        }
-                        Err(_) => {
-                            cut = Some(format!("no data for {} s", self.idle_timeout.as_secs()));
-                            break;
-                        }
-                    }
-                }
-                out.flush().await.map_err(|e| io(&part, e))?;
-                let file = out.into_inner();
-                file.sync_all().await.map_err(|e| io(&part, e))?;
-                if let Some(why) = cut {
-                    return Err(FetchError::retry(format!(
-                        "{url}: transfer cut after {got} bytes ({why}); it resumes from there"
-                    )));
-                }
-                match total {
-                    Some(t) if got < t => Err(FetchError::retry(format!(
-                        "{url}: transfer cut after {got} of {t} bytes; it resumes from there"
-                    ))),
-                    Some(t) if got > t => {
-                        truncate(&part).await?;
-                        Err(FetchError::retry(format!("{url}: got {got} bytes, the server announced {t}; restarting")))
-                    }
-                    _ => Ok((start, got, got - start)),
-                }
-            };
+            let step = self.request(url, final_path, req, have, kept.as_ref(), &mut started_over, check_space);
             match step.await {
-                Ok((start, size, _)) => {
+                Ok(Step::Done(start, size)) => {
                     tokio::fs::rename(&part, final_path).await.map_err(|e| io(final_path, e))?;
+                    // Only the `.part` needed it; a leftover would do no harm (never read
+                    // without a `.part`), so a failure to remove it is not one of the file's.
+                    let _ = remove(&validator_path(final_path)).await;
                     if let Some(dir) = final_path.parent() {
                         if let Ok(d) = tokio::fs::File::open(dir).await {
                             let _ = d.sync_all().await;
                         }
                     }
-                    return Ok(Fetched { size, resumed_from: start, requests });
+                    return Ok(Fetched { size, resumed_from: start, requests, started_over });
                 }
+                // Not an attempt: the bytes kept were dropped, the file is asked for from 0.
+                Ok(Step::Again) => {}
                 Err(e) if e.permanent => return Err(e),
                 Err(e) => {
                     attempts += 1;
@@ -265,9 +236,161 @@ impl Fetcher {
             }
         }
     }
+
+    /// One request of [`Fetcher::download`]: `have` bytes in the `.part`, of the version
+    /// `kept` names (`None` when `have` is 0). The first reason the bytes kept are dropped
+    /// goes to `started_over`.
+    #[allow(clippy::too_many_arguments)]
+    async fn request(
+        &self,
+        url: &str,
+        final_path: &Path,
+        req: reqwest::RequestBuilder,
+        have: u64,
+        kept: Option<&Validator>,
+        started_over: &mut Option<String>,
+        check_space: &(dyn Fn(Option<u64>) -> Result<(), String> + Send + Sync),
+    ) -> Result<Step, FetchError> {
+        let part = part_path(final_path);
+        let changed = |now: Option<&Validator>| {
+            format!(
+                "{url}: changed on the server since the {have} bytes kept were fetched ({} → {}); fetched again from byte 0",
+                kept.map_or("?", Validator::if_range),
+                now.map_or("no validator", Validator::if_range)
+            )
+        };
+        let resp = req.send().await.map_err(|e| FetchError::retry(format!("{url}: {}", error_chain(&e))))?;
+        // The validator of a whole-file answer (200), written once space is known to be there.
+        let mut fresh = None;
+        let (start, total) = match resp.status() {
+            StatusCode::PARTIAL_CONTENT => match header_text(&resp, CONTENT_RANGE).and_then(content_range) {
+                Some((Some(s), total)) if s == have && have > 0 => {
+                    // A server that does not know If-Range: its answer's validators tell.
+                    let now = Validator::of(&resp, total);
+                    if !kept.is_some_and(|v| v.same(now.as_ref())) {
+                        drop_kept(final_path).await?;
+                        started_over.get_or_insert(changed(now.as_ref()));
+                        return Ok(Step::Again);
+                    }
+                    (have, total)
+                }
+                _ => {
+                    // A range we did not ask for: start over.
+                    drop_kept(final_path).await?;
+                    return Err(FetchError::retry(format!("{url}: unexpected Content-Range; restarting from 0")));
+                }
+            },
+            StatusCode::OK => {
+                let total = header_u64(&resp, CONTENT_LENGTH);
+                let now = Validator::of(&resp, total);
+                if have > 0 {
+                    // The validator did not match (If-Range), or the server ignores ranges.
+                    let why = match kept {
+                        Some(v) if v.same(now.as_ref()) => {
+                            format!("{url}: the server ignored the range asked for; fetched again from byte 0")
+                        }
+                        _ => changed(now.as_ref()),
+                    };
+                    started_over.get_or_insert(why);
+                    drop_kept(final_path).await?;
+                }
+                // The whole file: the `.part` is written again from 0, recorded below as
+                // this version's bytes.
+                fresh = Some(now);
+                (0, total)
+            }
+            StatusCode::RANGE_NOT_SATISFIABLE if have > 0 => {
+                let total = header_text(&resp, CONTENT_RANGE).and_then(content_range).and_then(|c| c.1);
+                let now = Validator::of(&resp, total);
+                if now.is_some() && !kept.is_some_and(|v| v.same(now.as_ref())) {
+                    drop_kept(final_path).await?;
+                    started_over.get_or_insert(changed(now.as_ref()));
+                    return Ok(Step::Again);
+                }
+                if total == Some(have) {
+                    return Ok(Step::Done(have, have));
+                }
+                drop_kept(final_path).await?;
+                return Err(FetchError::retry(format!(
+                    "{url}: the partial file is larger than the file; restarting from 0"
+                )));
+            }
+            s => return Err(FetchError::status(url, s)),
+        };
+        check_space(total.map(|t| t.saturating_sub(start))).map_err(FetchError::retry)?;
+        if let Some(now) = fresh {
+            write_validator(final_path, now.as_ref()).await?;
+        }
+        let mut next_space_check = start + SPACE_CHECK_EVERY;
+        let file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(start > 0)
+            .truncate(start == 0)
+            .open(&part)
+            .await
+            .map_err(|e| io(&part, e))?;
+        let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
+        let mut body = resp.bytes_stream();
+        let mut got = start;
+        let mut cut = None;
+        loop {
+            match tokio::time::timeout(self.idle_timeout, body.next()).await {
+                Ok(Some(Ok(chunk))) => {
+                    out.write_all(&chunk).await.map_err(|e| io(&part, e))?;
+                    got += chunk.len() as u64;
+                    // More than announced: stop at once (checked below).
+                    if total.is_some_and(|t| got > t) {
+                        break;
+                    }
+                    // Nothing announced: the free space the sink must leave is the bound.
+                    if total.is_none() && got >= next_space_check {
+                        next_space_check = got + SPACE_CHECK_EVERY;
+                        if let Err(e) = check_space(Some(0)) {
+                            cut = Some(e);
+                            break;
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Ok(Some(Err(e))) => {
+                    cut = Some(error_chain(&e));
+                    break;
+                }
+                Err(_) => {
+                    cut = Some(format!("no data for {} s", self.idle_timeout.as_secs()));
+                    break;
+                }
+            }
+        }
+        out.flush().await.map_err(|e| io(&part, e))?;
+        let file = out.into_inner();
+        file.sync_all().await.map_err(|e| io(&part, e))?;
+        if let Some(why) = cut {
+            return Err(FetchError::retry(format!(
+                "{url}: transfer cut after {got} bytes ({why}); it resumes from there"
+            )));
+        }
+        match total {
+            Some(t) if got < t => {
+                Err(FetchError::retry(format!("{url}: transfer cut after {got} of {t} bytes; it resumes from there")))
+            }
+            Some(t) if got > t => {
+                drop_kept(final_path).await?;
+                Err(FetchError::retry(format!("{url}: got {got} bytes, the server announced {t}; restarting")))
+            }
+            _ => Ok(Step::Done(start, got)),
+        }
+    }
 }
 
-async fn truncate(p: &Path) -> Result<(), FetchError> {
+/// Drops the bytes kept of `final_path` (the `.part`) and their validator.
+async fn drop_kept(final_path: &Path) -> Result<(), FetchError> {
+    remove(&part_path(final_path)).await?;
+    remove(&validator_path(final_path)).await
+}
+
+async fn remove(p: &Path) -> Result<(), FetchError> {
     match tokio::fs::remove_file(p).await {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -282,5 +405,11 @@ mod tests {
     #[test]
     fn the_part_file_is_beside_the_final_one() {
         assert_eq!(part_path(Path::new("/d/a.m4v")), PathBuf::from("/d/a.m4v.part"));
+        assert_eq!(validator_path(Path::new("/d/a.m4v")), PathBuf::from("/d/a.m4v.part.validator"));
+        // Neither is a file Pod's recorder cron looks at.
+        for p in [part_path(Path::new("/d/a.m4v")), validator_path(Path::new("/d/a.m4v"))] {
+            let ext = p.extension().unwrap().to_str().unwrap();
+            assert!(!crate::recorder::POD_VIDEO_EXTENSIONS.contains(&ext), "{}", p.display());
+        }
     }
 }

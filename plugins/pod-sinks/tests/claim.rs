@@ -178,10 +178,14 @@ fn a_cut_download_resumes_with_range_on_the_next_run() {
     assert!(out[0].retryable);
     assert!(out[0].detail.contains("cut after 150000"), "{}", out[0].detail);
     let name = format!("Cours_de_physique_2024-03-12_{}.m4v", hash8(V1));
-    // Nothing under the final name, the half in the .part file, no row.
-    assert_eq!(files_in(&st.dir()), vec![format!("{name}.part")]);
+    // Nothing under the final name, the half in the .part file, its validator beside it, no row.
+    assert_eq!(files_in(&st.dir()), vec![format!("{name}.part"), format!("{name}.part.validator")]);
     assert_eq!(std::fs::metadata(st.dir().join(format!("{name}.part"))).unwrap().len(), (SIZE / 2) as u64);
     assert_eq!(count(&st.t, "recorder_recordingfiletreatment"), 0);
+    let (etag, _) = st.media.validators(&file_path(V1)).unwrap();
+    let kept = std::fs::read(st.dir().join(format!("{name}.part.validator"))).unwrap();
+    let kept: serde_json::Value = serde_json::from_slice(&kept).unwrap();
+    assert_eq!((kept["etag"].as_str(), kept["length"].as_u64()), (Some(&*etag), Some(SIZE as u64)), "{kept}");
 
     // A dry run says it would resume, and touches nothing.
     let dry = st.sink(true, serde_json::json!({})).write(items).unwrap();
@@ -198,10 +202,15 @@ fn a_cut_download_resumes_with_range_on_the_next_run() {
     let out = st.sink(false, serde_json::json!({})).write(items).unwrap();
     assert_eq!(out[0].status, OutcomeStatus::DONE, "{out:?}");
     assert!(out[0].detail.contains("resumed at byte 150000"), "{}", out[0].detail);
+    assert!(!out[0].detail.contains("started over"), "{}", out[0].detail);
     let gets = st.media.seen_for("GET", &file_path(V1));
     assert_eq!(gets.iter().map(|g| g.range.clone()).collect::<Vec<_>>(), vec![None, Some(s("bytes=150000-"))]);
+    // Only the rest of the version the .part holds is asked for.
+    assert_eq!(gets.iter().map(|g| g.if_range.clone()).collect::<Vec<_>>(), vec![None, Some(etag)]);
     assert_eq!(files_in(&st.dir()), vec![name.clone()]);
-    assert_eq!(std::fs::read(st.dir().join(&name)).unwrap(), media_bytes(SIZE, 1));
+    assert_eq!(sha256(&std::fs::read(st.dir().join(&name)).unwrap()), sha256(&media_bytes(SIZE, 1)));
+    let data: serde_json::Value = serde_json::from_str(&out[0].data_json).unwrap();
+    assert_eq!((data["resumed_from"].as_u64(), data["started_over"].is_null()), (Some(150_000), true), "{data}");
     assert_eq!(st.rft()[0][1], "300000");
 }
 
@@ -213,8 +222,99 @@ fn a_cut_download_resumes_within_the_run() {
     assert_eq!(statuses(&out), vec![OutcomeStatus::DONE, OutcomeStatus::DONE], "{out:?}");
     let gets = st.media.seen_for("GET", &file_path(V2));
     assert_eq!(gets.iter().map(|g| g.range.clone()).collect::<Vec<_>>(), vec![None, Some(s("bytes=150000-"))]);
+    let (etag, _) = st.media.validators(&file_path(V2)).unwrap();
+    assert_eq!(gets[1].if_range, Some(etag));
     let name = format!("R_union_d_quipe_2024-05-07_{}.m4v", hash8(V2));
-    assert_eq!(std::fs::read(st.dir().join(name)).unwrap(), media_bytes(SIZE, 2));
+    assert_eq!(std::fs::read(st.dir().join(&name)).unwrap(), media_bytes(SIZE, 2));
+    assert!(!out[1].detail.contains("started over"), "{}", out[1].detail);
+    assert!(files_in(&st.dir()).iter().all(|f| !f.contains(".part")), "{:?}", files_in(&st.dir()));
+}
+
+fn sha256(b: &[u8]) -> String {
+    Sha256::digest(b).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// V1's download cut half way (no retry): 150 000 bytes in its `.part`. Its claim file name.
+fn cut_v1(st: &Setup) -> String {
+    st.media.cut_next(&file_path(V1));
+    let out = st.sink(false, serde_json::json!({})).write(&st.items()[..1]).unwrap();
+    assert_eq!(out[0].status, OutcomeStatus::FAILED, "{out:?}");
+    let name = format!("Cours_de_physique_2024-03-12_{}.m4v", hash8(V1));
+    assert_eq!(std::fs::metadata(st.dir().join(format!("{name}.part"))).unwrap().len(), (SIZE / 2) as u64);
+    name
+}
+
+/// The `Range` and `If-Range` of a GET.
+type Asked = (Option<String>, Option<String>);
+
+/// V1 run again after [`cut_v1`]: its outcome, and what its GETs asked for.
+fn rerun_v1(st: &Setup) -> (Outcome, Vec<Asked>) {
+    st.media.clear_seen();
+    let out = st.sink(false, serde_json::json!({ "retries": 1 })).write(&st.items()[..1]).unwrap().remove(0);
+    let gets = st.media.seen_for("GET", &file_path(V1)).into_iter().map(|g| (g.range, g.if_range)).collect();
+    (out, gets)
+}
+
+/// The claim file is exactly `want` (SHA-256), registered at its size, nothing else left in
+/// the folder; the outcome says once, in its detail and its data, that the file started over
+/// (`why`), and that nothing was resumed.
+fn check_started_over(st: &Setup, name: &str, out: &Outcome, want: &[u8], why: &str) {
+    assert_eq!(out.status, OutcomeStatus::DONE, "{out:?}");
+    assert_eq!(sha256(&std::fs::read(st.dir().join(name)).unwrap()), sha256(want), "not the server's file now");
+    assert_eq!(files_in(&st.dir()), vec![name.to_string()]);
+    assert_eq!(st.rft()[0][1], SIZE.to_string());
+    assert_eq!(out.detail.matches("fetched again from byte 0").count(), 1, "{}", out.detail);
+    assert!(out.detail.contains("; started over: ") && out.detail.contains(why), "{}", out.detail);
+    assert!(!out.detail.contains("resumed at byte"), "{}", out.detail);
+    let data: serde_json::Value = serde_json::from_str(&out.data_json).unwrap();
+    assert_eq!(data["resumed_from"], 0);
+    assert!(data["started_over"].as_str().is_some_and(|w| w.contains(why)), "{data}");
+}
+
+#[test]
+fn a_file_replaced_on_the_server_between_runs_is_fetched_again_whole() {
+    let st = Setup::new(Engine::Postgres, "claim_changed");
+    let name = cut_v1(&st);
+    let (old_etag, _) = st.media.validators(&file_path(V1)).unwrap();
+    // The same size, other bytes: a splice would go unnoticed by its size.
+    let new = media_bytes(SIZE, 9);
+    assert_ne!(new[SIZE / 2..], media_bytes(SIZE, 1)[SIZE / 2..]);
+    st.media.put(&file_path(V1), &new);
+    let (out, gets) = rerun_v1(&st);
+    // One request: the rest of the old version asked for, the new one answered whole (200).
+    assert_eq!(gets, vec![(Some(s("bytes=150000-")), Some(old_etag))]);
+    check_started_over(&st, &name, &out, &new, "changed on the server");
+}
+
+#[test]
+fn a_server_that_ignores_if_range_is_caught_by_its_answers_validators() {
+    let st = Setup::new(Engine::MySql, "claim_changed_noifr");
+    st.media.ignore_if_range();
+    let name = cut_v1(&st);
+    let (old_etag, _) = st.media.validators(&file_path(V1)).unwrap();
+    let new = media_bytes(SIZE, 9);
+    st.media.put(&file_path(V1), &new);
+    let (out, gets) = rerun_v1(&st);
+    // The 206 of the new version is refused by its ETag, the file asked for again from 0.
+    assert_eq!(gets, vec![(Some(s("bytes=150000-")), Some(old_etag)), (None, None)]);
+    check_started_over(&st, &name, &out, &new, "changed on the server");
+}
+
+#[test]
+fn bytes_kept_without_a_validator_are_not_resumed() {
+    let st = Setup::new(Engine::MySql, "claim_novalidator");
+    st.media.no_validators();
+    let name = cut_v1(&st);
+    assert_eq!(files_in(&st.dir()), vec![format!("{name}.part")]);
+    let dry = st.sink(true, serde_json::json!({})).write(&st.items()[..1]).unwrap();
+    assert!(
+        dry[0].detail.contains("from byte 0: no ETag or Last-Modified was recorded with the 150000 bytes"),
+        "{}",
+        dry[0].detail
+    );
+    let (out, gets) = rerun_v1(&st);
+    assert_eq!(gets, vec![(None, None)], "no Range without a validator");
+    check_started_over(&st, &name, &out, &media_bytes(SIZE, 1), "no ETag or Last-Modified was recorded");
 }
 
 #[test]
@@ -563,6 +663,11 @@ fn a_server_without_range_support_restarts_from_zero_and_404_is_final() {
     assert_eq!(gets.iter().map(|g| g.range.clone()).collect::<Vec<_>>(), vec![None, Some(s("bytes=150000-"))]);
     let data: serde_json::Value = serde_json::from_str(&out[0].data_json).unwrap();
     assert_eq!(data["resumed_from"], 0);
+    assert!(
+        out[0].detail.contains("started over: ") && out[0].detail.contains("the server ignored the range"),
+        "{}",
+        out[0].detail
+    );
     let name = format!("Cours_de_physique_2024-03-12_{}.m4v", hash8(V1));
     assert_eq!(std::fs::read(st.dir().join(name)).unwrap(), media_bytes(SIZE, 1));
 

@@ -1,8 +1,8 @@
 //! A folder target: files written to `<final>.part`, synced, renamed; small files through a
 //! temporary name; free space from `statvfs`.
 use super::{check_reread, hex, StoreResult};
-use crate::fetch::Validator;
 use crate::hash::Hasher;
+use bbb_migrate_http::Validator;
 use bytes::Bytes;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

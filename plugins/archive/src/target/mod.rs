@@ -8,7 +8,7 @@ pub use local::Local;
 pub use s3::S3;
 
 use crate::config::Settings;
-use crate::fetch::Validator;
+use bbb_migrate_http::Validator;
 use bytes::Bytes;
 
 /// A failure of the storage; always retryable (disk full, network).

@@ -9,8 +9,8 @@
 //! aborted and the file starts again from 0.
 use super::{check_reread, hex, StoreResult};
 use crate::config::Settings;
-use crate::fetch::Validator;
 use crate::hash::Hasher;
+use bbb_migrate_http::Validator;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AwsAuthorizer, AwsCredential};
