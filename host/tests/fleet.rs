@@ -177,3 +177,36 @@ fn a_killed_workers_items_are_finished_by_a_worker_after_their_lease() {
     let again = db.db.query("SELECT count(*) AS n FROM work_items WHERE claims >= 2", vec![]).unwrap();
     assert!(again[0].int("n").unwrap() > 0);
 }
+
+/// A sink one worker at a time may write (like the CSV sink, finished by
+/// renaming its `.partial`) whose holder is killed after its last item but
+/// inside `finish`: the queue is empty, yet the output is not finished. The
+/// next worker waits for the dead holder's lease, takes it and finishes it.
+#[test]
+fn a_single_writer_sink_its_holder_left_unfinished_is_finished_by_the_next_worker() {
+    let db = TempDb::new(Engine::Postgres, "fleetfinish");
+    let t = tempfile::tempdir().unwrap();
+    // A lease long enough that the next worker starts while it still runs.
+    let cfg = fixture_pipeline(
+        t.path(),
+        6,
+        &format!("journal = \"{}\"\nbatch_size = 3\nlease_seconds = 6", db.url_string()),
+        "[[sinks]]\ntype = \"probe\"\nlog = \"probe.log\"\n\
+         finish_log = \"hooks.log\"\nhold_first_finish_ms = 60000\n",
+    );
+    let hooks = t.path().join("hooks.log");
+    let mut holder = spawn(&["run", "--config", &cfg]);
+    let t0 = Instant::now();
+    while !lines(&hooks).contains(&"finish start".to_string()) {
+        assert!(t0.elapsed() < Duration::from_secs(120), "the holder never finished: {:?}", lines(&hooks));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert_eq!(lines(&t.path().join("probe.log")).len(), 6, "every item was written before finish");
+
+    let o = run(&["worker", "--config", &cfg]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(lines(&hooks), ["prepare", "finish start", "prepare", "finish start", "finish end"]);
+    assert_eq!(lines(&t.path().join("probe.log")).len(), 6, "nothing written twice");
+}

@@ -9,7 +9,11 @@
 //! A sink that may not have several writers at once (`shared_writers` false,
 //! like the CSV sink's single local file) is worked by the one worker that
 //! holds its sink lease; that worker prepares it when it takes the lease and
-//! finishes it when the queue is empty.
+//! finishes it when the queue is empty. The lease row says whether the
+//! output is open (prepared, not finished): the other workers wait until the
+//! queue is empty *and* the output closed, so a holder killed between its
+//! last item and `finish` (a CSV left as `.partial`) is finished by the
+//! next worker to take the lease.
 use super::deliver::{deliver, Delivered};
 use super::journal_pg::PgJournal;
 use super::listing::Selected;
@@ -181,13 +185,17 @@ fn work_sink(w: &Worker, sink: &Sink) -> Result<Delivered> {
             // it takes the lease (reading what an earlier holder left).
             if !pg.lease_sink(sink.name(), me, lease)? {
                 holding = false;
-                if pg.pending(sink.name())? == 0 {
+                // Done only when nothing is pending and the output was
+                // finished: a holder that died after its last item but
+                // before finishing left it open, for the next holder.
+                if pg.pending(sink.name())? == 0 && !pg.sink_open(sink.name())? {
                     return Ok(total);
                 }
                 std::thread::sleep(idle);
                 continue;
             }
             if !holding {
+                pg.set_sink_open(sink.name(), me, true)?;
                 sink.prepare()?;
                 holding = true;
             }
@@ -197,6 +205,7 @@ fn work_sink(w: &Worker, sink: &Sink) -> Result<Delivered> {
             if pg.pending(sink.name())? == 0 {
                 if !sink.shared_writers() && holding {
                     sink.finish()?;
+                    pg.set_sink_open(sink.name(), me, false)?;
                 }
                 return Ok(total);
             }

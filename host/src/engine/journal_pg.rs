@@ -70,6 +70,11 @@ ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_status_check;
 ALTER TABLE deliveries ADD CONSTRAINT deliveries_status_check CHECK (status IN ('done', 'skipped', 'failed', 'undone'));
 ";
 
+/// A single-writer sink's lease says whether its output is open: taken by a
+/// holder that has not finished it yet. Added to version 2's table without a
+/// version bump (idempotent, applied on every open).
+const SINK_LEASES_OPEN: &str = "ALTER TABLE sink_leases ADD COLUMN IF NOT EXISTS open boolean NOT NULL DEFAULT false;";
+
 /// Serialises schema creation and upgrades between workers starting at once.
 const SCHEMA_LOCK: i64 = 0x6262_6d69_6772;
 
@@ -121,6 +126,7 @@ impl PgJournal {
                 if v < 3 {
                     tx.execute_batch(MIGRATE_V3).await?;
                 }
+                tx.execute_batch(SINK_LEASES_OPEN).await?;
                 tx.execute(
                     "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     vec![Param::Str(SCHEMA_VERSION.to_string())],
@@ -246,14 +252,16 @@ impl PgJournal {
         Ok(())
     }
 
-    /// The worker stops: its sink leases and unfinished items are let go at once.
+    /// The worker stops: its sink leases and unfinished items are let go at
+    /// once. A sink lease is expired, not deleted: whether its output is
+    /// still open stays for the next holder.
     pub fn unregister_worker(&self, worker: &str) -> Result<()> {
         let w = worker.to_string();
         self.db
             .transaction(TxMode::ReadWrite, move |tx| {
                 Box::pin(async move {
                     let p = || vec![Param::Str(w.clone())];
-                    tx.execute("DELETE FROM sink_leases WHERE holder = ?", p()).await?;
+                    tx.execute("UPDATE sink_leases SET lease_until = now() - interval '1 second' WHERE holder = ?", p()).await?;
                     tx.execute(
                         "UPDATE work_items SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ? AND state = 'pending'",
                         p(),
@@ -277,6 +285,24 @@ impl PgJournal {
             vec![Param::Str(sink.into()), Param::Str(worker.into()), Param::Int(lease_s)],
         )?;
         Ok(!rows.is_empty())
+    }
+
+    /// The holder of `sink`'s lease marks its output open (taken, not yet
+    /// finished) or closed (finished).
+    pub fn set_sink_open(&self, sink: &str, holder: &str, open: bool) -> Result<()> {
+        self.query(
+            "UPDATE sink_leases SET open = ? WHERE sink = ? AND holder = ? RETURNING sink",
+            vec![Param::Bool(open), Param::Str(sink.into()), Param::Str(holder.into())],
+        )?;
+        Ok(())
+    }
+
+    /// Whether a holder of `sink`'s lease took its output and has not
+    /// finished it (it may have died since: the next holder finishes it).
+    pub fn sink_open(&self, sink: &str) -> Result<bool> {
+        let rows =
+            self.query("SELECT count(*) AS n FROM sink_leases WHERE sink = ? AND open", vec![Param::Str(sink.into())])?;
+        Ok(rows.first().and_then(|r| r.int("n")).unwrap_or(0) > 0)
     }
 
     /// Items of `sink` still pending (claimed or not).
