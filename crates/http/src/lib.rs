@@ -10,13 +10,17 @@
 //! * Errors are one line naming the URL or host.
 //! * Ranged downloads (`claim-dir`, `archive`) read `Content-Range` with [`content_range`],
 //!   and record the [`Validator`] of a file's first answer so that a resume never splices
-//!   two versions of it (`If-Range`, and the resumed answer's own validators checked).
+//!   two versions of it (`If-Range`, and the resumed answer's own validators checked): one
+//!   decision for both, [`Held::decide`] ([`resume`]).
 use futures_util::StreamExt;
 use plugin_api::sdk::text::error_chain;
-use reqwest::header::{ETAG, LAST_MODIFIED};
+use reqwest::header::{HeaderMap, HeaderName, ETAG, LAST_MODIFIED};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+pub mod resume;
+pub use resume::{Held, Resume};
 
 /// How a client is built.
 #[derive(Clone, Debug)]
@@ -137,8 +141,13 @@ pub fn content_range(v: &str) -> Option<(Option<u64>, Option<u64>)> {
 }
 
 /// A header of `resp` as text, if present and readable.
-pub fn header_text(resp: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<&str> {
-    resp.headers().get(name)?.to_str().ok()
+pub fn header_text(resp: &reqwest::Response, name: HeaderName) -> Option<&str> {
+    header_map_text(resp.headers(), name)
+}
+
+/// A header of `headers` as text, if present and readable.
+pub(crate) fn header_map_text(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
+    headers.get(name)?.to_str().ok()
 }
 
 /// A header of `resp` as a number (`Content-Length`…), if present and one.
@@ -163,8 +172,13 @@ impl Validator {
     /// The validator of an answer describing a file of `length` bytes; `None` without a
     /// strong ETag or a Last-Modified, or without a known length (nothing to resume with).
     pub fn of(resp: &reqwest::Response, length: Option<u64>) -> Option<Validator> {
-        let etag = header_text(resp, ETAG).filter(|e| e.starts_with('"')).map(str::to_string);
-        let last_modified = header_text(resp, LAST_MODIFIED).map(str::to_string);
+        Validator::from_headers(resp.headers(), length)
+    }
+
+    /// [`Validator::of`] an answer's headers.
+    pub fn from_headers(headers: &HeaderMap, length: Option<u64>) -> Option<Validator> {
+        let etag = header_map_text(headers, ETAG).filter(|e| e.starts_with('"')).map(str::to_string);
+        let last_modified = header_map_text(headers, LAST_MODIFIED).map(str::to_string);
         (etag.is_some() || last_modified.is_some()).then_some(Validator { etag, last_modified, length: length? })
     }
 

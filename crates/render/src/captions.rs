@@ -1,7 +1,8 @@
 //! Closed captions: `captions.json` lists the locales (`[{"locale": "en", "localeName":
 //! "English"}, …]`) and each has a WebVTT file `caption_<locale>.vtt` beside it. Every
 //! usable one becomes a subtitle track of the MP4 (tagged with its ISO 639-2 language)
-//! and a `.vtt` sidecar; the others are reported with the reason.
+//! and a `.vtt` sidecar; the others are reported with the reason (a file past
+//! [`crate::xml::MAX_INPUT_BYTES`] among them).
 
 use std::path::{Path, PathBuf};
 
@@ -28,7 +29,7 @@ pub(crate) fn find(dir: &Path) -> (Vec<Track>, Vec<String>) {
         Ok(Some(t)) => t,
         Ok(None) => return (tracks, skipped),
         Err(e) => {
-            skipped.push(format!("captions: {e}"));
+            skipped.push(format!("captions: {e}; skipped"));
             return (tracks, skipped);
         }
     };
@@ -51,7 +52,11 @@ pub(crate) fn find(dir: &Path) -> (Vec<Track>, Vec<String>) {
         }
         let file = format!("caption_{locale}.vtt");
         let path = dir.join(&file);
-        match std::fs::read(&path) {
+        match crate::xml::read_input_bytes(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+                let e = crate::xml::read_error(&file, e, crate::xml::MAX_INPUT_BYTES);
+                skipped.push(format!("captions {locale}: {e}; skipped"));
+            }
             Err(_) => skipped.push(format!("captions {locale}: {file} missing")),
             Ok(bytes) if !is_webvtt(&bytes) => skipped.push(format!("captions {locale}: {file} is not WebVTT")),
             Ok(_) => {

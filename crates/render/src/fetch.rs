@@ -223,7 +223,8 @@ pub(crate) fn fetch_recording(base_url: &str, dir: &Path, ca_file: Option<&Path>
         }
     }
     // The images named by shapes.svg (slides, polls); hrefs are checked by the parser.
-    let text = std::fs::read_to_string(dir.join(shapes::FILE)).map_err(|e| RenderError::io(shapes::FILE, e))?;
+    let text = crate::xml::read_optional_within(dir, shapes::FILE, crate::xml::MAX_RECORDING_BYTES)?
+        .ok_or_else(|| RenderError::Missing { file: shapes::FILE.into() })?;
     let wb = shapes::parse(&text, dir)?;
     let mut hrefs: Vec<String> = wb.slides.iter().map(|s| s.href.clone()).collect();
     hrefs.extend(shapes::image_hrefs(&text)?);

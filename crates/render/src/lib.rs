@@ -50,6 +50,7 @@ pub use chat::ChatNames;
 pub use error::RenderError;
 pub use video_format::{keep_video_extras, keep_video_extras_url};
 pub use work::remove_stale;
+pub use xml::{read_input, read_input_bytes, MAX_INPUT_BYTES};
 
 use media::Media;
 use recording::Recording;
@@ -514,16 +515,14 @@ fn read_system(
     opts: &RenderOptions,
     report: &mut RenderReport,
 ) -> Vec<chat::Message> {
-    let path = dir.join(file);
-    let Ok(meta) = std::fs::metadata(&path) else { return Vec::new() };
+    if std::fs::metadata(dir.join(file)).is_err() {
+        return Vec::new();
+    }
     if opts.chat == ChatMode::Off {
         report.not_drawn.push(format!("{file}: not kept (chat turned off; it is shown with the chat)"));
         return Vec::new();
     }
-    if meta.len() > polls::MAX_BYTES {
-        report.not_drawn.push(format!("{file}: larger than {} bytes; skipped", polls::MAX_BYTES));
-        return Vec::new();
-    }
+    // Within the side files' bound (xml::MAX_INPUT_BYTES): a larger file is named and skipped.
     match xml::read_optional(dir, file) {
         Ok(Some(text)) => {
             let read = parse(&text);
@@ -548,7 +547,7 @@ fn read_chat_file(dir: &Path, file: &str, opts: &RenderOptions, report: &mut Ren
         Ok(Some(text)) => text,
         Ok(None) => return Vec::new(),
         Err(e) => {
-            report.not_drawn.push(format!("chat: {e}"));
+            report.not_drawn.push(format!("chat: {e}; skipped"));
             return Vec::new();
         }
     };
@@ -574,7 +573,8 @@ fn write_sidecars(
     report: &mut RenderReport,
 ) -> Result<(), RenderError> {
     for t in tracks {
-        let bytes = std::fs::read(&t.path).map_err(|e| RenderError::io(t.path.display().to_string(), e))?;
+        // Checked within the bound by captions::find.
+        let bytes = xml::read_input_bytes(&t.path).map_err(|e| RenderError::io(t.path.display().to_string(), e))?;
         report.sidecars.push(sidecars::write(output, &format!("{}.vtt", t.locale), &bytes)?);
     }
     if !chat.is_empty() {
@@ -583,8 +583,14 @@ fn write_sidecars(
     }
     if opts.notes {
         if let Some(notes) = paths::first_existing(dir, &["notes.html"]) {
-            let bytes = std::fs::read(&notes.0).map_err(|e| RenderError::io(notes.1.clone(), e))?;
-            report.sidecars.push(sidecars::write(output, "notes.html", &bytes)?);
+            match xml::read_input_bytes(&notes.0) {
+                Ok(bytes) => report.sidecars.push(sidecars::write(output, "notes.html", &bytes)?),
+                Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+                    let e = xml::read_error(&notes.1, e, xml::MAX_INPUT_BYTES);
+                    report.not_drawn.push(format!("shared notes: {e}; skipped"));
+                }
+                Err(e) => return Err(RenderError::io(notes.1.clone(), e)),
+            }
         }
     }
     Ok(())

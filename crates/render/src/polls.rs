@@ -16,7 +16,8 @@
 //! (not HTML), with control and bidirectional-override characters removed.
 //!
 //! Malformed files or entries are skipped and reported; absurd sizes are bounded
-//! ([`MAX_BYTES`], [`MAX_ENTRIES`], [`MAX_ANSWERS`], [`MAX_CHARS`]), the excess reported.
+//! ([`crate::xml::MAX_INPUT_BYTES`] per file, a larger one skipped whole; [`MAX_ENTRIES`],
+//! [`MAX_ANSWERS`], [`MAX_CHARS`]), the excess reported.
 
 use std::fmt::Write;
 
@@ -30,8 +31,6 @@ pub(crate) const VIDEOS_FILE: &str = "external_videos.json";
 /// The player's labels (English).
 pub(crate) const POLL_NAME: &str = "Poll result";
 pub(crate) const VIDEO_NAME: &str = "External video";
-/// Largest file read; a larger one is skipped whole.
-pub(crate) const MAX_BYTES: u64 = 16 << 20;
 /// Entries kept per file; the rest are skipped.
 pub(crate) const MAX_ENTRIES: usize = 10_000;
 /// Answers kept per poll.

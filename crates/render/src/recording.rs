@@ -30,7 +30,7 @@ fn optional<T>(
     name: &str,
     parse: impl FnOnce(&str) -> Result<T, RenderError>,
 ) -> Result<Option<T>, RenderError> {
-    xml::read_optional(dir, name)?.map(|text| parse(&text)).transpose()
+    xml::read_optional_within(dir, name, xml::MAX_RECORDING_BYTES)?.map(|text| parse(&text)).transpose()
 }
 
 impl Recording {
@@ -40,7 +40,7 @@ impl Recording {
         if !dir.is_dir() {
             return Err(RenderError::invalid(input.display().to_string(), "not a folder"));
         }
-        let shapes_text = xml::read_optional(&dir, shapes::FILE)?
+        let shapes_text = xml::read_optional_within(&dir, shapes::FILE, xml::MAX_RECORDING_BYTES)?
             .ok_or_else(|| RenderError::Missing { file: shapes::FILE.into() })?;
         // A tldraw.json that cannot be read costs the annotations, not the render.
         let (tldraw, tldraw_error) = match optional(&dir, tldraw::FILE, tldraw::parse) {

@@ -1,14 +1,14 @@
 //! Captions, chat and shared notes: muxed tracks and sidecar files, read back with
 //! ffprobe/ffmpeg and compared with the source text; bad inputs (missing or non-WebVTT
-//! caption files, a malformed tldraw.json, a huge and hostile chat) still render and are
-//! named in the report.
+//! caption files, a malformed tldraw.json, a huge and hostile chat, side files past the
+//! size bound) still render and are named in the report.
 
 mod common;
 
 use std::path::Path;
 use std::process::Command;
 
-use bbb_migrate_render::{render_dir, ChatMode, ChatNames, RenderOptions, RenderReport};
+use bbb_migrate_render::{render_dir, ChatMode, ChatNames, RenderOptions, RenderReport, MAX_INPUT_BYTES};
 
 /// A short (6 s) copy of the BBB 3.0 fixture with captions, chat and notes added.
 fn recording() -> tempfile::TempDir {
@@ -371,4 +371,35 @@ fn malformed_polls_json_and_chat_off_are_reported() {
     let not_drawn = report.not_drawn.join("\n");
     assert!(not_drawn.contains("external_videos.json: not kept (chat turned off"), "{not_drawn}");
     assert!(!out.with_file_name("talk.chat.txt").exists());
+}
+
+/// Makes `path` (already written) one byte past the side files' bound, sparse: the reader
+/// must refuse it by its size.
+fn past_the_bound(path: &Path) {
+    std::fs::File::options().write(true).open(path).unwrap().set_len(MAX_INPUT_BYTES + 1).unwrap();
+}
+
+#[test]
+fn side_files_past_the_bound_are_skipped_and_named() {
+    let rec = recording();
+    let p = rec.path();
+    // A chat and a caption that would be usable but for their size.
+    std::fs::write(p.join("slides_new.xml"), chat_xml(&[(1.0, "Alice", "hi")])).unwrap();
+    past_the_bound(&p.join("slides_new.xml"));
+    past_the_bound(&p.join("caption_en.vtt"));
+    let (out, report) = render(p, &RenderOptions { chat: ChatMode::Sidecar, ..RenderOptions::default() });
+    assert!(common::duration(&out) > 5.9);
+    let not_drawn = report.not_drawn.join("\n");
+    for expected in [
+        "chat: slides_new.xml: larger than 16777216 bytes; skipped",
+        "captions en: caption_en.vtt: larger than 16777216 bytes; skipped",
+    ] {
+        assert!(not_drawn.contains(expected), "{expected:?} not in {not_drawn}");
+    }
+    // Neither a track nor a sidecar of them; the German caption and the notes are kept.
+    assert_eq!((report.caption_tracks.clone(), report.chat_messages), (vec!["de".to_string()], 0));
+    let probe = common::probe(&out);
+    let subs = probe["streams"].as_array().unwrap().iter().filter(|s| s["codec_type"] == "subtitle").count();
+    assert_eq!(subs, 1, "{probe}");
+    assert_eq!(common::entries(out.parent().unwrap()), ["talk.de.vtt", "talk.mp4", "talk.notes.html"]);
 }

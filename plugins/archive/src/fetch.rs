@@ -7,14 +7,15 @@
 //! `ETag`, else `Last-Modified`, and the file's size) is recorded with the bytes kept; the
 //! resume sends it as `If-Range` and checks the answer's own. A file changed on the server
 //! (a 200, or a 206 with other validators), a server that ignores the range or gives no
-//! validator: the file starts again from byte 0, said once in the manifest's notes.
+//! validator: the file starts again from byte 0, said once in the manifest's notes. What an
+//! answer means for the bytes kept is decided by `bbb_migrate_http::resume` (shared with
+//! `claim-dir`).
 use crate::target::Writer;
 use crate::throttle::Throttle;
-use bbb_migrate_http::{content_range, header_text, header_u64, Validator};
+use bbb_migrate_http::{Held, Resume};
 use futures_util::StreamExt;
 use plugin_api::sdk::text::error_chain;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, IF_RANGE, RANGE};
-use reqwest::{Client, StatusCode, Url};
+use reqwest::{Client, Url};
 use std::time::Duration;
 
 /// Documents larger than this are stored but not read for more file names.
@@ -200,93 +201,58 @@ impl Fetcher {
         p: &mut Progress,
         keep: bool,
     ) -> Result<(Step, Option<u64>), Failure> {
-        if p.have > 0 && w.validator().is_none() {
-            let why = "no ETag or Last-Modified was recorded with the bytes kept (the server's file may have changed)";
-            p.start_over(w, format!("{url}: {why}; fetched again from byte 0")).await?;
+        let why = Held { url: url.as_str(), have: p.have, kept: w.validator() }.unverifiable();
+        if let Some(why) = why {
+            p.start_over(w, why).await?;
         }
-        let mut req = self.client.get(url.clone());
-        if p.have > 0 {
-            req = req.header(RANGE, format!("bytes={}-", p.have));
-            if let Some(v) = w.validator() {
-                req = req.header(IF_RANGE, v.if_range());
-            }
-        }
+        let kept = w.validator().cloned();
+        let held = Held { url: url.as_str(), have: p.have, kept: kept.as_ref() };
+        let req = held.request(self.client.get(url.clone()));
         let resp = match tokio::time::timeout(self.idle_timeout, req.send()).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => return Err(Failure::retry(format!("{url}: {}", error_chain(&e)))),
             Err(_) => return Err(Failure::retry(format!("{url}: no answer in {} s", self.idle_timeout.as_secs()))),
         };
-        let status = resp.status();
-        let changed = |now: Option<&Validator>| {
-            format!(
-                "{url}: changed on the server since the bytes kept were fetched ({} → {}); fetched again from byte 0",
-                w.validator().map_or("?", Validator::if_range),
-                now.map_or("no validator", Validator::if_range)
-            )
-        };
-        let total = match status {
-            StatusCode::PARTIAL_CONTENT => match header_text(&resp, CONTENT_RANGE).and_then(content_range) {
-                Some((Some(s), total)) if s == p.have => {
-                    // A server that does not know If-Range: its answer's validators tell.
-                    let now = Validator::of(&resp, total);
-                    if !w.validator().is_some_and(|v| v.same(now.as_ref())) {
-                        let why = changed(now.as_ref());
-                        p.start_over(w, why).await?;
-                        return Ok((Step::Changed, None));
-                    }
-                    total
-                }
-                _ => {
-                    w.restart().await.map_err(Failure::retry)?;
-                    p.restart();
-                    return Ok((Step::Cut("a range that was not asked for; starting again".into()), None));
-                }
-            },
-            StatusCode::OK => {
-                let total = header_u64(&resp, CONTENT_LENGTH);
-                let now = Validator::of(&resp, total);
-                if p.have > 0 {
-                    // The validator did not match (If-Range), or the server ignores ranges.
-                    let why = match w.validator() {
-                        Some(v) if v.same(now.as_ref()) => {
-                            format!("{url}: the server ignored the range asked for; fetched again from byte 0")
-                        }
-                        _ => changed(now.as_ref()),
-                    };
+        let mut decision = held.answer(&resp);
+        if let (Resume::Complete { total }, Some(first)) = (&decision, p.announced) {
+            if first != *total {
+                let reason = format!("{url}: announced {first} bytes, then {total}; restarting from byte 0");
+                decision = Resume::Fail { reason };
+            }
+        }
+        let total = match decision {
+            Resume::Append { total } => total,
+            Resume::Whole { total, validator, started_over } => {
+                if let Some(why) = started_over {
                     p.start_over(w, why).await?;
                 }
                 // The whole file, whatever an earlier answer announced.
                 p.announced = None;
-                if w.validator() != now.as_ref() {
-                    w.set_validator(now).await.map_err(Failure::retry)?;
+                if w.validator() != validator.as_ref() {
+                    w.set_validator(validator).await.map_err(Failure::retry)?;
                 }
                 total
             }
-            StatusCode::RANGE_NOT_SATISFIABLE => {
-                let total = header_text(&resp, CONTENT_RANGE).and_then(content_range).and_then(|c| c.1);
-                let now = Validator::of(&resp, total);
-                if now.is_some() && !w.validator().is_some_and(|v| v.same(now.as_ref())) {
-                    let why = changed(now.as_ref());
-                    p.start_over(w, why).await?;
-                    return Ok((Step::Changed, None));
-                }
-                if total == Some(p.have) && p.announced.is_none_or(|a| a == p.have) {
-                    return Ok((Step::Complete, total));
-                }
+            Resume::StartOver { reason } => {
+                p.start_over(w, reason).await?;
+                return Ok((Step::Changed, None));
+            }
+            Resume::Complete { total } => return Ok((Step::Complete, Some(total))),
+            Resume::Fail { reason } => {
                 w.restart().await.map_err(Failure::retry)?;
                 p.restart();
-                return Ok((Step::Cut("the stored part is longer than the file; starting again".into()), None));
+                return Err(Failure::retry(reason));
             }
-            s if matches!(s.as_u16(), 404 | 410) => {
+            Resume::Status(s) if matches!(s.as_u16(), 404 | 410) => {
                 return Err(Failure { kind: FailKind::NotFound, message: format!("{url}: HTTP {s}") })
             }
-            s if s.is_redirection() => {
+            Resume::Status(s) if s.is_redirection() => {
                 return Err(Failure {
                     kind: FailKind::Permanent,
                     message: format!("{url}: HTTP {s} to another host; refused"),
                 })
             }
-            s => return Err(Failure::retry(format!("{url}: HTTP {s}"))),
+            Resume::Status(s) => return Err(Failure::retry(format!("{url}: HTTP {s}"))),
         };
         if let Some(t) = total {
             match p.announced {

@@ -13,7 +13,8 @@
 //! `If-Range` and checks the answer's own validators. A file changed on the
 //! server (a 200, or a 206 / 416 with other validators), a server that ignores
 //! the range, or no validator recorded: the file starts again from byte 0, said
-//! once in [`Fetched::started_over`].
+//! once in [`Fetched::started_over`]. What an answer means for the bytes kept is decided by
+//! [`bbb_migrate_http::resume`] (shared with `archive`).
 //!
 //! Every request (size check, download) is retried within the run on
 //! transient errors (network, 5xx, 408, 429) with doubling back-off, like the
@@ -21,10 +22,10 @@
 //! download is bounded by what it announced (it stops at the first byte past
 //! it) or, when it announced nothing, by the free space the sink must leave
 //! (checked every [`SPACE_CHECK_EVERY`] bytes).
-use bbb_migrate_http::{content_range, header_text, header_u64, is_transient, Validator};
+use bbb_migrate_http::{content_range, header_text, header_u64, is_transient, Held, Resume, Validator};
 use futures_util::StreamExt;
 use plugin_api::sdk::text::error_chain;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, IF_RANGE, RANGE};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
 use reqwest::{Client, StatusCode};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -197,19 +198,14 @@ impl Fetcher {
         loop {
             let mut have = tokio::fs::metadata(&part).await.map(|m| m.len()).unwrap_or(0);
             let kept = if have > 0 { read_validator(final_path).await } else { None };
-            if have > 0 && kept.is_none() {
+            if let Some(why) = (Held { url, have, kept: kept.as_ref() }).unverifiable() {
                 drop_kept(final_path).await?;
-                started_over.get_or_insert(format!(
-                    "{url}: no ETag or Last-Modified was recorded with the {have} bytes kept (the server's file may have changed); fetched again from byte 0"
-                ));
+                started_over.get_or_insert(why);
                 have = 0;
             }
-            let mut req = self.client.get(url);
-            if let Some(v) = &kept {
-                req = req.header(RANGE, format!("bytes={have}-")).header(IF_RANGE, v.if_range());
-            }
             requests += 1;
-            let step = self.request(url, final_path, req, have, kept.as_ref(), &mut started_over, check_space);
+            let step =
+                self.request(Held { url, have, kept: kept.as_ref() }, final_path, &mut started_over, check_space);
             match step.await {
                 Ok(Step::Done(start, size)) => {
                     tokio::fs::rename(&part, final_path).await.map_err(|e| io(final_path, e))?;
@@ -237,85 +233,44 @@ impl Fetcher {
         }
     }
 
-    /// One request of [`Fetcher::download`]: `have` bytes in the `.part`, of the version
-    /// `kept` names (`None` when `have` is 0). The first reason the bytes kept are dropped
-    /// goes to `started_over`.
-    #[allow(clippy::too_many_arguments)]
+    /// One request of [`Fetcher::download`]: `held.have` bytes in the `.part`, of the version
+    /// `held.kept` names. The first reason the bytes kept are dropped goes to `started_over`.
     async fn request(
         &self,
-        url: &str,
+        held: Held<'_>,
         final_path: &Path,
-        req: reqwest::RequestBuilder,
-        have: u64,
-        kept: Option<&Validator>,
         started_over: &mut Option<String>,
         check_space: &(dyn Fn(Option<u64>) -> Result<(), String> + Send + Sync),
     ) -> Result<Step, FetchError> {
+        let url = held.url;
         let part = part_path(final_path);
-        let changed = |now: Option<&Validator>| {
-            format!(
-                "{url}: changed on the server since the {have} bytes kept were fetched ({} → {}); fetched again from byte 0",
-                kept.map_or("?", Validator::if_range),
-                now.map_or("no validator", Validator::if_range)
-            )
-        };
+        let req = held.request(self.client.get(url));
         let resp = req.send().await.map_err(|e| FetchError::retry(format!("{url}: {}", error_chain(&e))))?;
         // The validator of a whole-file answer (200), written once space is known to be there.
         let mut fresh = None;
-        let (start, total) = match resp.status() {
-            StatusCode::PARTIAL_CONTENT => match header_text(&resp, CONTENT_RANGE).and_then(content_range) {
-                Some((Some(s), total)) if s == have && have > 0 => {
-                    // A server that does not know If-Range: its answer's validators tell.
-                    let now = Validator::of(&resp, total);
-                    if !kept.is_some_and(|v| v.same(now.as_ref())) {
-                        drop_kept(final_path).await?;
-                        started_over.get_or_insert(changed(now.as_ref()));
-                        return Ok(Step::Again);
-                    }
-                    (have, total)
-                }
-                _ => {
-                    // A range we did not ask for: start over.
-                    drop_kept(final_path).await?;
-                    return Err(FetchError::retry(format!("{url}: unexpected Content-Range; restarting from 0")));
-                }
-            },
-            StatusCode::OK => {
-                let total = header_u64(&resp, CONTENT_LENGTH);
-                let now = Validator::of(&resp, total);
-                if have > 0 {
-                    // The validator did not match (If-Range), or the server ignores ranges.
-                    let why = match kept {
-                        Some(v) if v.same(now.as_ref()) => {
-                            format!("{url}: the server ignored the range asked for; fetched again from byte 0")
-                        }
-                        _ => changed(now.as_ref()),
-                    };
+        let (start, total) = match held.answer(&resp) {
+            Resume::Append { total } => (held.have, total),
+            Resume::Whole { total, validator, started_over: why } => {
+                if let Some(why) = why {
                     started_over.get_or_insert(why);
                     drop_kept(final_path).await?;
                 }
                 // The whole file: the `.part` is written again from 0, recorded below as
                 // this version's bytes.
-                fresh = Some(now);
+                fresh = Some(validator);
                 (0, total)
             }
-            StatusCode::RANGE_NOT_SATISFIABLE if have > 0 => {
-                let total = header_text(&resp, CONTENT_RANGE).and_then(content_range).and_then(|c| c.1);
-                let now = Validator::of(&resp, total);
-                if now.is_some() && !kept.is_some_and(|v| v.same(now.as_ref())) {
-                    drop_kept(final_path).await?;
-                    started_over.get_or_insert(changed(now.as_ref()));
-                    return Ok(Step::Again);
-                }
-                if total == Some(have) {
-                    return Ok(Step::Done(have, have));
-                }
+            Resume::StartOver { reason } => {
                 drop_kept(final_path).await?;
-                return Err(FetchError::retry(format!(
-                    "{url}: the partial file is larger than the file; restarting from 0"
-                )));
+                started_over.get_or_insert(reason);
+                return Ok(Step::Again);
             }
-            s => return Err(FetchError::status(url, s)),
+            Resume::Complete { total } => return Ok(Step::Done(total, total)),
+            Resume::Fail { reason } => {
+                drop_kept(final_path).await?;
+                return Err(FetchError::retry(reason));
+            }
+            Resume::Status(s) => return Err(FetchError::status(url, s)),
         };
         check_space(total.map(|t| t.saturating_sub(start))).map_err(FetchError::retry)?;
         if let Some(now) = fresh {
