@@ -50,7 +50,7 @@ pub use chat::ChatNames;
 pub use error::RenderError;
 pub use video_format::{keep_video_extras, keep_video_extras_url};
 pub use work::remove_stale;
-pub use xml::{read_input, read_input_bytes, MAX_INPUT_BYTES};
+pub use xml::MAX_INPUT_BYTES;
 
 use media::Media;
 use recording::Recording;

@@ -22,14 +22,8 @@ pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
 /// exceed [`MAX_INPUT_BYTES`]).
 pub const MAX_RECORDING_BYTES: u64 = crate::fetch::MAX_TEXT_BYTES;
 
-/// `path` as UTF-8 text, refused past [`MAX_INPUT_BYTES`] (see [`read_bounded`]).
-pub fn read_input(path: &Path) -> io::Result<String> {
-    String::from_utf8(read_input_bytes(path)?)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: not UTF-8 text ({e})", path.display())))
-}
-
 /// The bytes of `path`, refused past [`MAX_INPUT_BYTES`] (see [`read_bounded`]).
-pub fn read_input_bytes(path: &Path) -> io::Result<Vec<u8>> {
+pub(crate) fn read_input_bytes(path: &Path) -> io::Result<Vec<u8>> {
     read_bounded(path, MAX_INPUT_BYTES)
 }
 
@@ -177,14 +171,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let at = dir.path().join("caption_en.vtt");
         std::fs::write(&at, "WEBVTT\n").unwrap();
-        assert_eq!(read_input(&at).unwrap(), "WEBVTT\n");
+        assert_eq!(read_input_bytes(&at).unwrap(), b"WEBVTT\n");
         assert_eq!(read_bounded(&at, 7).unwrap(), b"WEBVTT\n");
         let e = read_bounded(&at, 6).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
         assert_eq!(e.to_string(), format!("{}: larger than 6 bytes; not read", at.display()));
         // Sparse: its size says it all, nothing is read.
         std::fs::File::options().write(true).open(&at).unwrap().set_len(MAX_INPUT_BYTES + 1).unwrap();
-        let e = read_input(&at).unwrap_err();
+        let e = read_input_bytes(&at).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
         assert!(e.to_string().contains(&format!("caption_en.vtt: larger than {MAX_INPUT_BYTES} bytes")), "{e}");
         let e = read_optional(dir.path(), "caption_en.vtt").unwrap_err();
@@ -196,7 +190,7 @@ mod tests {
         std::fs::File::options().write(true).open(&at).unwrap().set_len(MAX_INPUT_BYTES + 1).unwrap();
         assert!(read_optional_within(dir.path(), "caption_en.vtt", MAX_RECORDING_BYTES).unwrap().is_some());
         assert_eq!(read_optional(dir.path(), "absent.xml").unwrap(), None);
-        let e = read_input(&dir.path().join("absent.xml")).unwrap_err();
+        let e = read_input_bytes(&dir.path().join("absent.xml")).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::NotFound);
     }
 
@@ -204,8 +198,6 @@ mod tests {
     fn text_that_is_not_utf8_is_an_error_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("polls.json"), b"[\xff]").unwrap();
-        let e = read_input(&dir.path().join("polls.json")).unwrap_err();
-        assert!(e.kind() == io::ErrorKind::InvalidData && e.to_string().contains("polls.json: not UTF-8"), "{e}");
         let e = read_optional(dir.path(), "polls.json").unwrap_err();
         assert!(e.to_string().starts_with("polls.json: not UTF-8 text"), "{e}");
     }
